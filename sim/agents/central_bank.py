@@ -1,0 +1,83 @@
+"""The central bank: policy rates, purchases, the Standing Repo Facility, securities lending.
+
+Its balance sheet must balance: SOMA holdings + loans + other assets = reserves + TGA +
+ON RRP + currency + capital. Purchases are run as operations with dealers; a set share is
+sourced (through dealers) from non-bank investors, whose deposits and banks' reserves rise
+together, and the rest comes out of dealers' own inventories, swapping a Treasury for
+cash or reserves on their balance sheets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mesa
+import numpy as np
+
+from sim.scenario.schema import TENORS, CentralBankSection, PolicySection
+
+BUSINESS_DAYS_PER_MONTH = 21.0
+
+
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01."""
+    return (day - dt.date(1970, 1, 1)).days
+
+
+class CentralBank(mesa.Agent):
+    """The Federal Reserve: sets rates and runs its facilities and purchase programs."""
+
+    def __init__(self, model: mesa.Model, policy: PolicySection, params: CentralBankSection):
+        super().__init__(model)
+        self.policy = policy
+        self.params = params
+        changes = sorted(policy.path, key=lambda c: c.date)
+        self.change_days = np.array([day_number(c.date) for c in changes], dtype=np.int64)
+        self.change_levels_pct = np.array([c.target_upper_pct for c in changes], dtype=float)
+        self.purchased_bn = 0.0
+        self.pending_reinvestment_bn = 0.0
+
+    # ------------------------------------------------------------ rates
+    def target_upper_pct(self, today: int) -> float:
+        """Top of the target range in force today (%)."""
+        passed = self.change_days <= today
+        return float(self.change_levels_pct[passed][-1]) if passed.any() else self.policy.target_upper_pct
+
+    def administered_rates(self, today: int) -> dict[str, float]:
+        """IORB, ON RRP, SRF minimum bid and discount-window rates today (%)."""
+        top = self.target_upper_pct(today)
+        bottom = top - self.policy.range_width_bp / 100.0
+        return {
+            "top": top,
+            "iorb": top - self.policy.iorb_below_top_bp / 100.0,
+            "on_rrp": bottom + self.policy.on_rrp_above_bottom_bp / 100.0,
+            "srf": top + self.params.srf.min_bid_above_top_bp / 100.0,
+            "discount_window": top + self.params.discount_window_above_top_bp / 100.0,
+        }
+
+    # ------------------------------------------------------------ purchases
+    def purchases_today_bn(self, day: dt.date) -> np.ndarray:
+        """Par to buy today in each tenor bucket ($bn), summed over active programs."""
+        amounts = np.zeros(len(TENORS))
+        for program in self.params.purchases:
+            if program.start <= day <= program.end:
+                per_day = program.bn_per_month / BUSINESS_DAYS_PER_MONTH
+                for tenor in program.tenors:
+                    amounts[TENORS.index(tenor)] += per_day / len(program.tenors)
+        return amounts
+
+    def nonbank_share_today(self, day: dt.date) -> float:
+        """Share of today's purchases sourced from non-bank investors (purchase-weighted)."""
+        weights, shares = [], []
+        for program in self.params.purchases:
+            if program.start <= day <= program.end:
+                weights.append(program.bn_per_month)
+                shares.append(program.nonbank_seller_share)
+        return float(np.average(shares, weights=weights)) if weights and sum(weights) > 0 else 0.0
+
+    # ------------------------------------------------------------ facilities
+    def lendable_from_soma_bn(self, soma_by_slot_bn: np.ndarray) -> np.ndarray:
+        """Par of each issue the securities-lending program can lend ($bn)."""
+        if not self.params.securities_lending:
+            return np.zeros_like(soma_by_slot_bn)
+        return self.params.securities_lending_share * np.maximum(soma_by_slot_bn, 0.0)

@@ -1,0 +1,188 @@
+"""Primary dealers: balance-sheet, risk and funding constraints, and what they do about them.
+
+A dealer warehouses Treasuries, finances them in repo, lends cash to levered clients, and
+must bid in every auction. Its capacity is bounded by the supplementary leverage ratio
+(bank-affiliated dealers) or a leverage limit (others), and by a VaR limit that shrinks
+when volatility rises even if holdings do not. As utilization nears one the dealer
+withdraws: wider bid/ask, less depth, bigger auction concessions, dearer repo for clients
+(Duffie, Fleming, Keane, Nelson, Shachar & Van Tassel 2023). Losses and strain lower its
+risk appetite for a while, so withdrawal persists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.scenario.schema import DealerSection, LoopSwitches
+
+_DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
+
+
+class Dealer(mesa.Agent):
+    """One primary dealer; its state lives in the ledger and in `DealerDesk` arrays.
+
+    Args:
+        model: the market model.
+        index: position among dealers (= its ledger account and holder row).
+        size_share: share of the dealer community's balance sheet.
+        bank_affiliated: inside a bank holding company, hence bound by the SLR.
+        window_dresser: shrinks its balance sheet for quarter-end snapshots.
+    """
+
+    def __init__(self, model: mesa.Model, index: int, size_share: float, bank_affiliated: bool, window_dresser: bool):
+        super().__init__(model)
+        self.index = index
+        self.size_share = size_share
+        self.bank_affiliated = bank_affiliated
+        self.window_dresser = window_dresser
+
+    @property
+    def utilization(self) -> float:
+        return float(self.model.desk.utilization[self.index])
+
+    @property
+    def equity_bn(self) -> float:
+        return float(self.model.ledger.equity_bn[self.index])
+
+
+@dataclass
+class Constraints:
+    """Each dealer's headrooms and utilization (arrays over dealers)."""
+
+    exposure_bn: np.ndarray
+    slr: np.ndarray
+    slr_headroom_bn: np.ndarray
+    risk_headroom_bn: np.ndarray
+    balance_sheet_use: np.ndarray
+    risk_use: np.ndarray
+    utilization: np.ndarray
+
+
+class DealerDesk:
+    """The dealers' decisions, vectorised over the dealer population.
+
+    Attributes (arrays over dealers):
+        other_assets_bn: the rest of the bank's balance sheet, a fixed block in the SLR.
+        var_limit_mn: VaR limit at full risk appetite ($mn, one day, 99%).
+        appetite: risk appetite in (0, 1], scales both limits (memory of losses and strain).
+        utilization: max of balance-sheet and risk use, after today's constraints.
+    """
+
+    def __init__(self, params: DealerSection, loop: LoopSwitches, size_share: np.ndarray, bank_affiliated: np.ndarray,
+                 window_dresser: np.ndarray):  # fmt: skip
+        self.params = params
+        self.loop = loop
+        self.size_share = size_share
+        self.bank_affiliated = bank_affiliated
+        self.window_dresser = window_dresser
+        n = size_share.size
+        self.other_assets_bn = np.zeros(n)
+        self.var_limit_mn = np.ones(n)
+        self.appetite = np.ones(n)
+        self.utilization = np.full(n, params.initial_utilization)
+        self.reference_utilization = params.initial_utilization
+        self.reference_half_spread_bp = params.half_spread_bp
+
+    # ------------------------------------------------------------ constraints
+    def leverage_allowance_bn(self, equity_bn: np.ndarray) -> np.ndarray:
+        """Total leverage exposure allowed: equity / SLR minimum, or the non-bank leverage cap."""
+        slr_cap = equity_bn / (self.params.slr_min_pct / 100.0)
+        return np.where(self.bank_affiliated, slr_cap, equity_bn * self.params.nonbank_leverage_max)
+
+    def market_exposure_bn(
+        self, long_value_bn: np.ndarray, money_bn: np.ndarray, reverse_repo_bn: np.ndarray, repo_bn: np.ndarray,
+        cleared_repo: bool, netting_efficiency: float,
+    ) -> np.ndarray:  # fmt: skip
+        """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting."""
+        p = self.params
+        treasuries = 0.0 if p.exempt_treasuries_from_slr else long_value_bn
+        reserves_exempt = p.exempt_reserves_from_slr & self.bank_affiliated
+        cash = np.where(reserves_exempt, 0.0, np.maximum(money_bn, 0.0))
+        netted = netting_efficiency * np.minimum(reverse_repo_bn, repo_bn) if cleared_repo else 0.0
+        return treasuries + cash + reverse_repo_bn - netted
+
+    def constraints(
+        self, equity_bn: np.ndarray, market_exposure_bn: np.ndarray, dv01_mn: np.ndarray, vol_bp: float,
+        quarter_end: bool,
+    ) -> Constraints:  # fmt: skip
+        """Headrooms and utilization.
+
+        Balance-sheet use is market exposure over the allowance left after the fixed
+        block; window-dressers see that allowance cut on quarter-end days. Risk use is
+        VaR (z x vol x |DV01|) over the VaR limit. Both limits scale with risk appetite.
+        """
+        p = self.params
+        allowance = self.leverage_allowance_bn(equity_bn)
+        market_allowance = np.maximum(allowance - self.other_assets_bn, 1e-9) * self.appetite
+        if quarter_end:
+            market_allowance = market_allowance * np.where(self.window_dresser, 1.0 - p.quarter_end_shrink_share, 1.0)
+        exposure = self.other_assets_bn + market_exposure_bn
+        slr = equity_bn / np.maximum(exposure, 1e-9)
+        var_mn = p.var_z * vol_bp * np.abs(dv01_mn)
+        limit_mn = self.var_limit_mn * self.appetite
+        balance_sheet_use = market_exposure_bn / market_allowance
+        risk_use = var_mn / limit_mn
+        risk_headroom_bn = (limit_mn - var_mn) / (p.var_z * vol_bp * _DV01_10Y_MN_PER_BN)
+        utilization = np.maximum(balance_sheet_use, risk_use)
+        self.utilization = utilization
+        return Constraints(
+            exposure, slr, market_allowance - market_exposure_bn, risk_headroom_bn, balance_sheet_use, risk_use,
+            utilization,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------ behaviour
+    def _strain(self) -> np.ndarray:
+        """u^2 / (1 - u): the convex cost of using the last of the balance sheet.
+
+        With the withdrawal arrow switched off, dealers quote as at their starting
+        utilization whatever they hold.
+        """
+        u = self.utilization if self.loop.utilization_drives_quotes else np.full_like(self.utilization, self.reference_utilization)
+        u = np.clip(u, 0.0, 0.95)
+        return u * u / (1.0 - u)
+
+    def half_spread_bp(self, vol_ratio: float) -> np.ndarray:
+        """Bid/ask half-spread in bp of yield: convex in utilization, rising with volatility."""
+        p = self.params
+        return p.half_spread_bp * vol_ratio**p.spread_vol_elasticity * (1.0 + p.spread_convexity * self._strain())
+
+    def depth_bn(self, vol_ratio: float) -> np.ndarray:
+        """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
+        p = self.params
+        u = self.utilization if self.loop.utilization_drives_quotes else np.full_like(self.utilization, self.reference_utilization)
+        room = np.clip(1.0 - u, 0.0, 1.0) ** p.depth_exponent
+        return p.depth_bn * self.size_share * room * self.appetite / max(vol_ratio, 1.0)
+
+    def auction_concession_bp(self, vol_ratio: float) -> np.ndarray:
+        """How far above WI a dealer bids (bp): rises with utilization and volatility."""
+        p = self.params
+        return p.auction_concession_bp + p.auction_concession_util_bp * self._strain() + p.auction_concession_vol_bp * max(
+            vol_ratio - 1.0, 0.0
+        )
+
+    def distribution_concession_bp(self, vol_ratio: float) -> np.ndarray:
+        """Yield concession (bp) a dealer gives to move inventory it holds beyond its normal level."""
+        return self.half_spread_bp(vol_ratio) * (1.0 + self._strain())
+
+    def repo_markup_bp(self) -> np.ndarray:
+        """Markup on repo lent to levered clients (bp): the balance-sheet cost of a matched book."""
+        p = self.params
+        return p.repo_markup_bp + p.repo_markup_util_bp * self._strain()
+
+    def client_financing_capacity_bn(self, current_bn: np.ndarray, slr_headroom_bn: np.ndarray) -> np.ndarray:
+        """Repo the dealer will extend to levered clients: no more than fits the balance sheet."""
+        return np.maximum(current_bn + np.minimum(slr_headroom_bn, 0.0), 0.0)
+
+    def update_appetite(self, pnl_bn: np.ndarray, equity_bn: np.ndarray) -> None:
+        """Memory: losses and high utilization cut risk appetite, which recovers slowly."""
+        if not self.loop.dealer_memory:
+            return
+        p = self.params
+        loss_pct = np.maximum(-pnl_bn, 0.0) / np.maximum(equity_bn, 1e-9) * 100.0
+        strain = np.maximum(self.utilization - p.memory_util_threshold, 0.0)
+        hit = p.memory_loss_sensitivity * loss_pct + strain
+        recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)
+        self.appetite = np.clip(recovered - hit, 0.3, 1.0)

@@ -1,0 +1,55 @@
+"""Foreign official holders: central banks and reserve managers.
+
+Steady indirect bidders at auction in calm; in risk-off they sell Treasuries for dollar
+cash (the dash for cash of March 2020), which dealers must absorb.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.scenario.schema import ForeignOfficialSection
+
+
+class ForeignOfficial(mesa.Agent):
+    """One foreign official holder.
+
+    Args:
+        model: the market model.
+        index: position within its population.
+        account: ledger account (= holder row).
+        size_share: share of the class's holdings and auction demand.
+    """
+
+    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float):
+        super().__init__(model)
+        self.index = index
+        self.account = account
+        self.size_share = size_share
+
+
+class ForeignOfficialBook:
+    """Decisions of the foreign official population (arrays over holders)."""
+
+    def __init__(self, params: ForeignOfficialSection, size_share: np.ndarray):
+        self.params = params
+        self.size_share = size_share
+
+    def auction_bids(self, offering_bn: float, wi_pct: float, risk_off: bool, cash_bn: np.ndarray,
+                     shortfall_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """Tenders (bidder index, yield %, amount $bn): a steady share at WI, none in risk-off."""
+        if risk_off:
+            amounts = np.zeros_like(self.size_share)
+        else:
+            amounts = offering_bn * self.params.auction_share * self.size_share * (1.0 - shortfall_share)
+            amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.5)
+        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct), amounts
+
+    def sales(self, risk_off: bool, shock_selling_bn: float, holdings_bn: np.ndarray) -> np.ndarray:
+        """Sales wanted today by holder and bucket ($bn par), in proportion to holdings."""
+        total = (self.params.selling_in_risk_off_bn if risk_off else 0.0) + shock_selling_bn
+        held = holdings_bn.sum()
+        if total <= 0 or held <= 0:
+            return np.zeros_like(holdings_bn)
+        return np.minimum(total * holdings_bn / held, np.maximum(holdings_bn, 0.0))

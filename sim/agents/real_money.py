@@ -1,0 +1,118 @@
+"""Real-money investors: asset managers, pensions and insurers.
+
+They hold Treasuries in their preferred maturity habitat. At auction they bid for a share
+of the offering that rises with the concession offered, falls when secondary liquidity is
+worse than calm (wider bid/ask), and falls with the tails they remember, for which they
+also ask extra concession: this is where dealers' withdrawal comes back as weaker end
+demand. In the secondary market they rebalance (two-way noise) and buy duration that
+dealers are stuck with when its premium rises. They lend securities, the supply that
+keeps issues from going special.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.scenario.schema import LoopSwitches, RealMoneySection
+
+CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
+
+
+class RealMoneyInvestor(mesa.Agent):
+    """One real-money investor.
+
+    Args:
+        model: the market model.
+        index: position within its population.
+        account: ledger account (= holder row).
+        size_share: share of the class's holdings and auction demand.
+        required_concession_bp: concession to WI it asks for in calm (bp).
+    """
+
+    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float, required_concession_bp: float):
+        super().__init__(model)
+        self.index = index
+        self.account = account
+        self.size_share = size_share
+        self.required_concession_bp = required_concession_bp
+
+    @property
+    def remembered_tail_bp(self) -> float:
+        return float(self.model.real_money_book.remembered_tail_bp[self.index])
+
+
+class RealMoneyBook:
+    """Decisions of the real-money population, vectorised (arrays over investors)."""
+
+    def __init__(self, params: RealMoneySection, loop: LoopSwitches, size_share: np.ndarray,
+                 required_concession_bp: np.ndarray, habitat_tilt: np.ndarray):  # fmt: skip
+        self.params = params
+        self.loop = loop
+        self.size_share = size_share
+        self.required_concession_bp = required_concession_bp
+        self.habitat_tilt = habitat_tilt  # (investors, buckets), mean 1 per bucket
+        self.remembered_tail_bp = np.zeros(size_share.size)
+
+    def auction_bids(
+        self, bucket: int, offering_bn: float, wi_pct: float, liquidity_ratio: float, shortfall_share: float,
+        cash_bn: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """Tenders at an auction: (bidder index, yield %, amount $bn), one per concession step.
+
+        Args:
+            liquidity_ratio: today's bid/ask over its calm level (1 in calm).
+            shortfall_share: share of end demand a scenario shock keeps away.
+            cash_bn: each investor's cash; bids are capped by it.
+        """
+        p = self.params
+        base = offering_bn * p.auction_share * self.size_share * self.habitat_tilt[:, bucket]
+        if self.loop.liquidity_drives_auction_demand:
+            base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
+        required = self.required_concession_bp.copy()
+        if self.loop.tails_drive_concession:
+            base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * self.remembered_tail_bp, 0.0)
+            required = required + p.tail_concession_per_bp * self.remembered_tail_bp
+        base = base * (1.0 - shortfall_share)
+        # Demand at each concession step: rises linearly with concession beyond the required one.
+        concessions = required[:, None] + CONCESSION_STEPS_BP[None, :]
+        cumulative = base[:, None] * np.clip(1.0 + p.demand_elasticity_per_bp * CONCESSION_STEPS_BP, 0.0, None)[None, :]
+        amounts = np.diff(cumulative, axis=1, prepend=0.0)
+        budget = np.maximum(cash_bn, 0.0) * 0.5
+        scale = np.minimum(1.0, budget / np.maximum(cumulative[:, -1], 1e-12))
+        amounts = amounts * scale[:, None]
+        bidders = np.repeat(np.arange(self.size_share.size), CONCESSION_STEPS_BP.size)
+        return bidders, (wi_pct + concessions / 100.0).ravel(), amounts.ravel()
+
+    def remember_tail(self, tail_bp: float) -> None:
+        """Update the tails investors remember (only positive tails hurt them)."""
+        d = self.params.tail_memory_decay
+        self.remembered_tail_bp = d * self.remembered_tail_bp + (1.0 - d) * max(tail_bp, 0.0)
+
+    def secondary_orders(
+        self, noise: np.ndarray, excess_premium_bp: np.ndarray, dealer_excess_bn: np.ndarray, holdings_bn: np.ndarray,
+        forced_selling_bn: float,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Purchases and sales wanted today, shape (investors, buckets) in $bn par.
+
+        Args:
+            noise: standard normal draws, shape (investors, buckets).
+            excess_premium_bp: concession dealers offer on excess inventory plus the duration
+                premium above its calm level, by bucket.
+            dealer_excess_bn: dealers' inventory above their normal level, by bucket.
+            holdings_bn: each investor's holdings by bucket (sales cannot exceed them).
+            forced_selling_bn: scenario or risk-off fund selling today, whole class.
+        """
+        p = self.params
+        share = self.size_share[:, None]
+        rebalancing = p.rebalancing_noise_bn * np.sqrt(share) * noise
+        # Dealers long of their normal book sell the excess at a concession; investors take
+        # it at a pace that rises with the concession and the duration premium.
+        value_buying = p.premium_buying_per_bp * np.maximum(excess_premium_bp, 0.0) * np.maximum(dealer_excess_bn, 0.0)
+        net = rebalancing + share * value_buying[None, :]
+        total_holdings = holdings_bn.sum()
+        if forced_selling_bn > 0 and total_holdings > 0:
+            net = net - forced_selling_bn * holdings_bn / total_holdings
+        buys = np.maximum(net, 0.0)
+        sells = np.minimum(np.maximum(-net, 0.0), np.maximum(holdings_bn, 0.0))
+        return buys, sells

@@ -1,0 +1,307 @@
+"""The books: who holds which Treasury, who holds which money, and the central bank.
+
+Money is two-tiered. Banks and bank-affiliated dealers hold reserves at the central bank;
+everyone else holds deposits at a custodian bank. Every payment by a depositor moves its
+custodian's reserves with it, so reserves change only through the central bank's
+channels (purchases, TGA flows, ON RRP, SRF, discount window, currency).
+
+Every account keeps its equity by explicit P&L flows, so "assets = liabilities + equity"
+is a real check and not a definition. Amounts in $ billions; prices per $1 of par.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("dealer", "real_money", "foreign_official", "levered_fund", "money_fund", "bank", "household")
+TRADING_KINDS = KINDS[:5]
+
+
+@dataclass(frozen=True)
+class AccountMap:
+    """Index ranges of each kind of account; trading accounts are also holder rows."""
+
+    counts: dict[str, int]
+
+    def slice(self, kind: str) -> slice:
+        start = 0
+        for k in KINDS:
+            if k == kind:
+                return slice(start, start + self.counts[k])
+            start += self.counts[k]
+        raise KeyError(kind)
+
+    @property
+    def n_accounts(self) -> int:
+        return sum(self.counts[k] for k in KINDS)
+
+    @property
+    def n_trading(self) -> int:
+        return sum(self.counts[k] for k in TRADING_KINDS)
+
+
+class Ledger:
+    """Positions, money and the central bank's balance sheet.
+
+    Attributes:
+        holdings_bn: par held, shape (holders, issue slots); the last row is the SOMA.
+        money_bn: reserves (banks, bank dealers) or deposits (all others), by account.
+        equity_bn: equity of each account, moved only by P&L flows.
+    """
+
+    def __init__(self, accounts: AccountMap, n_slots: int, reserve_holder: np.ndarray, custodian: np.ndarray):
+        n = accounts.n_accounts
+        self.accounts = accounts
+        self.cb_row = accounts.n_trading
+        self.holdings_bn = np.zeros((accounts.n_trading + 1, n_slots))
+        self.price = np.ones(n_slots)  # mark price per $1 par, by slot
+        self.money_bn = np.zeros(n)
+        self.equity_bn = np.zeros(n)
+        self.reserve_holder = reserve_holder.astype(bool)
+        self.custodian = custodian.astype(np.int64)
+        self.repo_lent_bn = np.zeros(n)
+        self.repo_borrowed_bn = np.zeros(n)
+        self.repo_interest_receivable_bn = np.zeros(n)
+        self.repo_interest_payable_bn = np.zeros(n)
+        self.on_rrp_bn = np.zeros(n)  # money-fund balances at the ON RRP facility
+        self.srf_bn = np.zeros(n)  # Standing Repo Facility loans to dealers
+        self.discount_window_bn = np.zeros(n)
+        self.currency_held_bn = np.zeros(n)
+        self.other_assets_bn = np.zeros(n)  # fixed blocks (the rest of a bank, MBS etc.)
+        self.other_liabilities_bn = np.zeros(n)
+        # Central bank and Treasury.
+        self.tga_bn = 0.0
+        self.currency_bn = 0.0
+        self.cb_other_assets_bn = 0.0
+        self.cb_capital_bn = 0.0
+        self.srf_used_today_bn = 0.0
+
+    # ------------------------------------------------------------ capacity
+    def grow_slots(self, n_slots: int) -> None:
+        extra = n_slots - self.holdings_bn.shape[1]
+        if extra > 0:
+            self.holdings_bn = np.hstack([self.holdings_bn, np.zeros((self.holdings_bn.shape[0], extra))])
+            self.price = np.concatenate([self.price, np.ones(extra)])
+
+    # ------------------------------------------------------------ money
+    def _move_money(self, accounts: np.ndarray, amounts: np.ndarray) -> None:
+        """Add `amounts` to accounts; depositors' custodians' reserves move with them."""
+        n = self.money_bn.size
+        self.money_bn += np.bincount(accounts, weights=amounts, minlength=n)
+        depositor = ~self.reserve_holder[accounts]
+        if depositor.any():
+            self.money_bn += np.bincount(self.custodian[accounts[depositor]], weights=amounts[depositor], minlength=n)
+
+    def transfer(self, payers: np.ndarray, payees: np.ndarray, amounts_bn: np.ndarray, income: bool) -> None:
+        """Pay between private accounts. With `income`, the payment is P&L (interest, fees)."""
+        payers = np.asarray(payers, dtype=np.int64)
+        payees = np.asarray(payees, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(payers, -amounts_bn)
+        self._move_money(payees, amounts_bn)
+        if income:
+            n = self.equity_bn.size
+            self.equity_bn += np.bincount(payees, weights=amounts_bn, minlength=n)
+            self.equity_bn -= np.bincount(payers, weights=amounts_bn, minlength=n)
+
+    def government_pays(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Treasury payments out of the TGA that are income to the payee (outlays, coupons)."""
+        accounts = np.asarray(accounts, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(accounts, amounts_bn)
+        self.equity_bn += np.bincount(accounts, weights=amounts_bn, minlength=self.equity_bn.size)
+        self.tga_bn -= float(amounts_bn.sum())
+
+    def taxes_paid(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Tax receipts into the TGA (an expense of the payer)."""
+        self.government_pays(accounts, -np.asarray(amounts_bn, dtype=float))
+
+    def withdraw_currency(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Depositors take out notes: deposits and reserves fall, currency rises."""
+        accounts = np.asarray(accounts, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(accounts, -amounts_bn)
+        self.currency_held_bn += np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
+        self.currency_bn += float(amounts_bn.sum())
+
+    def place_on_rrp(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Money funds move cash into (positive) or out of (negative) the ON RRP facility."""
+        accounts = np.asarray(accounts, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(accounts, -amounts_bn)
+        self.on_rrp_bn += np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
+
+    # ------------------------------------------------------------ repo
+    def repo_open(
+        self,
+        lenders: np.ndarray,
+        lent_bn: np.ndarray,
+        interest_receivable_bn: np.ndarray,
+        borrowers: np.ndarray,
+        borrowed_bn: np.ndarray,
+        interest_payable_bn: np.ndarray,
+    ) -> None:
+        """Open overnight repo: lenders' cash to borrowers against collateral (no P&L today).
+
+        Lent and borrowed totals match, and so do the interest due tomorrow on each side.
+        """
+        n = self.money_bn.size
+        self._move_money(np.asarray(lenders, dtype=np.int64), -np.asarray(lent_bn, dtype=float))
+        self._move_money(np.asarray(borrowers, dtype=np.int64), np.asarray(borrowed_bn, dtype=float))
+        self.repo_lent_bn += np.bincount(lenders, weights=lent_bn, minlength=n)
+        self.repo_borrowed_bn += np.bincount(borrowers, weights=borrowed_bn, minlength=n)
+        self.repo_interest_receivable_bn += np.bincount(lenders, weights=interest_receivable_bn, minlength=n)
+        self.repo_interest_payable_bn += np.bincount(borrowers, weights=interest_payable_bn, minlength=n)
+
+    def repo_close_all(self) -> None:
+        """Repay every overnight repo with its interest (interest is P&L of both sides)."""
+        everyone = np.arange(self.money_bn.size)
+        cash = self.repo_lent_bn + self.repo_interest_receivable_bn - self.repo_borrowed_bn - self.repo_interest_payable_bn
+        self._move_money(everyone, cash)
+        self.equity_bn += self.repo_interest_receivable_bn - self.repo_interest_payable_bn
+        for book in (self.repo_lent_bn, self.repo_borrowed_bn, self.repo_interest_receivable_bn,
+                     self.repo_interest_payable_bn):  # fmt: skip
+            book[:] = 0.0
+
+    def central_bank_lends(self, accounts: np.ndarray, amounts_bn: np.ndarray, facility: str) -> None:
+        """SRF or discount-window loan (negative amount repays): creates reserves."""
+        accounts = np.asarray(accounts, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(accounts, amounts_bn)
+        book = self.srf_bn if facility == "srf" else self.discount_window_bn
+        book += np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
+
+    def central_bank_interest(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Interest paid to the central bank on its loans: destroys reserves, adds to its capital."""
+        accounts = np.asarray(accounts, dtype=np.int64)
+        amounts_bn = np.asarray(amounts_bn, dtype=float)
+        self._move_money(accounts, -amounts_bn)
+        self.equity_bn -= np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
+        self.cb_capital_bn += float(amounts_bn.sum())
+
+    # ------------------------------------------------------------ securities
+    def revalue(self, new_price: np.ndarray) -> None:
+        """Mark every position to new prices; the change is P&L of the holder."""
+        change = self.holdings_bn @ (new_price - self.price)
+        n_trading = self.accounts.n_trading
+        self.equity_bn[:n_trading] += change[:n_trading]
+        # The SOMA is carried at par: its marks do not move the central bank's capital.
+        self.price = new_price.copy()
+
+    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray) -> None:
+        """Settle trades among private holders.
+
+        Args:
+            delta_bn: change in par holdings, shape (trading holders, slots); columns sum to 0.
+            cash_bn: cash received by each trading holder (negative = paid); sums to 0.
+        """
+        n_trading = self.accounts.n_trading
+        self.holdings_bn[:n_trading] += delta_bn
+        accounts = np.arange(n_trading)
+        self._move_money(accounts, cash_bn)
+        # P&L of a trade = value received at the mark + cash received.
+        self.equity_bn[:n_trading] += delta_bn @ self.price + cash_bn
+
+    def issue(self, rows: np.ndarray, slot: int, par_bn: np.ndarray, price: float) -> float:
+        """New securities to auction winners against cash to the TGA; returns proceeds ($bn).
+
+        The SOMA's add-ons (row `cb_row`) are paid by the central bank out of its own
+        balance sheet and so do not touch reserves.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        par_bn = np.asarray(par_bn, dtype=float)
+        self.holdings_bn[rows, slot] += par_bn
+        private = rows < self.accounts.n_trading
+        cost = par_bn * price
+        self._move_money(rows[private], -cost[private])
+        # Bought at `price`, marked at the slot's mark price.
+        self.equity_bn[rows[private]] += par_bn[private] * (self.price[slot] - price)
+        soma_cost = float(cost[~private].sum())
+        self.cb_capital_bn += float(par_bn[~private].sum()) - soma_cost  # SOMA carried at par
+        proceeds = float(cost.sum())
+        self.tga_bn += proceeds
+        return proceeds
+
+    def pay_coupons(self, slots: np.ndarray, coupon_per_par: np.ndarray) -> float:
+        """Coupons out of the TGA to private holders; returns the total paid ($bn).
+
+        The SOMA's coupons are remitted straight back to the Treasury, so they are left out.
+        """
+        amounts = self.holdings_bn[: self.accounts.n_trading, slots] @ coupon_per_par
+        self.government_pays(np.arange(self.accounts.n_trading), amounts)
+        return float(amounts.sum())
+
+    def mature(self, slots: np.ndarray) -> float:
+        """Repay the principal of matured issues and remove them; returns the SOMA's par.
+
+        Private holders receive par (booking the pull from the mark to par as P&L); the
+        SOMA's principal extinguishes the central bank's asset and the TGA together.
+        """
+        n_trading = self.accounts.n_trading
+        par = self.holdings_bn[:, slots].sum(axis=1)
+        value = self.holdings_bn[:n_trading, slots] @ self.price[slots]
+        self.government_pays(np.arange(n_trading), par[:n_trading])
+        self.equity_bn[:n_trading] -= value
+        soma_par = float(par[-1])
+        self.tga_bn -= soma_par
+        self.holdings_bn[:, slots] = 0.0
+        return soma_par
+
+    def central_bank_buys(self, rows: np.ndarray, slots: np.ndarray, par_bn: np.ndarray, price: np.ndarray) -> None:
+        """Outright purchase: the SOMA takes securities, the sellers get new reserves."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.holdings_bn[rows, slots] -= par_bn
+        self.holdings_bn[self.cb_row, slots] += par_bn
+        cost = par_bn * price
+        self._move_money(rows, cost)
+        self.equity_bn += np.bincount(rows, weights=cost - par_bn * self.price[slots], minlength=self.equity_bn.size)
+        self.cb_capital_bn += float((par_bn - cost).sum())
+
+    def treasury_buys_back(self, rows: np.ndarray, slots: np.ndarray, par_bn: np.ndarray, price: np.ndarray) -> float:
+        """Buyback: holders deliver securities, which are retired, against cash from the TGA."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.holdings_bn[rows, slots] -= par_bn
+        cost = par_bn * price
+        self._move_money(rows, cost)
+        self.equity_bn += np.bincount(rows, weights=cost - par_bn * self.price[slots], minlength=self.equity_bn.size)
+        self.tga_bn -= float(cost.sum())
+        return float(cost.sum())
+
+    # ------------------------------------------------------------ reading
+    def reserves_bn(self) -> float:
+        return float(self.money_bn[self.reserve_holder].sum())
+
+    def soma_par_bn(self) -> float:
+        return float(self.holdings_bn[self.cb_row].sum())
+
+    def deposits_owed_bn(self) -> np.ndarray:
+        """Deposits each bank owes its depositors (zero for non-banks)."""
+        depositors = ~self.reserve_holder
+        return np.bincount(self.custodian[depositors], weights=self.money_bn[depositors], minlength=self.money_bn.size)
+
+    def securities_value_bn(self) -> np.ndarray:
+        """Market value of each trading holder's positions ($bn)."""
+        return self.holdings_bn[: self.accounts.n_trading] @ self.price
+
+    def balance_gaps_bn(self) -> np.ndarray:
+        """assets - liabilities - equity for every account (zero when the books balance)."""
+        n = self.money_bn.size
+        securities = np.zeros(n)
+        securities[: self.accounts.n_trading] = self.securities_value_bn()
+        assets = (
+            self.money_bn + securities + self.repo_lent_bn + self.on_rrp_bn + self.currency_held_bn
+            + self.other_assets_bn
+        )  # fmt: skip
+        liabilities = (
+            self.repo_borrowed_bn + self.srf_bn + self.discount_window_bn + self.other_liabilities_bn
+            + self.deposits_owed_bn()
+        )  # fmt: skip
+        return assets - liabilities - self.equity_bn
+
+    def central_bank_gap_bn(self) -> float:
+        """Central bank assets - liabilities - capital (zero when its books balance)."""
+        assets = self.soma_par_bn() + self.cb_other_assets_bn + self.srf_bn.sum() + self.discount_window_bn.sum()
+        liabilities = self.reserves_bn() + self.tga_bn + self.on_rrp_bn.sum() + self.currency_bn
+        return float(assets - liabilities - self.cb_capital_bn)

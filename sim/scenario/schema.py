@@ -1,0 +1,369 @@
+"""Scenario schema: every parameter the market model uses, with 2025-like defaults.
+
+A scenario is data. It is validated into frozen pydantic models; unknown keys, wrong
+types and out-of-range values are errors. Units are in the names: `_bn` is $ billions,
+`_pct` percent, `_bp` basis points, `_days` business days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+BILL_TENORS = ("4w", "8w", "13w", "26w", "52w")
+COUPON_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
+TENORS = BILL_TENORS + COUPON_TENORS
+Tenor = Literal["4w", "8w", "13w", "26w", "52w", "2y", "3y", "5y", "7y", "10y", "20y", "30y"]
+
+
+class Section(BaseModel):
+    """Base of every scenario section: strict keys, immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _f(default, description: str, **bounds):
+    return Field(default, description=description, **bounds)
+
+
+# ---------------------------------------------------------------- policy and curve
+class PolicyRateChange(Section):
+    date: dt.date = Field(description="Date the new target range takes effect.")
+    target_upper_pct: float = Field(description="Top of the fed funds target range (%).", ge=0, le=25)
+
+
+class PolicySection(Section):
+    target_upper_pct: float = _f(4.50, "Top of the target range at the start (%).", ge=0, le=25)
+    range_width_bp: float = _f(25.0, "Width of the target range (bp).", ge=0, le=100)
+    iorb_below_top_bp: float = _f(10.0, "IORB set this far below the top of the range (bp).", ge=0, le=50)
+    on_rrp_above_bottom_bp: float = _f(0.0, "ON RRP rate above the bottom of the range (bp).", ge=0, le=50)
+    path: list[PolicyRateChange] = _f([], "Later changes of the target range, by date.")
+
+
+class CurveSection(Section):
+    term_premium_10y_bp: float = _f(45.0, "Fundamental 10y yield above the policy rate (bp).", ge=-300, le=500)
+    term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", gt=0, le=30)
+    level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", gt=0, le=50)
+    level_vol_risk_off_bp: float = _f(12.0, "Daily std of the level factor in risk-off (bp/day).", gt=0, le=100)
+    slope_vol_bp: float = _f(2.5, "Daily std of the slope factor (bp/day).", ge=0, le=50)
+    factor_mean_reversion_per_day: float = _f(0.01, "Pull of level and slope back to zero (per day).", ge=0, le=1)
+    p_calm_to_risk_off: float = _f(0.01, "Daily probability of entering risk-off.", ge=0, le=1)
+    p_risk_off_to_calm: float = _f(0.10, "Daily probability of leaving risk-off.", ge=0, le=1)
+    vol_ewma_decay: float = _f(0.94, "Decay of the EWMA realised-volatility estimate used for risk.", gt=0, lt=1)
+    inventory_premium_bp: float = _f(12.0, "Duration premium at full dealer risk utilization, 10y (bp).", ge=0, le=200)
+
+
+# ---------------------------------------------------------------- Treasury
+class IssuanceSizes(Section):
+    """Auction sizes ($bn). Coupons: new issue / reopening. Bills: base size, scaled to the TGA target.
+
+    The opening stock of issues is this calendar's history at these sizes; the bill sizes
+    fold in the 6-week and 17-week bills the model does not carry separately.
+    """
+
+    bills_4w_bn: float = _f(95.0, "4-week bill base size ($bn).", ge=0, le=500)
+    bills_8w_bn: float = _f(90.0, "8-week bill base size ($bn).", ge=0, le=500)
+    bills_13w_bn: float = _f(100.0, "13-week bill base size ($bn).", ge=0, le=500)
+    bills_26w_bn: float = _f(95.0, "26-week bill base size ($bn).", ge=0, le=500)
+    bills_52w_bn: float = _f(60.0, "52-week bill base size, every four weeks ($bn).", ge=0, le=500)
+    notes_2y_bn: float = _f(69.0, "2-year note, monthly ($bn).", ge=0, le=300)
+    notes_3y_bn: float = _f(58.0, "3-year note, monthly ($bn).", ge=0, le=300)
+    notes_5y_bn: float = _f(70.0, "5-year note, monthly ($bn).", ge=0, le=300)
+    notes_7y_bn: float = _f(44.0, "7-year note, monthly ($bn).", ge=0, le=300)
+    notes_10y_new_bn: float = _f(42.0, "10-year new issue, Feb/May/Aug/Nov ($bn).", ge=0, le=300)
+    notes_10y_reopen_bn: float = _f(39.0, "10-year reopening, other months ($bn).", ge=0, le=300)
+    bonds_20y_new_bn: float = _f(16.0, "20-year new issue ($bn).", ge=0, le=300)
+    bonds_20y_reopen_bn: float = _f(13.0, "20-year reopening ($bn).", ge=0, le=300)
+    bonds_30y_new_bn: float = _f(25.0, "30-year new issue ($bn).", ge=0, le=300)
+    bonds_30y_reopen_bn: float = _f(22.0, "30-year reopening ($bn).", ge=0, le=300)
+
+
+class TreasurySection(Section):
+    tga_start_bn: float = _f(850.0, "Treasury General Account at the start ($bn).", ge=0, le=5000)
+    tga_target_bn: float = _f(850.0, "TGA level the bill sizes steer to ($bn).", ge=0, le=5000)
+    bill_steering_share: float = _f(0.25, "Share of the TGA gap closed by one week of bills.", ge=0, le=2)
+    bill_size_min_share: float = _f(0.4, "Smallest bill size as a share of base.", ge=0, le=1)
+    bill_size_max_share: float = _f(2.0, "Largest bill size as a share of base.", ge=1, le=10)
+    daily_outlays_bn: float = _f(27.0, "Federal spending paid out of the TGA per business day ($bn).", ge=0, le=500)
+    daily_receipts_bn: float = _f(20.0, "Ordinary tax receipts into the TGA per business day ($bn).", ge=0, le=500)
+    tax_date_receipts_bn: float = _f(90.0, "Extra receipts on each corporate tax date ($bn).", ge=0, le=1000)
+    household_share_of_flows: float = _f(0.6, "Share of outlays paid to household deposits (rest to investors).", ge=0, le=1)
+    sizes: IssuanceSizes = IssuanceSizes()
+    buybacks_bn_per_month: float = _f(0.0, "Liquidity-support buybacks of off-the-run coupons ($bn/month).", ge=0, le=500)
+    household_savings_to_funds_share: float = _f(
+        0.2, "Share of households' deposits above their opening level moved into funds each day.", ge=0, le=1
+    )
+
+
+# ---------------------------------------------------------------- central bank
+class PurchaseProgram(Section):
+    start: dt.date = Field(description="First day of purchases.")
+    end: dt.date = Field(description="Last day of purchases.")
+    bn_per_month: float = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=1000)
+    tenors: list[Tenor] = Field(default=list(BILL_TENORS), description="Tenor buckets bought, equal weights.")
+    nonbank_seller_share: float = Field(
+        default=0.5, description="Share bought (through dealers) from non-bank investors.", ge=0, le=1
+    )
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"a date on or after start ({start})")
+        return end
+
+    @field_validator("tenors")
+    @classmethod
+    def _some_tenors(cls, tenors: list[str]) -> list[str]:
+        if not tenors:
+            raise ValueError("at least one tenor")
+        return tenors
+
+
+class StandingRepoFacility(Section):
+    enabled: bool = _f(True, "Whether dealers can borrow from the SRF.")
+    min_bid_above_top_bp: float = _f(0.0, "SRF minimum bid rate above the top of the range (bp).", ge=-50, le=500)
+    daily_limit_bn: float = _f(500.0, "Aggregate SRF limit per day ($bn).", ge=0, le=5000)
+    stigma_bp: float = _f(10.0, "Extra cost dealers attach to using the SRF (bp).", ge=0, le=500)
+    centrally_cleared: bool = _f(False, "Cleared SRF trades net against reverse repo in the SLR.")
+
+
+class CentralBankSection(Section):
+    soma_treasuries_bn: float = _f(4200.0, "SOMA Treasury holdings at the start, par ($bn).", ge=0, le=50000)
+    soma_bills_share: float = _f(0.05, "Share of SOMA held in bills at the start.", ge=0, le=1)
+    capital_bn: float = _f(45.0, "Central-bank capital at the start ($bn).", ge=-1000, le=1000)
+    currency_bn: float = _f(2350.0, "Currency in circulation at the start ($bn).", ge=0, le=20000)
+    currency_growth_pct_per_year: float = _f(3.0, "Growth of currency, drained from reserves (%/year).", ge=-20, le=50)
+    on_rrp_start_bn: float = _f(100.0, "ON RRP balances at the start ($bn).", ge=0, le=5000)
+    reinvest_maturities: bool = _f(True, "Roll maturing SOMA holdings into new bills at auction.")
+    purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
+    srf: StandingRepoFacility = StandingRepoFacility()
+    discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)
+    discount_window_stigma_bp: float = _f(150.0, "Extra cost of the discount window's stigma (bp).", ge=0, le=2000)
+    securities_lending: bool = _f(True, "The Fed lends SOMA issues to dealers against other Treasuries.")
+    securities_lending_share: float = _f(0.3, "Share of SOMA holdings of an issue available to lend.", ge=0, le=1)
+
+
+# ---------------------------------------------------------------- dealers
+class DealerSection(Section):
+    count: int = _f(24, "Number of primary dealers.", ge=2, le=2000)
+    size_pareto_alpha: float = _f(2.5, "Pareto tail of dealer sizes (smaller = more unequal).", gt=0.1, le=10)
+    bank_affiliated_share: float = _f(0.75, "Share of dealers inside bank holding companies (SLR-bound).", ge=0, le=1)
+    window_dresser_share: float = _f(0.35, "Share of bank dealers that window-dress at quarter-ends.", ge=0, le=1)
+    quarter_end_shrink_share: float = _f(0.4, "Cut in window-dressers' repo capacity on quarter-end days.", ge=0, le=1)
+    inventory_bn: float = _f(350.0, "Aggregate net Treasury inventory at the start ($bn).", ge=0, le=10000)
+    reserves_bn: float = _f(300.0, "Reserves held by bank-affiliated dealers at the start ($bn).", ge=0, le=10000)
+    equity_bn: float = _f(900.0, "Aggregate Tier 1 capital of the dealers' holding companies ($bn).", gt=0, le=100000)
+    slr_min_pct: float = _f(5.0, "Minimum supplementary leverage ratio (%).", gt=0, le=50)
+    nonbank_leverage_max: float = _f(25.0, "Leverage limit of non-bank dealers (assets / equity).", gt=1, le=200)
+    initial_utilization: float = _f(0.55, "Share of the markets balance sheet used at the start.", gt=0, lt=1)
+    initial_risk_utilization: float = _f(0.45, "Share of the VaR limit used at the start.", gt=0, lt=1)
+    exempt_treasuries_from_slr: bool = _f(False, "Treasuries excluded from SLR exposure.")
+    exempt_reserves_from_slr: bool = _f(False, "Reserves excluded from SLR exposure.")
+    var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", gt=0, le=10)
+    half_spread_bp: float = _f(0.4, "Calm bid/ask half-spread at zero utilization (bp of yield).", gt=0, le=50)
+    spread_convexity: float = _f(0.6, "How sharply the half-spread rises as utilization nears one.", ge=0, le=50)
+    spread_vol_elasticity: float = _f(1.0, "Elasticity of the half-spread to volatility.", ge=0, le=5)
+    depth_bn: float = _f(60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", gt=0, le=10000)
+    depth_exponent: float = _f(1.5, "Depth shrinks as (1 - utilization) to this power.", gt=0, le=10)
+    auction_concession_bp: float = _f(0.5, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
+    auction_concession_util_bp: float = _f(3.0, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
+    auction_concession_vol_bp: float = _f(1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100)
+    repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
+    repo_markup_util_bp: float = _f(12.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
+    funding_haircut_pct: float = _f(2.0, "Haircut lenders take on dealers' collateral (%).", ge=0, le=50)
+    memory_loss_sensitivity: float = _f(0.5, "Fall in risk appetite per 1% of equity lost in a day.", ge=0, le=50)
+    memory_util_threshold: float = _f(0.85, "Utilization above which risk appetite erodes.", gt=0, le=1)
+    memory_recovery_per_day: float = _f(0.05, "Share of lost risk appetite recovered per day.", gt=0, le=1)
+    short_cover_share_per_day: float = _f(0.3, "Share of short positions dealers cover each day.", ge=0, le=1)
+
+
+# ---------------------------------------------------------------- end investors
+class RealMoneySection(Section):
+    count: int = _f(40, "Number of real-money investors (asset managers, pensions, insurers).", ge=1, le=20000)
+    cash_bn: float = _f(600.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000)
+    auction_share: float = _f(0.62, "Share of an auction they take at their required concession in calm.", ge=0, le=2)
+    required_concession_bp: float = _f(0.0, "Concession to WI they ask for in calm (bp).", ge=-20, le=50)
+    demand_elasticity_per_bp: float = _f(0.15, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
+    liquidity_sensitivity: float = _f(1.0, "Elasticity of auction demand to bid/ask relative to calm.", ge=0, le=10)
+    tail_memory_decay: float = _f(0.85, "Per-auction decay of the remembered tails.", ge=0, lt=1)
+    tail_concession_per_bp: float = _f(0.3, "Extra concession asked per bp of remembered tail (bp).", ge=0, le=10)
+    tail_demand_cut_per_bp: float = _f(0.03, "Share of auction demand withdrawn per bp of remembered tail.", ge=0, le=1)
+    premium_buying_per_bp: float = _f(
+        0.15, "Share of dealers' excess inventory bought per day per bp of concession and premium.", ge=0, le=5
+    )
+    rebalancing_noise_bn: float = _f(6.0, "Std of daily rebalancing flow per tenor, whole class ($bn).", ge=0, le=1000)
+    lendable_share: float = _f(0.25, "Share of holdings lent out in securities lending programs.", ge=0, le=1)
+    selling_in_risk_off_bn: float = _f(0.0, "Daily net selling by funds in risk-off ($bn/day).", ge=0, le=1000)
+
+
+class ForeignOfficialSection(Section):
+    count: int = _f(10, "Number of foreign official holders (reserve managers).", ge=1, le=2000)
+    holdings_bn: float = _f(3800.0, "Treasury holdings at the start ($bn).", ge=0, le=100000)
+    cash_bn: float = _f(150.0, "Cash at the start ($bn).", ge=0, le=100000)
+    auction_share: float = _f(0.15, "Share of an auction they take in calm (indirect bidders).", ge=0, le=2)
+    selling_in_risk_off_bn: float = _f(8.0, "Daily selling in risk-off for dollar cash ($bn/day).", ge=0, le=1000)
+
+
+class LeveredFundSection(Section):
+    count: int = _f(16, "Number of levered (cash-futures basis) funds.", ge=1, le=5000)
+    positions_bn: float = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
+    capital_bn: float = _f(80.0, "Funds' capital at the start ($bn).", gt=0, le=10000)
+    haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", gt=0, le=100)
+    haircut_vol_elasticity: float = _f(1.0, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
+    target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)
+    adjustment_per_day: float = _f(0.2, "Share of the gap to their target closed per day.", gt=0, le=1)
+    auction_share: float = _f(0.1, "Share of coupon auctions they bid for as direct bidders.", ge=0, le=2)
+    vol_unwind_ratio: float = _f(2.0, "Vol ratio above which funds unwind regardless of haircuts.", gt=1, le=100)
+
+
+class MoneyFundSection(Section):
+    count: int = _f(20, "Number of money market funds.", ge=1, le=5000)
+    assets_bn: float = _f(3500.0, "Assets under management at the start ($bn).", gt=0, le=100000)
+    bills_share: float = _f(0.55, "Share of assets they like to hold in bills.", ge=0, le=1)
+    counterparty_limit_share: float = _f(0.15, "Largest share of a fund lent to one dealer.", gt=0, le=1)
+    min_spread_over_rrp_bp: float = _f(1.0, "Repo must pay this much over ON RRP to beat the facility (bp).", ge=0, le=100)
+    bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
+
+
+class BankSection(Section):
+    count: int = _f(30, "Number of banks managing reserves.", ge=1, le=5000)
+    reserves_bn: float = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
+    lowest_comfortable_reserves_bn: float = _f(2300.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000)
+    concentration_alpha: float = _f(1.1, "Pareto tail of reserve holdings (a few large holders).", gt=0.1, le=10)
+    demand_curve_level_bp: float = _f(15.0, "Marginal value of reserves over IORB at the comfortable level (bp).", ge=0, le=1000)
+    demand_curve_steepness: float = _f(18.0, "Steepness of the reserve demand curve (per unit of R/LCLoR).", gt=0, le=200)
+    lending_hurdle_bp: float = _f(3.0, "Balance-sheet hurdle for lending reserves in repo (bp).", ge=-50, le=200)
+    hard_floor_share: float = _f(0.85, "Share of the comfortable level a bank never lends below.", ge=0, le=1)
+
+
+# ---------------------------------------------------------------- markets
+class RepoSection(Section):
+    rounds_per_day: int = _f(4, "Intraday repo rounds.", ge=1, le=48)
+    bargaining_share: float = _f(0.5, "Share of the gap to the marginal rate an infra-marginal lender gets.", ge=0, le=1)
+    round_noise_bp: float = _f(1.0, "Std of the round-to-round rate noise (bp).", ge=0, le=100)
+    trade_noise_bp: float = _f(1.5, "Std of trade-level rate noise (bp).", ge=0, le=100)
+    tri_party_discount_bp: float = _f(2.0, "Tri-party trades below the marginal rate (bp).", ge=0, le=100)
+    max_rate_above_iorb_bp: float = _f(800.0, "Rate at which dealers stop bidding and turn to the window (bp over IORB).", gt=0, le=10000)
+
+
+class SettlementSection(Section):
+    fails_charge: bool = _f(True, "TMPG fails charge: 3% minus the policy rate, floored at 0.")
+    special_max_bp: float = _f(300.0, "Specialness when lendable supply is exhausted (bp).", ge=0, le=2000)
+    specials_exponent: float = _f(2.0, "Convexity of specialness in short demand / lendable supply.", gt=0, le=10)
+    daisy_chain_share: float = _f(0.35, "Share of yesterday's fails that cause fails today.", ge=0, lt=1)
+    operational_friction: float = _f(0.002, "Operational fails per $ of settlement volume.", ge=0, le=1)
+
+
+class MarketStructureSection(Section):
+    central_clearing_cash: bool = _f(False, "Cash Treasury trades centrally cleared (multilateral netting).")
+    central_clearing_repo: bool = _f(False, "Repo centrally cleared (nets in the SLR).")
+    netting_efficiency: float = _f(0.7, "Share of offsetting repo that nets when cleared.", ge=0, le=1)
+    clearing_friction_cut: float = _f(0.5, "Cut in operational fails when cash trades are cleared.", ge=0, le=1)
+    all_to_all_share: float = _f(0.0, "Share of unmatched customer flow met all-to-all.", ge=0, le=1)
+
+
+class LoopSwitches(Section):
+    """Each arrow of the tail -> withdrawal -> spread -> concession loop."""
+
+    takedown_raises_utilization: bool = _f(True, "Dealers warehouse what they take down at auction.")
+    utilization_drives_quotes: bool = _f(True, "Dealers widen bid/ask, cut depth and bid at a concession as u rises.")
+    liquidity_drives_auction_demand: bool = _f(True, "End investors bid less when bid/ask is wider than calm.")
+    tails_drive_concession: bool = _f(True, "End investors remember tails and ask for concession.")
+    inventory_premium: bool = _f(True, "Warehoused duration raises yields (preferred habitat).")
+    dealer_memory: bool = _f(True, "Losses and high utilization lower risk appetite for a while.")
+
+
+# ---------------------------------------------------------------- shocks
+class _Shock(Section):
+    date: dt.date = Field(description="First business day of the shock.")
+    days: int = Field(default=1, description="Duration in business days.", ge=1, le=5000)
+
+
+class EndDemandShortfall(_Shock):
+    kind: Literal["end_demand_shortfall"]
+    tenor: Tenor | Literal["all"] = Field(default="all", description="Tenor whose auctions are hit.")
+    share: float = Field(description="Share of end-investor auction demand that stays away.", gt=0, le=1)
+
+
+class VolatilityJump(_Shock):
+    kind: Literal["volatility_jump"]
+    multiplier: float = Field(description="Multiplier on the level-factor volatility.", gt=0, le=50)
+
+
+class RiskOff(_Shock):
+    kind: Literal["risk_off"]
+
+
+class FundingPullback(_Shock):
+    kind: Literal["funding_pullback"]
+    share: float = Field(description="Share of money-fund repo lending to dealers withdrawn.", gt=0, le=1)
+
+
+class ForeignOfficialSelling(_Shock):
+    kind: Literal["foreign_official_selling"]
+    bn_per_day: float = Field(description="Treasuries sold to dealers per day ($bn).", gt=0, le=1000)
+
+
+class FundSelling(_Shock):
+    kind: Literal["fund_selling"]
+    bn_per_day: float = Field(description="Treasuries sold by real-money funds per day ($bn).", gt=0, le=1000)
+
+
+class SettlementDisruption(_Shock):
+    kind: Literal["settlement_disruption"]
+    multiplier: float = Field(description="Multiplier on operational fails.", gt=0, le=1000)
+
+
+class HaircutJump(_Shock):
+    kind: Literal["haircut_jump"]
+    multiplier: float = Field(description="Multiplier on levered funds' repo haircuts.", gt=0, le=50)
+
+
+Shock = Annotated[
+    EndDemandShortfall
+    | VolatilityJump
+    | RiskOff
+    | FundingPullback
+    | ForeignOfficialSelling
+    | FundSelling
+    | SettlementDisruption
+    | HaircutJump,
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------- the scenario
+class Scenario(Section):
+    """A complete market scenario. Every field has a 2025-like default."""
+
+    name: str = _f("baseline", "Short name, used for the results folder.", min_length=1, max_length=80)
+    description: str = _f("2025-like market with abundant reserves.", "One-line description.")
+    start_date: dt.date = _f(dt.date(2025, 1, 2), "First simulated day.")
+    end_date: dt.date = _f(dt.date(2025, 12, 31), "Last simulated day.")
+    policy: PolicySection = PolicySection()
+    curve: CurveSection = CurveSection()
+    treasury: TreasurySection = TreasurySection()
+    central_bank: CentralBankSection = CentralBankSection()
+    dealers: DealerSection = DealerSection()
+    real_money: RealMoneySection = RealMoneySection()
+    foreign_official: ForeignOfficialSection = ForeignOfficialSection()
+    levered_funds: LeveredFundSection = LeveredFundSection()
+    money_funds: MoneyFundSection = MoneyFundSection()
+    banks: BankSection = BankSection()
+    repo: RepoSection = RepoSection()
+    settlement: SettlementSection = SettlementSection()
+    market_structure: MarketStructureSection = MarketStructureSection()
+    loop: LoopSwitches = LoopSwitches()
+    shocks: list[Shock] = _f([], "Dated events that stress the market.")
+
+    @field_validator("end_date")
+    @classmethod
+    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start_date")
+        if start is not None and end < start:
+            raise ValueError(f"a date on or after start_date ({start})")
+        return end

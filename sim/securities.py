@@ -1,0 +1,119 @@
+"""Treasury issues: identity, maturity, coupon, outstanding, and their prices and DV01s.
+
+Issues live in parallel numpy arrays (one slot per issue; slots of matured issues are
+reused) so pricing and risk are vectorised over the whole outstanding stock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.calendar import TENOR_YEARS
+from sim.scenario.schema import BILL_TENORS, TENORS
+
+DAYS_PER_YEAR = 365.25
+BUCKET_YEARS = np.array([TENOR_YEARS[t] for t in TENORS])
+N_BUCKETS = len(TENORS)
+BILL_BUCKETS = np.array([t in BILL_TENORS for t in TENORS])
+
+
+def bond_price(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
+    """Clean price per $1 of par.
+
+    Bills: money-market discounting 1 / (1 + y t). Coupons: semiannual annuity plus
+    principal at yield y, for a (possibly fractional) number of remaining periods.
+    """
+    years = np.maximum(years, 0.0)
+    y = np.maximum(yield_pct, 1e-6) / 100.0
+    bill_price = 1.0 / (1.0 + y * years)
+    periods = 2.0 * years
+    discount = (1.0 + y / 2.0) ** (-periods)
+    coupon_price = (coupon_pct / 100.0) / y * (1.0 - discount) + discount
+    return np.where(is_bill, bill_price, coupon_price)
+
+
+def bond_dv01(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
+    """Price change per $1 of par for a 1bp fall in yield ($ per $ par per bp)."""
+    up = bond_price(yield_pct + 0.005, coupon_pct, years, is_bill)
+    down = bond_price(yield_pct - 0.005, coupon_pct, years, is_bill)
+    return down - up
+
+
+def bucket_of(years: np.ndarray) -> np.ndarray:
+    """Trading bucket (index into TENORS) of the nearest benchmark maturity (log distance)."""
+    distance = np.abs(np.log(np.maximum(years, 1 / 365)[:, None]) - np.log(BUCKET_YEARS[None, :]))
+    return distance.argmin(axis=1)
+
+
+class IssueBook:
+    """All outstanding issues.
+
+    Arrays are indexed by slot. `active` marks live issues; `outstanding_bn` is par
+    outstanding ($bn); days are integer day numbers (days since 1970-01-01).
+    """
+
+    def __init__(self, capacity: int = 512):
+        self.capacity = capacity
+        self.tenor = np.zeros(capacity, dtype=np.int16)  # index into TENORS
+        self.is_bill = np.zeros(capacity, dtype=bool)
+        self.issue_day = np.zeros(capacity, dtype=np.int64)
+        self.maturity_day = np.zeros(capacity, dtype=np.int64)
+        self.coupon_pct = np.zeros(capacity)
+        self.outstanding_bn = np.zeros(capacity)
+        self.active = np.zeros(capacity, dtype=bool)
+        self.serial = np.zeros(capacity, dtype=np.int64)  # issue id, unique over the run
+        self.on_the_run = np.zeros(capacity, dtype=bool)
+        self.next_serial = 1
+
+    def add(self, tenor: str, issue_day: int, maturity_day: int, coupon_pct: float) -> int:
+        """Open a new issue with zero outstanding; returns its slot (grows the arrays if full)."""
+        free = np.flatnonzero(~self.active)
+        if free.size == 0:
+            self._grow()
+            free = np.flatnonzero(~self.active)
+        slot = int(free[0])
+        tenor_index = TENORS.index(tenor)
+        self.tenor[slot] = tenor_index
+        self.is_bill[slot] = tenor in BILL_TENORS
+        self.issue_day[slot] = issue_day
+        self.maturity_day[slot] = maturity_day
+        self.coupon_pct[slot] = coupon_pct
+        self.outstanding_bn[slot] = 0.0
+        self.active[slot] = True
+        self.serial[slot] = self.next_serial
+        self.next_serial += 1
+        self._mark_on_the_run(tenor_index)
+        return slot
+
+    def _mark_on_the_run(self, tenor_index: int) -> None:
+        """The newest live issue of a tenor is on-the-run; older ones are off-the-run."""
+        same = self.active & (self.tenor == tenor_index)
+        self.on_the_run[self.tenor == tenor_index] = False
+        if same.any():
+            key = np.where(same, self.issue_day * 10**9 + self.serial, -1)
+            self.on_the_run[int(key.argmax())] = True
+
+    def retire(self, slots: np.ndarray) -> None:
+        """Close matured issues (their outstanding must already be paid down to zero)."""
+        tenors = set(self.tenor[slots].tolist())
+        self.active[slots] = False
+        self.on_the_run[slots] = False
+        for tenor_index in tenors:
+            self._mark_on_the_run(tenor_index)
+
+    def _grow(self) -> None:
+        extra = self.capacity
+        for name in ("tenor", "is_bill", "issue_day", "maturity_day", "coupon_pct", "outstanding_bn",
+                     "active", "serial", "on_the_run"):  # fmt: skip
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
+        self.capacity += extra
+
+    def on_the_run_slot(self, tenor: str) -> int | None:
+        """Slot of the on-the-run issue of a tenor, or None."""
+        hit = np.flatnonzero(self.active & self.on_the_run & (self.tenor == TENORS.index(tenor)))
+        return int(hit[0]) if hit.size else None
+
+    def years_left(self, today: int) -> np.ndarray:
+        """Remaining maturity of every slot in years (0 for inactive slots)."""
+        return np.where(self.active, np.maximum(self.maturity_day - today, 0) / DAYS_PER_YEAR, 0.0)

@@ -635,7 +635,8 @@ class TreasuryMarketModel(mesa.Model):
         basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = 0.2
         buys[lf] = self.lf_buys_bn[:, None] * basis[None, :]
         depth = self.desk.depth_bn(self.curve.vol_ratio)[:, None] * self.bucket_depth_share[None, :]
-        flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, long_by_bucket[:n_d],
+        normal_book = self.desk.size_share[:, None] * self.dealer_reference_by_bucket[None, :]
+        flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, holdings[:n_d] @ self.bucket_onehot - normal_book,
                                              sc.market_structure.all_to_all_share)  # fmt: skip
         buy_filled = buys * flow.buy_fill_share[None, :]
         sell_filled = sells * flow.sell_fill_share[None, :]
@@ -762,6 +763,7 @@ class TreasuryMarketModel(mesa.Model):
         if quarter_end:
             cap = cap * np.where(self.desk.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
         banks = np.arange(self.slices["bank"].start, self.slices["bank"].stop)
+        self._redistribute_reserves(banks)
         bank_i, bank_ask, bank_amt = self.reserve_desk.repo_tranches(led.money_bn[banks], rates["iorb"])
         rounds = sc.repo.rounds_per_day
         noise_round = self.repo_rng.normal(0.0, sc.repo.round_noise_bp / 100.0, rounds)
@@ -834,6 +836,29 @@ class TreasuryMarketModel(mesa.Model):
         self.repo_volume_bn = float(volumes_all.sum())
         self.repo_intermediated_bn = float(lf_lent.sum())
         self.lf_unfunded_bn = float((lf_want - lf_lent).sum())
+
+    def _redistribute_reserves(self, banks: np.ndarray) -> None:
+        """Overnight interbank (fed funds) loans spread reserves in proportion to banks' comfort levels.
+
+        Payments scatter reserves across banks; banks long of their comfortable share lend
+        the surplus to banks short of it, so each bank's reserves relative to its lowest
+        comfortable level follow the system's. Loans are unsecured (not in the repo
+        percentiles), priced a little below IORB, and repaid the next morning.
+        """
+        led = self.ledger
+        reserves = led.money_bn[banks]
+        comfortable = self.reserve_desk.lowest_comfortable_bn
+        target = comfortable * (reserves.sum() / comfortable.sum())
+        surplus = reserves - target
+        lenders, borrowers = surplus > 0, surplus < 0
+        if not lenders.any() or not borrowers.any():
+            return
+        lent, borrowed = surplus[lenders], -surplus[borrowers]
+        borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
+        rate = self.rates["iorb"] - 0.07
+        interest_paid = borrowed * rate / 36000.0
+        interest_received = lent * (interest_paid.sum() / lent.sum())
+        led.repo_open(banks[lenders], lent, interest_received, banks[borrowers], borrowed, interest_paid)
 
     # ------------------------------------------------------------------ phase 6
     def _settlement(self) -> None:

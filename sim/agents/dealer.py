@@ -183,6 +183,7 @@ class DealerDesk:
         p = self.params
         loss_pct = np.maximum(-pnl_bn, 0.0) / np.maximum(equity_bn, 1e-9) * 100.0
         strain = np.maximum(self.utilization - p.memory_util_threshold, 0.0)
-        hit = p.memory_loss_sensitivity * loss_pct + strain
+        hit = p.memory_loss_sensitivity * np.maximum(loss_pct - p.memory_loss_tolerance_pct, 0.0)
+        hit = hit + p.memory_util_sensitivity * strain
         recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)
         self.appetite = np.clip(recovered - hit, 0.3, 1.0)

@@ -34,15 +34,15 @@ def match_customer_flow(
 ) -> FlowResult:
     """Net customer flow through dealers.
 
-    Taking customers' net sales onto the balance sheet is limited by the depth dealers
-    offer; meeting customers' net purchases is limited by the inventory dealers hold plus
-    the depth they offer for short sales (selling inventory frees balance sheet).
+    Moving away from their normal book in either direction is limited by the depth
+    dealers offer; inventory they hold above their normal book they sell freely (selling
+    it frees balance sheet).
 
     Args:
         buys_bn: customer purchases wanted, by bucket.
         sells_bn: customer sales wanted, by bucket.
         depth_bn: net flow each dealer will absorb, shape (dealers, buckets).
-        inventory_bn: each dealer's long inventory, shape (dealers, buckets).
+        inventory_bn: each dealer's inventory above its normal book, shape (dealers, buckets).
         all_to_all_share: share of the imbalance dealers leave that customers meet directly.
     """
     matched = np.minimum(buys_bn, sells_bn)

@@ -212,7 +212,7 @@ class Ledger:
         """
         rows = np.asarray(rows, dtype=np.int64)
         par_bn = np.asarray(par_bn, dtype=float)
-        self.holdings_bn[rows, slot] += par_bn
+        np.add.at(self.holdings_bn[:, slot], rows, par_bn)
         private = rows < self.accounts.n_trading
         cost = par_bn * price
         self._move_money(rows[private], -cost[private])
@@ -252,8 +252,9 @@ class Ledger:
     def central_bank_buys(self, rows: np.ndarray, slots: np.ndarray, par_bn: np.ndarray, price: np.ndarray) -> None:
         """Outright purchase: the SOMA takes securities, the sellers get new reserves."""
         rows = np.asarray(rows, dtype=np.int64)
-        self.holdings_bn[rows, slots] -= par_bn
-        self.holdings_bn[self.cb_row, slots] += par_bn
+        # add.at: a slot appears once per seller, and every seller's par must reach the SOMA.
+        np.subtract.at(self.holdings_bn, (rows, slots), par_bn)
+        np.add.at(self.holdings_bn[self.cb_row], slots, par_bn)
         cost = par_bn * price
         self._move_money(rows, cost)
         self.equity_bn += np.bincount(rows, weights=cost - par_bn * self.price[slots], minlength=self.equity_bn.size)
@@ -262,7 +263,7 @@ class Ledger:
     def treasury_buys_back(self, rows: np.ndarray, slots: np.ndarray, par_bn: np.ndarray, price: np.ndarray) -> float:
         """Buyback: holders deliver securities, which are retired, against cash from the TGA."""
         rows = np.asarray(rows, dtype=np.int64)
-        self.holdings_bn[rows, slots] -= par_bn
+        np.subtract.at(self.holdings_bn, (rows, slots), par_bn)
         cost = par_bn * price
         self._move_money(rows, cost)
         self.equity_bn += np.bincount(rows, weights=cost - par_bn * self.price[slots], minlength=self.equity_bn.size)
@@ -287,6 +288,13 @@ class Ledger:
 
     def balance_gaps_bn(self) -> np.ndarray:
         """assets - liabilities - equity for every account (zero when the books balance)."""
+        return self._balance()[0]
+
+    def total_assets_bn(self) -> np.ndarray:
+        """Gross assets of every account ($bn), the scale for relative checks."""
+        return self._balance()[1]
+
+    def _balance(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.money_bn.size
         securities = np.zeros(n)
         securities[: self.accounts.n_trading] = self.securities_value_bn()
@@ -294,11 +302,15 @@ class Ledger:
             self.money_bn + securities + self.repo_lent_bn + self.on_rrp_bn + self.currency_held_bn
             + self.other_assets_bn
         )  # fmt: skip
+        gross = (
+            np.abs(self.money_bn) + np.abs(securities) + self.repo_lent_bn + self.on_rrp_bn + self.currency_held_bn
+            + self.other_assets_bn
+        )  # fmt: skip
         liabilities = (
             self.repo_borrowed_bn + self.srf_bn + self.discount_window_bn + self.other_liabilities_bn
             + self.deposits_owed_bn()
         )  # fmt: skip
-        return assets - liabilities - self.equity_bn
+        return assets - liabilities - self.equity_bn, gross
 
     def central_bank_gap_bn(self) -> float:
         """Central bank assets - liabilities - capital (zero when its books balance)."""

@@ -61,11 +61,10 @@ class TreasuryMarketModel(mesa.Model):
         self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng, self.misc_rng = (
             np.random.default_rng(s) for s in streams
         )
+        self.pending_awards: dict[pd.Timestamp, list[dict]] = {}  # by issue date
         self._build_agents()
         self._open_books()
         self.recorder = Recorder(self)
-        self.pending_awards: dict[pd.Timestamp, list[dict]] = {}
-        self.day_auctions: list[dict] = []
 
     # ================================================================== set-up
     def _build_agents(self) -> None:
@@ -116,12 +115,10 @@ class TreasuryMarketModel(mesa.Model):
         self.foreign_book = ForeignOfficialBook(sc.foreign_official, fo_share)
 
         lf_share, lf_acc = population("levered_fund")
-        prime = rng.choice(d.count, size=lf_share.size, p=dealer_share)
         self.levered_funds = LeveredFund.create_agents(
-            self, lf_share.size, index=list(range(lf_share.size)), account=list(lf_acc), size_share=list(lf_share),
-            prime_dealer=list(prime),
-        )  # fmt: skip
-        self.levered_book = LeveredFundBook(sc.levered_funds, lf_share, prime)
+            self, lf_share.size, index=list(range(lf_share.size)), account=list(lf_acc), size_share=list(lf_share)
+        )
+        self.levered_book = LeveredFundBook(sc.levered_funds, lf_share)
 
         mmf_share, mmf_acc = population("money_fund")
         self.money_funds = MoneyFund.create_agents(
@@ -209,7 +206,7 @@ class TreasuryMarketModel(mesa.Model):
 
         # Yesterday's repo book: funds financed by their prime dealers; dealers by money
         # funds up to their free cash, banks the rest.
-        rr = np.bincount(self.levered_book.prime_dealer, weights=lf_borrowed, minlength=d.count)
+        rr = self.desk.size_share * lf_borrowed.sum()
         dealer_need = np.maximum(value[dealers] * (1 - d.funding_haircut_pct / 100) + rr, 0.0)
         from_funds = min(dealer_need.sum(), 0.97 * mmf_free.sum())
         mmf_lent = mmf_free * 0.97 * (from_funds / max(0.97 * mmf_free.sum(), 1e-12))
@@ -303,8 +300,13 @@ class TreasuryMarketModel(mesa.Model):
             self.ledger.revalue(price)
 
     def _dealer_dv01_mn(self) -> np.ndarray:
-        """Net DV01 of each dealer ($mn per bp)."""
-        return self.ledger.holdings_bn[self.slices["dealer"]] @ self.dv01_per_par * 1000.0
+        """Net DV01 of each dealer ($mn per bp), including auction awards not yet settled.
+
+        A dealer carries the rate risk of what it won from the auction day (when-issued),
+        though the securities reach its balance sheet only on the issue date.
+        """
+        settled = self.ledger.holdings_bn[self.slices["dealer"]] @ self.dv01_per_par * 1000.0
+        return settled + getattr(self, "when_issued_dv01_mn", 0.0)
 
     # ================================================================== the day
     def step(self) -> None:
@@ -482,6 +484,18 @@ class TreasuryMarketModel(mesa.Model):
         for spec in self.calendar.auctions_on.get(self.date, []):
             self._hold_auction(spec)
 
+    def _when_issued_dv01_mn(self) -> np.ndarray:
+        """DV01 of dealers' awarded but unsettled auction positions ($mn per bp)."""
+        n_d = self.config.dealers.count
+        total = np.zeros(n_d)
+        for awards in self.pending_awards.values():
+            for award in awards:
+                years = np.array([award["years"]])
+                coupon = np.array([award["high"]])
+                dv01 = bond_dv01(coupon, coupon, years, np.array([award["tenor"] in BILL_TENORS]))[0]
+                total += award["awards"][:n_d] * dv01 * 1000.0
+        return total
+
     def _refresh_buckets(self) -> None:
         iss = self.issues
         if self.next_coupon_day.size < iss.capacity:
@@ -502,7 +516,7 @@ class TreasuryMarketModel(mesa.Model):
         led = self.ledger
         haircut = self.levered_book.haircut_share(self.curve.vol_ratio, self.today_shocks.haircut_multiplier)
         self.lf_haircut = haircut
-        markup = self.desk.repo_markup_bp()[self.levered_book.prime_dealer]
+        markup = np.full(self.levered_book.size_share.size, float(self.desk.size_share @ self.desk.repo_markup_bp()))
         position = led.holdings_bn[lf] @ led.price
         self.lf_buys_bn, self.lf_sells_bn = self.levered_book.plan(led.equity_bn[lf], position, haircut,
                                                                    self.curve.vol_ratio, markup)  # fmt: skip
@@ -517,6 +531,8 @@ class TreasuryMarketModel(mesa.Model):
         years = self.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
         wi = float(self._market_yield(np.array([years]))[0])
         offering = self.treasury.offering_bn(tenor, slot is not None, led.tga_bn, 0.0)
+        if offering <= 0:
+            return  # the scenario sized this auction at zero: it is not held
         shortfall = self.shocks.shortfall(t, tenor)
         vol_ratio = self.curve.vol_ratio
         liquidity_ratio = self.half_spread_today_bp / self.desk.reference_half_spread_bp
@@ -553,10 +569,10 @@ class TreasuryMarketModel(mesa.Model):
             awards[rm] += dealer_award * self.shares["real_money"]
             awards[:n_d] = 0.0
         tail_bp = (result.high_yield_pct - wi) * 100.0
-        self.real_money_book.remember_tail(tail_bp)
+        self.real_money_book.remember_tail(bucket, tail_bp)
         self.lf_buys_bn = np.maximum(self.lf_buys_bn - awards[lf], 0.0)
         self.pending_awards.setdefault(spec.issue_date, []).append(
-            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct}
+            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct, "years": years}
         )
         indirect = awards[rm].sum() + awards[fo].sum()
         direct = awards[lf].sum() + awards[mmf].sum()
@@ -615,7 +631,9 @@ class TreasuryMarketModel(mesa.Model):
         rm = self.slices["real_money"]
         noise = self.flow_rng.standard_normal((rm.stop - rm.start, N_BUCKETS))
         dealer_by_bucket = (holdings[:n_d] @ self.bucket_onehot).sum(axis=0)
-        excess_inventory = dealer_by_bucket - self.dealer_reference_by_bucket
+        # Dealers' normal book shrinks when they are strained; what lies above it is for sale.
+        normal_book = (self.desk.size_share * self.desk.normal_book_share())[:, None] * self.dealer_reference_by_bucket[None, :]
+        excess_inventory = dealer_by_bucket - normal_book.sum(axis=0)
         excess_premium = inventory_premium_bp(BUCKET_YEARS, self.premium_risk_use - self.reference_risk_use, sc.curve.inventory_premium_bp)
         if not sc.loop.inventory_premium:
             excess_premium = np.zeros(N_BUCKETS)
@@ -635,7 +653,6 @@ class TreasuryMarketModel(mesa.Model):
         basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = 0.2
         buys[lf] = self.lf_buys_bn[:, None] * basis[None, :]
         depth = self.desk.depth_bn(self.curve.vol_ratio)[:, None] * self.bucket_depth_share[None, :]
-        normal_book = self.desk.size_share[:, None] * self.dealer_reference_by_bucket[None, :]
         flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, holdings[:n_d] @ self.bucket_onehot - normal_book,
                                              sc.market_structure.all_to_all_share)  # fmt: skip
         buy_filled = buys * flow.buy_fill_share[None, :]
@@ -743,13 +760,14 @@ class TreasuryMarketModel(mesa.Model):
         lf = np.arange(self.slices["levered_fund"].start, self.slices["levered_fund"].stop)
         lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
         lf_want = np.clip(-led.money_bn[lf] + 0.005 * lf_collateral, 0.0, lf_collateral * (1.0 - self.lf_haircut))
-        prime = self.levered_book.prime_dealer
-        wanted_by_dealer = np.bincount(prime, weights=lf_want, minlength=n_d)
+        # Funds spread their financing over the dealers by size (several prime brokers each).
+        wanted_by_dealer = self.desk.size_share * lf_want.sum()
         capacity = self.desk.client_financing_capacity_bn(wanted_by_dealer, self.slr_headroom_bn)
         granted_share = np.divide(np.minimum(capacity, wanted_by_dealer), wanted_by_dealer,
                                   out=np.ones(n_d), where=wanted_by_dealer > 0)  # fmt: skip
-        lf_lent = lf_want * granted_share[prime]
-        client_lent = np.bincount(prime, weights=lf_lent, minlength=n_d)
+        financing = lf_want[:, None] * (self.desk.size_share * granted_share)[None, :]
+        lf_lent = financing.sum(axis=1)
+        client_lent = financing.sum(axis=0)
         # Dealers' need: bring their cash back to its target after lending to clients.
         need = np.maximum(self.dealer_money_target_bn - (led.money_bn[dealers] - client_lent), 0.0)
         max_rate = rates["iorb"] + sc.repo.max_rate_above_iorb_bp / 100.0
@@ -825,14 +843,17 @@ class TreasuryMarketModel(mesa.Model):
         # Dealers finance their clients at their own average cost plus a balance-sheet markup.
         dealer_cost = np.divide(dealer_interest * 36000.0, dealer_fill, out=np.full(n_d, rates["iorb"]), where=dealer_fill > 0)
         client_rate = dealer_cost + self.desk.repo_markup_bp() / 100.0
-        lf_interest = lf_lent * client_rate[prime] / 36000.0
-        led.repo_open(dealers, client_lent, np.bincount(prime, weights=lf_interest, minlength=n_d), lf, lf_lent, lf_interest)
-        trade_rates.append(client_rate[prime])
-        trade_volumes.append(lf_lent)
+        interest = financing * client_rate[None, :] / 36000.0
+        led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
+        trade_rates.append(np.broadcast_to(client_rate[None, :], financing.shape).ravel())
+        trade_volumes.append(financing.ravel())
         # Money funds park what no dealer took at the ON RRP facility.
         led.place_on_rrp(mmf, np.maximum(led.money_bn[mmf] * 0.98, 0.0))
         rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
-        self.repo_percentiles = repo_market.volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
+        percentiles = repo_market.volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
+        # With no trades, the previous day's percentiles stand (the publication's fallback).
+        if np.isfinite(percentiles).all():
+            self.repo_percentiles = percentiles
         self.repo_volume_bn = float(volumes_all.sum())
         self.repo_intermediated_bn = float(lf_lent.sum())
         self.lf_unfunded_bn = float((lf_want - lf_lent).sum())
@@ -900,10 +921,11 @@ class TreasuryMarketModel(mesa.Model):
             self.srf_usage_bn = 0.0
             self.discount_window_bn = 0.0
             self.facility_rate_yesterday = {}
-            self.repo_percentiles = np.full(5, np.nan)
+            self.repo_percentiles = np.full(5, self.rates["on_rrp"])
             self.bucket_depth_share = np.clip(1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0)
             self.bucket_depth_share = self.bucket_depth_share / self.bucket_depth_share.sum()
         long_value = np.maximum(led.holdings_bn[dealers], 0.0) @ led.price
+        self.when_issued_dv01_mn = self._when_issued_dv01_mn()
         exposure = self.desk.market_exposure_bn(
             long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], led.repo_borrowed_bn[dealers],
             sc.market_structure.central_clearing_repo, sc.market_structure.netting_efficiency,
@@ -931,18 +953,30 @@ class TreasuryMarketModel(mesa.Model):
         return self.recorder.tables(self)
 
     def accounting_gaps(self) -> dict[str, float]:
-        """Largest violations of the accounting invariants right now ($bn; all ~0 when exact).
+        """Largest relative violations of the accounting invariants now (all ~0 when exact).
 
-        securities: outstanding minus the sum of all holders' positions, worst issue.
-        balance_sheets: assets - liabilities - equity, worst account.
-        central_bank: assets - liabilities - capital.
+        securities: |outstanding - sum of all holders' positions| / outstanding, worst issue
+            (retired issues must be held by no one).
+        balance_sheets: |assets - liabilities - equity| / gross assets, worst account.
+        central_bank: |assets - liabilities - capital| / assets.
         """
         led = self.ledger
         iss = self.issues
         held = led.holdings_bn.sum(axis=0)[: iss.capacity]
-        securities = np.abs(np.where(iss.active, iss.outstanding_bn - held, held)).max()
+        scale = np.maximum(np.where(iss.active, iss.outstanding_bn, 0.0), 1.0)
+        securities = np.abs(np.where(iss.active, iss.outstanding_bn - held, np.abs(led.holdings_bn).sum(axis=0)[: iss.capacity]))
+        cb_assets = led.soma_par_bn() + led.cb_other_assets_bn + led.srf_bn.sum() + led.discount_window_bn.sum()
         return {
-            "securities": float(securities),
-            "balance_sheets": float(np.abs(led.balance_gaps_bn()).max()),
-            "central_bank": abs(led.central_bank_gap_bn()),
+            "securities": float((securities / scale).max()),
+            "balance_sheets": float((np.abs(led.balance_gaps_bn()) / np.maximum(led.total_assets_bn(), 1.0)).max()),
+            "central_bank": abs(led.central_bank_gap_bn()) / max(cb_assets, 1.0),
         }
+
+    def has_non_finite_state(self) -> bool:
+        """True if any balance, position, price or rate is NaN or infinite."""
+        led = self.ledger
+        arrays = [led.holdings_bn, led.price, led.money_bn, led.equity_bn, led.repo_lent_bn, led.repo_borrowed_bn,
+                  led.on_rrp_bn, led.srf_bn, self.issues.outstanding_bn, self.repo_percentiles,
+                  self.desk.utilization, self.desk.appetite]  # fmt: skip
+        scalars = [led.tga_bn, led.currency_bn, led.cb_capital_bn, self.fails_bn, self.curve.realised_vol_bp]
+        return not (all(np.isfinite(a).all() for a in arrays) and np.isfinite(scalars).all())

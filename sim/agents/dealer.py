@@ -163,6 +163,11 @@ class DealerDesk:
             vol_ratio - 1.0, 0.0
         )
 
+    def normal_book_share(self) -> np.ndarray:
+        """Share of its usual inventory a dealer wants to carry: less once utilization passes the threshold."""
+        u = np.maximum(self.utilization, 1e-9)
+        return np.minimum(1.0, self.params.memory_util_threshold / u)
+
     def distribution_concession_bp(self, vol_ratio: float) -> np.ndarray:
         """Yield concession (bp) a dealer gives to move inventory it holds beyond its normal level."""
         return self.half_spread_bp(vol_ratio) * (1.0 + self._strain())
@@ -182,7 +187,9 @@ class DealerDesk:
             return
         p = self.params
         loss_pct = np.maximum(-pnl_bn, 0.0) / np.maximum(equity_bn, 1e-9) * 100.0
-        strain = np.maximum(self.utilization - p.memory_util_threshold, 0.0)
+        # Strain beyond the threshold erodes appetite, but boundedly: withdrawal persists for a
+        # while, it does not lock a dealer out for good.
+        strain = np.clip(self.utilization - p.memory_util_threshold, 0.0, 0.25)
         hit = p.memory_loss_sensitivity * np.maximum(loss_pct - p.memory_loss_tolerance_pct, 0.0)
         hit = hit + p.memory_util_sensitivity * strain
         recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)

@@ -1,7 +1,7 @@
 """Levered funds running the cash-futures basis.
 
 They hold cash Treasuries (often bought at auction) financed in repo through their prime
-dealer. Their position is capped by capital over the haircut, and haircuts rise with
+dealers (each fund spreads its financing over the dealers by size). Their position is capped by capital over the haircut, and haircuts rise with
 volatility. When haircuts or volatility jump the cap falls and they unwind into dealers'
 balance sheets (as in March 2020); dearer dealer financing also shrinks the trade.
 """
@@ -24,24 +24,21 @@ class LeveredFund(mesa.Agent):
         index: position within its population.
         account: ledger account (= holder row).
         size_share: share of the class's capital.
-        prime_dealer: index of the dealer that finances it.
     """
 
-    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float, prime_dealer: int):
+    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float):
         super().__init__(model)
         self.index = index
         self.account = account
         self.size_share = size_share
-        self.prime_dealer = prime_dealer
 
 
 class LeveredFundBook:
     """Decisions of the levered-fund population (arrays over funds)."""
 
-    def __init__(self, params: LeveredFundSection, size_share: np.ndarray, prime_dealer: np.ndarray):
+    def __init__(self, params: LeveredFundSection, size_share: np.ndarray):
         self.params = params
         self.size_share = size_share
-        self.prime_dealer = prime_dealer
         self.reference_markup_bp = 0.0
         self.target_bn = np.zeros(size_share.size)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.scenario.schema import LoopSwitches, RealMoneySection
 
+N_BILL_BUCKETS = 5  # buckets 0-4 are bills (4w to 52w)
 CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 
 
@@ -38,8 +39,10 @@ class RealMoneyInvestor(mesa.Agent):
         self.required_concession_bp = required_concession_bp
 
     @property
-    def remembered_tail_bp(self) -> float:
-        return float(self.model.real_money_book.remembered_tail_bp[self.index])
+    def remembered_tail_bp(self) -> tuple[float, float]:
+        """Tails it remembers in bill and in coupon auctions (bp)."""
+        bills, coupons = self.model.real_money_book.remembered_tail_bp[self.index]
+        return float(bills), float(coupons)
 
 
 class RealMoneyBook:
@@ -52,7 +55,8 @@ class RealMoneyBook:
         self.size_share = size_share
         self.required_concession_bp = required_concession_bp
         self.habitat_tilt = habitat_tilt  # (investors, buckets), mean 1 per bucket
-        self.remembered_tail_bp = np.zeros(size_share.size)
+        # Memory per auction family (bills, coupons): a bill tail says little about coupons.
+        self.remembered_tail_bp = np.zeros((size_share.size, 2))
 
     def auction_bids(
         self, bucket: int, offering_bn: float, wi_pct: float, liquidity_ratio: float, shortfall_share: float,
@@ -71,8 +75,9 @@ class RealMoneyBook:
             base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
         required = self.required_concession_bp.copy()
         if self.loop.tails_drive_concession:
-            base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * self.remembered_tail_bp, 0.0)
-            required = required + p.tail_concession_per_bp * self.remembered_tail_bp
+            memory = self.remembered_tail_bp[:, int(bucket >= N_BILL_BUCKETS)]
+            base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)
+            required = required + p.tail_concession_per_bp * memory
         base = base * (1.0 - shortfall_share)
         # Demand at each concession step: rises linearly with concession beyond the required one.
         concessions = required[:, None] + CONCESSION_STEPS_BP[None, :]
@@ -84,10 +89,11 @@ class RealMoneyBook:
         bidders = np.repeat(np.arange(self.size_share.size), CONCESSION_STEPS_BP.size)
         return bidders, (wi_pct + concessions / 100.0).ravel(), amounts.ravel()
 
-    def remember_tail(self, tail_bp: float) -> None:
-        """Update the tails investors remember (only positive tails hurt them)."""
+    def remember_tail(self, bucket: int, tail_bp: float) -> None:
+        """Update the tails investors remember for that auction family (only tails hurt)."""
         d = self.params.tail_memory_decay
-        self.remembered_tail_bp = d * self.remembered_tail_bp + (1.0 - d) * max(tail_bp, 0.0)
+        family = int(bucket >= N_BILL_BUCKETS)
+        self.remembered_tail_bp[:, family] = d * self.remembered_tail_bp[:, family] + (1.0 - d) * max(tail_bp, 0.0)
 
     def secondary_orders(
         self, noise: np.ndarray, excess_premium_bp: np.ndarray, dealer_excess_bn: np.ndarray, holdings_bn: np.ndarray,

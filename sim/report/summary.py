@@ -121,7 +121,9 @@ def format_value(metric: Metric, value: float | None) -> str:
     """A metric value for display; `n/a` where the run had no data for it."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return format(value, metric.fmt)
+    text = format(value, metric.fmt)
+    # A difference that rounds to zero reads as 0, not -0.
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def json_ready(metrics: Mapping[str, float]) -> dict[str, float | None]:

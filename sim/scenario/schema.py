@@ -186,12 +186,12 @@ class DealerSection(Section):
 # ---------------------------------------------------------------- end investors
 class RealMoneySection(Section):
     count: int = _f(40, "Number of real-money investors (asset managers, pensions, insurers).", ge=1, le=20000)
-    cash_bn: float = _f(600.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000)
+    cash_bn: float = _f(2000.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000)
     auction_share: float = _f(0.62, "Share of an auction they take at their required concession in calm.", ge=0, le=2)
     required_concession_bp: float = _f(0.0, "Concession to WI they ask for in calm (bp).", ge=-20, le=50)
     demand_elasticity_per_bp: float = _f(0.15, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
     liquidity_sensitivity: float = _f(1.0, "Elasticity of auction demand to bid/ask relative to calm.", ge=0, le=10)
-    tail_memory_decay: float = _f(0.85, "Per-auction decay of the remembered tails.", ge=0, lt=1)
+    tail_memory_decay: float = _f(0.85, "Decay of remembered tails per auction of the same family (bills, coupons).", ge=0, lt=1)
     tail_concession_per_bp: float = _f(0.3, "Extra concession asked per bp of remembered tail (bp).", ge=0, le=10)
     tail_demand_cut_per_bp: float = _f(0.03, "Share of auction demand withdrawn per bp of remembered tail.", ge=0, le=1)
     premium_buying_per_bp: float = _f(
@@ -213,7 +213,7 @@ class ForeignOfficialSection(Section):
 class LeveredFundSection(Section):
     count: int = _f(16, "Number of levered (cash-futures basis) funds.", ge=1, le=5000)
     positions_bn: float = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
-    capital_bn: float = _f(80.0, "Funds' capital at the start ($bn).", gt=0, le=10000)
+    capital_bn: float = _f(36.0, "Funds' capital at the start ($bn); about positions x haircut / target use.", gt=0, le=10000)
     haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", gt=0, le=100)
     haircut_vol_elasticity: float = _f(1.0, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
     target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)

@@ -1,0 +1,244 @@
+"""The `plumbing` command: run scenarios, check them, list them, compare runs, print the keys.
+
+Exit codes: 0 success, 1 a failure inside the model or while writing, 2 bad input (a
+scenario problem, a bad option, a missing run folder), 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from sim import __version__
+
+EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr: days done, simulated date, time left.
+
+    On a terminal the line is redrawn in place (at most ten times a second); in a log it
+    is printed at every tenth of the run, so CI output stays short.
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30):
+        self.stream = sys.stderr if stream is None else stream
+        self.width = width
+        self.tty = self.stream.isatty()
+        self.started = time.perf_counter()
+        self.last_drawn = -1.0
+        self.last_decile = -1
+
+    def __call__(self, done: int, total: int, date: dt.date) -> None:
+        now = time.perf_counter()
+        elapsed = now - self.started
+        left = elapsed / done * (total - done) if done else float("nan")
+        filled = int(self.width * done / total) if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        text = f"[{bar}] {done}/{total} days  {date:%Y-%m-%d}  {elapsed:5.1f}s elapsed, {left:5.1f}s left"
+        if self.tty:
+            if done == total or now - self.last_drawn >= 0.1:
+                self.stream.write("\r" + text + ("\n" if done == total else ""))
+                self.stream.flush()
+                self.last_drawn = now
+        elif (decile := 10 * done // max(total, 1)) > self.last_decile:
+            self.last_decile = decile
+            self.stream.write(text + "\n")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD; found {text!r}") from None
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}; found {text!r}")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plumbing", description="Agent-based simulator of the US Treasury market's plumbing."
+    )
+    parser.add_argument("--version", action="version", version=f"plumbing {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and write a run folder")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--seed", type=_count(0), default=0, help="random seed (default 0)")
+    run.add_argument("--days", type=_count(1), help="simulate only the first N business days from the start date")
+    run.add_argument("--start", type=_date, help="override start_date (YYYY-MM-DD)")
+    run.add_argument("--end", type=_date, help="override end_date (YYYY-MM-DD); not with --days")
+    run.add_argument("--out", type=Path, default=Path("results"), help="results folder (default results/)")
+
+    validate = commands.add_parser("validate", help="check scenario files against the schema")
+    validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
+
+    commands.add_parser("list", help="list the shipped scenarios")
+
+    compare = commands.add_parser("compare", help="compare two run folders (table and PNG)")
+    compare.add_argument("run_a", type=Path, help="first run folder")
+    compare.add_argument("run_b", type=Path, help="second run folder")
+    compare.add_argument("--png", type=Path, help="figure path (default compare-<a>-vs-<b>.png here)")
+
+    keys = commands.add_parser("keys", help="print every scenario key (Markdown, from the schema)")
+    keys.add_argument("--write", type=Path, metavar="README", help="replace the keys section of this file instead")
+    return parser
+
+
+def _error(message: str) -> None:
+    print(f"plumbing: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- commands
+def _run(args: argparse.Namespace) -> int:
+    from sim.runs import execute_run, prepare_scenario
+    from sim.scenario import ScenarioError
+
+    if args.days is not None and args.end is not None:
+        _error("run: --days and --end cannot be used together")
+        return EXIT_BAD_INPUT
+    try:
+        scenario = prepare_scenario(args.scenario, days=args.days, start=args.start, end=args.end)
+    except ScenarioError as err:
+        for problem in err.problems:
+            _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    print(f"{scenario.name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
+    try:
+        result = execute_run(
+            scenario, args.seed, args.out, progress=ProgressLine(), source=str(args.scenario),
+            notify=lambda warning: _error(f"warning: {warning}"),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        _error("interrupted; no run folder written")
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        traceback.print_exc(file=sys.stderr)
+        _error(f"run failed ({type(err).__name__}: {err}); no run folder written")
+        return EXIT_FAILURE
+    print(f"wrote {result.folder} in {result.manifest['wall_seconds']:.1f}s", file=sys.stderr)
+    print(result.folder)  # stdout carries only the folder, for scripts
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError, load_scenario
+
+    status = 0
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as err:
+            status = EXIT_BAD_INPUT
+            print(f"INVALID {path}: {len(err.problems)} problem(s)")
+            for problem in err.problems:
+                print(f"  {problem}")
+            continue
+        print(f"ok      {path}: {scenario.name}, {scenario.start_date} to {scenario.end_date}")
+    return status
+
+
+def _list(args: argparse.Namespace) -> int:
+    from sim.scenario.catalog import scenarios_dir, shipped_scenarios
+
+    found = shipped_scenarios()
+    if not found:
+        _error(f"no scenarios found in {scenarios_dir()}")
+        return EXIT_FAILURE
+    width = max(len(s.path.name) for s in found)
+    for s in found:
+        print(f"{s.path.name:<{width}}  {s.description}")
+    return 0
+
+
+def _label(folder: Path, manifest: dict) -> str:
+    return f"{manifest.get('scenario', folder.parent.name)}-seed{manifest.get('seed', '?')}"
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.report.figures import compare_png
+    from sim.report.summary import METRICS, format_value, summarise
+    from sim.runs import RunFolderError, read_run
+
+    try:
+        (manifest_a, tables_a), (manifest_b, tables_b) = read_run(args.run_a), read_run(args.run_b)
+    except RunFolderError as err:
+        _error(f"error: {err}")
+        return EXIT_BAD_INPUT
+    label_a, label_b = _label(args.run_a, manifest_a), _label(args.run_b, manifest_b)
+    if label_a == label_b:
+        # Same scenario and seed: tell the runs apart by their folders (timestamps).
+        label_a, label_b = f"{label_a}-{args.run_a.name}", f"{label_b}-{args.run_b.name}"
+    metrics_a, metrics_b = summarise(tables_a), summarise(tables_b)
+    rows = [("Metric", "A", "B", "B - A")]
+    for m in METRICS:
+        a, b = metrics_a[m.key], metrics_b[m.key]
+        rows.append((m.label, format_value(m, a), format_value(m, b), format_value(m, b - a)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    print(f"A = {args.run_a}  ({label_a})")
+    print(f"B = {args.run_b}  ({label_b})")
+    for i, row in enumerate(rows):
+        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{cell:>{widths[j + 1]}}" for j, cell in enumerate(row[1:])))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    safe = [re.sub(r"[^A-Za-z0-9._-]+", "-", label) for label in (label_a, label_b)]
+    png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]
+    png.write_bytes(compare_png(runs, f"A {label_a}  vs  B {label_b}"))
+    print(f"wrote {png}")
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from sim.scenario.reference import keys_markdown, replace_keys_section
+
+    if args.write is None:
+        print(keys_markdown(), end="")
+        return 0
+    try:
+        text = args.write.read_text(encoding="utf-8")
+        args.write.write_text(replace_keys_section(text, keys_markdown()), encoding="utf-8")
+    except (OSError, ValueError) as err:
+        _error(f"error: {args.write}: {err}")
+        return EXIT_BAD_INPUT
+    print(f"updated the keys section of {args.write}")
+    return 0
+
+
+COMMANDS = {"run": _run, "validate": _validate, "list": _list, "compare": _compare, "keys": _keys}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `plumbing` command; returns the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # argparse exits 2 on bad options, 0 on --help
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The one-page HTML report of a run: scenario summary, dashboard table and panels.
+
+Self-contained: the figure is embedded as a base64 PNG and the styles are inline, so the
+page can be mailed or archived without its folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from sim.report.summary import METRICS, format_value
+from sim.scenario import Scenario
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _shock_text(shock: Any) -> str:
+    params = shock.model_dump(exclude={"kind", "date", "days"})
+    detail = ", ".join(f"{k} {v}" for k, v in params.items())
+    return f"{shock.kind} from {shock.date} for {shock.days} business day(s)" + (f": {detail}" if detail else "")
+
+
+def key_settings(scenario: Scenario) -> list[tuple[str, str]]:
+    """The levers a reader checks first, as (setting, value) text pairs."""
+    cb, srf = scenario.central_bank, scenario.central_bank.srf
+    ms, dealers = scenario.market_structure, scenario.dealers
+    programs = [
+        f"${p.bn_per_month:g}bn/month of {', '.join(p.tenors)} from {p.start} to {p.end}"
+        f" ({p.nonbank_seller_share:.0%} from non-banks)"
+        for p in cb.purchases
+    ]
+    srf_text = (
+        f"on: minimum bid top of range + {srf.min_bid_above_top_bp:g}bp, limit ${srf.daily_limit_bn:g}bn/day, "
+        f"stigma {srf.stigma_bp:g}bp, centrally cleared: {_yes(srf.centrally_cleared)}"
+        if srf.enabled
+        else "off"
+    )
+    slr_text = (
+        f"Treasuries: {_yes(dealers.exempt_treasuries_from_slr)}; reserves: {_yes(dealers.exempt_reserves_from_slr)}"
+    )
+    clearing_text = (
+        f"cash: {_yes(ms.central_clearing_cash)}; repo: {_yes(ms.central_clearing_repo)} "
+        f"(netting efficiency {ms.netting_efficiency:.0%})"
+    )
+    return [
+        ("Policy rate (top of range at start)", f"{scenario.policy.target_upper_pct:.2f}%"),
+        ("Purchases", "; ".join(programs) or "none"),
+        ("Standing Repo Facility", srf_text),
+        ("SLR exemptions", slr_text),
+        ("Central clearing", clearing_text),
+        ("All-to-all trading", f"{ms.all_to_all_share:.0%} of unmatched flow"),
+        ("Buybacks", f"${scenario.treasury.buybacks_bn_per_month:g}bn/month"),
+        ("Fed securities lending", _yes(cb.securities_lending)),
+        ("Fails charge", _yes(scenario.settlement.fails_charge)),
+        ("Shocks", "; ".join(_shock_text(s) for s in scenario.shocks) or "none"),
+    ]
+
+
+def _rows(pairs: list[tuple[str, str]]) -> str:
+    return "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in pairs)
+
+
+def report_html(
+    scenario: Scenario, manifest: Mapping[str, Any], metrics: Mapping[str, float], dashboard_png: bytes
+) -> str:
+    """The report page of one run.
+
+    Args:
+        scenario: the resolved scenario that was run.
+        manifest: the run's manifest (seed, version, days, start time, wall seconds, warnings).
+        metrics: `summarise()` output.
+        dashboard_png: the dashboard figure, embedded inline.
+    """
+    run = [
+        ("Scenario", scenario.name),
+        ("Description", scenario.description),
+        ("Simulated dates", f"{scenario.start_date} to {scenario.end_date} ({manifest['days']} business days)"),
+        ("Seed", str(manifest["seed"])),
+        ("Package version", str(manifest["package_version"])),
+        ("Started (UTC)", str(manifest["started_at_utc"])),
+    ]
+    warnings = "".join(f"<p class='warn'>Warning: {html.escape(w)}</p>" for w in manifest.get("warnings", []))
+    table = "\n".join(
+        f"<tr><td>{html.escape(m.panel)}</td><td>{html.escape(m.label)}</td>"
+        f"<td class='num'>{format_value(m, metrics.get(m.key))}</td></tr>"
+        for m in METRICS
+    )
+    image = base64.b64encode(dashboard_png).decode("ascii")
+    title = html.escape(f"plumbing run: {scenario.name}, seed {manifest['seed']}")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 72em; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.25em 0.8em; text-align: left; vertical-align: top; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.warn {{ color: #a40; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{title}</h1>
+<h2>Run</h2>
+<table>{_rows(run)}</table>
+{warnings}
+<h2>Key settings</h2>
+<table>{_rows(key_settings(scenario))}</table>
+<h2>Dashboard</h2>
+<p>Plain summary statistics of the simulated series (bp, $bn, shares); not yet scored against a reference.</p>
+<table><tr><th>Panel</th><th>Metric</th><th>Value</th></tr>
+{table}</table>
+<h2>Panels: A repo, B auctions, C fails, reservoir vs pipe</h2>
+<img alt="Dashboard panels" src="data:image/png;base64,{image}">
+</body></html>
+"""

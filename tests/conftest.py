@@ -1,0 +1,62 @@
+"""Shared helpers: building scenarios from nested overrides and running with checks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sim import TreasuryMarketModel
+from sim.scenario import Scenario, scenario_from_dict
+from sim.scenario.loader import deep_merge
+
+# Relative tolerance of the accounting invariants (DESIGN.md section 7).
+ACCOUNTING_RTOL = 1e-9
+ALL_LOOP_ARROWS_OFF = {
+    "loop": {
+        "takedown_raises_utilization": False,
+        "utilization_drives_quotes": False,
+        "liquidity_drives_auction_demand": False,
+        "tails_drive_concession": False,
+        "inventory_premium": False,
+        "dealer_memory": False,
+    }
+}
+
+
+def make_scenario(*overrides: dict[str, Any], **top: Any) -> Scenario:
+    """Default scenario with nested overrides merged in order (later wins)."""
+    data: dict[str, Any] = {}
+    for override in overrides:
+        data = deep_merge(data, copy.deepcopy(override))
+    data.update(top)
+    return scenario_from_dict(data)
+
+
+def assert_books_balance(model: TreasuryMarketModel) -> None:
+    gaps = model.accounting_gaps()
+    assert gaps["securities"] <= ACCOUNTING_RTOL, f"securities not conserved on {model.date}: {gaps}"
+    assert gaps["balance_sheets"] <= ACCOUNTING_RTOL, f"a balance sheet does not balance on {model.date}: {gaps}"
+    assert gaps["central_bank"] <= ACCOUNTING_RTOL, f"central bank does not balance on {model.date}: {gaps}"
+    assert not model.has_non_finite_state(), f"NaN or inf in the state on {model.date}"
+
+
+def run_checked(scenario: Scenario, seed: int = 0) -> TreasuryMarketModel:
+    """Run every day, checking the accounting invariants after each step."""
+    model = TreasuryMarketModel(scenario, seed=seed)
+    assert_books_balance(model)
+    while model.running:
+        model.step()
+        assert_books_balance(model)
+    return model
+
+
+def run(scenario: Scenario, seed: int = 0) -> dict[str, pd.DataFrame]:
+    return TreasuryMarketModel(scenario, seed=seed).run().results()
+
+
+@pytest.fixture
+def scenario_factory():
+    return make_scenario

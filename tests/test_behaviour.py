@@ -1,0 +1,128 @@
+"""Emergent behaviour, tested as directions over several seeds (common random numbers).
+
+- The loop: one weak auction raises dealer utilization, bid/ask and later tails; with the
+  loop's arrows switched off it does not.
+- Regimes: near banks' lowest comfortable reserves a tax date with a coupon settlement
+  spikes repo; with abundant reserves the same date does not.
+- Purchases add reserves one for one, less what the TGA and ON RRP absorb, in both regimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import ALL_LOOP_ARROWS_OFF, make_scenario, run
+
+# ------------------------------------------------------------------ the loop
+SHOCK_DAY = "2025-02-11"  # a 10-year auction
+WINDOW_END = "2025-02-21"  # through its settlement and the week after
+LOOP_SEEDS = (1, 2, 3, 4, 5)
+# A calm market (no regime switches) so the weak auction is the only disturbance.
+CALM = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 3, 14), "curve": {"p_calm_to_risk_off": 0.0}}
+WEAK_AUCTION = {"shocks": [{"kind": "end_demand_shortfall", "date": SHOCK_DAY, "tenor": "10y", "share": 0.8}]}
+
+
+def _loop_effect(seed: int, arrows_off: bool) -> dict[str, float | pd.Series]:
+    base = [CALM, ALL_LOOP_ARROWS_OFF] if arrows_off else [CALM]
+    calm, shocked = run(make_scenario(*base), seed), run(make_scenario(*base, WEAK_AUCTION), seed)
+    days = (calm["daily"].date >= SHOCK_DAY) & (calm["daily"].date <= WINDOW_END)
+    later = (calm["auctions"].auction_date > SHOCK_DAY) & (calm["auctions"].auction_date <= WINDOW_END)
+    tail_change = (shocked["auctions"].tail_bp - calm["auctions"].tail_bp)[later]
+    return {
+        "utilization": (shocked["daily"].dealer_utilization - calm["daily"].dealer_utilization)[days].mean(),
+        "bid_ask": (shocked["daily"].bid_ask_bp - calm["daily"].bid_ask_bp)[days].mean(),
+        "tail": tail_change.mean(),
+        "tail_by_tenor": tail_change.groupby(calm["auctions"].tenor[later]).mean(),
+    }
+
+
+@pytest.mark.slow
+def test_a_weak_auction_propagates_through_dealers_to_later_auctions():
+    effects = [_loop_effect(seed, arrows_off=False) for seed in LOOP_SEEDS]
+    for seed, effect in zip(LOOP_SEEDS, effects, strict=True):
+        assert effect["utilization"] > 0, f"seed {seed}: dealer utilization did not rise"
+        assert effect["bid_ask"] > 0, f"seed {seed}: bid/ask did not widen"
+        assert effect["tail"] > 0, f"seed {seed}: later auctions did not tail more"
+    by_tenor = pd.concat([e["tail_by_tenor"] for e in effects], axis=1).mean(axis=1)
+    raised = by_tenor[by_tenor > 0].index.tolist()
+    assert len(raised) >= 4, f"later tails rose only in {raised}"
+    assert {"20y", "30y"} & set(raised), "neither later coupon auction tailed more"
+
+
+@pytest.mark.slow
+def test_with_the_loop_switched_off_the_weak_auction_stays_contained():
+    for seed in LOOP_SEEDS[:3]:
+        effect = _loop_effect(seed, arrows_off=True)
+        assert abs(effect["utilization"]) < 1e-3
+        assert abs(effect["bid_ask"]) < 1e-9
+        # Only investors' cash differs (they paid for what dealers passed on): < 0.01bp.
+        assert abs(effect["tail"]) < 1e-2
+
+
+# ------------------------------------------------------------------ regimes
+TAX_AND_SETTLEMENT_DAY = "2025-09-15"  # corporate tax date and mid-month coupon settlement
+REGIME_SEEDS = (1, 2, 3, 4)
+# September 2019-like plumbing: money funds fully lent, no ON RRP cushion, no SRF.
+PLUMBING_2019 = {
+    "start_date": dt.date(2025, 9, 2),
+    "end_date": dt.date(2025, 9, 19),
+    "money_funds": {"assets_bn": 2300},
+    "central_bank": {"on_rrp_start_bn": 0, "srf": {"enabled": False}},
+}
+NEAR_COMFORT = {"banks": {"reserves_bn": 2300}}  # = their lowest comfortable level
+ABUNDANT = {"banks": {"reserves_bn": 2700}}
+
+
+def _spike(seed: int, reserves: dict) -> tuple[float, float]:
+    """Return (dispersion on the day / calm median dispersion, median minus IORB in bp)."""
+    daily = run(make_scenario(PLUMBING_2019, reserves), seed)["daily"]
+    dispersion = (daily.repo_p99_pct - daily.repo_p1_pct) * 100
+    calm = dispersion[daily.date < TAX_AND_SETTLEMENT_DAY].median()
+    day = daily.date == TAX_AND_SETTLEMENT_DAY
+    median_over_iorb = ((daily.repo_median_pct - daily.iorb_pct) * 100)[day].iloc[0]
+    return float(dispersion[day].iloc[0] / calm), float(median_over_iorb)
+
+
+@pytest.mark.slow
+def test_scarce_reserves_spike_on_a_tax_and_settlement_date():
+    results = [_spike(seed, NEAR_COMFORT) for seed in REGIME_SEEDS]
+    for seed, (ratio, over_iorb) in zip(REGIME_SEEDS, results, strict=True):
+        assert over_iorb > 0, f"seed {seed}: median repo {over_iorb:.1f}bp vs IORB"
+        assert ratio >= 2.0, f"seed {seed}: dispersion only {ratio:.1f}x its calm level"
+    assert np.median([r for r, _ in results]) >= 3.0
+
+
+@pytest.mark.slow
+def test_abundant_reserves_absorb_the_same_date():
+    for seed in REGIME_SEEDS:
+        ratio, over_iorb = _spike(seed, ABUNDANT)
+        assert ratio < 2.0, f"seed {seed}: dispersion {ratio:.1f}x calm with abundant reserves"
+        assert over_iorb < 10.0
+
+
+# ------------------------------------------------------------------ purchases
+QE_SPAN = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 5, 30)}
+BILL_PURCHASES = {
+    "central_bank": {"purchases": [{"start": "2025-01-15", "end": "2025-05-30", "bn_per_month": 40}]}
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("regime", [ABUNDANT, NEAR_COMFORT], ids=["abundant", "scarce"])
+def test_purchases_add_reserves_less_tga_and_on_rrp_offsets(regime):
+    no_srf = {"central_bank": {"srf": {"enabled": False}}}
+    without = run(make_scenario(QE_SPAN, regime, no_srf), seed=5)["daily"].iloc[-1]
+    with_qe = run(make_scenario(QE_SPAN, regime, no_srf, BILL_PURCHASES), seed=5)["daily"]
+    bought = with_qe.purchases_bn.sum()
+    end = with_qe.iloc[-1]
+    assert bought == pytest.approx(40 / 21 * with_qe.date.between("2025-01-15", "2025-05-30").sum(), rel=1e-6)
+    assert end.soma_bn - without.soma_bn == pytest.approx(bought, rel=1e-6)  # maturities are reinvested
+    added = end.reserves_bn - without.reserves_bn
+    offsets = (end.tga_bn - without.tga_bn) + (end.on_rrp_bn - without.on_rrp_bn)
+    # The rest is the discount window and the bills' discount booked to the Fed's capital.
+    assert added == pytest.approx(bought - offsets, rel=0.03, abs=5.0)
+    assert added > 0.5 * bought

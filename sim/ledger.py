@@ -106,6 +106,20 @@ class Ledger:
             self.equity_bn += np.bincount(payees, weights=amounts_bn, minlength=n)
             self.equity_bn -= np.bincount(payers, weights=amounts_bn, minlength=n)
 
+    def pay_pooled(self, payers: np.ndarray, paid_bn: np.ndarray, payees: np.ndarray, received_bn: np.ndarray,
+                   income: bool) -> None:  # fmt: skip
+        """Many-to-many payment through a pool: payers' totals equal payees' totals."""
+        payers = np.asarray(payers, dtype=np.int64)
+        payees = np.asarray(payees, dtype=np.int64)
+        paid_bn = np.asarray(paid_bn, dtype=float)
+        received_bn = np.asarray(received_bn, dtype=float)
+        self._move_money(payers, -paid_bn)
+        self._move_money(payees, received_bn)
+        if income:
+            n = self.equity_bn.size
+            self.equity_bn += np.bincount(payees, weights=received_bn, minlength=n)
+            self.equity_bn -= np.bincount(payers, weights=paid_bn, minlength=n)
+
     def government_pays(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
         """Treasury payments out of the TGA that are income to the payee (outlays, coupons)."""
         accounts = np.asarray(accounts, dtype=np.int64)
@@ -190,19 +204,25 @@ class Ledger:
         # The SOMA is carried at par: its marks do not move the central bank's capital.
         self.price = new_price.copy()
 
-    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray) -> None:
+    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray, slots: np.ndarray | None = None) -> None:
         """Settle trades among private holders.
 
         Args:
-            delta_bn: change in par holdings, shape (trading holders, slots); columns sum to 0.
+            delta_bn: change in par holdings, shape (trading holders, slots traded); columns sum to 0.
             cash_bn: cash received by each trading holder (negative = paid); sums to 0.
+            slots: the issue slots the columns of `delta_bn` refer to (default: all slots).
         """
         n_trading = self.accounts.n_trading
-        self.holdings_bn[:n_trading] += delta_bn
+        price = self.price
+        if slots is None:
+            self.holdings_bn[:n_trading] += delta_bn
+        else:
+            self.holdings_bn[:n_trading, slots] += delta_bn
+            price = price[slots]
         accounts = np.arange(n_trading)
         self._move_money(accounts, cash_bn)
         # P&L of a trade = value received at the mark + cash received.
-        self.equity_bn[:n_trading] += delta_bn @ self.price + cash_bn
+        self.equity_bn[:n_trading] += delta_bn @ price + cash_bn
 
     def issue(self, rows: np.ndarray, slot: int, par_bn: np.ndarray, price: float) -> float:
         """New securities to auction winners against cash to the TGA; returns proceeds ($bn).

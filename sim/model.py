@@ -293,6 +293,7 @@ class TreasuryMarketModel(mesa.Model):
         self.bucket = bucket_of(np.maximum(years, 1e-3))
         self.bucket_onehot = np.zeros((iss.capacity, N_BUCKETS))
         self.bucket_onehot[np.flatnonzero(iss.active), self.bucket[iss.active]] = 1.0
+        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)  # (buckets, slots) for spreading
         if initial:
             self.ledger.price = price.copy()
         else:
@@ -380,9 +381,10 @@ class TreasuryMarketModel(mesa.Model):
         if inflow > 0:
             rm = np.arange(self.slices["real_money"].start, self.slices["real_money"].stop)
             payees = np.concatenate([rm, mmf])
-            amounts = np.concatenate([0.6 * inflow * self.shares["real_money"], 0.4 * inflow * self.shares["money_fund"]])
-            payers = np.repeat(households, payees.size)
-            led.transfer(payers, np.tile(payees, households.size), np.outer(self.bank_share, amounts).ravel(), income=True)
+            received = np.concatenate([0.6 * inflow * self.shares["real_money"], 0.4 * inflow * self.shares["money_fund"]])
+            paid = inflow * self.bank_share
+            paid[-1] += received.sum() - paid.sum()  # equal totals to the last cent
+            led.pay_pooled(households, paid, payees, received, income=True)
 
     def _overnight_maturities(self) -> None:
         """Yesterday's overnight repo, facility loans and ON RRP come due in the morning."""
@@ -479,21 +481,22 @@ class TreasuryMarketModel(mesa.Model):
     def _auctions(self) -> None:
         for award in self.pending_awards.pop(self.date, []):
             self._settle_award(award)
-        self._refresh_buckets()
         self._plan_levered_funds()
         for spec in self.calendar.auctions_on.get(self.date, []):
             self._hold_auction(spec)
 
+    @staticmethod
+    def _new_issue_dv01(tenor: str, years: float, yield_pct: float) -> float:
+        """DV01 per $ par of an issue priced near par at its auction yield."""
+        y = np.array([yield_pct])
+        return float(bond_dv01(y, y, np.array([years]), np.array([tenor in BILL_TENORS]))[0])
+
     def _when_issued_dv01_mn(self) -> np.ndarray:
         """DV01 of dealers' awarded but unsettled auction positions ($mn per bp)."""
-        n_d = self.config.dealers.count
-        total = np.zeros(n_d)
+        total = np.zeros(self.config.dealers.count)
         for awards in self.pending_awards.values():
             for award in awards:
-                years = np.array([award["years"]])
-                coupon = np.array([award["high"]])
-                dv01 = bond_dv01(coupon, coupon, years, np.array([award["tenor"] in BILL_TENORS]))[0]
-                total += award["awards"][:n_d] * dv01 * 1000.0
+                total += award["dealer_dv01_mn"]
         return total
 
     def _refresh_buckets(self) -> None:
@@ -509,6 +512,7 @@ class TreasuryMarketModel(mesa.Model):
         self.bucket = bucket_of(np.maximum(years, 1e-3))
         self.bucket_onehot = np.zeros((iss.capacity, N_BUCKETS))
         self.bucket_onehot[np.flatnonzero(iss.active), self.bucket[iss.active]] = 1.0
+        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)
 
     def _plan_levered_funds(self) -> None:
         """Levered funds decide today's buying and selling (value, $bn) from haircuts and vol."""
@@ -572,8 +576,9 @@ class TreasuryMarketModel(mesa.Model):
         self.real_money_book.remember_tail(bucket, tail_bp)
         self.lf_buys_bn = np.maximum(self.lf_buys_bn - awards[lf], 0.0)
         self.pending_awards.setdefault(spec.issue_date, []).append(
-            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct, "years": years}
-        )
+            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct,
+             "dealer_dv01_mn": awards[:n_d] * self._new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0}
+        )  # fmt: skip
         indirect = awards[rm].sum() + awards[fo].sum()
         direct = awards[lf].sum() + awards[mmf].sum()
         self.recorder.record_auction({
@@ -685,8 +690,7 @@ class TreasuryMarketModel(mesa.Model):
         long_holdings = np.maximum(holdings, 0.0)
         sell_share = np.divide(sell_filled, long_by_bucket, out=np.zeros_like(sell_filled), where=long_by_bucket > 0)
         sell_share = np.minimum(sell_share, 1.0)
-        delivered = long_holdings * sell_share[:, self.bucket]
-        delivered[:, ~self.issues.active] = 0.0
+        delivered = long_holdings * (sell_share @ self.slot_of_bucket)  # by slot; retired slots hold nothing
         # Dealers' sales beyond their longs are short sales of the bucket's benchmark issue.
         dealer_short = np.maximum(sell_filled[:n_d] - long_by_bucket[:n_d], 0.0)
         if dealer_short.sum() > 0:
@@ -696,7 +700,7 @@ class TreasuryMarketModel(mesa.Model):
         pool = delivered.sum(axis=0)
         buy_total = buy_filled.sum(axis=0)
         buy_share = np.divide(buy_filled, buy_total, out=np.zeros_like(buy_filled), where=buy_total > 0)
-        received = pool[None, :] * buy_share[:, self.bucket]
+        received = pool[None, :] * (buy_share @ self.slot_of_bucket)
         # Pooled deliveries with no buyer (numerical dust) stay with the sellers.
         orphan = (buy_total[self.bucket] <= 0) & (pool > 0)
         if orphan.any():
@@ -730,20 +734,24 @@ class TreasuryMarketModel(mesa.Model):
         """Dealers buy back a share of their shorts from real-money holders of each issue."""
         n_d = self.config.dealers.count
         led = self.ledger
-        shorts = np.maximum(-led.holdings_bn[:n_d], 0.0)
-        if shorts.sum() <= 0:
+        slots = np.flatnonzero((led.holdings_bn[:n_d] < 0).any(axis=0))
+        if slots.size == 0:
             return
+        shorts = np.maximum(-led.holdings_bn[:n_d, slots], 0.0)
         rm = self.slices["real_money"]
-        rm_long = np.maximum(led.holdings_bn[rm], 0.0)
+        rm_long = np.maximum(led.holdings_bn[rm, slots], 0.0)
         available = rm_long.sum(axis=0)
-        cover = np.minimum(shorts * self.config.dealers.short_cover_share_per_day, 0.5 * available[None, :] * shorts / np.maximum(shorts.sum(axis=0), 1e-12))
+        # Cover a share of each short, drawing at most half of what real money holds of the issue.
+        short_total = shorts.sum(axis=0)
+        cap = 0.5 * available[None, :] * shorts / np.maximum(short_total, 1e-12)
+        cover = np.minimum(shorts * self.config.dealers.short_cover_share_per_day, cap)
         covered = cover.sum(axis=0)
-        delta = np.zeros((self.accounts.n_trading, led.holdings_bn.shape[1]))
+        delta = np.zeros((self.accounts.n_trading, slots.size))
         delta[:n_d] = cover
         delta[rm] = -rm_long * np.divide(covered, available, out=np.zeros_like(covered), where=available > 0)[None, :]
-        cash = -(delta @ led.price)
+        cash = -(delta @ led.price[slots])
         cash[int(np.argmax(np.abs(cash)))] -= cash.sum()
-        led.trade(delta, cash)
+        led.trade(delta, cash, slots)
 
     # ------------------------------------------------------------------ phase 5
     def _repo_market(self) -> None:
@@ -905,10 +913,9 @@ class TreasuryMarketModel(mesa.Model):
         dealer_fails = (unsourced + strategic) * np.divide(shorts, np.maximum(short_by_issue, 1e-12))
         penalty = dealer_fails.sum(axis=1) * charge / 36000.0
         if penalty.sum() > 0:
-            rm_share = self.shares["real_money"]
-            payers = np.repeat(np.arange(n_d), rm_share.size)
-            payees = np.tile(np.arange(rm.start, rm.stop), n_d)
-            led.transfer(payers, payees, np.outer(penalty, rm_share).ravel(), income=True)
+            received = penalty.sum() * self.shares["real_money"]
+            received[-1] += penalty.sum() - received.sum()
+            led.pay_pooled(np.arange(n_d), penalty, np.arange(rm.start, rm.stop), received, income=True)
 
     # ------------------------------------------------------------------ phase 7
     def _end_of_day_state(self, initial: bool = False) -> None:

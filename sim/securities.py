@@ -39,10 +39,13 @@ def bond_dv01(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, 
     return down - up
 
 
+# Geometric midpoints between benchmark maturities: nearest in log distance = between edges.
+_BUCKET_EDGES = np.sqrt(BUCKET_YEARS[:-1] * BUCKET_YEARS[1:])
+
+
 def bucket_of(years: np.ndarray) -> np.ndarray:
     """Trading bucket (index into TENORS) of the nearest benchmark maturity (log distance)."""
-    distance = np.abs(np.log(np.maximum(years, 1 / 365)[:, None]) - np.log(BUCKET_YEARS[None, :]))
-    return distance.argmin(axis=1)
+    return np.searchsorted(_BUCKET_EDGES, years, side="left")
 
 
 class IssueBook:

@@ -134,7 +134,8 @@ class TreasuryMarketModel(mesa.Model):
         self.banks = BankReserveManager.create_agents(
             self, b.count, index=list(range(b.count)), account=list(bank_acc), lowest_comfortable_bn=list(comfortable)
         )
-        self.reserve_desk = ReserveDesk(b, comfortable)
+        hurdle_offset = rng.normal(0.0, b.hurdle_dispersion_bp, b.count)
+        self.reserve_desk = ReserveDesk(b, comfortable, hurdle_offset)
         self.bank_share = bank_share
 
         self.central_bank = CentralBank(self, sc.policy, sc.central_bank)
@@ -248,7 +249,7 @@ class TreasuryMarketModel(mesa.Model):
         equity = d.equity_bn * self.desk.size_share
         long_value = np.maximum(led.holdings_bn[dealers], 0) @ led.price
         exposure = self.desk.market_exposure_bn(long_value, led.money_bn[dealers], led.repo_lent_bn[dealers],
-                                                led.repo_borrowed_bn[dealers], False, 0.0)  # fmt: skip
+                                                np.zeros(d.count), 0.0)  # fmt: skip
         start_use = d.initial_utilization * np.exp(rng.normal(0.0, 0.08, d.count))
         start_use = np.clip(start_use, 0.05, 0.95)
         self.desk.other_assets_bn = np.maximum(self.desk.leverage_allowance_bn(equity) - exposure / start_use, 0.0)
@@ -776,11 +777,22 @@ class TreasuryMarketModel(mesa.Model):
         financing = lf_want[:, None] * (self.desk.size_share * granted_share)[None, :]
         lf_lent = financing.sum(axis=1)
         client_lent = financing.sum(axis=0)
-        # Dealers' need: bring their cash back to its target after lending to clients.
+        # Dealers' need: bring their cash back to its target after lending to clients. Private
+        # lenders fund at most the collateral's value less their haircut.
         need = np.maximum(self.dealer_money_target_bn - (led.money_bn[dealers] - client_lent), 0.0)
-        max_rate = rates["iorb"] + sc.repo.max_rate_above_iorb_bp / 100.0
+        haircut = self.desk.funding_haircut(self.curve.vol_ratio)
+        long_value = np.maximum(led.holdings_bn[dealers], 0.0) @ led.price
+        client_collateral = client_lent / max(1.0 - self.lf_haircut, 1e-9)
+        self.funding_capacity_bn = (1.0 - haircut) * (long_value + client_collateral)
+        private_need = np.minimum(need, self.funding_capacity_bn)
+        self.desk.funded_share = np.divide(private_need, need, out=np.ones(n_d), where=need > 0)
+        # Dealers pay up to their outside options: the SRF (with its stigma, less the balance
+        # sheet it saves when centrally cleared) and the discount window (with its stigma).
+        max_rate = min(rates["iorb"] + sc.repo.max_rate_above_iorb_bp / 100.0,
+                       rates["discount_window"] + cb.discount_window_stigma_bp / 100.0)  # fmt: skip
         if cb.srf.enabled:
-            max_rate = min(max_rate, rates["srf"] + cb.srf.stigma_bp / 100.0)
+            cleared_saving = float(self.desk.size_share @ self.desk.repo_markup_bp()) if cb.srf.centrally_cleared else 0.0
+            max_rate = min(max_rate, rates["srf"] + max(cb.srf.stigma_bp - cleared_saving, 0.0) / 100.0)
         # Lenders: money funds (capped per dealer) and banks' reserve managers.
         mmf_ask, mmf_cash = self.money_fund_book.repo_tranches(led.money_bn[mmf], rates["on_rrp"])
         mmf_assets = float((led.money_bn[mmf] + led.holdings_bn[mmf] @ led.price).sum())
@@ -795,7 +807,7 @@ class TreasuryMarketModel(mesa.Model):
         noise_round = self.repo_rng.normal(0.0, sc.repo.round_noise_bp / 100.0, rounds)
         noise_mmf = self.repo_rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, mmf.size))
         noise_bank = self.repo_rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, bank_ask.size))
-        mmf_left, bank_left, need_left = mmf_cash.copy(), bank_amt.copy(), need.copy()
+        mmf_left, bank_left, need_left = mmf_cash.copy(), bank_amt.copy(), private_need.copy()
         mmf_fill_total, bank_fill_total = np.zeros(mmf.size), np.zeros(bank_ask.size)
         mmf_interest, bank_interest = np.zeros(mmf.size), np.zeros(bank_ask.size)
         dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
@@ -831,7 +843,9 @@ class TreasuryMarketModel(mesa.Model):
             dealer_fill += got_total
             dealer_interest += round_interest * np.divide(got_total, got_total.sum(), out=np.zeros(n_d), where=got_total.sum() > 0)
             need_left = need_left - got_total
-        # What the market would not lend below the dealers' limit: SRF, then the window.
+        # What the market would not lend below the dealers' limit, or against their collateral:
+        # SRF, then the window.
+        need_left = need_left + (need - private_need)
         srf_used = np.zeros(n_d)
         if cb.srf.enabled and need_left.sum() > 0:
             srf_used = need_left * min(1.0, cb.srf.daily_limit_bn / need_left.sum())
@@ -932,11 +946,18 @@ class TreasuryMarketModel(mesa.Model):
             self.bucket_depth_share = np.clip(1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0)
             self.bucket_depth_share = self.bucket_depth_share / self.bucket_depth_share.sum()
         long_value = np.maximum(led.holdings_bn[dealers], 0.0) @ led.price
+        if initial:
+            client_collateral = led.repo_lent_bn[dealers] / (1.0 - self.levered_book.haircut_share(1.0, 1.0))
+            self.funding_capacity_bn = (1.0 - self.desk.funding_haircut(1.0)) * (long_value + client_collateral)
         self.when_issued_dv01_mn = self._when_issued_dv01_mn()
+        ms = sc.market_structure
+        cleared = led.repo_borrowed_bn[dealers] if ms.central_clearing_repo else np.zeros(n_d)
+        if sc.central_bank.srf.centrally_cleared:
+            cleared = cleared + led.srf_bn[dealers]
         exposure = self.desk.market_exposure_bn(
-            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], led.repo_borrowed_bn[dealers],
-            sc.market_structure.central_clearing_repo, sc.market_structure.netting_efficiency,
-        )  # fmt: skip
+            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], cleared, ms.netting_efficiency
+        )
+        self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
         dv01 = self._dealer_dv01_mn()
         quarter_end = (not initial) and bool(self.calendar.is_quarter_end[self.day_index])
         self.constraints = self.desk.constraints(led.equity_bn[dealers], exposure, dv01, self.curve.realised_vol_bp, quarter_end)

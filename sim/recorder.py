@@ -29,7 +29,7 @@ AUCTION_COLUMNS = (
 )  # fmt: skip
 DEALER_COLUMNS = (
     "equity_bn", "inventory_bn", "dv01_mn", "repo_borrowed_bn", "reverse_repo_bn", "reserves_bn", "slr",
-    "slr_headroom_bn", "risk_headroom_bn", "utilization",
+    "slr_headroom_bn", "risk_headroom_bn", "utilization", "funding_headroom_bn", "risk_appetite",
 )  # fmt: skip
 
 
@@ -69,7 +69,7 @@ class Recorder:
         self.dealers[m.day_index] = np.column_stack([
             led.equity_bn[:n_d], inventory, m.dealer_dv01_mn, led.repo_borrowed_bn[:n_d], led.repo_lent_bn[:n_d],
             np.where(m.desk.bank_affiliated, led.money_bn[:n_d], 0.0), c.slr, c.slr_headroom_bn, c.risk_headroom_bn,
-            c.utilization,
+            c.utilization, m.funding_headroom_bn, m.desk.appetite,
         ])  # fmt: skip
         self.days_recorded = m.day_index + 1
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.scenario.schema import BankSection
 
-TRANCHES = 6
+TRANCHES = 10
 
 
 class BankReserveManager(mesa.Agent):
@@ -37,9 +37,10 @@ class BankReserveManager(mesa.Agent):
 class ReserveDesk:
     """Decisions of the banks' reserve managers (arrays over banks)."""
 
-    def __init__(self, params: BankSection, lowest_comfortable_bn: np.ndarray):
+    def __init__(self, params: BankSection, lowest_comfortable_bn: np.ndarray, hurdle_offset_bp: np.ndarray):
         self.params = params
         self.lowest_comfortable_bn = lowest_comfortable_bn
+        self.hurdle_offset_bp = hurdle_offset_bp  # banks differ in what balance sheet costs them
 
     def marginal_value_bp(self, reserves_bn: np.ndarray) -> np.ndarray:
         """Value over IORB of the last dollar of reserves (bp), the reserve demand curve.
@@ -64,6 +65,6 @@ class ReserveDesk:
         steps = np.arange(1, TRANCHES + 1)
         after = reserves_bn[:, None] - piece[:, None] * steps[None, :]
         value = self.marginal_value_bp(after)
-        ask = iorb_pct + (p.lending_hurdle_bp + value) / 100.0
+        ask = iorb_pct + (p.lending_hurdle_bp + self.hurdle_offset_bp[:, None] + value) / 100.0
         banks = np.repeat(np.arange(reserves_bn.size), TRANCHES)
         return banks, ask.ravel(), np.repeat(piece, TRANCHES)

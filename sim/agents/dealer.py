@@ -85,6 +85,7 @@ class DealerDesk:
         self.utilization = np.full(n, params.initial_utilization)
         self.reference_utilization = params.initial_utilization
         self.reference_half_spread_bp = params.half_spread_bp
+        self.funded_share = np.ones(n)  # share of yesterday's funding need the market met
 
     # ------------------------------------------------------------ constraints
     def leverage_allowance_bn(self, equity_bn: np.ndarray) -> np.ndarray:
@@ -93,15 +94,20 @@ class DealerDesk:
         return np.where(self.bank_affiliated, slr_cap, equity_bn * self.params.nonbank_leverage_max)
 
     def market_exposure_bn(
-        self, long_value_bn: np.ndarray, money_bn: np.ndarray, reverse_repo_bn: np.ndarray, repo_bn: np.ndarray,
-        cleared_repo: bool, netting_efficiency: float,
+        self, long_value_bn: np.ndarray, money_bn: np.ndarray, reverse_repo_bn: np.ndarray,
+        cleared_repo_bn: np.ndarray, netting_efficiency: float,
     ) -> np.ndarray:  # fmt: skip
-        """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting."""
+        """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting.
+
+        Args:
+            cleared_repo_bn: repo borrowing done through a central counterparty, which nets
+                against reverse repo to clients (gross otherwise).
+        """
         p = self.params
         treasuries = 0.0 if p.exempt_treasuries_from_slr else long_value_bn
         reserves_exempt = p.exempt_reserves_from_slr & self.bank_affiliated
         cash = np.where(reserves_exempt, 0.0, np.maximum(money_bn, 0.0))
-        netted = netting_efficiency * np.minimum(reverse_repo_bn, repo_bn) if cleared_repo else 0.0
+        netted = netting_efficiency * np.minimum(reverse_repo_bn, cleared_repo_bn)
         return treasuries + cash + reverse_repo_bn - netted
 
     def constraints(
@@ -166,11 +172,17 @@ class DealerDesk:
     def normal_book_share(self) -> np.ndarray:
         """Share of its usual inventory a dealer wants to carry: less once utilization passes the threshold."""
         u = np.maximum(self.utilization, 1e-9)
-        return np.minimum(1.0, self.params.memory_util_threshold / u)
+        # A dealer the repo market would not fully fund yesterday sells down too.
+        return np.minimum(1.0, self.params.memory_util_threshold / u) * self.funded_share
 
     def distribution_concession_bp(self, vol_ratio: float) -> np.ndarray:
         """Yield concession (bp) a dealer gives to move inventory it holds beyond its normal level."""
         return self.half_spread_bp(vol_ratio) * (1.0 + self._strain())
+
+    def funding_haircut(self, vol_ratio: float) -> float:
+        """Haircut repo lenders take on dealers' collateral (share of value); rises with volatility."""
+        p = self.params
+        return min(p.funding_haircut_pct / 100.0 * max(vol_ratio, 1.0) ** p.funding_haircut_vol_elasticity, 0.99)
 
     def repo_markup_bp(self) -> np.ndarray:
         """Markup on repo lent to levered clients (bp): the balance-sheet cost of a matched book."""

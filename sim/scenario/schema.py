@@ -142,7 +142,7 @@ class CentralBankSection(Section):
     purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
     srf: StandingRepoFacility = StandingRepoFacility()
     discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)
-    discount_window_stigma_bp: float = _f(150.0, "Extra cost of the discount window's stigma (bp).", ge=0, le=2000)
+    discount_window_stigma_bp: float = _f(300.0, "Extra cost of the discount window's stigma (bp).", ge=0, le=2000)
     securities_lending: bool = _f(True, "The Fed lends SOMA issues to dealers against other Treasuries.")
     securities_lending_share: float = _f(0.3, "Share of SOMA holdings of an issue available to lend.", ge=0, le=1)
 
@@ -174,7 +174,8 @@ class DealerSection(Section):
     auction_concession_vol_bp: float = _f(1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100)
     repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
     repo_markup_util_bp: float = _f(12.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
-    funding_haircut_pct: float = _f(2.0, "Haircut lenders take on dealers' collateral (%).", ge=0, le=50)
+    funding_haircut_pct: float = _f(2.0, "Haircut repo lenders take on dealers' collateral in calm (%).", ge=0, le=50)
+    funding_haircut_vol_elasticity: float = _f(1.0, "Dealers' funding haircut rises with the vol ratio to this power.", ge=0, le=10)
     memory_loss_tolerance_pct: float = _f(0.1, "Daily loss (% of equity) dealers shrug off.", ge=0, le=100)
     memory_loss_sensitivity: float = _f(0.2, "Fall in risk appetite per 1% of equity lost beyond the tolerance.", ge=0, le=50)
     memory_util_sensitivity: float = _f(0.1, "Fall in risk appetite per day per unit of utilization above the threshold.", ge=0, le=10)
@@ -239,6 +240,7 @@ class BankSection(Section):
     demand_curve_level_bp: float = _f(10.0, "Marginal value of reserves over IORB at the comfortable level (bp).", ge=0, le=1000)
     demand_curve_steepness: float = _f(25.0, "Steepness of the reserve demand curve (per unit of R/LCLoR).", gt=0, le=200)
     lending_hurdle_bp: float = _f(3.0, "Balance-sheet hurdle for lending reserves in repo (bp).", ge=-50, le=200)
+    hurdle_dispersion_bp: float = _f(3.0, "Std of the lending hurdle across banks (bp).", ge=0, le=200)
     hard_floor_share: float = _f(0.85, "Share of the comfortable level a bank never lends below.", ge=0, le=1)
 
 

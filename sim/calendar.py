@@ -53,12 +53,14 @@ class AuctionSpec:
         issue_date: settlement day (cash to the TGA, securities to winners).
         tenor: tenor label (`4w` ... `30y`).
         reopening: True when it adds to the existing on-the-run issue.
+        maturity: maturity of a new issue sold at this auction.
     """
 
     auction_date: pd.Timestamp
     issue_date: pd.Timestamp
     tenor: str
     reopening: bool
+    maturity: pd.Timestamp
 
 
 class MarketCalendar:
@@ -107,22 +109,23 @@ class MarketCalendar:
                 auction = roll_forward(monday + pd.Timedelta(days=weekday))
                 if auction >= thursday:
                     auction = thursday - bday
-                specs.append(AuctionSpec(auction, thursday, tenor, False))
+                specs.append(AuctionSpec(auction, thursday, tenor, False, thursday))
         for month_start in pd.date_range(first - pd.offsets.MonthBegin(1), last, freq="MS"):
             month_end = bday.rollback(month_start + pd.offsets.MonthEnd(0))
             mid = roll_forward(month_start + pd.Timedelta(days=14))
             quarterly_new = month_start.month in QUARTERLY_NEW_ISSUE_MONTHS
             for tenor, lag in (("20y", 7), ("2y", 5), ("5y", 4), ("7y", 3)):
                 reopen = tenor == "20y" and not quarterly_new
-                specs.append(AuctionSpec(month_end - lag * bday, month_end, tenor, reopen))
+                specs.append(AuctionSpec(month_end - lag * bday, month_end, tenor, reopen, month_end))
             first_bday = roll_forward(month_start)
             for tenor, lag in (("3y", 5), ("10y", 6), ("30y", 7)):
                 reopen = tenor != "3y" and not quarterly_new
-                specs.append(AuctionSpec(first_bday + lag * bday, mid, tenor, reopen))
-        return sorted(
-            (s for s in specs if first <= s.auction_date <= last and s.issue_date <= last + 40 * bday),
+                specs.append(AuctionSpec(first_bday + lag * bday, mid, tenor, reopen, mid))
+        kept = sorted(
+            (s for s in specs if first <= s.auction_date <= last),
             key=lambda s: (s.auction_date, s.tenor),
         )
+        return [AuctionSpec(s.auction_date, s.issue_date, s.tenor, s.reopening, maturity_date(s.issue_date, s.tenor)) for s in kept]
 
 
 def maturity_date(issue_date: pd.Timestamp, tenor: str) -> pd.Timestamp:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 import time
 import traceback
@@ -82,11 +81,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario and write a run folder")
     run.add_argument("scenario", type=Path, help="scenario YAML file")
-    run.add_argument("--seed", type=_count(0), default=0, help="random seed (default 0)")
-    run.add_argument("--days", type=_count(1), help="simulate only the first N business days from the start date")
-    run.add_argument("--start", type=_date, help="override start_date (YYYY-MM-DD)")
-    run.add_argument("--end", type=_date, help="override end_date (YYYY-MM-DD); not with --days")
-    run.add_argument("--out", type=Path, default=Path("results"), help="results folder (default results/)")
+    run.add_argument("--seed", type=_count(0), default=0, metavar="N", help="random seed (default 0)")
+    length = run.add_mutually_exclusive_group()
+    length.add_argument("--days", type=_count(1), metavar="N", help="simulate the first N business days from the start")
+    length.add_argument("--end", type=_date, metavar="DATE", help="override end_date (YYYY-MM-DD)")
+    run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
+    run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
@@ -112,9 +112,6 @@ def _run(args: argparse.Namespace) -> int:
     from sim.runs import execute_run, prepare_scenario
     from sim.scenario import ScenarioError
 
-    if args.days is not None and args.end is not None:
-        _error("run: --days and --end cannot be used together")
-        return EXIT_BAD_INPUT
     try:
         scenario = prepare_scenario(args.scenario, days=args.days, start=args.start, end=args.end)
     except ScenarioError as err:
@@ -175,8 +172,8 @@ def _label(folder: Path, manifest: dict) -> str:
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.report.figures import compare_png
-    from sim.report.summary import METRICS, format_value, summarise
-    from sim.runs import RunFolderError, read_run
+    from sim.report.summary import comparison_table, summarise
+    from sim.runs import RunFolderError, read_run, safe_name
 
     try:
         (manifest_a, tables_a), (manifest_b, tables_b) = read_run(args.run_a), read_run(args.run_b)
@@ -187,19 +184,10 @@ def _compare(args: argparse.Namespace) -> int:
     if label_a == label_b:
         # Same scenario and seed: tell the runs apart by their folders (timestamps).
         label_a, label_b = f"{label_a}-{args.run_a.name}", f"{label_b}-{args.run_b.name}"
-    metrics_a, metrics_b = summarise(tables_a), summarise(tables_b)
-    rows = [("Metric", "A", "B", "B - A")]
-    for m in METRICS:
-        a, b = metrics_a[m.key], metrics_b[m.key]
-        rows.append((m.label, format_value(m, a), format_value(m, b), format_value(m, b - a)))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     print(f"A = {args.run_a}  ({label_a})")
     print(f"B = {args.run_b}  ({label_b})")
-    for i, row in enumerate(rows):
-        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{cell:>{widths[j + 1]}}" for j, cell in enumerate(row[1:])))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
-    safe = [re.sub(r"[^A-Za-z0-9._-]+", "-", label) for label in (label_a, label_b)]
+    print(comparison_table(summarise(tables_a), summarise(tables_b)))
+    safe = [safe_name(label) for label in (label_a, label_b)]
     png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
     png.parent.mkdir(parents=True, exist_ok=True)
     runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]

@@ -204,25 +204,26 @@ class Ledger:
         # The SOMA is carried at par: its marks do not move the central bank's capital.
         self.price = new_price.copy()
 
-    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray, slots: np.ndarray | None = None) -> None:
+    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray, slots: np.ndarray | None = None,
+              n_rows: int | None = None) -> None:  # fmt: skip
         """Settle trades among private holders.
 
         Args:
-            delta_bn: change in par holdings, shape (trading holders, slots traded); columns sum to 0.
-            cash_bn: cash received by each trading holder (negative = paid); sums to 0.
+            delta_bn: change in par holdings, shape (holders, slots traded); columns sum to 0.
+            cash_bn: cash received by each of those holders (negative = paid); sums to 0.
             slots: the issue slots the columns of `delta_bn` refer to (default: all slots).
+            n_rows: the holders are rows 0..n_rows-1 (default: every trading holder).
         """
-        n_trading = self.accounts.n_trading
+        rows = n_rows if n_rows is not None else self.accounts.n_trading
         price = self.price
         if slots is None:
-            self.holdings_bn[:n_trading] += delta_bn
+            self.holdings_bn[:rows] += delta_bn
         else:
-            self.holdings_bn[:n_trading, slots] += delta_bn
+            self.holdings_bn[:rows, slots] += delta_bn
             price = price[slots]
-        accounts = np.arange(n_trading)
-        self._move_money(accounts, cash_bn)
+        self._move_money(np.arange(rows), cash_bn)
         # P&L of a trade = value received at the mark + cash received.
-        self.equity_bn[:n_trading] += delta_bn @ price + cash_bn
+        self.equity_bn[:rows] += delta_bn @ price + cash_bn
 
     def issue(self, rows: np.ndarray, slot: int, par_bn: np.ndarray, price: float) -> float:
         """New securities to auction winners against cash to the TGA; returns proceeds ($bn).

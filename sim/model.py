@@ -20,7 +20,7 @@ from sim.agents.levered_fund import LeveredFund, LeveredFundBook
 from sim.agents.money_fund import MoneyFund, MoneyFundBook
 from sim.agents.real_money import RealMoneyBook, RealMoneyInvestor
 from sim.agents.treasury import Treasury
-from sim.calendar import TENOR_YEARS, MarketCalendar, maturity_date
+from sim.calendar import TENOR_YEARS, MarketCalendar
 from sim.ledger import KINDS, AccountMap, Ledger
 from sim.markets import auction as auction_market
 from sim.markets import repo as repo_market
@@ -577,7 +577,7 @@ class TreasuryMarketModel(mesa.Model):
         self.real_money_book.remember_tail(bucket, tail_bp)
         self.lf_buys_bn = np.maximum(self.lf_buys_bn - awards[lf], 0.0)
         self.pending_awards.setdefault(spec.issue_date, []).append(
-            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct,
+            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct, "maturity": spec.maturity,
              "dealer_dv01_mn": awards[:n_d] * self._new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0}
         )  # fmt: skip
         indirect = awards[rm].sum() + awards[fo].sum()
@@ -599,7 +599,7 @@ class TreasuryMarketModel(mesa.Model):
         if slot is None or not iss.active[slot]:
             is_bill = tenor in BILL_TENORS
             coupon = 0.0 if is_bill else max(np.floor(award["high"] * 8.0) / 8.0, 0.125)
-            slot = iss.add(tenor, self.today, opening.day_number(maturity_date(self.date, tenor)), coupon)
+            slot = iss.add(tenor, self.today, opening.day_number(award["maturity"]), coupon)
             self._refresh_buckets()
             self.next_coupon_day[slot] = self.today + COUPON_PERIOD_DAYS
         years = np.array([max(iss.maturity_day[slot] - self.today, 0) / 365.25])
@@ -626,17 +626,21 @@ class TreasuryMarketModel(mesa.Model):
     def _secondary_market(self) -> None:
         sc = self.config
         led = self.ledger
-        n_trading = self.accounts.n_trading
+        # Money funds hold bills to maturity: the secondary market is dealers, real money,
+        # foreign officials and levered funds, the holder rows before the money funds.
+        n_trading = self.slices["money_fund"].start
         n_d = sc.dealers.count
         holdings = led.holdings_bn[:n_trading]
-        long_by_bucket = np.maximum(holdings, 0.0) @ self.bucket_onehot
+        long_holdings = np.maximum(holdings, 0.0)
+        long_by_bucket = long_holdings @ self.bucket_onehot
         shocks = self.today_shocks
         buys = np.zeros((n_trading, N_BUCKETS))
         sells = np.zeros((n_trading, N_BUCKETS))
         # Real money: rebalancing, buying duration dealers are stuck with, forced selling.
         rm = self.slices["real_money"]
         noise = self.flow_rng.standard_normal((rm.stop - rm.start, N_BUCKETS))
-        dealer_by_bucket = (holdings[:n_d] @ self.bucket_onehot).sum(axis=0)
+        dealer_books = holdings[:n_d] @ self.bucket_onehot
+        dealer_by_bucket = dealer_books.sum(axis=0)
         # Dealers' normal book shrinks when they are strained; what lies above it is for sale.
         normal_book = (self.desk.size_share * self.desk.normal_book_share())[:, None] * self.dealer_reference_by_bucket[None, :]
         excess_inventory = dealer_by_bucket - normal_book.sum(axis=0)
@@ -659,7 +663,7 @@ class TreasuryMarketModel(mesa.Model):
         basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = 0.2
         buys[lf] = self.lf_buys_bn[:, None] * basis[None, :]
         depth = self.desk.depth_bn(self.curve.vol_ratio)[:, None] * self.bucket_depth_share[None, :]
-        flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, holdings[:n_d] @ self.bucket_onehot - normal_book,
+        flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book,
                                              sc.market_structure.all_to_all_share)  # fmt: skip
         buy_filled = buys * flow.buy_fill_share[None, :]
         sell_filled = sells * flow.sell_fill_share[None, :]
@@ -673,22 +677,21 @@ class TreasuryMarketModel(mesa.Model):
             sell_filled[rm] = np.minimum(sell_filled[rm], long_by_bucket[rm])
         buy_filled[:n_d] += np.maximum(flow.dealer_absorb_bn, 0.0)
         sell_filled[:n_d] += np.maximum(-flow.dealer_absorb_bn, 0.0)
-        delta, cash = self._settle_bucket_trades(holdings, long_by_bucket, buy_filled, sell_filled, n_d)
-        led.trade(delta, cash)
+        delta, cash = self._settle_bucket_trades(long_holdings, long_by_bucket, buy_filled, sell_filled, n_d)
+        led.trade(delta, cash, n_rows=n_trading)
         customer = float(buy_filled[n_d:].sum() + sell_filled[n_d:].sum())
         self.flows["customer_bn"] = customer
         self.flows["wanted_bn"] = flow.wanted_bn
         self.flows["market_depth_bn"] = float(depth.sum())
         self._cover_shorts()
 
-    def _settle_bucket_trades(self, holdings, long_by_bucket, buy_filled, sell_filled, n_d):
+    def _settle_bucket_trades(self, long_holdings, long_by_bucket, buy_filled, sell_filled, n_d):
         """Turn bucket-level fills into issue-level deliveries and cash.
 
         Sellers deliver pro rata across their holdings in the bucket; dealers selling more
         than they hold go short the bucket's most liquid issue; buyers receive the pooled
         deliveries pro rata. Customers pay the dealers' half-spread on both sides.
         """
-        long_holdings = np.maximum(holdings, 0.0)
         sell_share = np.divide(sell_filled, long_by_bucket, out=np.zeros_like(sell_filled), where=long_by_bucket > 0)
         sell_share = np.minimum(sell_share, 1.0)
         delivered = long_holdings * (sell_share @ self.slot_of_bucket)  # by slot; retired slots hold nothing
@@ -808,6 +811,7 @@ class TreasuryMarketModel(mesa.Model):
         noise_mmf = self.repo_rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, mmf.size))
         noise_bank = self.repo_rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, bank_ask.size))
         mmf_left, bank_left, need_left = mmf_cash.copy(), bank_amt.copy(), private_need.copy()
+        bank_order = repo_market.eligible_order(bank_ask, max_rate)
         mmf_fill_total, bank_fill_total = np.zeros(mmf.size), np.zeros(bank_ask.size)
         mmf_interest, bank_interest = np.zeros(mmf.size), np.zeros(bank_ask.size)
         dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
@@ -817,19 +821,21 @@ class TreasuryMarketModel(mesa.Model):
         for r in range(rounds):
             bring = need_left / (rounds - r)
             # Tri-party first: funds are the cheapest cash, up to their limits per dealer.
+            # Funds all ask the same rate, so they lend pro rata to the cash they have left.
             from_funds = np.minimum(bring, cap)
-            mmf_round = repo_market.clear_round(mmf_ask, mmf_left, from_funds, max_rate, theta, noise_mmf[r], 0.0)
-            got = mmf_round.borrower_fill_bn
+            fund_supply, fund_demand = float(mmf_left.sum()), float(from_funds.sum())
+            taken = min(fund_supply, fund_demand)
+            mmf_fill = mmf_left * (taken / fund_supply) if fund_supply > 0 else np.zeros_like(mmf_left)
+            got = from_funds * (taken / fund_demand) if fund_demand > 0 else np.zeros(n_d)
             cap = cap - got
             rest = bring - got
-            bank_round = repo_market.clear_round(bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r])
-            marginal = bank_round.marginal_rate_pct if rest.sum() > 0 and bank_round.tranche_fill_bn.sum() > 0 else mmf_round.marginal_rate_pct
-            if not np.isfinite(marginal):
-                marginal = rates["on_rrp"]
+            bank_round = repo_market.clear_round(bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r],
+                                                 bank_order)  # fmt: skip
+            banks_lent = rest.sum() > 0 and bank_round.tranche_fill_bn.sum() > 0
+            marginal = bank_round.marginal_rate_pct if banks_lent else float(mmf_ask.max())
             # Funds share in the gap to the day's marginal cash, less the tri-party discount.
             mmf_rate = mmf_ask + theta * np.maximum(marginal + noise_round[r] - discount - mmf_ask, 0.0) + noise_mmf[r]
             mmf_rate = np.minimum(np.maximum(mmf_rate, mmf_ask), max_rate)
-            mmf_fill = mmf_round.tranche_fill_bn
             for fill, rate, left, total, interest in ((mmf_fill, mmf_rate, mmf_left, mmf_fill_total, mmf_interest),
                                                       (bank_round.tranche_fill_bn, bank_round.tranche_rate_pct, bank_left, bank_fill_total, bank_interest)):  # fmt: skip
                 left -= fill

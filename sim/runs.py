@@ -92,8 +92,8 @@ def prepare_scenario(
 
 
 # ---------------------------------------------------------------- the run folder
-def _slug(name: str) -> str:
-    """A scenario name made safe as one folder name."""
+def safe_name(name: str) -> str:
+    """A name (of a scenario or run) made safe as one file or folder name."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "scenario"
 
 
@@ -146,17 +146,18 @@ def execute_run(
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     clock = time.perf_counter()
     out = Path(out)
-    created = _make_dirs(out)
-    slug = _slug(scenario.name)
+    slug = safe_name(scenario.name)
     stem = f"{started:%Y%m%dT%H%M%SZ}-seed{seed}"
     # A hidden, unique name beside the target; mkdir (unlike mkdtemp) keeps the user's umask.
     tmp = out / f".tmp-{slug}-{stem}-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir()
+    created: list[Path] = []
     try:
+        created += _make_dirs(out)
+        tmp.mkdir()
         model = TreasuryMarketModel(scenario, seed=seed)
         warnings = list(model.shocks.outside_window)
-        for warning in warnings:
-            if notify is not None:
+        if notify is not None:
+            for warning in warnings:
                 notify(warning)
         model.run(progress=progress)
         simulated = time.perf_counter() - clock

@@ -22,6 +22,9 @@ class Treasury(mesa.Agent):
     def __init__(self, model: mesa.Model, params: TreasurySection):
         super().__init__(model)
         self.params = params
+        sizes = params.sizes
+        # A week's worth of bills at base sizes, the unit the TGA gap is spread over.
+        self.base_week_bn = sum(getattr(sizes, f"bills_{t}_bn") / BILL_WEEKS_PER_AUCTION[t] for t in BILL_TENORS)
 
     def offering_bn(self, tenor: str, reopening: bool, tga_bn: float, soma_addon_bn: float) -> float:
         """Public offering of an auction ($bn).
@@ -32,9 +35,8 @@ class Treasury(mesa.Agent):
         s = self.params.sizes
         if tenor in BILL_TENORS:
             base = getattr(s, f"bills_{tenor}_bn")
-            base_week = sum(getattr(s, f"bills_{t}_bn") / BILL_WEEKS_PER_AUCTION[t] for t in BILL_TENORS)
             gap = self.params.tga_target_bn - tga_bn
-            scale = 1.0 + self.params.bill_steering_share * gap / max(base_week, 1e-9)
+            scale = 1.0 + self.params.bill_steering_share * gap / max(self.base_week_bn, 1e-9)
             scale = float(np.clip(scale, self.params.bill_size_min_share, self.params.bill_size_max_share))
             return base * scale
         kind = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)

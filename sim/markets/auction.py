@@ -43,14 +43,18 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
         fall short of the offering, every tender is filled and the high yield is the
         highest tender (the case primary dealers' bidding obligation rules out).
     """
-    yields_pct = np.asarray(yields_pct, dtype=float)
-    amounts_bn = np.maximum(np.asarray(amounts_bn, dtype=float), 0.0)
-    tendered = float(amounts_bn.sum())
-    awarded = np.zeros_like(amounts_bn)
-    live = amounts_bn > 0
-    if offering_bn <= 0 or not live.any():
+    all_amounts = np.maximum(np.asarray(amounts_bn, dtype=float), 0.0)
+    tendered = float(all_amounts.sum())
+    all_awarded = np.zeros_like(all_amounts)
+    tenders = np.flatnonzero(all_amounts > 0)
+    if offering_bn <= 0 or tenders.size == 0:
         nan = float("nan")
-        return AuctionResult(nan, nan, nan, awarded, tendered, offering_bn)
+        return AuctionResult(nan, nan, nan, all_awarded, tendered, offering_bn)
+    # Clear on the live tenders only; awards map back to the caller's order.
+    yields_pct = np.asarray(yields_pct, dtype=float)[tenders]
+    amounts_bn = all_amounts[tenders]
+    awarded = np.zeros_like(amounts_bn)
+    live = np.ones(amounts_bn.size, dtype=bool)
     order = np.argsort(yields_pct, kind="stable")
     sorted_yields = yields_pct[order]
     cumulative = np.cumsum(amounts_bn[order])
@@ -70,4 +74,5 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
     total = accepted_cumulative[-1]
     median = float(sorted_yields[np.searchsorted(accepted_cumulative, 0.5 * total, side="left")])
     low = float(sorted_yields[np.searchsorted(accepted_cumulative, 0.05 * total, side="left")])
-    return AuctionResult(high, median, low, awarded, tendered, offering_bn)
+    all_awarded[tenders] = awarded
+    return AuctionResult(high, median, low, all_awarded, tendered, offering_bn)

@@ -33,6 +33,7 @@ def clear_round(
     bargaining_share: float,
     rate_noise_pct: np.ndarray,
     round_shift_pct: float,
+    order: np.ndarray | None = None,
 ) -> RoundResult:
     """Clear one repo round.
 
@@ -44,27 +45,34 @@ def clear_round(
         bargaining_share: share of (marginal - ask) that goes to the lender.
         rate_noise_pct: trade-level noise, one per tranche (%).
         round_shift_pct: round-level noise added to the marginal rate (%).
+        order: tranches with asks at or below `max_rate_pct`, cheapest first; computed
+            when not given (asks do not change within a day, so callers sort once).
     """
+    if order is None:
+        order = eligible_order(ask_pct, max_rate_pct)
     demand = float(need_bn.sum())
-    eligible = (ask_pct <= max_rate_pct) & (available_bn > 0)
     fill = np.zeros_like(available_bn)
-    if demand <= 0 or not eligible.any():
+    supply_sorted = available_bn[order]
+    cumulative = np.cumsum(supply_sorted)
+    supply = float(cumulative[-1]) if cumulative.size else 0.0
+    if demand <= 0 or supply <= 0:
         return RoundResult(float("nan"), fill, np.zeros_like(ask_pct), np.zeros_like(need_bn), 0.0)
-    order = np.flatnonzero(eligible)[np.argsort(ask_pct[eligible], kind="stable")]
-    cumulative = np.cumsum(available_bn[order])
-    supply = float(cumulative[-1])
     filled = min(demand, supply)
-    marginal_pos = int(np.searchsorted(cumulative, filled, side="left"))
-    marginal_pos = min(marginal_pos, order.size - 1)
-    taken = np.minimum(available_bn[order], np.maximum(filled - (cumulative - available_bn[order]), 0.0))
-    fill[order] = taken
+    marginal_pos = min(int(np.searchsorted(cumulative, filled, side="left")), order.size - 1)
+    fill[order] = np.minimum(supply_sorted, np.maximum(filled - (cumulative - supply_sorted), 0.0))
     marginal = float(ask_pct[order[marginal_pos]]) + round_shift_pct
     marginal = min(max(marginal, float(ask_pct[order[0]])), max_rate_pct)
     rate = ask_pct + bargaining_share * np.maximum(marginal - ask_pct, 0.0) + rate_noise_pct
     rate = np.minimum(np.maximum(rate, ask_pct), max_rate_pct)
     borrower_fill = need_bn * (filled / demand)
-    average = float((fill * rate).sum() / filled) if filled > 0 else 0.0
+    average = float((fill * rate).sum() / filled)
     return RoundResult(marginal, fill, rate, borrower_fill, average)
+
+
+def eligible_order(ask_pct: np.ndarray, max_rate_pct: float) -> np.ndarray:
+    """Tranches a borrower would take (ask at or below its limit), cheapest first."""
+    eligible = np.flatnonzero(ask_pct <= max_rate_pct)
+    return eligible[np.argsort(ask_pct[eligible], kind="stable")]
 
 
 def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, quantiles: np.ndarray) -> np.ndarray:

@@ -129,3 +129,20 @@ def format_value(metric: Metric, value: float | None) -> str:
 def json_ready(metrics: Mapping[str, float]) -> dict[str, float | None]:
     """Metrics with NaN replaced by None, so the JSON is strict (null, not NaN)."""
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
+
+
+def comparison_table(a: Mapping[str, float], b: Mapping[str, float]) -> str:
+    """Two runs' dashboard numbers as an aligned text table: metric, A, B, B - A."""
+    rows = [("Metric", "A", "B", "B - A")]
+    for m in METRICS:
+        rows.append(
+            (m.label, format_value(m, a[m.key]), format_value(m, b[m.key]), format_value(m, b[m.key] - a[m.key]))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        f"{row[0]:<{widths[0]}}  "
+        + "  ".join(f"{cell:>{width}}" for cell, width in zip(row[1:], widths[1:], strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

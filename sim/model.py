@@ -651,7 +651,7 @@ class TreasuryMarketModel(mesa.Model):
         excess_premium = excess_premium + float(distribution @ self.desk.size_share)
         forced = shocks.fund_selling_bn + (sc.real_money.selling_in_risk_off_bn if self.curve.risk_off else 0.0)
         buys[rm], sells[rm] = self.real_money_book.secondary_orders(noise, excess_premium, excess_inventory,
-                                                                    long_by_bucket[rm], forced)  # fmt: skip
+                                                                    long_by_bucket[rm], forced, led.money_bn[rm])  # fmt: skip
         fo = self.slices["foreign_official"]
         sells[fo] = self.foreign_book.sales(self.curve.risk_off, shocks.foreign_selling_bn, long_by_bucket[fo])
         # Levered funds: sales pro rata to their positions, purchases across the basis tenors.

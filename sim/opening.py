@@ -18,10 +18,16 @@ _HISTORY = {"2y": (24, 1), "3y": (36, 1), "5y": (60, 1), "7y": (84, 1), "10y": (
 
 
 def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
-    """Heterogeneous size shares summing to one, largest first (Pareto draws)."""
-    draws = (1.0 - rng.random(n)) ** (-1.0 / alpha)
-    draws = np.sort(draws)[::-1]
-    return draws / draws.sum()
+    """Heterogeneous size shares summing to one, largest first.
+
+    Sizes sit at the Pareto(alpha) quantiles of n evenly spaced probabilities (a few
+    large, many small) with a little lognormal noise, so one random draw cannot swallow
+    a whole population.
+    """
+    quantiles = (np.arange(n) + 0.5) / n
+    sizes = quantiles ** (-1.0 / alpha) * np.exp(rng.normal(0.0, 0.1, n))
+    sizes = np.sort(sizes)[::-1]
+    return sizes / sizes.sum()
 
 
 def day_number(ts: pd.Timestamp) -> int:

@@ -55,4 +55,4 @@ class MoneyFundBook:
         appetite = np.clip(1.0 + 4.0 * gap, 0.2, 2.0)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
         amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.8)
-        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct - 0.005), amounts
+        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct - p.bid_through_bp / 100.0), amounts

@@ -70,7 +70,8 @@ class RealMoneyBook:
             cash_bn: each investor's cash; bids are capped by it.
         """
         p = self.params
-        base = offering_bn * p.auction_share * self.size_share * self.habitat_tilt[:, bucket]
+        share = p.bill_auction_share if bucket < N_BILL_BUCKETS else p.auction_share
+        base = offering_bn * share * self.size_share * self.habitat_tilt[:, bucket]
         if self.loop.liquidity_drives_auction_demand:
             base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
         required = self.required_concession_bp.copy()
@@ -79,25 +80,34 @@ class RealMoneyBook:
             base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)
             required = required + p.tail_concession_per_bp * memory
         base = base * (1.0 - shortfall_share)
-        # Demand at each concession step: rises linearly with concession beyond the required one.
-        concessions = required[:, None] + CONCESSION_STEPS_BP[None, :]
-        cumulative = base[:, None] * np.clip(1.0 + p.demand_elasticity_per_bp * CONCESSION_STEPS_BP, 0.0, None)[None, :]
+        # Demand at each concession step rises linearly with concession beyond the required
+        # one; part of it is bid well through WI, since every winner pays the stop-out.
+        steps = np.concatenate([[-p.bid_through_bp], CONCESSION_STEPS_BP])
+        curve = np.clip(1.0 + p.demand_elasticity_per_bp * steps, 0.0, None)
+        curve[0] = min(p.bid_through_share, curve[1])
+        concessions = required[:, None] + steps[None, :]
+        cumulative = base[:, None] * np.maximum.accumulate(curve)[None, :]
         amounts = np.diff(cumulative, axis=1, prepend=0.0)
         budget = np.maximum(cash_bn, 0.0) * 0.5
         scale = np.minimum(1.0, budget / np.maximum(cumulative[:, -1], 1e-12))
         amounts = amounts * scale[:, None]
-        bidders = np.repeat(np.arange(self.size_share.size), CONCESSION_STEPS_BP.size)
+        bidders = np.repeat(np.arange(self.size_share.size), steps.size)
         return bidders, (wi_pct + concessions / 100.0).ravel(), amounts.ravel()
 
     def remember_tail(self, bucket: int, tail_bp: float) -> None:
-        """Update the tails investors remember for that auction family (only tails hurt)."""
+        """Update the tails investors remember for that auction family.
+
+        Only tails beyond what investors take as normal are remembered: a weak auction
+        teaches them to ask for concession, an ordinary one does not.
+        """
         d = self.params.tail_memory_decay
         family = int(bucket >= N_BILL_BUCKETS)
-        self.remembered_tail_bp[:, family] = d * self.remembered_tail_bp[:, family] + (1.0 - d) * max(tail_bp, 0.0)
+        surprise = max(tail_bp - self.params.tail_tolerance_bp, 0.0)
+        self.remembered_tail_bp[:, family] = d * self.remembered_tail_bp[:, family] + (1.0 - d) * surprise
 
     def secondary_orders(
         self, noise: np.ndarray, excess_premium_bp: np.ndarray, dealer_excess_bn: np.ndarray, holdings_bn: np.ndarray,
-        forced_selling_bn: float,
+        forced_selling_bn: float, cash_bn: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Purchases and sales wanted today, shape (investors, buckets) in $bn par.
 
@@ -108,10 +118,12 @@ class RealMoneyBook:
             dealer_excess_bn: dealers' inventory above their normal level, by bucket.
             holdings_bn: each investor's holdings by bucket (sales cannot exceed them).
             forced_selling_bn: scenario or risk-off fund selling today, whole class.
+            cash_bn: each investor's cash; net purchases cannot exceed half of it.
         """
         p = self.params
         share = self.size_share[:, None]
-        rebalancing = p.rebalancing_noise_bn * np.sqrt(share) * noise
+        # Rebalancing moves money between tenors: it nets to zero for each investor.
+        rebalancing = p.rebalancing_noise_bn * np.sqrt(share) * (noise - noise.mean(axis=1, keepdims=True))
         # Dealers long of their normal book sell the excess at a concession; investors take
         # it at a pace that rises with the concession and the duration premium.
         value_buying = p.premium_buying_per_bp * np.maximum(excess_premium_bp, 0.0) * np.maximum(dealer_excess_bn, 0.0)
@@ -121,4 +133,7 @@ class RealMoneyBook:
             net = net - forced_selling_bn * holdings_bn / total_holdings
         buys = np.maximum(net, 0.0)
         sells = np.minimum(np.maximum(-net, 0.0), np.maximum(holdings_bn, 0.0))
-        return buys, sells
+        net_buying = buys.sum(axis=1) - sells.sum(axis=1)
+        budget = 0.5 * np.maximum(cash_bn, 0.0) + sells.sum(axis=1)
+        scale = np.minimum(1.0, np.divide(budget, buys.sum(axis=1), out=np.ones_like(budget), where=net_buying > 0))
+        return buys * scale[:, None], sells

@@ -164,16 +164,16 @@ class DealerSection(Section):
     exempt_treasuries_from_slr: bool = _f(False, "Treasuries excluded from SLR exposure.")
     exempt_reserves_from_slr: bool = _f(False, "Reserves excluded from SLR exposure.")
     var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", gt=0, le=10)
-    half_spread_bp: float = _f(0.4, "Calm bid/ask half-spread at zero utilization (bp of yield).", gt=0, le=50)
+    half_spread_bp: float = _f(0.2, "Calm bid/ask half-spread at zero utilization (bp of yield).", gt=0, le=50)
     spread_convexity: float = _f(0.6, "How sharply the half-spread rises as utilization nears one.", ge=0, le=50)
     spread_vol_elasticity: float = _f(1.0, "Elasticity of the half-spread to volatility.", ge=0, le=5)
     depth_bn: float = _f(60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", gt=0, le=10000)
     depth_exponent: float = _f(1.5, "Depth shrinks as (1 - utilization) to this power.", gt=0, le=10)
-    auction_concession_bp: float = _f(0.5, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
-    auction_concession_util_bp: float = _f(3.0, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
+    auction_concession_bp: float = _f(0.2, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
+    auction_concession_util_bp: float = _f(1.5, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
     auction_concession_vol_bp: float = _f(1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100)
     repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
-    repo_markup_util_bp: float = _f(12.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
+    repo_markup_util_bp: float = _f(8.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
     funding_haircut_pct: float = _f(2.0, "Haircut repo lenders take on dealers' collateral in calm (%).", ge=0, le=50)
     funding_haircut_vol_elasticity: float = _f(1.0, "Dealers' funding haircut rises with the vol ratio to this power.", ge=0, le=10)
     memory_loss_tolerance_pct: float = _f(0.1, "Daily loss (% of equity) dealers shrug off.", ge=0, le=100)
@@ -188,11 +188,17 @@ class DealerSection(Section):
 class RealMoneySection(Section):
     count: int = _f(40, "Number of real-money investors (asset managers, pensions, insurers).", ge=1, le=20000)
     cash_bn: float = _f(2000.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000)
-    auction_share: float = _f(0.62, "Share of an auction they take at their required concession in calm.", ge=0, le=2)
+    auction_share: float = _f(0.7, "Share of a coupon auction they take at their required concession in calm.", ge=0, le=2)
+    bill_auction_share: float = _f(0.35, "Share of a bill auction they take at their required concession in calm.", ge=0, le=2)
+    bid_through_share: float = _f(
+        0.7, "Share of their auction demand bid well through WI to be sure of a fill (they pay the stop).", ge=0, le=1
+    )
+    bid_through_bp: float = _f(6.0, "How far below WI the bid-through tenders are placed (bp).", ge=0, le=100)
     required_concession_bp: float = _f(0.0, "Concession to WI they ask for in calm (bp).", ge=-20, le=50)
-    demand_elasticity_per_bp: float = _f(0.15, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
+    demand_elasticity_per_bp: float = _f(0.25, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
     liquidity_sensitivity: float = _f(1.0, "Elasticity of auction demand to bid/ask relative to calm.", ge=0, le=10)
     tail_memory_decay: float = _f(0.85, "Decay of remembered tails per auction of the same family (bills, coupons).", ge=0, lt=1)
+    tail_tolerance_bp: float = _f(1.0, "Tails up to this size are taken as normal and not remembered (bp).", ge=0, le=50)
     tail_concession_per_bp: float = _f(0.3, "Extra concession asked per bp of remembered tail (bp).", ge=0, le=10)
     tail_demand_cut_per_bp: float = _f(0.03, "Share of auction demand withdrawn per bp of remembered tail.", ge=0, le=1)
     premium_buying_per_bp: float = _f(
@@ -207,7 +213,8 @@ class ForeignOfficialSection(Section):
     count: int = _f(10, "Number of foreign official holders (reserve managers).", ge=1, le=2000)
     holdings_bn: float = _f(3800.0, "Treasury holdings at the start ($bn).", ge=0, le=100000)
     cash_bn: float = _f(150.0, "Cash at the start ($bn).", ge=0, le=100000)
-    auction_share: float = _f(0.15, "Share of an auction they take in calm (indirect bidders).", ge=0, le=2)
+    auction_share: float = _f(0.1, "Share of an auction they take in calm (indirect bidders).", ge=0, le=2)
+    bid_through_bp: float = _f(3.0, "Their tenders sit this far below WI: they want the paper (bp).", ge=0, le=100)
     selling_in_risk_off_bn: float = _f(8.0, "Daily selling in risk-off for dollar cash ($bn/day).", ge=0, le=1000)
 
 
@@ -230,6 +237,7 @@ class MoneyFundSection(Section):
     counterparty_limit_share: float = _f(0.15, "Largest share of a fund lent to one dealer.", gt=0, le=1)
     min_spread_over_rrp_bp: float = _f(1.0, "Repo must pay this much over ON RRP to beat the facility (bp).", ge=0, le=100)
     bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
+    bid_through_bp: float = _f(4.0, "Their bill tenders sit this far below WI (bp).", ge=0, le=100)
 
 
 class BankSection(Section):

@@ -1,0 +1,97 @@
+"""Scenario files: safe loading, `extends:`, and located errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_yaml
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> list:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    return caught.value.problems
+
+
+def test_defaults_describe_a_2025_like_market():
+    s = Scenario()
+    assert s.dealers.count == 24
+    assert 2800 <= s.banks.reserves_bn + s.dealers.reserves_bn <= 3100  # reserves about $2.9-3.0T
+    assert s.central_bank.on_rrp_start_bn <= 200  # ON RRP near zero
+    assert s.policy.target_upper_pct - s.policy.iorb_below_top_bp / 100 == pytest.approx(4.40)
+
+
+def test_extends_overrides_nested_keys_only(tmp_path):
+    write(tmp_path / "base.yaml", "name: base\ndealers: {count: 10, slr_min_pct: 4.0}\nbanks: {count: 5}\n")
+    child = write(tmp_path / "child.yaml", "extends: base.yaml\nname: child\ndealers: {count: 12}\n")
+    s = load_scenario(child)
+    assert (s.name, s.dealers.count, s.dealers.slr_min_pct, s.banks.count) == ("child", 12, 4.0, 5)
+
+
+def test_resolved_scenario_round_trips_through_yaml(tmp_path):
+    s = Scenario(shocks=[{"kind": "risk_off", "date": dt.date(2025, 3, 3), "days": 5}])
+    again = load_scenario(write(tmp_path / "resolved.yaml", scenario_to_yaml(s)))
+    assert again == s
+
+
+def test_unknown_key_is_named_with_file_and_path(tmp_path):
+    path = write(tmp_path / "bad.yaml", "dealers:\n  cuont: 3\n")
+    (problem,) = problems(path)
+    assert problem.file == str(path.resolve())
+    assert problem.key_path == "dealers.cuont"
+    assert "unknown" in problem.expected
+
+
+def test_wrong_type_and_out_of_range_are_each_reported(tmp_path):
+    path = write(tmp_path / "bad.yaml", "dealers: {count: many}\nbanks: {reserves_bn: -5}\n")
+    found = {p.key_path: p for p in problems(path)}
+    assert set(found) == {"dealers.count", "banks.reserves_bn"}
+    assert found["dealers.count"].found == "'many'"
+    assert "greater than or equal to 0" in found["banks.reserves_bn"].expected
+
+
+def test_errors_in_lists_and_shocks_name_the_item(tmp_path):
+    path = write(
+        tmp_path / "bad.yaml",
+        "central_bank:\n  purchases: [{start: 2025-02-01, end: 2025-01-01, bn_per_month: 40}]\n"
+        "shocks: [{kind: volatility_jump, date: 2025-03-01, multiplier: -2}]\n",
+    )
+    paths = {p.key_path for p in problems(path)}
+    assert paths == {"central_bank.purchases[0].end", "shocks[0].multiplier"}
+
+
+def test_an_error_in_a_base_file_names_that_file(tmp_path):
+    base = write(tmp_path / "base.yaml", "dealers: {count: 1}\n")
+    child = write(tmp_path / "child.yaml", "extends: base.yaml\nname: child\n")
+    (problem,) = problems(child)
+    assert problem.file == str(base.resolve()) and problem.key_path == "dealers.count"
+
+
+def test_missing_file_invalid_yaml_and_cycles(tmp_path):
+    (missing,) = problems(tmp_path / "nope.yaml")
+    assert "no file" in missing.found
+    (syntax,) = problems(write(tmp_path / "broken.yaml", "dealers: [count: 3\n"))
+    assert syntax.expected == "valid YAML" and "line" in syntax.found
+    write(tmp_path / "a.yaml", "extends: b.yaml\n")
+    write(tmp_path / "b.yaml", "extends: a.yaml\n")
+    (cycle,) = problems(tmp_path / "a.yaml")
+    assert cycle.key_path == "extends"
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    path = write(tmp_path / "evil.yaml", "name: !!python/object/apply:os.system ['echo hi']\n")
+    (problem,) = problems(path)
+    assert problem.expected == "valid YAML"
+
+
+def test_end_before_start_is_an_error(tmp_path):
+    (problem,) = problems(write(tmp_path / "dates.yaml", "start_date: 2025-06-01\nend_date: 2025-05-01\n"))
+    assert problem.key_path == "end_date"

@@ -31,7 +31,10 @@ def timed_run(scenario: Scenario, seed: int = 1) -> tuple[float, int]:
 
 def scaled(base: Scenario, factor: int, end: dt.date) -> Scenario:
     """The scenario with every agent population multiplied by `factor`."""
-    update = {name: getattr(base, name).model_copy(update={"count": getattr(base, name).count * factor}) for name in AGENT_SECTIONS}
+    update = {
+        name: getattr(base, name).model_copy(update={"count": getattr(base, name).count * factor})
+        for name in AGENT_SECTIONS
+    }
     return base.model_copy(update={**update, "end_date": end})
 
 

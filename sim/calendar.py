@@ -22,9 +22,19 @@ TAX_MONTHS = (3, 4, 6, 9, 12)
 QUARTERLY_NEW_ISSUE_MONTHS = (2, 5, 8, 11)
 # Tenor length in years, used for maturity dates, duration and trading buckets.
 TENOR_YEARS = {
-    "4w": 4 / 52, "8w": 8 / 52, "13w": 13 / 52, "26w": 26 / 52, "52w": 1.0,
-    "2y": 2.0, "3y": 3.0, "5y": 5.0, "7y": 7.0, "10y": 10.0, "20y": 20.0, "30y": 30.0,
-}  # fmt: skip
+    "4w": 4 / 52,
+    "8w": 8 / 52,
+    "13w": 13 / 52,
+    "26w": 26 / 52,
+    "52w": 1.0,
+    "2y": 2.0,
+    "3y": 3.0,
+    "5y": 5.0,
+    "7y": 7.0,
+    "10y": 10.0,
+    "20y": 20.0,
+    "30y": 30.0,
+}
 BILL_WEEKS = {"4w": 4, "8w": 8, "13w": 13, "26w": 26, "52w": 52}
 
 
@@ -125,7 +135,10 @@ class MarketCalendar:
             (s for s in specs if first <= s.auction_date <= last),
             key=lambda s: (s.auction_date, s.tenor),
         )
-        return [AuctionSpec(s.auction_date, s.issue_date, s.tenor, s.reopening, maturity_date(s.issue_date, s.tenor)) for s in kept]
+        return [
+            AuctionSpec(s.auction_date, s.issue_date, s.tenor, s.reopening, maturity_date(s.issue_date, s.tenor))
+            for s in kept
+        ]
 
 
 def maturity_date(issue_date: pd.Timestamp, tenor: str) -> pd.Timestamp:

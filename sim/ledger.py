@@ -106,8 +106,9 @@ class Ledger:
             self.equity_bn += np.bincount(payees, weights=amounts_bn, minlength=n)
             self.equity_bn -= np.bincount(payers, weights=amounts_bn, minlength=n)
 
-    def pay_pooled(self, payers: np.ndarray, paid_bn: np.ndarray, payees: np.ndarray, received_bn: np.ndarray,
-                   income: bool) -> None:  # fmt: skip
+    def pay_pooled(
+        self, payers: np.ndarray, paid_bn: np.ndarray, payees: np.ndarray, received_bn: np.ndarray, income: bool
+    ) -> None:
         """Many-to-many payment through a pool: payers' totals equal payees' totals."""
         payers = np.asarray(payers, dtype=np.int64)
         payees = np.asarray(payees, dtype=np.int64)
@@ -172,11 +173,17 @@ class Ledger:
     def repo_close_all(self) -> None:
         """Repay every overnight repo with its interest (interest is P&L of both sides)."""
         everyone = np.arange(self.money_bn.size)
-        cash = self.repo_lent_bn + self.repo_interest_receivable_bn - self.repo_borrowed_bn - self.repo_interest_payable_bn
+        cash = (
+            self.repo_lent_bn + self.repo_interest_receivable_bn - self.repo_borrowed_bn - self.repo_interest_payable_bn
+        )
         self._move_money(everyone, cash)
         self.equity_bn += self.repo_interest_receivable_bn - self.repo_interest_payable_bn
-        for book in (self.repo_lent_bn, self.repo_borrowed_bn, self.repo_interest_receivable_bn,
-                     self.repo_interest_payable_bn):  # fmt: skip
+        for book in (
+            self.repo_lent_bn,
+            self.repo_borrowed_bn,
+            self.repo_interest_receivable_bn,
+            self.repo_interest_payable_bn,
+        ):
             book[:] = 0.0
 
     def central_bank_lends(self, accounts: np.ndarray, amounts_bn: np.ndarray, facility: str) -> None:
@@ -204,8 +211,9 @@ class Ledger:
         # The SOMA is carried at par: its marks do not move the central bank's capital.
         self.price = new_price.copy()
 
-    def trade(self, delta_bn: np.ndarray, cash_bn: np.ndarray, slots: np.ndarray | None = None,
-              n_rows: int | None = None) -> None:  # fmt: skip
+    def trade(
+        self, delta_bn: np.ndarray, cash_bn: np.ndarray, slots: np.ndarray | None = None, n_rows: int | None = None
+    ) -> None:
         """Settle trades among private holders.
 
         Args:
@@ -320,17 +328,28 @@ class Ledger:
         securities = np.zeros(n)
         securities[: self.accounts.n_trading] = self.securities_value_bn()
         assets = (
-            self.money_bn + securities + self.repo_lent_bn + self.on_rrp_bn + self.currency_held_bn
+            self.money_bn
+            + securities
+            + self.repo_lent_bn
+            + self.on_rrp_bn
+            + self.currency_held_bn
             + self.other_assets_bn
-        )  # fmt: skip
+        )
         gross = (
-            np.abs(self.money_bn) + np.abs(securities) + self.repo_lent_bn + self.on_rrp_bn + self.currency_held_bn
+            np.abs(self.money_bn)
+            + np.abs(securities)
+            + self.repo_lent_bn
+            + self.on_rrp_bn
+            + self.currency_held_bn
             + self.other_assets_bn
-        )  # fmt: skip
+        )
         liabilities = (
-            self.repo_borrowed_bn + self.srf_bn + self.discount_window_bn + self.other_liabilities_bn
+            self.repo_borrowed_bn
+            + self.srf_bn
+            + self.discount_window_bn
+            + self.other_liabilities_bn
             + self.deposits_owed_bn()
-        )  # fmt: skip
+        )
         return assets - liabilities - self.equity_bn, gross
 
     def central_bank_gap_bn(self) -> float:

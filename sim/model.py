@@ -71,10 +71,14 @@ class TreasuryMarketModel(mesa.Model):
         sc = self.config
         rng = self.setup_rng
         counts = {
-            "dealer": sc.dealers.count, "real_money": sc.real_money.count,
-            "foreign_official": sc.foreign_official.count, "levered_fund": sc.levered_funds.count,
-            "money_fund": sc.money_funds.count, "bank": sc.banks.count, "household": sc.banks.count,
-        }  # fmt: skip
+            "dealer": sc.dealers.count,
+            "real_money": sc.real_money.count,
+            "foreign_official": sc.foreign_official.count,
+            "levered_fund": sc.levered_funds.count,
+            "money_fund": sc.money_funds.count,
+            "bank": sc.banks.count,
+            "household": sc.banks.count,
+        }
         self.accounts = AccountMap(counts)
         self.slices = {k: self.accounts.slice(k) for k in KINDS}
 
@@ -89,9 +93,13 @@ class TreasuryMarketModel(mesa.Model):
         n_dress = int(round(d.window_dresser_share * bank_ids.size))
         window_dresser[rng.permutation(bank_ids)[:n_dress]] = True
         self.dealers = Dealer.create_agents(
-            self, d.count, index=list(range(d.count)), size_share=list(dealer_share),
-            bank_affiliated=list(bank_affiliated), window_dresser=list(window_dresser),
-        )  # fmt: skip
+            self,
+            d.count,
+            index=list(range(d.count)),
+            size_share=list(dealer_share),
+            bank_affiliated=list(bank_affiliated),
+            window_dresser=list(window_dresser),
+        )
         self.desk = DealerDesk(d, sc.loop, dealer_share, bank_affiliated, window_dresser)
 
         def population(kind: str, alpha: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +111,13 @@ class TreasuryMarketModel(mesa.Model):
         rm_tilt = np.exp(rng.normal(0.0, 0.5, (rm_share.size, N_BUCKETS)))
         rm_tilt = rm_tilt / (rm_share[:, None] * rm_tilt).sum(axis=0, keepdims=True)
         self.real_money = RealMoneyInvestor.create_agents(
-            self, rm_share.size, index=list(range(rm_share.size)), account=list(rm_acc), size_share=list(rm_share),
+            self,
+            rm_share.size,
+            index=list(range(rm_share.size)),
+            account=list(rm_acc),
+            size_share=list(rm_share),
             required_concession_bp=list(rm_required),
-        )  # fmt: skip
+        )
         self.real_money_book = RealMoneyBook(sc.real_money, sc.loop, rm_share, rm_required, rm_tilt)
 
         fo_share, fo_acc = population("foreign_official")
@@ -129,7 +141,7 @@ class TreasuryMarketModel(mesa.Model):
         b = sc.banks
         bank_share, bank_acc = population("bank", b.concentration_alpha)
         # Large holders keep higher comfortable levels relative to their reserves.
-        comfort_tilt = bank_share ** 0.1 * np.exp(rng.normal(0.0, 0.05, bank_share.size))
+        comfort_tilt = bank_share**0.1 * np.exp(rng.normal(0.0, 0.05, bank_share.size))
         comfortable = b.lowest_comfortable_reserves_bn * bank_share * comfort_tilt / (bank_share * comfort_tilt).sum()
         self.banks = BankReserveManager.create_agents(
             self, b.count, index=list(range(b.count)), account=list(bank_acc), lowest_comfortable_bn=list(comfortable)
@@ -140,8 +152,13 @@ class TreasuryMarketModel(mesa.Model):
 
         self.central_bank = CentralBank(self, sc.policy, sc.central_bank)
         self.treasury = Treasury(self, sc.treasury)
-        self.shares = {"dealer": dealer_share, "real_money": rm_share, "foreign_official": fo_share,
-                       "levered_fund": lf_share, "money_fund": mmf_share}  # fmt: skip
+        self.shares = {
+            "dealer": dealer_share,
+            "real_money": rm_share,
+            "foreign_official": fo_share,
+            "levered_fund": lf_share,
+            "money_fund": mmf_share,
+        }
 
     def _open_books(self) -> None:
         sc = self.config
@@ -185,7 +202,9 @@ class TreasuryMarketModel(mesa.Model):
         dealers = self.slices["dealer"]
         bank_d = self.desk.bank_affiliated
         value = led.securities_value_bn()
-        dealer_reserves = np.where(bank_d, d.reserves_bn * self.desk.size_share / max(self.desk.size_share[bank_d].sum(), 1e-12), 0.0)
+        dealer_reserves = np.where(
+            bank_d, d.reserves_bn * self.desk.size_share / max(self.desk.size_share[bank_d].sum(), 1e-12), 0.0
+        )
         dealer_money = np.where(bank_d, dealer_reserves, 0.01 * value[dealers])
         led.money_bn[dealers] = dealer_money
         self.dealer_money_target_bn = dealer_money.copy()
@@ -248,14 +267,17 @@ class TreasuryMarketModel(mesa.Model):
         # the scenario's utilization; VaR limits so risk starts at its utilization.
         equity = d.equity_bn * self.desk.size_share
         long_value = np.maximum(led.holdings_bn[dealers], 0) @ led.price
-        exposure = self.desk.market_exposure_bn(long_value, led.money_bn[dealers], led.repo_lent_bn[dealers],
-                                                np.zeros(d.count), 0.0)  # fmt: skip
+        exposure = self.desk.market_exposure_bn(
+            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], np.zeros(d.count), 0.0
+        )
         start_use = d.initial_utilization * np.exp(rng.normal(0.0, 0.08, d.count))
         start_use = np.clip(start_use, 0.05, 0.95)
         self.desk.other_assets_bn = np.maximum(self.desk.leverage_allowance_bn(equity) - exposure / start_use, 0.0)
         led.other_assets_bn[dealers] = self.desk.other_assets_bn
         dv01 = self._dealer_dv01_mn()
-        self.desk.var_limit_mn = sc.dealers.var_z * sc.curve.level_vol_calm_bp * np.abs(dv01) / d.initial_risk_utilization
+        self.desk.var_limit_mn = (
+            sc.dealers.var_z * sc.curve.level_vol_calm_bp * np.abs(dv01) / d.initial_risk_utilization
+        )
         self.desk.var_limit_mn = np.maximum(self.desk.var_limit_mn, 1e-6)
         # Equity: dealers' is their Tier 1 capital (other liabilities absorb the rest); banks'
         # is 8% of deposits; everyone else's is what they own net.
@@ -271,7 +293,9 @@ class TreasuryMarketModel(mesa.Model):
     # ================================================================== prices
     def _fundamental(self, years: np.ndarray) -> np.ndarray:
         cb = self.central_bank
-        policy = expected_policy_pct(self.today, years, cb.change_days, cb.change_levels_pct, self.config.policy.target_upper_pct)
+        policy = expected_policy_pct(
+            self.today, years, cb.change_days, cb.change_levels_pct, self.config.policy.target_upper_pct
+        )
         short_anchor = policy - 0.17  # general collateral repo sits below the top of the range
         return self.curve.fundamental_pct(years, short_anchor)
 
@@ -370,10 +394,13 @@ class TreasuryMarketModel(mesa.Model):
         led.government_pays(np.concatenate(accounts), np.concatenate(amounts))
         receipts = self.treasury.receipts_bn(bool(self.calendar.is_tax_date[t]))
         mmf = np.arange(self.slices["money_fund"].start, self.slices["money_fund"].stop)
-        mmf_pay = np.minimum(receipts * (1 - h_share) * self.shares["money_fund"], np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf], 0))
+        mmf_pay = np.minimum(
+            receipts * (1 - h_share) * self.shares["money_fund"], np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf], 0)
+        )
         led.place_on_rrp(mmf, -np.minimum(led.on_rrp_bn[mmf], np.maximum(mmf_pay - led.money_bn[mmf], 0.0)))
-        led.taxes_paid(np.concatenate([households, mmf]),
-                       np.concatenate([(receipts - mmf_pay.sum()) * self.bank_share, mmf_pay]))  # fmt: skip
+        led.taxes_paid(
+            np.concatenate([households, mmf]), np.concatenate([(receipts - mmf_pay.sum()) * self.bank_share, mmf_pay])
+        )
         currency = led.currency_bn * sc.central_bank.currency_growth_pct_per_year / 100.0 / 252.0
         led.withdraw_currency(households, currency * self.bank_share)
         # Households' savings flow into funds: real-money investors and money funds grow.
@@ -382,7 +409,9 @@ class TreasuryMarketModel(mesa.Model):
         if inflow > 0:
             rm = np.arange(self.slices["real_money"].start, self.slices["real_money"].stop)
             payees = np.concatenate([rm, mmf])
-            received = np.concatenate([0.6 * inflow * self.shares["real_money"], 0.4 * inflow * self.shares["money_fund"]])
+            received = np.concatenate(
+                [0.6 * inflow * self.shares["real_money"], 0.4 * inflow * self.shares["money_fund"]]
+            )
             paid = inflow * self.bank_share
             paid[-1] += received.sum() - paid.sum()  # equal totals to the last cent
             led.pay_pooled(households, paid, payees, received, income=True)
@@ -392,7 +421,10 @@ class TreasuryMarketModel(mesa.Model):
         led = self.ledger
         rates = self.rates
         led.repo_close_all()
-        for facility, book, rate in (("srf", led.srf_bn, rates["srf"]), ("dw", led.discount_window_bn, rates["discount_window"])):
+        for facility, book, rate in (
+            ("srf", led.srf_bn, rates["srf"]),
+            ("dw", led.discount_window_bn, rates["discount_window"]),
+        ):
             owed = np.flatnonzero(book > 0)
             if owed.size:
                 interest = book[owed] * self.facility_rate_yesterday.get(facility, rate) / 36000.0
@@ -423,8 +455,9 @@ class TreasuryMarketModel(mesa.Model):
     def _holders_of(self, kinds: tuple[str, ...]) -> np.ndarray:
         return np.concatenate([np.arange(self.slices[k].start, self.slices[k].stop) for k in kinds])
 
-    def _take_pro_rata(self, rows: np.ndarray, bucket: int, amount_bn: float, long_only: bool = True,
-                       exclude_on_the_run: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:  # fmt: skip
+    def _take_pro_rata(
+        self, rows: np.ndarray, bucket: int, amount_bn: float, long_only: bool = True, exclude_on_the_run: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Par to take from `rows` in a bucket, pro rata to their holdings: (rows, slots, par, taken)."""
         slots = np.flatnonzero(self.issues.active & (self.bucket == bucket))
         if exclude_on_the_run:
@@ -470,7 +503,9 @@ class TreasuryMarketModel(mesa.Model):
             for bucket in coupon_buckets:
                 left = per_bucket
                 for kinds in (("dealer",), ("real_money",)):
-                    r, s, par, taken = self._take_pro_rata(self._holders_of(kinds), bucket, left, exclude_on_the_run=True)
+                    r, s, par, taken = self._take_pro_rata(
+                        self._holders_of(kinds), bucket, left, exclude_on_the_run=True
+                    )
                     if taken > 0:
                         self.ledger.treasury_buys_back(r, s, par, self.ledger.price[s])
                         np.subtract.at(self.issues.outstanding_bn, s, par)
@@ -503,7 +538,9 @@ class TreasuryMarketModel(mesa.Model):
     def _refresh_buckets(self) -> None:
         iss = self.issues
         if self.next_coupon_day.size < iss.capacity:
-            self.next_coupon_day = np.concatenate([self.next_coupon_day, np.zeros(iss.capacity - self.next_coupon_day.size, dtype=np.int64)])
+            self.next_coupon_day = np.concatenate(
+                [self.next_coupon_day, np.zeros(iss.capacity - self.next_coupon_day.size, dtype=np.int64)]
+            )
         if self.bucket_onehot.shape[0] < iss.capacity or len(self.ledger.price) < iss.capacity:
             self.ledger.grow_slots(iss.capacity)
             self.dv01_per_par = np.concatenate([self.dv01_per_par, np.zeros(iss.capacity - self.dv01_per_par.size)])
@@ -523,8 +560,9 @@ class TreasuryMarketModel(mesa.Model):
         self.lf_haircut = haircut
         markup = np.full(self.levered_book.size_share.size, float(self.desk.size_share @ self.desk.repo_markup_bp()))
         position = led.holdings_bn[lf] @ led.price
-        self.lf_buys_bn, self.lf_sells_bn = self.levered_book.plan(led.equity_bn[lf], position, haircut,
-                                                                   self.curve.vol_ratio, markup)  # fmt: skip
+        self.lf_buys_bn, self.lf_sells_bn = self.levered_book.plan(
+            led.equity_bn[lf], position, haircut, self.curve.vol_ratio, markup
+        )
 
     def _hold_auction(self, spec) -> None:
         sc = self.config
@@ -547,9 +585,13 @@ class TreasuryMarketModel(mesa.Model):
         dealer_y = wi + (concession[:, None] + DEALER_TRANCHES[None, :]) / 100.0
         dealer_amt = np.broadcast_to(offering / n_d * DEALER_TRANCHE_WEIGHTS, (n_d, DEALER_TRANCHES.size))
         rm = self.slices["real_money"]
-        rm_i, rm_y, rm_amt = self.real_money_book.auction_bids(bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm])
+        rm_i, rm_y, rm_amt = self.real_money_book.auction_bids(
+            bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm]
+        )
         fo = self.slices["foreign_official"]
-        fo_i, fo_y, fo_amt = self.foreign_book.auction_bids(offering, wi, self.curve.risk_off, led.money_bn[fo], shortfall)
+        fo_i, fo_y, fo_amt = self.foreign_book.auction_bids(
+            offering, wi, self.curve.risk_off, led.money_bn[fo], shortfall
+        )
         lf = self.slices["levered_fund"]
         basis = tenor in ("2y", "3y", "5y", "7y", "10y")
         lf_i, lf_y, lf_amt = self.levered_book.auction_bids(offering, wi, self.lf_buys_bn * (1.0 - shortfall))
@@ -559,9 +601,15 @@ class TreasuryMarketModel(mesa.Model):
         mmf_assets = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + mmf_bills, 1e-9)
         mm_i, mm_y, mm_amt = self.money_fund_book.bill_bids(offering, wi, mmf_bills, mmf_assets, led.money_bn[mmf])
         mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
-        rows = np.concatenate([
-            np.repeat(np.arange(n_d), DEALER_TRANCHES.size), rm.start + rm_i, fo.start + fo_i, lf.start + lf_i, mmf.start + mm_i,
-        ])  # fmt: skip
+        rows = np.concatenate(
+            [
+                np.repeat(np.arange(n_d), DEALER_TRANCHES.size),
+                rm.start + rm_i,
+                fo.start + fo_i,
+                lf.start + lf_i,
+                mmf.start + mm_i,
+            ]
+        )
         yields = np.concatenate([dealer_y.ravel(), rm_y, fo_y, lf_y, mm_y])
         amounts = np.concatenate([dealer_amt.ravel(), rm_amt, fo_amt, lf_amt, mm_amt])
         # Bidders' idiosyncratic views of value (a fraction of a bp).
@@ -577,19 +625,35 @@ class TreasuryMarketModel(mesa.Model):
         self.real_money_book.remember_tail(bucket, tail_bp)
         self.lf_buys_bn = np.maximum(self.lf_buys_bn - awards[lf], 0.0)
         self.pending_awards.setdefault(spec.issue_date, []).append(
-            {"tenor": tenor, "slot": slot, "awards": awards, "high": result.high_yield_pct, "maturity": spec.maturity,
-             "dealer_dv01_mn": awards[:n_d] * self._new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0}
-        )  # fmt: skip
+            {
+                "tenor": tenor,
+                "slot": slot,
+                "awards": awards,
+                "high": result.high_yield_pct,
+                "maturity": spec.maturity,
+                "dealer_dv01_mn": awards[:n_d] * self._new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0,
+            }
+        )
         indirect = awards[rm].sum() + awards[fo].sum()
         direct = awards[lf].sum() + awards[mmf].sum()
-        self.recorder.record_auction({
-            "auction_date": self.date, "issue_date": spec.issue_date, "tenor": tenor,
-            "security_type": "Bill" if tenor in BILL_TENORS else ("Bond" if tenor in ("20y", "30y") else "Note"),
-            "offering_bn": offering, "wi_yield_pct": wi, "high_yield_pct": result.high_yield_pct,
-            "median_yield_pct": result.median_yield_pct, "low_yield_pct": result.low_yield_pct, "tail_bp": tail_bp,
-            "bid_to_cover": result.bid_to_cover, "dealer_share": dealer_award / offering,
-            "direct_share": direct / offering, "indirect_share": indirect / offering,
-        })  # fmt: skip
+        self.recorder.record_auction(
+            {
+                "auction_date": self.date,
+                "issue_date": spec.issue_date,
+                "tenor": tenor,
+                "security_type": "Bill" if tenor in BILL_TENORS else ("Bond" if tenor in ("20y", "30y") else "Note"),
+                "offering_bn": offering,
+                "wi_yield_pct": wi,
+                "high_yield_pct": result.high_yield_pct,
+                "median_yield_pct": result.median_yield_pct,
+                "low_yield_pct": result.low_yield_pct,
+                "tail_bp": tail_bp,
+                "bid_to_cover": result.bid_to_cover,
+                "dealer_share": dealer_award / offering,
+                "direct_share": direct / offering,
+                "indirect_share": indirect / offering,
+            }
+        )
 
     def _settle_award(self, award: dict) -> None:
         """Issue day: create or reopen the issue, winners pay the TGA, the SOMA rolls over."""
@@ -642,16 +706,21 @@ class TreasuryMarketModel(mesa.Model):
         dealer_books = holdings[:n_d] @ self.bucket_onehot
         dealer_by_bucket = dealer_books.sum(axis=0)
         # Dealers' normal book shrinks when they are strained; what lies above it is for sale.
-        normal_book = (self.desk.size_share * self.desk.normal_book_share())[:, None] * self.dealer_reference_by_bucket[None, :]
+        normal_book = (self.desk.size_share * self.desk.normal_book_share())[:, None] * self.dealer_reference_by_bucket[
+            None, :
+        ]
         excess_inventory = dealer_by_bucket - normal_book.sum(axis=0)
-        excess_premium = inventory_premium_bp(BUCKET_YEARS, self.premium_risk_use - self.reference_risk_use, sc.curve.inventory_premium_bp)
+        excess_premium = inventory_premium_bp(
+            BUCKET_YEARS, self.premium_risk_use - self.reference_risk_use, sc.curve.inventory_premium_bp
+        )
         if not sc.loop.inventory_premium:
             excess_premium = np.zeros(N_BUCKETS)
         distribution = self.desk.distribution_concession_bp(self.curve.vol_ratio)
         excess_premium = excess_premium + float(distribution @ self.desk.size_share)
         forced = shocks.fund_selling_bn + (sc.real_money.selling_in_risk_off_bn if self.curve.risk_off else 0.0)
-        buys[rm], sells[rm] = self.real_money_book.secondary_orders(noise, excess_premium, excess_inventory,
-                                                                    long_by_bucket[rm], forced, led.money_bn[rm])  # fmt: skip
+        buys[rm], sells[rm] = self.real_money_book.secondary_orders(
+            noise, excess_premium, excess_inventory, long_by_bucket[rm], forced, led.money_bn[rm]
+        )
         fo = self.slices["foreign_official"]
         sells[fo] = self.foreign_book.sales(self.curve.risk_off, shocks.foreign_selling_bn, long_by_bucket[fo])
         # Levered funds: sales pro rata to their positions, purchases across the basis tenors.
@@ -663,8 +732,9 @@ class TreasuryMarketModel(mesa.Model):
         basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = 0.2
         buys[lf] = self.lf_buys_bn[:, None] * basis[None, :]
         depth = self.desk.depth_bn(self.curve.vol_ratio)[:, None] * self.bucket_depth_share[None, :]
-        flow = secondary.match_customer_flow(buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book,
-                                             sc.market_structure.all_to_all_share)  # fmt: skip
+        flow = secondary.match_customer_flow(
+            buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book, sc.market_structure.all_to_all_share
+        )
         buy_filled = buys * flow.buy_fill_share[None, :]
         sell_filled = sells * flow.sell_fill_share[None, :]
         # All-to-all: other real-money investors' latent interest meets the rest.
@@ -775,8 +845,9 @@ class TreasuryMarketModel(mesa.Model):
         # Funds spread their financing over the dealers by size (several prime brokers each).
         wanted_by_dealer = self.desk.size_share * lf_want.sum()
         capacity = self.desk.client_financing_capacity_bn(wanted_by_dealer, self.slr_headroom_bn)
-        granted_share = np.divide(np.minimum(capacity, wanted_by_dealer), wanted_by_dealer,
-                                  out=np.ones(n_d), where=wanted_by_dealer > 0)  # fmt: skip
+        granted_share = np.divide(
+            np.minimum(capacity, wanted_by_dealer), wanted_by_dealer, out=np.ones(n_d), where=wanted_by_dealer > 0
+        )
         financing = lf_want[:, None] * (self.desk.size_share * granted_share)[None, :]
         lf_lent = financing.sum(axis=1)
         client_lent = financing.sum(axis=0)
@@ -791,10 +862,14 @@ class TreasuryMarketModel(mesa.Model):
         self.desk.funded_share = np.divide(private_need, need, out=np.ones(n_d), where=need > 0)
         # Dealers pay up to their outside options: the SRF (with its stigma, less the balance
         # sheet it saves when centrally cleared) and the discount window (with its stigma).
-        max_rate = min(rates["iorb"] + sc.repo.max_rate_above_iorb_bp / 100.0,
-                       rates["discount_window"] + cb.discount_window_stigma_bp / 100.0)  # fmt: skip
+        max_rate = min(
+            rates["iorb"] + sc.repo.max_rate_above_iorb_bp / 100.0,
+            rates["discount_window"] + cb.discount_window_stigma_bp / 100.0,
+        )
         if cb.srf.enabled:
-            cleared_saving = float(self.desk.size_share @ self.desk.repo_markup_bp()) if cb.srf.centrally_cleared else 0.0
+            cleared_saving = (
+                float(self.desk.size_share @ self.desk.repo_markup_bp()) if cb.srf.centrally_cleared else 0.0
+            )
             max_rate = min(max_rate, rates["srf"] + max(cb.srf.stigma_bp - cleared_saving, 0.0) / 100.0)
         # Lenders: money funds (capped per dealer) and banks' reserve managers.
         mmf_ask, mmf_cash = self.money_fund_book.repo_tranches(led.money_bn[mmf], rates["on_rrp"])
@@ -829,25 +904,33 @@ class TreasuryMarketModel(mesa.Model):
             got = from_funds * (taken / fund_demand) if fund_demand > 0 else np.zeros(n_d)
             cap = cap - got
             rest = bring - got
-            bank_round = repo_market.clear_round(bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r],
-                                                 bank_order)  # fmt: skip
+            bank_round = repo_market.clear_round(
+                bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r], bank_order
+            )
             banks_lent = rest.sum() > 0 and bank_round.tranche_fill_bn.sum() > 0
             marginal = bank_round.marginal_rate_pct if banks_lent else float(mmf_ask.max())
             # Funds share in the gap to the day's marginal cash, less the tri-party discount.
             mmf_rate = mmf_ask + theta * np.maximum(marginal + noise_round[r] - discount - mmf_ask, 0.0) + noise_mmf[r]
             mmf_rate = np.minimum(np.maximum(mmf_rate, mmf_ask), max_rate)
-            for fill, rate, left, total, interest in ((mmf_fill, mmf_rate, mmf_left, mmf_fill_total, mmf_interest),
-                                                      (bank_round.tranche_fill_bn, bank_round.tranche_rate_pct, bank_left, bank_fill_total, bank_interest)):  # fmt: skip
+            for fill, rate, left, total, interest in (
+                (mmf_fill, mmf_rate, mmf_left, mmf_fill_total, mmf_interest),
+                (bank_round.tranche_fill_bn, bank_round.tranche_rate_pct, bank_left, bank_fill_total, bank_interest),
+            ):
                 left -= fill
                 total += fill
                 interest += fill * rate / 36000.0
                 trade_rates.append(rate)
                 trade_volumes.append(fill)
             # Borrowers pay what their lenders receive, pro rata to what each got.
-            round_interest = float((mmf_fill * mmf_rate).sum() + (bank_round.tranche_fill_bn * bank_round.tranche_rate_pct).sum()) / 36000.0
+            round_interest = (
+                float((mmf_fill * mmf_rate).sum() + (bank_round.tranche_fill_bn * bank_round.tranche_rate_pct).sum())
+                / 36000.0
+            )
             got_total = got + bank_round.borrower_fill_bn
             dealer_fill += got_total
-            dealer_interest += round_interest * np.divide(got_total, got_total.sum(), out=np.zeros(n_d), where=got_total.sum() > 0)
+            dealer_interest += round_interest * np.divide(
+                got_total, got_total.sum(), out=np.zeros(n_d), where=got_total.sum() > 0
+            )
             need_left = need_left - got_total
         # What the market would not lend below the dealers' limit, or against their collateral:
         # SRF, then the window.
@@ -869,7 +952,9 @@ class TreasuryMarketModel(mesa.Model):
         receivable[int(np.argmax(lent))] += dealer_interest.sum() - receivable.sum()
         led.repo_open(lenders, lent, receivable, dealers, dealer_fill, dealer_interest)
         # Dealers finance their clients at their own average cost plus a balance-sheet markup.
-        dealer_cost = np.divide(dealer_interest * 36000.0, dealer_fill, out=np.full(n_d, rates["iorb"]), where=dealer_fill > 0)
+        dealer_cost = np.divide(
+            dealer_interest * 36000.0, dealer_fill, out=np.full(n_d, rates["iorb"]), where=dealer_fill > 0
+        )
         client_rate = dealer_cost + self.desk.repo_markup_bp() / 100.0
         interest = financing * client_rate[None, :] / 36000.0
         led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
@@ -919,14 +1004,24 @@ class TreasuryMarketModel(mesa.Model):
         short_by_issue = shorts.sum(axis=0)
         lendable = sc.real_money.lendable_share * np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0)
         lendable = lendable + self.central_bank.lendable_from_soma_bn(led.holdings_bn[led.cb_row])
-        special = settlement.specialness_bp(short_by_issue, lendable, sc.settlement.special_max_bp, sc.settlement.specials_exponent)
+        special = settlement.specialness_bp(
+            short_by_issue, lendable, sc.settlement.special_max_bp, sc.settlement.specials_exponent
+        )
         self.specialness_bp = special
-        charge = settlement.fails_charge_pct(self.central_bank.target_upper_pct(self.today) - 0.125, sc.settlement.fails_charge)
-        general_collateral = float(self.repo_percentiles[2]) if np.isfinite(self.repo_percentiles[2]) else self.rates["on_rrp"]
+        charge = settlement.fails_charge_pct(
+            self.central_bank.target_upper_pct(self.today) - 0.125, sc.settlement.fails_charge
+        )
+        general_collateral = (
+            float(self.repo_percentiles[2]) if np.isfinite(self.repo_percentiles[2]) else self.rates["on_rrp"]
+        )
         unsourced, strategic = settlement.fails_by_issue(short_by_issue, lendable, special, general_collateral, charge)
         ms = sc.market_structure
-        friction = sc.settlement.operational_friction * (1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0))
-        operational = friction * (self.flows["customer_bn"] + self.flows["settled_bn"]) * self.today_shocks.settlement_multiplier
+        friction = sc.settlement.operational_friction * (
+            1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0)
+        )
+        operational = (
+            friction * (self.flows["customer_bn"] + self.flows["settled_bn"]) * self.today_shocks.settlement_multiplier
+        )
         chain = sc.settlement.daisy_chain_share * self.fails_bn
         self.fails_bn = float(unsourced.sum() + strategic.sum() + operational + chain)
         # Dealers failing on their shorts owe the fails charge to the real-money buyers.
@@ -949,7 +1044,9 @@ class TreasuryMarketModel(mesa.Model):
             self.discount_window_bn = 0.0
             self.facility_rate_yesterday = {}
             self.repo_percentiles = np.full(5, self.rates["on_rrp"])
-            self.bucket_depth_share = np.clip(1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0)
+            self.bucket_depth_share = np.clip(
+                1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0
+            )
             self.bucket_depth_share = self.bucket_depth_share / self.bucket_depth_share.sum()
         long_value = np.maximum(led.holdings_bn[dealers], 0.0) @ led.price
         if initial:
@@ -966,7 +1063,9 @@ class TreasuryMarketModel(mesa.Model):
         self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
         dv01 = self._dealer_dv01_mn()
         quarter_end = (not initial) and bool(self.calendar.is_quarter_end[self.day_index])
-        self.constraints = self.desk.constraints(led.equity_bn[dealers], exposure, dv01, self.curve.realised_vol_bp, quarter_end)
+        self.constraints = self.desk.constraints(
+            led.equity_bn[dealers], exposure, dv01, self.curve.realised_vol_bp, quarter_end
+        )
         self.slr_headroom_bn = self.constraints.slr_headroom_bn
         self.dealer_dv01_mn = dv01
         if not initial:
@@ -998,7 +1097,9 @@ class TreasuryMarketModel(mesa.Model):
         iss = self.issues
         held = led.holdings_bn.sum(axis=0)[: iss.capacity]
         scale = np.maximum(np.where(iss.active, iss.outstanding_bn, 0.0), 1.0)
-        securities = np.abs(np.where(iss.active, iss.outstanding_bn - held, np.abs(led.holdings_bn).sum(axis=0)[: iss.capacity]))
+        securities = np.abs(
+            np.where(iss.active, iss.outstanding_bn - held, np.abs(led.holdings_bn).sum(axis=0)[: iss.capacity])
+        )
         cb_assets = led.soma_par_bn() + led.cb_other_assets_bn + led.srf_bn.sum() + led.discount_window_bn.sum()
         return {
             "securities": float((securities / scale).max()),
@@ -1009,8 +1110,19 @@ class TreasuryMarketModel(mesa.Model):
     def has_non_finite_state(self) -> bool:
         """True if any balance, position, price or rate is NaN or infinite."""
         led = self.ledger
-        arrays = [led.holdings_bn, led.price, led.money_bn, led.equity_bn, led.repo_lent_bn, led.repo_borrowed_bn,
-                  led.on_rrp_bn, led.srf_bn, self.issues.outstanding_bn, self.repo_percentiles,
-                  self.desk.utilization, self.desk.appetite]  # fmt: skip
+        arrays = [
+            led.holdings_bn,
+            led.price,
+            led.money_bn,
+            led.equity_bn,
+            led.repo_lent_bn,
+            led.repo_borrowed_bn,
+            led.on_rrp_bn,
+            led.srf_bn,
+            self.issues.outstanding_bn,
+            self.repo_percentiles,
+            self.desk.utilization,
+            self.desk.appetite,
+        ]
         scalars = [led.tga_bn, led.currency_bn, led.cb_capital_bn, self.fails_bn, self.curve.realised_vol_bp]
         return not (all(np.isfinite(a).all() for a in arrays) and np.isfinite(scalars).all())

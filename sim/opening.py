@@ -98,7 +98,9 @@ def allocate_holdings(
     bills_total = outstanding[is_bill].sum()
     funds = spread(min(mmf.bills_share * mmf.assets_bn, 0.45 * bills_total), is_bill)
     levered = spread(scenario.levered_funds.positions_bn, basis)
-    dealers = spread(0.15 * scenario.dealers.inventory_bn, is_bill) + spread(0.85 * scenario.dealers.inventory_bn, is_coupon)
+    dealers = spread(0.15 * scenario.dealers.inventory_bn, is_bill) + spread(
+        0.85 * scenario.dealers.inventory_bn, is_coupon
+    )
     real_money = outstanding - soma - foreign - funds - levered - dealers
     if (real_money < -1e-9).any():
         worst = int(real_money.argmin())

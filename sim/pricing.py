@@ -64,7 +64,9 @@ class YieldCurve:
         shape = p.term_premium_shape_years
         build_up = (1.0 - np.exp(-years / shape)) / (1.0 - np.exp(-10.0 / shape))
         slope_load = 1.0 - np.exp(-years / 3.0)
-        return expected_policy_pct + (p.term_premium_10y_bp * build_up + self.level_bp + self.slope_bp * slope_load) / 100
+        return (
+            expected_policy_pct + (p.term_premium_10y_bp * build_up + self.level_bp + self.slope_bp * slope_load) / 100
+        )
 
     def update_realised_vol(self, yield_10y_pct: float) -> None:
         """EWMA of daily 10y changes (bp/day)."""

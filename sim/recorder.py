@@ -15,22 +15,67 @@ if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
 DAILY_COLUMNS = (
-    "reserves_bn", "tga_bn", "on_rrp_bn", "soma_bn", "srf_usage_bn", "iorb_pct", "on_rrp_rate_pct",
-    "repo_p1_pct", "repo_p25_pct", "repo_median_pct", "repo_p75_pct", "repo_p99_pct", "repo_volume_bn",
-    "dealer_inventory_bn", "dealer_dv01_mn", "dealer_utilization", "dealer_headroom_bn", "bid_ask_bp",
-    "market_depth_bn", "customer_volume_bn", "fill_ratio", "repo_intermediated_bn", "fails_bn",
-    "yield_vol_bp", "risk_off", "yield_2y_pct", "yield_10y_pct", "yield_30y_pct",
-)  # fmt: skip
+    "reserves_bn",
+    "tga_bn",
+    "on_rrp_bn",
+    "soma_bn",
+    "srf_usage_bn",
+    "iorb_pct",
+    "on_rrp_rate_pct",
+    "repo_p1_pct",
+    "repo_p25_pct",
+    "repo_median_pct",
+    "repo_p75_pct",
+    "repo_p99_pct",
+    "repo_volume_bn",
+    "dealer_inventory_bn",
+    "dealer_dv01_mn",
+    "dealer_utilization",
+    "dealer_headroom_bn",
+    "bid_ask_bp",
+    "market_depth_bn",
+    "customer_volume_bn",
+    "fill_ratio",
+    "repo_intermediated_bn",
+    "fails_bn",
+    "yield_vol_bp",
+    "risk_off",
+    "yield_2y_pct",
+    "yield_10y_pct",
+    "yield_30y_pct",
+)
 FLAG_COLUMNS = ("is_month_end", "is_quarter_end", "is_tax_date", "is_settlement_date")
 EXTRA_DAILY_COLUMNS = ("discount_window_bn", "purchases_bn", "specials_max_bp", "lf_unfunded_bn")
 AUCTION_COLUMNS = (
-    "auction_date", "issue_date", "tenor", "security_type", "offering_bn", "wi_yield_pct", "high_yield_pct",
-    "median_yield_pct", "low_yield_pct", "tail_bp", "bid_to_cover", "dealer_share", "direct_share", "indirect_share",
-)  # fmt: skip
+    "auction_date",
+    "issue_date",
+    "tenor",
+    "security_type",
+    "offering_bn",
+    "wi_yield_pct",
+    "high_yield_pct",
+    "median_yield_pct",
+    "low_yield_pct",
+    "tail_bp",
+    "bid_to_cover",
+    "dealer_share",
+    "direct_share",
+    "indirect_share",
+)
 DEALER_COLUMNS = (
-    "equity_bn", "inventory_bn", "dv01_mn", "repo_borrowed_bn", "reverse_repo_bn", "reserves_bn", "slr",
-    "slr_headroom_bn", "risk_headroom_bn", "utilization", "funding_headroom_bn", "risk_appetite",
-)  # fmt: skip
+    "equity_bn",
+    "inventory_bn",
+    "dv01_mn",
+    "repo_borrowed_bn",
+    "reverse_repo_bn",
+    "reserves_bn",
+    "slr",
+    "slr_headroom_bn",
+    "risk_headroom_bn",
+    "utilization",
+    "funding_headroom_bn",
+    "risk_appetite",
+)
 
 
 class Recorder:
@@ -57,20 +102,49 @@ class Recorder:
         yields = m._market_yield(np.array([2.0, 10.0, 30.0]))
         wanted = m.flows["wanted_bn"]
         self.daily[m.day_index] = [
-            led.reserves_bn(), led.tga_bn, float(led.on_rrp_bn.sum()), led.soma_par_bn(), m.srf_usage_bn,
-            m.rates["iorb"], m.rates["on_rrp"], *m.repo_percentiles, m.repo_volume_bn,
-            float(inventory.sum()), float(m.dealer_dv01_mn.sum()),
-            float((c.utilization * exposure_weight).sum() / exposure_weight.sum()), float(headroom.sum()),
-            2.0 * m.half_spread_today_bp, m.flows["market_depth_bn"], m.flows["customer_bn"],
-            m.flows["customer_bn"] / wanted if wanted > 0 else 1.0, m.repo_intermediated_bn, m.fails_bn,
-            m.curve.realised_vol_bp, float(m.curve.risk_off), *yields,
-            m.discount_window_bn, m.purchased_today_bn, float(m.specialness_bp.max(initial=0.0)), m.lf_unfunded_bn,
-        ]  # fmt: skip
-        self.dealers[m.day_index] = np.column_stack([
-            led.equity_bn[:n_d], inventory, m.dealer_dv01_mn, led.repo_borrowed_bn[:n_d], led.repo_lent_bn[:n_d],
-            np.where(m.desk.bank_affiliated, led.money_bn[:n_d], 0.0), c.slr, c.slr_headroom_bn, c.risk_headroom_bn,
-            c.utilization, m.funding_headroom_bn, m.desk.appetite,
-        ])  # fmt: skip
+            led.reserves_bn(),
+            led.tga_bn,
+            float(led.on_rrp_bn.sum()),
+            led.soma_par_bn(),
+            m.srf_usage_bn,
+            m.rates["iorb"],
+            m.rates["on_rrp"],
+            *m.repo_percentiles,
+            m.repo_volume_bn,
+            float(inventory.sum()),
+            float(m.dealer_dv01_mn.sum()),
+            float((c.utilization * exposure_weight).sum() / exposure_weight.sum()),
+            float(headroom.sum()),
+            2.0 * m.half_spread_today_bp,
+            m.flows["market_depth_bn"],
+            m.flows["customer_bn"],
+            m.flows["customer_bn"] / wanted if wanted > 0 else 1.0,
+            m.repo_intermediated_bn,
+            m.fails_bn,
+            m.curve.realised_vol_bp,
+            float(m.curve.risk_off),
+            *yields,
+            m.discount_window_bn,
+            m.purchased_today_bn,
+            float(m.specialness_bp.max(initial=0.0)),
+            m.lf_unfunded_bn,
+        ]
+        self.dealers[m.day_index] = np.column_stack(
+            [
+                led.equity_bn[:n_d],
+                inventory,
+                m.dealer_dv01_mn,
+                led.repo_borrowed_bn[:n_d],
+                led.repo_lent_bn[:n_d],
+                np.where(m.desk.bank_affiliated, led.money_bn[:n_d], 0.0),
+                c.slr,
+                c.slr_headroom_bn,
+                c.risk_headroom_bn,
+                c.utilization,
+                m.funding_headroom_bn,
+                m.desk.appetite,
+            ]
+        )
         self.days_recorded = m.day_index + 1
 
     def tables(self, m: TreasuryMarketModel) -> dict[str, pd.DataFrame]:

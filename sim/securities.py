@@ -116,8 +116,17 @@ class IssueBook:
 
     def _grow(self) -> None:
         extra = self.capacity
-        for name in ("tenor", "is_bill", "issue_day", "maturity_day", "coupon_pct", "outstanding_bn",
-                     "active", "serial", "on_the_run"):  # fmt: skip
+        for name in (
+            "tenor",
+            "is_bill",
+            "issue_day",
+            "maturity_day",
+            "coupon_pct",
+            "outstanding_bn",
+            "active",
+            "serial",
+            "on_the_run",
+        ):
             arr = getattr(self, name)
             setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
         self.capacity += extra

@@ -44,7 +44,9 @@ class ShockBook:
         for i, shock in enumerate(shocks):
             first = int(days.searchsorted(pd.Timestamp(shock.date)))
             if first >= n:
-                self.outside_window.append(f"shocks[{i}] ({shock.kind} on {shock.date}) is after the last simulated day")
+                self.outside_window.append(
+                    f"shocks[{i}] ({shock.kind} on {shock.date}) is after the last simulated day"
+                )
                 continue
             span = slice(first, min(first + shock.days, n))
             kind = shock.kind
@@ -70,10 +72,14 @@ class ShockBook:
 
     def today(self, t: int) -> TodaysShocks:
         return TodaysShocks(
-            bool(self.risk_off[t]), float(self.vol_multiplier[t]), float(self.funding_pullback[t]),
-            float(self.foreign_selling[t]), float(self.fund_selling[t]), float(self.settlement_multiplier[t]),
+            bool(self.risk_off[t]),
+            float(self.vol_multiplier[t]),
+            float(self.funding_pullback[t]),
+            float(self.foreign_selling[t]),
+            float(self.fund_selling[t]),
+            float(self.settlement_multiplier[t]),
             float(self.haircut_multiplier[t]),
-        )  # fmt: skip
+        )
 
     def shortfall(self, t: int, tenor: str) -> float:
         """Share of end demand kept away from today's auction of `tenor`."""

@@ -16,15 +16,25 @@ from tests.conftest import make_scenario, run_checked
 
 START = dt.date(2025, 1, 2)
 SHOCK_KINDS = (
-    "end_demand_shortfall", "volatility_jump", "risk_off", "funding_pullback", "foreign_official_selling",
-    "fund_selling", "settlement_disruption", "haircut_jump",
-)  # fmt: skip
+    "end_demand_shortfall",
+    "volatility_jump",
+    "risk_off",
+    "funding_pullback",
+    "foreign_official_selling",
+    "fund_selling",
+    "settlement_disruption",
+    "haircut_jump",
+)
 
 
 @st.composite
 def shocks(draw):
     kind = draw(st.sampled_from(SHOCK_KINDS))
-    shock = {"kind": kind, "date": START + dt.timedelta(days=draw(st.integers(0, 50))), "days": draw(st.integers(1, 10))}
+    shock = {
+        "kind": kind,
+        "date": START + dt.timedelta(days=draw(st.integers(0, 50))),
+        "days": draw(st.integers(1, 10)),
+    }
     if kind == "end_demand_shortfall":
         shock |= {"share": draw(st.floats(0.1, 1.0)), "tenor": draw(st.sampled_from(["all", "10y", "4w", "2y"]))}
     elif kind in ("volatility_jump", "settlement_disruption", "haircut_jump"):
@@ -41,18 +51,31 @@ def scenarios(draw):
     days = draw(st.integers(25, 70))
     purchases = []
     if draw(st.booleans()):
-        purchases.append({
-            "start": START + dt.timedelta(days=draw(st.integers(0, 20))), "end": START + dt.timedelta(days=120),
-            "bn_per_month": draw(st.floats(0.0, 200.0)),
-            "tenors": draw(st.lists(st.sampled_from(["4w", "13w", "52w", "2y", "5y", "10y", "30y"]), min_size=1, max_size=3)),
-            "nonbank_seller_share": draw(st.floats(0.0, 1.0)),
-        })  # fmt: skip
+        purchases.append(
+            {
+                "start": START + dt.timedelta(days=draw(st.integers(0, 20))),
+                "end": START + dt.timedelta(days=120),
+                "bn_per_month": draw(st.floats(0.0, 200.0)),
+                "tenors": draw(
+                    st.lists(st.sampled_from(["4w", "13w", "52w", "2y", "5y", "10y", "30y"]), min_size=1, max_size=3)
+                ),
+                "nonbank_seller_share": draw(st.floats(0.0, 1.0)),
+            }
+        )
     return make_scenario(
         {
             "start_date": START,
             "end_date": START + dt.timedelta(days=days),
-            "policy": {"path": [{"date": START + dt.timedelta(days=draw(st.integers(5, 60))),
-                                 "target_upper_pct": draw(st.floats(0.25, 6.0))}] if draw(st.booleans()) else []},
+            "policy": {
+                "path": [
+                    {
+                        "date": START + dt.timedelta(days=draw(st.integers(5, 60))),
+                        "target_upper_pct": draw(st.floats(0.25, 6.0)),
+                    }
+                ]
+                if draw(st.booleans())
+                else []
+            },
             "dealers": {
                 "count": draw(st.integers(2, 30)),
                 "bank_affiliated_share": draw(st.floats(0.0, 1.0)),
@@ -67,24 +90,38 @@ def scenarios(draw):
             "banks": {"count": draw(st.integers(1, 20)), "reserves_bn": draw(st.floats(1800.0, 3500.0))},
             "central_bank": {
                 "purchases": purchases,
-                "srf": {"enabled": draw(st.booleans()), "daily_limit_bn": draw(st.floats(0.0, 500.0)),
-                        "centrally_cleared": draw(st.booleans())},
+                "srf": {
+                    "enabled": draw(st.booleans()),
+                    "daily_limit_bn": draw(st.floats(0.0, 500.0)),
+                    "centrally_cleared": draw(st.booleans()),
+                },
                 "securities_lending": draw(st.booleans()),
                 "reinvest_maturities": draw(st.booleans()),
             },
-            "treasury": {"buybacks_bn_per_month": draw(st.sampled_from([0.0, 30.0])),
-                         "tax_date_receipts_bn": draw(st.floats(0.0, 300.0))},
+            "treasury": {
+                "buybacks_bn_per_month": draw(st.sampled_from([0.0, 30.0])),
+                "tax_date_receipts_bn": draw(st.floats(0.0, 300.0)),
+            },
             "settlement": {"fails_charge": draw(st.booleans())},
             "market_structure": {
-                "central_clearing_cash": draw(st.booleans()), "central_clearing_repo": draw(st.booleans()),
+                "central_clearing_cash": draw(st.booleans()),
+                "central_clearing_repo": draw(st.booleans()),
                 "all_to_all_share": draw(st.floats(0.0, 1.0)),
             },
-            "loop": {name: draw(st.booleans()) for name in (
-                "takedown_raises_utilization", "utilization_drives_quotes", "liquidity_drives_auction_demand",
-                "tails_drive_concession", "inventory_premium", "dealer_memory")},
+            "loop": {
+                name: draw(st.booleans())
+                for name in (
+                    "takedown_raises_utilization",
+                    "utilization_drives_quotes",
+                    "liquidity_drives_auction_demand",
+                    "tails_drive_concession",
+                    "inventory_premium",
+                    "dealer_memory",
+                )
+            },
             "shocks": draw(st.lists(shocks(), max_size=3)),
         }
-    )  # fmt: skip
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

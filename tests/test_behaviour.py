@@ -106,9 +106,7 @@ def test_abundant_reserves_absorb_the_same_date():
 
 # ------------------------------------------------------------------ purchases
 QE_SPAN = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 5, 30)}
-BILL_PURCHASES = {
-    "central_bank": {"purchases": [{"start": "2025-01-15", "end": "2025-05-30", "bn_per_month": 40}]}
-}
+BILL_PURCHASES = {"central_bank": {"purchases": [{"start": "2025-01-15", "end": "2025-05-30", "bn_per_month": 40}]}}
 
 
 @pytest.mark.slow

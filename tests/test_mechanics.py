@@ -48,9 +48,14 @@ def test_undersubscribed_auction_fills_every_tender():
 def test_two_lender_repo_round():
     # Lender 1 asks 4.30 for 50, lender 2 asks 4.40 for 50; borrowers need 60 and 20.
     result = clear_round(
-        ask_pct=np.array([4.30, 4.40]), available_bn=np.array([50.0, 50.0]), need_bn=np.array([60.0, 20.0]),
-        max_rate_pct=5.0, bargaining_share=0.5, rate_noise_pct=np.zeros(2), round_shift_pct=0.0,
-    )  # fmt: skip
+        ask_pct=np.array([4.30, 4.40]),
+        available_bn=np.array([50.0, 50.0]),
+        need_bn=np.array([60.0, 20.0]),
+        max_rate_pct=5.0,
+        bargaining_share=0.5,
+        rate_noise_pct=np.zeros(2),
+        round_shift_pct=0.0,
+    )
     np.testing.assert_allclose(result.tranche_fill_bn, [50.0, 30.0])
     assert result.marginal_rate_pct == pytest.approx(4.40)
     # The infra-marginal lender gets half the gap to the marginal rate.

@@ -13,12 +13,14 @@ dealer_headroom_bn bid_ask_bp market_depth_bn customer_volume_bn fill_ratio repo
 risk_off yield_2y_pct yield_10y_pct yield_30y_pct is_month_end is_quarter_end is_tax_date is_settlement_date""".split()
 AUCTIONS = """auction_date issue_date tenor security_type offering_bn wi_yield_pct high_yield_pct median_yield_pct
 low_yield_pct tail_bp bid_to_cover dealer_share direct_share indirect_share""".split()
-DEALERS = """date dealer_id bank_affiliated equity_bn inventory_bn dv01_mn repo_borrowed_bn reverse_repo_bn reserves_bn slr
-slr_headroom_bn risk_headroom_bn utilization""".split()
+DEALERS = """date dealer_id bank_affiliated equity_bn inventory_bn dv01_mn repo_borrowed_bn reverse_repo_bn
+reserves_bn slr slr_headroom_bn risk_headroom_bn utilization""".split()
 
 
 def test_tables_follow_the_output_contract():
-    model = TreasuryMarketModel(make_scenario({"start_date": dt.date(2025, 6, 2), "end_date": dt.date(2025, 7, 31)}), seed=3)
+    model = TreasuryMarketModel(
+        make_scenario({"start_date": dt.date(2025, 6, 2), "end_date": dt.date(2025, 7, 31)}), seed=3
+    )
     model.run()
     tables = model.results()
     daily, auctions, dealers = tables["daily"], tables["auctions"], tables["dealers"]

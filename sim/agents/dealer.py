@@ -71,8 +71,14 @@ class DealerDesk:
         utilization: max of balance-sheet and risk use, after today's constraints.
     """
 
-    def __init__(self, params: DealerSection, loop: LoopSwitches, size_share: np.ndarray, bank_affiliated: np.ndarray,
-                 window_dresser: np.ndarray):  # fmt: skip
+    def __init__(
+        self,
+        params: DealerSection,
+        loop: LoopSwitches,
+        size_share: np.ndarray,
+        bank_affiliated: np.ndarray,
+        window_dresser: np.ndarray,
+    ):
         self.params = params
         self.loop = loop
         self.size_share = size_share
@@ -94,9 +100,13 @@ class DealerDesk:
         return np.where(self.bank_affiliated, slr_cap, equity_bn * self.params.nonbank_leverage_max)
 
     def market_exposure_bn(
-        self, long_value_bn: np.ndarray, money_bn: np.ndarray, reverse_repo_bn: np.ndarray,
-        cleared_repo_bn: np.ndarray, netting_efficiency: float,
-    ) -> np.ndarray:  # fmt: skip
+        self,
+        long_value_bn: np.ndarray,
+        money_bn: np.ndarray,
+        reverse_repo_bn: np.ndarray,
+        cleared_repo_bn: np.ndarray,
+        netting_efficiency: float,
+    ) -> np.ndarray:
         """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting.
 
         Args:
@@ -111,9 +121,13 @@ class DealerDesk:
         return treasuries + cash + reverse_repo_bn - netted
 
     def constraints(
-        self, equity_bn: np.ndarray, market_exposure_bn: np.ndarray, dv01_mn: np.ndarray, vol_bp: float,
+        self,
+        equity_bn: np.ndarray,
+        market_exposure_bn: np.ndarray,
+        dv01_mn: np.ndarray,
+        vol_bp: float,
         quarter_end: bool,
-    ) -> Constraints:  # fmt: skip
+    ) -> Constraints:
         """Headrooms and utilization.
 
         Balance-sheet use is market exposure over the allowance left after the fixed
@@ -135,9 +149,14 @@ class DealerDesk:
         utilization = np.maximum(balance_sheet_use, risk_use)
         self.utilization = utilization
         return Constraints(
-            exposure, slr, market_allowance - market_exposure_bn, risk_headroom_bn, balance_sheet_use, risk_use,
+            exposure,
+            slr,
+            market_allowance - market_exposure_bn,
+            risk_headroom_bn,
+            balance_sheet_use,
+            risk_use,
             utilization,
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------ behaviour
     def _strain(self) -> np.ndarray:
@@ -146,7 +165,11 @@ class DealerDesk:
         With the withdrawal arrow switched off, dealers quote as at their starting
         utilization whatever they hold.
         """
-        u = self.utilization if self.loop.utilization_drives_quotes else np.full_like(self.utilization, self.reference_utilization)
+        u = (
+            self.utilization
+            if self.loop.utilization_drives_quotes
+            else np.full_like(self.utilization, self.reference_utilization)
+        )
         u = np.clip(u, 0.0, 0.95)
         return u * u / (1.0 - u)
 
@@ -158,15 +181,21 @@ class DealerDesk:
     def depth_bn(self, vol_ratio: float) -> np.ndarray:
         """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
         p = self.params
-        u = self.utilization if self.loop.utilization_drives_quotes else np.full_like(self.utilization, self.reference_utilization)
+        u = (
+            self.utilization
+            if self.loop.utilization_drives_quotes
+            else np.full_like(self.utilization, self.reference_utilization)
+        )
         room = np.clip(1.0 - u, 0.0, 1.0) ** p.depth_exponent
         return p.depth_bn * self.size_share * room * self.appetite / max(vol_ratio, 1.0)
 
     def auction_concession_bp(self, vol_ratio: float) -> np.ndarray:
         """How far above WI a dealer bids (bp): rises with utilization and volatility."""
         p = self.params
-        return p.auction_concession_bp + p.auction_concession_util_bp * self._strain() + p.auction_concession_vol_bp * max(
-            vol_ratio - 1.0, 0.0
+        return (
+            p.auction_concession_bp
+            + p.auction_concession_util_bp * self._strain()
+            + p.auction_concession_vol_bp * max(vol_ratio - 1.0, 0.0)
         )
 
     def normal_book_share(self) -> np.ndarray:

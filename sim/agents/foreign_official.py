@@ -36,15 +36,20 @@ class ForeignOfficialBook:
         self.params = params
         self.size_share = size_share
 
-    def auction_bids(self, offering_bn: float, wi_pct: float, risk_off: bool, cash_bn: np.ndarray,
-                     shortfall_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    def auction_bids(
+        self, offering_bn: float, wi_pct: float, risk_off: bool, cash_bn: np.ndarray, shortfall_share: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tenders (bidder index, yield %, amount $bn): a steady share bid through WI, none in risk-off."""
         if risk_off:
             amounts = np.zeros_like(self.size_share)
         else:
             amounts = offering_bn * self.params.auction_share * self.size_share * (1.0 - shortfall_share)
             amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.5)
-        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct - self.params.bid_through_bp / 100.0), amounts
+        return (
+            np.arange(self.size_share.size),
+            np.full(self.size_share.size, wi_pct - self.params.bid_through_bp / 100.0),
+            amounts,
+        )
 
     def sales(self, risk_off: bool, shock_selling_bn: float, holdings_bn: np.ndarray) -> np.ndarray:
         """Sales wanted today by holder and bucket ($bn par), in proportion to holdings."""

@@ -1,9 +1,10 @@
 """Levered funds running the cash-futures basis.
 
 They hold cash Treasuries (often bought at auction) financed in repo through their prime
-dealers (each fund spreads its financing over the dealers by size). Their position is capped by capital over the haircut, and haircuts rise with
-volatility. When haircuts or volatility jump the cap falls and they unwind into dealers'
-balance sheets (as in March 2020); dearer dealer financing also shrinks the trade.
+dealers (each fund spreads its financing over the dealers by size). Their position is
+capped by capital over the haircut, and haircuts rise with volatility. When haircuts or
+volatility jump the cap falls and they unwind into dealers' balance sheets (as in March
+2020); dearer dealer financing also shrinks the trade.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class LeveredFundBook:
         p = self.params
         return min(p.haircut_pct / 100.0 * max(vol_ratio, 1.0) ** p.haircut_vol_elasticity * multiplier, 1.0)
 
-    def plan(self, equity_bn: np.ndarray, position_bn: np.ndarray, haircut: float, vol_ratio: float,
-             markup_bp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def plan(
+        self, equity_bn: np.ndarray, position_bn: np.ndarray, haircut: float, vol_ratio: float, markup_bp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Purchases and sales wanted today ($bn of value, by fund).
 
         A fund over its haircut cap sells down to it at once (a margin call); otherwise it
@@ -68,7 +70,9 @@ class LeveredFundBook:
         buys = np.where(forced > 0, 0.0, np.maximum(gap, 0.0) * p.adjustment_per_day)
         return buys, np.minimum(sells, np.maximum(position_bn, 0.0))
 
-    def auction_bids(self, offering_bn: float, wi_pct: float, wanted_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def auction_bids(
+        self, offering_bn: float, wi_pct: float, wanted_bn: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Direct-bidder tenders (fund index, yield %, amount $bn) at a thin concession."""
         amounts = np.minimum(offering_bn * self.params.auction_share * self.size_share, np.maximum(wanted_bn, 0.0))
         return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct + 0.0025), amounts

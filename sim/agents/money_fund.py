@@ -47,12 +47,17 @@ class MoneyFundBook:
         """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed."""
         return self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share)
 
-    def bill_bids(self, offering_bn: float, wi_pct: float, bills_bn: np.ndarray, assets_bn: np.ndarray,
-                  cash_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    def bill_bids(
+        self, offering_bn: float, wi_pct: float, bills_bn: np.ndarray, assets_bn: np.ndarray, cash_bn: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill share."""
         p = self.params
         gap = (p.bills_share * assets_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
         appetite = np.clip(1.0 + 4.0 * gap, 0.2, 2.0)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
         amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.8)
-        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct - p.bid_through_bp / 100.0), amounts
+        return (
+            np.arange(self.size_share.size),
+            np.full(self.size_share.size, wi_pct - p.bid_through_bp / 100.0),
+            amounts,
+        )

@@ -48,8 +48,14 @@ class RealMoneyInvestor(mesa.Agent):
 class RealMoneyBook:
     """Decisions of the real-money population, vectorised (arrays over investors)."""
 
-    def __init__(self, params: RealMoneySection, loop: LoopSwitches, size_share: np.ndarray,
-                 required_concession_bp: np.ndarray, habitat_tilt: np.ndarray):  # fmt: skip
+    def __init__(
+        self,
+        params: RealMoneySection,
+        loop: LoopSwitches,
+        size_share: np.ndarray,
+        required_concession_bp: np.ndarray,
+        habitat_tilt: np.ndarray,
+    ):
         self.params = params
         self.loop = loop
         self.size_share = size_share
@@ -59,9 +65,14 @@ class RealMoneyBook:
         self.remembered_tail_bp = np.zeros((size_share.size, 2))
 
     def auction_bids(
-        self, bucket: int, offering_bn: float, wi_pct: float, liquidity_ratio: float, shortfall_share: float,
+        self,
+        bucket: int,
+        offering_bn: float,
+        wi_pct: float,
+        liquidity_ratio: float,
+        shortfall_share: float,
         cash_bn: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tenders at an auction: (bidder index, yield %, amount $bn), one per concession step.
 
         Args:
@@ -106,9 +117,14 @@ class RealMoneyBook:
         self.remembered_tail_bp[:, family] = d * self.remembered_tail_bp[:, family] + (1.0 - d) * surprise
 
     def secondary_orders(
-        self, noise: np.ndarray, excess_premium_bp: np.ndarray, dealer_excess_bn: np.ndarray, holdings_bn: np.ndarray,
-        forced_selling_bn: float, cash_bn: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        self,
+        noise: np.ndarray,
+        excess_premium_bp: np.ndarray,
+        dealer_excess_bn: np.ndarray,
+        holdings_bn: np.ndarray,
+        forced_selling_bn: float,
+        cash_bn: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Purchases and sales wanted today, shape (investors, buckets) in $bn par.
 
         Args:

@@ -89,9 +89,13 @@ class TreasurySection(Section):
     daily_outlays_bn: float = _f(27.0, "Federal spending paid out of the TGA per business day ($bn).", ge=0, le=500)
     daily_receipts_bn: float = _f(20.0, "Ordinary tax receipts into the TGA per business day ($bn).", ge=0, le=500)
     tax_date_receipts_bn: float = _f(90.0, "Extra receipts on each corporate tax date ($bn).", ge=0, le=1000)
-    household_share_of_flows: float = _f(0.6, "Share of outlays paid to household deposits (rest to investors).", ge=0, le=1)
+    household_share_of_flows: float = _f(
+        0.6, "Share of outlays paid to household deposits (rest to investors).", ge=0, le=1
+    )
     sizes: IssuanceSizes = IssuanceSizes()
-    buybacks_bn_per_month: float = _f(0.0, "Liquidity-support buybacks of off-the-run coupons ($bn/month).", ge=0, le=500)
+    buybacks_bn_per_month: float = _f(
+        0.0, "Liquidity-support buybacks of off-the-run coupons ($bn/month).", ge=0, le=500
+    )
     household_savings_to_funds_share: float = _f(
         0.2, "Share of households' deposits above their opening level moved into funds each day.", ge=0, le=1
     )
@@ -171,14 +175,22 @@ class DealerSection(Section):
     depth_exponent: float = _f(1.5, "Depth shrinks as (1 - utilization) to this power.", gt=0, le=10)
     auction_concession_bp: float = _f(0.2, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
     auction_concession_util_bp: float = _f(1.5, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
-    auction_concession_vol_bp: float = _f(1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100)
+    auction_concession_vol_bp: float = _f(
+        1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100
+    )
     repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
     repo_markup_util_bp: float = _f(8.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
     funding_haircut_pct: float = _f(2.0, "Haircut repo lenders take on dealers' collateral in calm (%).", ge=0, le=50)
-    funding_haircut_vol_elasticity: float = _f(1.0, "Dealers' funding haircut rises with the vol ratio to this power.", ge=0, le=10)
+    funding_haircut_vol_elasticity: float = _f(
+        1.0, "Dealers' funding haircut rises with the vol ratio to this power.", ge=0, le=10
+    )
     memory_loss_tolerance_pct: float = _f(0.1, "Daily loss (% of equity) dealers shrug off.", ge=0, le=100)
-    memory_loss_sensitivity: float = _f(0.2, "Fall in risk appetite per 1% of equity lost beyond the tolerance.", ge=0, le=50)
-    memory_util_sensitivity: float = _f(0.1, "Fall in risk appetite per day per unit of utilization above the threshold.", ge=0, le=10)
+    memory_loss_sensitivity: float = _f(
+        0.2, "Fall in risk appetite per 1% of equity lost beyond the tolerance.", ge=0, le=50
+    )
+    memory_util_sensitivity: float = _f(
+        0.1, "Fall in risk appetite per day per unit of utilization above the threshold.", ge=0, le=10
+    )
     memory_util_threshold: float = _f(0.85, "Utilization above which risk appetite erodes.", gt=0, le=1)
     memory_recovery_per_day: float = _f(0.05, "Share of lost risk appetite recovered per day.", gt=0, le=1)
     short_cover_share_per_day: float = _f(0.3, "Share of short positions dealers cover each day.", ge=0, le=1)
@@ -187,9 +199,15 @@ class DealerSection(Section):
 # ---------------------------------------------------------------- end investors
 class RealMoneySection(Section):
     count: int = _f(40, "Number of real-money investors (asset managers, pensions, insurers).", ge=1, le=20000)
-    cash_bn: float = _f(2000.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000)
-    auction_share: float = _f(0.7, "Share of a coupon auction they take at their required concession in calm.", ge=0, le=2)
-    bill_auction_share: float = _f(0.35, "Share of a bill auction they take at their required concession in calm.", ge=0, le=2)
+    cash_bn: float = _f(
+        2000.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000
+    )
+    auction_share: float = _f(
+        0.7, "Share of a coupon auction they take at their required concession in calm.", ge=0, le=2
+    )
+    bill_auction_share: float = _f(
+        0.35, "Share of a bill auction they take at their required concession in calm.", ge=0, le=2
+    )
     bid_through_share: float = _f(
         0.7, "Share of their auction demand bid well through WI to be sure of a fill (they pay the stop).", ge=0, le=1
     )
@@ -197,8 +215,12 @@ class RealMoneySection(Section):
     required_concession_bp: float = _f(0.0, "Concession to WI they ask for in calm (bp).", ge=-20, le=50)
     demand_elasticity_per_bp: float = _f(0.25, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
     liquidity_sensitivity: float = _f(1.0, "Elasticity of auction demand to bid/ask relative to calm.", ge=0, le=10)
-    tail_memory_decay: float = _f(0.85, "Decay of remembered tails per auction of the same family (bills, coupons).", ge=0, lt=1)
-    tail_tolerance_bp: float = _f(1.0, "Tails up to this size are taken as normal and not remembered (bp).", ge=0, le=50)
+    tail_memory_decay: float = _f(
+        0.85, "Decay of remembered tails per auction of the same family (bills, coupons).", ge=0, lt=1
+    )
+    tail_tolerance_bp: float = _f(
+        1.0, "Tails up to this size are taken as normal and not remembered (bp).", ge=0, le=50
+    )
     tail_concession_per_bp: float = _f(0.3, "Extra concession asked per bp of remembered tail (bp).", ge=0, le=10)
     tail_demand_cut_per_bp: float = _f(0.03, "Share of auction demand withdrawn per bp of remembered tail.", ge=0, le=1)
     premium_buying_per_bp: float = _f(
@@ -221,7 +243,9 @@ class ForeignOfficialSection(Section):
 class LeveredFundSection(Section):
     count: int = _f(16, "Number of levered (cash-futures basis) funds.", ge=1, le=5000)
     positions_bn: float = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
-    capital_bn: float = _f(36.0, "Funds' capital at the start ($bn); about positions x haircut / target use.", gt=0, le=10000)
+    capital_bn: float = _f(
+        36.0, "Funds' capital at the start ($bn); about positions x haircut / target use.", gt=0, le=10000
+    )
     haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", gt=0, le=100)
     haircut_vol_elasticity: float = _f(1.0, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
     target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)
@@ -235,7 +259,9 @@ class MoneyFundSection(Section):
     assets_bn: float = _f(3500.0, "Assets under management at the start ($bn).", gt=0, le=100000)
     bills_share: float = _f(0.55, "Share of assets they like to hold in bills.", ge=0, le=1)
     counterparty_limit_share: float = _f(0.15, "Largest share of a fund lent to one dealer.", gt=0, le=1)
-    min_spread_over_rrp_bp: float = _f(1.0, "Repo must pay this much over ON RRP to beat the facility (bp).", ge=0, le=100)
+    min_spread_over_rrp_bp: float = _f(
+        1.0, "Repo must pay this much over ON RRP to beat the facility (bp).", ge=0, le=100
+    )
     bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
     bid_through_bp: float = _f(4.0, "Their bill tenders sit this far below WI (bp).", ge=0, le=100)
 
@@ -243,10 +269,16 @@ class MoneyFundSection(Section):
 class BankSection(Section):
     count: int = _f(30, "Number of banks managing reserves.", ge=1, le=5000)
     reserves_bn: float = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
-    lowest_comfortable_reserves_bn: float = _f(2300.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000)
+    lowest_comfortable_reserves_bn: float = _f(
+        2300.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000
+    )
     concentration_alpha: float = _f(1.1, "Pareto tail of reserve holdings (a few large holders).", gt=0.1, le=10)
-    demand_curve_level_bp: float = _f(10.0, "Marginal value of reserves over IORB at the comfortable level (bp).", ge=0, le=1000)
-    demand_curve_steepness: float = _f(25.0, "Steepness of the reserve demand curve (per unit of R/LCLoR).", gt=0, le=200)
+    demand_curve_level_bp: float = _f(
+        10.0, "Marginal value of reserves over IORB at the comfortable level (bp).", ge=0, le=1000
+    )
+    demand_curve_steepness: float = _f(
+        25.0, "Steepness of the reserve demand curve (per unit of R/LCLoR).", gt=0, le=200
+    )
     lending_hurdle_bp: float = _f(3.0, "Balance-sheet hurdle for lending reserves in repo (bp).", ge=-50, le=200)
     hurdle_dispersion_bp: float = _f(3.0, "Std of the lending hurdle across banks (bp).", ge=0, le=200)
     hard_floor_share: float = _f(0.85, "Share of the comfortable level a bank never lends below.", ge=0, le=1)
@@ -255,11 +287,15 @@ class BankSection(Section):
 # ---------------------------------------------------------------- markets
 class RepoSection(Section):
     rounds_per_day: int = _f(4, "Intraday repo rounds.", ge=1, le=48)
-    bargaining_share: float = _f(0.5, "Share of the gap to the marginal rate an infra-marginal lender gets.", ge=0, le=1)
+    bargaining_share: float = _f(
+        0.5, "Share of the gap to the marginal rate an infra-marginal lender gets.", ge=0, le=1
+    )
     round_noise_bp: float = _f(1.0, "Std of the round-to-round rate noise (bp).", ge=0, le=100)
     trade_noise_bp: float = _f(1.5, "Std of trade-level rate noise (bp).", ge=0, le=100)
     tri_party_discount_bp: float = _f(2.0, "Tri-party trades below the marginal rate (bp).", ge=0, le=100)
-    max_rate_above_iorb_bp: float = _f(800.0, "Rate at which dealers stop bidding and turn to the window (bp over IORB).", gt=0, le=10000)
+    max_rate_above_iorb_bp: float = _f(
+        800.0, "Rate at which dealers stop bidding and turn to the window (bp over IORB).", gt=0, le=10000
+    )
 
 
 class SettlementSection(Section):

@@ -378,7 +378,9 @@ class TreasuryMarketModel(mesa.Model):
         self._overnight_maturities()
         self._retire_matured()
         self._mark_prices()
-        self.curve.update_realised_vol(float(self._market_yield(np.array([10.0]))[0]))
+        # Rate volatility as desks measure it: the 10-year's daily moves from the factors
+        # that drive the whole curve (the dealers' own premium is a small part of them).
+        self.curve.update_realised_vol(float(self._fundamental(np.array([10.0]))[0]))
         self._pay_coupons()
         # Fiscal flows through the TGA: outlays to households and investors, taxes from
         # households and money funds (corporate cash), currency drained from deposits.
@@ -1073,9 +1075,9 @@ class TreasuryMarketModel(mesa.Model):
         var = sc.dealers.var_z * self.curve.realised_vol_bp * np.abs(dv01)
         risk_use = float(var.sum() / np.maximum(self.desk.var_limit_mn * self.desk.appetite, 1e-9).sum())
         self.premium_risk_use = risk_use if sc.loop.inventory_premium else self.reference_risk_use
-        depth = self.desk.depth_bn(self.curve.vol_ratio)
         half = self.desk.half_spread_bp(self.curve.vol_ratio)
-        self.half_spread_today_bp = float((half * np.maximum(depth, 1e-12)).sum() / np.maximum(depth, 1e-12).sum())
+        # The market's quote: dealers' half-spreads weighted by their size in the community.
+        self.half_spread_today_bp = float(half @ self.desk.size_share)
         if initial:
             self.desk.reference_half_spread_bp = self.half_spread_today_bp
             self.dealer_reference_by_bucket = (led.holdings_bn[dealers] @ self.bucket_onehot).sum(axis=0)

@@ -6,11 +6,13 @@ business days. The book answers, for a day, what is forced on the market.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.calendar import business_days
 from sim.scenario.schema import Shock
 
 
@@ -42,13 +44,22 @@ class ShockBook:
         self.demand_shortfall: dict[tuple[int, str], float] = {}
         self.outside_window: list[str] = []
         for i, shock in enumerate(shocks):
-            first = int(days.searchsorted(pd.Timestamp(shock.date)))
+            # The shock's own business days, then the part of them inside the run.
+            own_days = business_days(shock.date, shock.date + dt.timedelta(days=2 * shock.days + 10))[: shock.days]
+            first = int(days.searchsorted(own_days[0]))
+            stop = int(days.searchsorted(own_days[-1], side="right"))
+            label = f"shocks[{i}] ({shock.kind} on {shock.date}, {shock.days} business days)"
             if first >= n:
-                self.outside_window.append(
-                    f"shocks[{i}] ({shock.kind} on {shock.date}) is after the last simulated day"
-                )
+                self.outside_window.append(f"{label} is after the last simulated day")
                 continue
-            span = slice(first, min(first + shock.days, n))
+            if stop == 0:
+                self.outside_window.append(f"{label} ends before the first simulated day")
+                continue
+            if own_days[0] < days[0]:
+                self.outside_window.append(f"{label} starts before the first simulated day; only its last days run")
+            if own_days[-1] > days[-1]:
+                self.outside_window.append(f"{label} runs past the last simulated day; only its first days run")
+            span = slice(first, stop)
             kind = shock.kind
             if kind == "risk_off":
                 self.risk_off[span] = True

@@ -23,7 +23,7 @@ WINDOW_END = "2025-02-21"  # through its settlement and the week after
 LOOP_SEEDS = (1, 2, 3, 4, 5)
 # A calm market (no regime switches) so the weak auction is the only disturbance.
 CALM = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 3, 14), "curve": {"p_calm_to_risk_off": 0.0}}
-WEAK_AUCTION = {"shocks": [{"kind": "end_demand_shortfall", "date": SHOCK_DAY, "tenor": "10y", "share": 0.8}]}
+WEAK_AUCTION = {"shocks": [{"kind": "end_demand_shortfall", "date": SHOCK_DAY, "tenor": "10y", "share": 1.0}]}
 
 
 def _loop_effect(seed: int, arrows_off: bool) -> dict[str, float | pd.Series]:
@@ -92,7 +92,7 @@ def test_scarce_reserves_spike_on_a_tax_and_settlement_date():
     results = [_spike(seed, NEAR_COMFORT) for seed in REGIME_SEEDS]
     for seed, (ratio, over_iorb) in zip(REGIME_SEEDS, results, strict=True):
         assert over_iorb > 0, f"seed {seed}: median repo {over_iorb:.1f}bp vs IORB"
-        assert ratio >= 2.0, f"seed {seed}: dispersion only {ratio:.1f}x its calm level"
+        assert ratio >= 2.5, f"seed {seed}: dispersion only {ratio:.1f}x its calm level"
     assert np.median([r for r, _ in results]) >= 3.0
 
 
@@ -100,7 +100,7 @@ def test_scarce_reserves_spike_on_a_tax_and_settlement_date():
 def test_abundant_reserves_absorb_the_same_date():
     for seed in REGIME_SEEDS:
         ratio, over_iorb = _spike(seed, ABUNDANT)
-        assert ratio < 2.0, f"seed {seed}: dispersion {ratio:.1f}x calm with abundant reserves"
+        assert ratio < 2.5, f"seed {seed}: dispersion {ratio:.1f}x calm with abundant reserves"
         assert over_iorb < 10.0
 
 

@@ -141,3 +141,11 @@ def test_calendar_flags_and_auction_schedule():
     for tenor in ("2y", "3y", "5y", "7y", "10y", "20y", "30y", "4w", "13w"):
         assert tenor in tenors
     assert all(a.issue_date > a.auction_date for a in cal.auctions)
+
+
+def test_auction_covered_exactly_by_rounded_tenders():
+    # Three dealers bidding a third each of 70: the sum may differ from 70 in the last bit.
+    amounts = np.full(3, 70.0 / 3.0) * np.array([1.0, 1.0, 1.0 + 1e-15])
+    result = clear_uniform_price(np.array([4.0, 4.01, 4.02]), amounts, 70.0)
+    assert result.high_yield_pct == pytest.approx(4.02)
+    assert result.awarded_bn.sum() == pytest.approx(70.0)

@@ -95,3 +95,22 @@ def test_yaml_is_loaded_safely(tmp_path):
 def test_end_before_start_is_an_error(tmp_path):
     (problem,) = problems(write(tmp_path / "dates.yaml", "start_date: 2025-06-01\nend_date: 2025-05-01\n"))
     assert problem.key_path == "end_date"
+
+
+def test_shocks_outside_the_run_are_reported_not_dropped():
+    from sim.calendar import business_days
+    from sim.shocks import ShockBook
+
+    days = business_days(dt.date(2025, 3, 3), dt.date(2025, 3, 31))
+    shocks = Scenario(
+        shocks=[
+            {"kind": "risk_off", "date": dt.date(2025, 2, 3), "days": 3},  # over before the run
+            {"kind": "risk_off", "date": dt.date(2025, 2, 27), "days": 4},  # its last two days run
+            {"kind": "fund_selling", "date": dt.date(2025, 3, 28), "days": 5, "bn_per_day": 10},  # runs past the end
+            {"kind": "risk_off", "date": dt.date(2025, 5, 1)},  # after the run
+        ]
+    ).shocks
+    book = ShockBook(shocks, days)
+    assert len(book.outside_window) == 4
+    assert book.risk_off[:2].all() and not book.risk_off[2:].any()  # Mar 3 and 4 only
+    assert book.fund_selling[-2:].sum() == 20.0  # Mar 28 and 31

@@ -59,7 +59,9 @@ class LeveredFundBook:
         """
         p = self.params
         cap = np.maximum(equity_bn, 0.0) / haircut
-        financing = np.clip(1.0 - (markup_bp - self.reference_markup_bp) / 15.0, 0.0, 1.0)
+        # Dearer financing eats the basis: the trade shrinks in proportion, not all at once.
+        extra_cost = markup_bp - self.reference_markup_bp
+        financing = np.clip(1.0 - extra_cost / p.financing_cost_tolerance_bp, 0.2, 1.0)
         target = cap * p.target_leverage_use * financing
         if vol_ratio > p.vol_unwind_ratio:
             target = target * 0.5

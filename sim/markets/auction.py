@@ -58,11 +58,12 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
     order = np.argsort(yields_pct, kind="stable")
     sorted_yields = yields_pct[order]
     cumulative = np.cumsum(amounts_bn[order])
-    if tendered <= offering_bn:
+    # Tenders that cover the offering only to within rounding count as just covering it.
+    if cumulative[-1] <= offering_bn * (1.0 + 1e-12):
         awarded[:] = amounts_bn
         high = float(yields_pct[live].max())
     else:
-        marginal = int(np.searchsorted(cumulative, offering_bn, side="left"))
+        marginal = min(int(np.searchsorted(cumulative, offering_bn, side="left")), cumulative.size - 1)
         high = float(sorted_yields[marginal])
         below = yields_pct < high
         at_high = (yields_pct == high) & live

@@ -46,10 +46,10 @@ class CurveSection(Section):
     term_premium_10y_bp: float = _f(45.0, "Fundamental 10y yield above the policy rate (bp).", ge=-300, le=500)
     term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", gt=0, le=30)
     level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", gt=0, le=50)
-    level_vol_risk_off_bp: float = _f(12.0, "Daily std of the level factor in risk-off (bp/day).", gt=0, le=100)
+    level_vol_risk_off_bp: float = _f(10.0, "Daily std of the level factor in risk-off (bp/day).", gt=0, le=100)
     slope_vol_bp: float = _f(2.5, "Daily std of the slope factor (bp/day).", ge=0, le=50)
     factor_mean_reversion_per_day: float = _f(0.01, "Pull of level and slope back to zero (per day).", ge=0, le=1)
-    p_calm_to_risk_off: float = _f(0.01, "Daily probability of entering risk-off.", ge=0, le=1)
+    p_calm_to_risk_off: float = _f(0.005, "Daily probability of entering risk-off.", ge=0, le=1)
     p_risk_off_to_calm: float = _f(0.10, "Daily probability of leaving risk-off.", ge=0, le=1)
     vol_ewma_decay: float = _f(0.94, "Decay of the EWMA realised-volatility estimate used for risk.", gt=0, lt=1)
     inventory_premium_bp: float = _f(12.0, "Duration premium at full dealer risk utilization, 10y (bp).", ge=0, le=200)
@@ -164,7 +164,7 @@ class DealerSection(Section):
     slr_min_pct: float = _f(5.0, "Minimum supplementary leverage ratio (%).", gt=0, le=50)
     nonbank_leverage_max: float = _f(25.0, "Leverage limit of non-bank dealers (assets / equity).", gt=1, le=200)
     initial_utilization: float = _f(0.55, "Share of the markets balance sheet used at the start.", gt=0, lt=1)
-    initial_risk_utilization: float = _f(0.45, "Share of the VaR limit used at the start.", gt=0, lt=1)
+    initial_risk_utilization: float = _f(0.35, "Share of the VaR limit used at the start.", gt=0, lt=1)
     exempt_treasuries_from_slr: bool = _f(False, "Treasuries excluded from SLR exposure.")
     exempt_reserves_from_slr: bool = _f(False, "Reserves excluded from SLR exposure.")
     var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", gt=0, le=10)
@@ -247,7 +247,10 @@ class LeveredFundSection(Section):
         36.0, "Funds' capital at the start ($bn); about positions x haircut / target use.", gt=0, le=10000
     )
     haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", gt=0, le=100)
-    haircut_vol_elasticity: float = _f(1.0, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
+    haircut_vol_elasticity: float = _f(0.5, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
+    financing_cost_tolerance_bp: float = _f(
+        50.0, "Rise in dealers' repo markup (bp) at which funds would give up the whole trade.", gt=0, le=1000
+    )
     target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)
     adjustment_per_day: float = _f(0.2, "Share of the gap to their target closed per day.", gt=0, le=1)
     auction_share: float = _f(0.1, "Share of coupon auctions they bid for as direct bidders.", ge=0, le=2)

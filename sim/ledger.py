@@ -11,7 +11,7 @@ is a real check and not a definition. Amounts in $ billions; prices per $1 of pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,8 @@ class AccountMap:
     """Index ranges of each kind of account; trading accounts are also holder rows."""
 
     counts: dict[str, int]
+    n_accounts: int = field(init=False)
+    n_trading: int = field(init=False)
 
     def slice(self, kind: str) -> slice:
         start = 0
@@ -33,13 +35,10 @@ class AccountMap:
             start += self.counts[k]
         raise KeyError(kind)
 
-    @property
-    def n_accounts(self) -> int:
-        return sum(self.counts[k] for k in KINDS)
-
-    @property
-    def n_trading(self) -> int:
-        return sum(self.counts[k] for k in TRADING_KINDS)
+    def __post_init__(self) -> None:
+        # Sizes are read on every payment: compute them once.
+        object.__setattr__(self, "n_accounts", sum(self.counts[k] for k in KINDS))
+        object.__setattr__(self, "n_trading", sum(self.counts[k] for k in TRADING_KINDS))
 
 
 class Ledger:

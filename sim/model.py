@@ -81,6 +81,7 @@ class TreasuryMarketModel(mesa.Model):
         }
         self.accounts = AccountMap(counts)
         self.slices = {k: self.accounts.slice(k) for k in KINDS}
+        self.idx = {k: np.arange(sl.start, sl.stop) for k, sl in self.slices.items()}  # account numbers by kind
 
         # Dealers: a few large; most inside bank holding companies.
         d = sc.dealers
@@ -386,7 +387,7 @@ class TreasuryMarketModel(mesa.Model):
         # households and money funds (corporate cash), currency drained from deposits.
         led = self.ledger
         h_share = sc.treasury.household_share_of_flows
-        households = np.arange(self.slices["household"].start, self.slices["household"].stop)
+        households = self.idx["household"]
         outlays = sc.treasury.daily_outlays_bn
         investors = {"real_money": 0.5, "money_fund": 0.35, "foreign_official": 0.15}
         accounts = [households] + [np.arange(self.slices[k].start, self.slices[k].stop) for k in investors]
@@ -395,7 +396,7 @@ class TreasuryMarketModel(mesa.Model):
         ]
         led.government_pays(np.concatenate(accounts), np.concatenate(amounts))
         receipts = self.treasury.receipts_bn(bool(self.calendar.is_tax_date[t]))
-        mmf = np.arange(self.slices["money_fund"].start, self.slices["money_fund"].stop)
+        mmf = self.idx["money_fund"]
         mmf_pay = np.minimum(
             receipts * (1 - h_share) * self.shares["money_fund"], np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf], 0)
         )
@@ -409,7 +410,7 @@ class TreasuryMarketModel(mesa.Model):
         surplus = np.maximum(led.money_bn[households] - self.household_deposit_target_bn, 0.0).sum()
         inflow = surplus * sc.treasury.household_savings_to_funds_share
         if inflow > 0:
-            rm = np.arange(self.slices["real_money"].start, self.slices["real_money"].stop)
+            rm = self.idx["real_money"]
             payees = np.concatenate([rm, mmf])
             received = np.concatenate(
                 [0.6 * inflow * self.shares["real_money"], 0.4 * inflow * self.shares["money_fund"]]
@@ -432,7 +433,7 @@ class TreasuryMarketModel(mesa.Model):
                 interest = book[owed] * self.facility_rate_yesterday.get(facility, rate) / 36000.0
                 led.central_bank_lends(owed, -book[owed], facility)
                 led.central_bank_interest(owed, interest)
-        mmf = np.arange(self.slices["money_fund"].start, self.slices["money_fund"].stop)
+        mmf = self.idx["money_fund"]
         led.place_on_rrp(mmf, -led.on_rrp_bn[mmf])
 
     def _retire_matured(self) -> None:
@@ -835,13 +836,13 @@ class TreasuryMarketModel(mesa.Model):
         led = self.ledger
         rates = self.rates
         cb = sc.central_bank
-        mmf = np.arange(self.slices["money_fund"].start, self.slices["money_fund"].stop)
+        mmf = self.idx["money_fund"]
         n_d = sc.dealers.count
         dealers = np.arange(n_d)
         quarter_end = bool(self.calendar.is_quarter_end[self.day_index])
         # Levered funds' financing from their prime dealers, capped by haircuts and by what
         # the dealer's balance sheet takes.
-        lf = np.arange(self.slices["levered_fund"].start, self.slices["levered_fund"].stop)
+        lf = self.idx["levered_fund"]
         lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
         lf_want = np.clip(-led.money_bn[lf] + 0.005 * lf_collateral, 0.0, lf_collateral * (1.0 - self.lf_haircut))
         # Funds spread their financing over the dealers by size (several prime brokers each).
@@ -880,7 +881,7 @@ class TreasuryMarketModel(mesa.Model):
         cap = np.full(n_d, cap)
         if quarter_end:
             cap = cap * np.where(self.desk.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
-        banks = np.arange(self.slices["bank"].start, self.slices["bank"].stop)
+        banks = self.idx["bank"]
         self._redistribute_reserves(banks)
         bank_i, bank_ask, bank_amt = self.reserve_desk.repo_tranches(led.money_bn[banks], rates["iorb"])
         rounds = sc.repo.rounds_per_day

@@ -11,57 +11,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import tables
+
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
-DAILY_COLUMNS = (
-    "reserves_bn",
-    "tga_bn",
-    "on_rrp_bn",
-    "soma_bn",
-    "srf_usage_bn",
-    "iorb_pct",
-    "on_rrp_rate_pct",
-    "repo_p1_pct",
-    "repo_p25_pct",
-    "repo_median_pct",
-    "repo_p75_pct",
-    "repo_p99_pct",
-    "repo_volume_bn",
-    "dealer_inventory_bn",
-    "dealer_dv01_mn",
-    "dealer_utilization",
-    "dealer_headroom_bn",
-    "bid_ask_bp",
-    "market_depth_bn",
-    "customer_volume_bn",
-    "fill_ratio",
-    "repo_intermediated_bn",
-    "fails_bn",
-    "yield_vol_bp",
-    "risk_off",
-    "yield_2y_pct",
-    "yield_10y_pct",
-    "yield_30y_pct",
-)
-FLAG_COLUMNS = ("is_month_end", "is_quarter_end", "is_tax_date", "is_settlement_date")
+DAILY_COLUMNS = tables.DAILY_COLUMNS[1 : -len(tables.DAILY_FLAGS)]  # the numbers, in contract order
+FLAG_COLUMNS = tables.DAILY_FLAGS
 EXTRA_DAILY_COLUMNS = ("discount_window_bn", "purchases_bn", "specials_max_bp", "lf_unfunded_bn")
-AUCTION_COLUMNS = (
-    "auction_date",
-    "issue_date",
-    "tenor",
-    "security_type",
-    "offering_bn",
-    "wi_yield_pct",
-    "high_yield_pct",
-    "median_yield_pct",
-    "low_yield_pct",
-    "tail_bp",
-    "bid_to_cover",
-    "dealer_share",
-    "direct_share",
-    "indirect_share",
-)
+AUCTION_COLUMNS = tables.AUCTION_COLUMNS
 DEALER_COLUMNS = (
     "equity_bn",
     "inventory_bn",

@@ -94,16 +94,8 @@ class Ledger:
             self.money_bn += np.bincount(self.custodian[accounts[depositor]], weights=amounts[depositor], minlength=n)
 
     def transfer(self, payers: np.ndarray, payees: np.ndarray, amounts_bn: np.ndarray, income: bool) -> None:
-        """Pay between private accounts. With `income`, the payment is P&L (interest, fees)."""
-        payers = np.asarray(payers, dtype=np.int64)
-        payees = np.asarray(payees, dtype=np.int64)
-        amounts_bn = np.asarray(amounts_bn, dtype=float)
-        self._move_money(payers, -amounts_bn)
-        self._move_money(payees, amounts_bn)
-        if income:
-            n = self.equity_bn.size
-            self.equity_bn += np.bincount(payees, weights=amounts_bn, minlength=n)
-            self.equity_bn -= np.bincount(payers, weights=amounts_bn, minlength=n)
+        """Pay between private accounts, pair by pair. With `income`, the payment is P&L (interest, fees)."""
+        self.pay_pooled(payers, amounts_bn, payees, amounts_bn, income)
 
     def pay_pooled(
         self, payers: np.ndarray, paid_bn: np.ndarray, payees: np.ndarray, received_bn: np.ndarray, income: bool

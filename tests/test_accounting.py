@@ -12,19 +12,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.scenario.schema import SHOCK_KINDS
 from tests.conftest import make_scenario, run_checked
 
 START = dt.date(2025, 1, 2)
-SHOCK_KINDS = (
-    "end_demand_shortfall",
-    "volatility_jump",
-    "risk_off",
-    "funding_pullback",
-    "foreign_official_selling",
-    "fund_selling",
-    "settlement_disruption",
-    "haircut_jump",
-)
 
 
 @st.composite

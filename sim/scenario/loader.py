@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import SHOCK_KINDS, Scenario
 
 _EXPECTATIONS = {
     "extra_forbidden": "no such key (unknown keys are errors)",
@@ -115,16 +115,7 @@ def problems_from(err: ValidationError, origin: dict[str, Path], default_file: s
         # Discriminated unions add the tag name to the location; it is not a key of the file.
         loc = tuple(x for x in loc if not (isinstance(x, str) and x.startswith("function-after")))
         if len(loc) >= 3 and loc[0] == "shocks" and isinstance(loc[1], int) and isinstance(loc[2], str):
-            if loc[2] in {
-                "end_demand_shortfall",
-                "volatility_jump",
-                "risk_off",
-                "funding_pullback",
-                "foreign_official_selling",
-                "fund_selling",
-                "settlement_disruption",
-                "haircut_jump",
-            }:
+            if loc[2] in SHOCK_KINDS:
                 loc = loc[:2] + loc[3:]
         top = loc[0] if loc and isinstance(loc[0], str) else None
         file = str(origin.get(top, default_file)) if top else default_file

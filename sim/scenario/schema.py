@@ -374,6 +374,10 @@ class HaircutJump(_Shock):
     multiplier: float = Field(description="Multiplier on levered funds' repo haircuts.", gt=0, le=50)
 
 
+SHOCK_KINDS = (
+    "end_demand_shortfall", "volatility_jump", "risk_off", "funding_pullback", "foreign_official_selling",
+    "fund_selling", "settlement_disruption", "haircut_jump",
+)  # fmt: skip
 Shock = Annotated[
     EndDemandShortfall
     | VolatilityJump

@@ -1,0 +1,27 @@
+"""Market files compiled from public feeds: SOFR underlying volume (`market/sofr_volume_daily.csv`).
+
+The file has one row per date with `sofr_volume_usd` in US dollars (the New York Fed publishes whole
+billions); it stands in for the NY Fed export's `Volume ($Billions)` where that export is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.data.csvfile import CsvFile
+
+
+def read_sofr_volume(path: str | Path) -> pd.Series:
+    """SOFR underlying volume in $ billions, indexed by date (sorted).
+
+    Raises:
+        DataFileError: missing column, a bad date or number, or a date listed twice.
+    """
+    table = CsvFile(path, required=("date", "sofr_volume_usd"))
+    dates = table.dates("date")
+    table.check_unique(dates, "date")
+    volume = table.numbers("sofr_volume_usd") / 1e9
+    series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="repo_volume_bn")
+    return series.sort_index()

@@ -1,0 +1,111 @@
+"""New York Fed files: the all-reference-rates export (`nyfed/reference_rates*.csv`) and weekly
+primary-dealer fails (`nyfed/pd_fails_weekly.csv`).
+
+The reference-rates export is the NY Fed's own CSV layout (dates MM/DD/YYYY, rates in percent, volume in
+$ billions, five rate types per date); only its SOFR rows are read. The fails file has one row per Wednesday
+as-of date, values in $ millions, and the NY Fed's `*` (value withheld) read as missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.data.csvfile import CsvFile
+
+NYFED_MISSING = frozenset({"", "*"})
+
+# NY Fed export column -> standard daily column.
+REFERENCE_RATE_COLUMNS = {
+    "Rate (%)": "repo_median_pct",
+    "1st Percentile (%)": "repo_p1_pct",
+    "25th Percentile (%)": "repo_p25_pct",
+    "75th Percentile (%)": "repo_p75_pct",
+    "99th Percentile (%)": "repo_p99_pct",
+    "Volume ($Billions)": "repo_volume_bn",
+}
+REFERENCE_DATE, REFERENCE_TYPE = "Effective Date", "Rate Type"
+
+FAILS_DATE = "as_of_date"
+FAILS_DELIVER_TOTAL = "ust_total_fails_to_deliver_mn"
+FAILS_RECEIVE_TOTAL = "ust_total_fails_to_receive_mn"
+FAILS_REPORTED = "ust_total_fails_to_deliver_n_reported"
+# Nominal coupon tenors with a by-issue fails-to-deliver series (TIPS and the FRN are left out).
+NOMINAL_FAILS_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
+
+
+def reference_rate_files(data_dir: str | Path) -> list[Path]:
+    """The NY Fed all-rates exports in a data folder (`nyfed/reference_rates*.csv`), sorted by name."""
+    return sorted((Path(data_dir) / "nyfed").glob("reference_rates*.csv"))
+
+
+def read_sofr_rows(path: str | Path) -> pd.DataFrame:
+    """The SOFR rows of one NY Fed all-rates export.
+
+    Args:
+        path: a `reference_rates*.csv` file in the NY Fed's layout.
+
+    Returns:
+        One row per date with a published SOFR, indexed by `date` (sorted): `repo_median_pct` (SOFR),
+        `repo_p1_pct`, `repo_p25_pct`, `repo_p75_pct`, `repo_p99_pct` (percent), `repo_volume_bn`
+        ($ billions), and `line` (the row's line in the file, for error messages).
+
+    Raises:
+        DataFileError: missing column, a bad date or number in any row, or two SOFR rows for one date.
+    """
+    table = CsvFile(path, required=(REFERENCE_DATE, REFERENCE_TYPE, *REFERENCE_RATE_COLUMNS))
+    dates = table.dates(REFERENCE_DATE, fmt="%m/%d/%Y")
+    values = {name: table.numbers(column, missing=NYFED_MISSING) for column, name in REFERENCE_RATE_COLUMNS.items()}
+    # A SOFR row without a rate is not a publication; other rate types (EFFR, OBFR, TGCR, BGCR) are not used.
+    sofr = (table.text(REFERENCE_TYPE) == "SOFR") & values["repo_median_pct"].notna()
+    table.check_unique(dates.loc[sofr], REFERENCE_DATE)
+    frame = pd.DataFrame({name: series.loc[sofr] for name, series in values.items()})
+    frame["line"] = table.lines.loc[sofr]
+    frame.index = pd.DatetimeIndex(dates.loc[sofr].to_numpy(), name="date")
+    return frame.sort_index()
+
+
+def read_fails_weekly(path: str | Path) -> pd.DataFrame:
+    """Primary-dealer fails by week in the standard `fails_weekly` table.
+
+    Args:
+        path: `nyfed/pd_fails_weekly.csv` (one row per Wednesday as-of date, $ millions).
+
+    Returns:
+        Columns `week_end` (the Wednesday), `fails_to_deliver_bn`, `fails_to_receive_bn` (the file's totals
+        over the reported by-issue series, $ billions), `fails_reported_series` (how many of the 11
+        fails-to-deliver series had a value that week; fewer than 11 makes the totals a lower bound) and
+        `fails_to_deliver_<tenor>_bn` for each nominal coupon tenor the file has. Sorted by week.
+
+    Raises:
+        DataFileError: missing column, a bad date or number, a date that is not a Wednesday, a week listed twice.
+    """
+    table = CsvFile(path, required=(FAILS_DATE, FAILS_DELIVER_TOTAL, FAILS_RECEIVE_TOTAL, FAILS_REPORTED))
+    weeks = table.dates(FAILS_DATE)
+    not_wednesday = weeks.dt.day_of_week != 2
+    if not_wednesday.any():
+        index = not_wednesday.idxmax()
+        day = weeks.loc[index]
+        raise table.error(index, FAILS_DATE, f"expected a Wednesday (weeks run Thursday to Wednesday); "
+                                             f"found {day.date().isoformat()}, a {day.day_name()}")  # fmt: skip
+    table.check_unique(weeks, FAILS_DATE, what="week")
+    reported = table.numbers(FAILS_REPORTED, missing=NYFED_MISSING)
+    fractional = reported.notna() & (reported != np.round(reported))
+    if fractional.any():
+        index = fractional.idxmax()
+        raise table.error(index, FAILS_REPORTED, f"expected a whole count; found {table.text(FAILS_REPORTED)[index]!r}")
+    frame = pd.DataFrame(
+        {
+            "week_end": weeks,
+            "fails_to_deliver_bn": table.numbers(FAILS_DELIVER_TOTAL, missing=NYFED_MISSING) / 1000.0,
+            "fails_to_receive_bn": table.numbers(FAILS_RECEIVE_TOTAL, missing=NYFED_MISSING) / 1000.0,
+            "fails_reported_series": reported.astype("Int64"),
+        }
+    )
+    for tenor in NOMINAL_FAILS_TENORS:
+        column = f"ust_{tenor}_fails_to_deliver_mn"
+        if table.has(column):
+            frame[f"fails_to_deliver_{tenor}_bn"] = table.numbers(column, missing=NYFED_MISSING) / 1000.0
+    return frame.sort_values("week_end").reset_index(drop=True)

@@ -1,0 +1,167 @@
+"""U.S. Treasury Fiscal Data files: auction results (`treasury/auctions_query.csv`, the `auctions_query`
+dataset's snake_case fields, `null` for missing) and the Daily Treasury Statement's operating cash balance
+(`treasury/dts_operating_cash_balance.csv`, the site export's headers, newest first).
+
+Auction amounts are in US dollars and yields/rates in percent; DTS balances are in $ millions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.data.csvfile import CsvFile
+
+FISCAL_MISSING = frozenset({"", "null"})
+
+# Yield columns per security type: (high, median, low), all in percent.
+COUPON_YIELDS = ("high_yield", "avg_med_yield", "low_yield")
+BILL_INVESTMENT_RATES = ("high_investment_rate", "avg_med_investment_rate", "low_investment_rate")
+BILL_DISCOUNT_RATES = ("high_discnt_rate", "avg_med_discnt_rate", "low_discnt_rate")
+BIDDER_CLASSES = ("primary_dealer_accepted", "direct_bidder_accepted", "indirect_bidder_accepted")
+AUCTION_REQUIRED = (
+    "auction_date", "issue_date", "security_type", "original_security_term", "inflation_index_security",
+    "floating_rate", "offering_amt", "bid_to_cover_ratio", *COUPON_YIELDS, *BILL_INVESTMENT_RATES,
+    *BILL_DISCOUNT_RATES, *BIDDER_CLASSES,
+)  # fmt: skip
+NOMINAL_TYPES = ("Bill", "Note", "Bond")
+_TERM = re.compile(r"^(\d+)-(Day|Week|Year)$")
+_TERM_UNIT = {"Day": "d", "Week": "w", "Year": "y"}
+
+DTS_DATE, DTS_ACCOUNT, DTS_BALANCE = "Record Date", "Type of Account", "Opening Balance Today"
+# The TGA's opening-balance row under each of the DTS Table I layouts (to 2021-09-30, to 2022-04-15, since).
+DTS_OPENING_ACCOUNTS = (
+    "Federal Reserve Account",
+    "Treasury General Account (TGA)",
+    "Treasury General Account (TGA) Opening Balance",
+)
+DTS_CLOSING_ACCOUNT = "Treasury General Account (TGA) Closing Balance"
+# A day's close is the next statement's opening balance only if that statement follows within a long weekend.
+MAX_DTS_GAP_DAYS = 5
+
+
+def tenor_label(term: str) -> str | None:
+    """`original_security_term` as a model tenor label ("13-Week" -> "13w", "10-Year" -> "10y"); None if not one."""
+    found = _TERM.match(term)
+    return f"{int(found.group(1))}{_TERM_UNIT[found.group(2)]}" if found else None
+
+
+def read_auctions(path: str | Path) -> pd.DataFrame:
+    """Nominal bill, note and bond auctions in the standard `auctions` table.
+
+    TIPS (`inflation_index_security` = Yes) and FRNs (`floating_rate` = Yes) are left out. Yields: notes and
+    bonds use `high_yield`, `avg_med_yield`, `low_yield`; bills use the investment rates (bond-equivalent, so
+    comparable with coupon yields) when all three are published, else the three discount rates, so high,
+    median and low of one auction are always on the same basis. Public data has no when-issued yield, so
+    `wi_yield_pct` and `tail_bp` are NaN. Bidder shares are each class's accepted amount over the sum of
+    primary dealer, direct and indirect accepted (they add to 1, as in the model).
+
+    Args:
+        path: `treasury/auctions_query.csv`.
+
+    Returns:
+        The `sim.tables.AUCTION_COLUMNS` columns (offering in $ billions, yields in percent), one row per
+        auction, sorted by auction date.
+
+    Raises:
+        DataFileError: missing column, a bad date or number, a Yes/No flag with another value, an unknown
+            security type or an `original_security_term` that is not `<n>-Day/Week/Year`.
+    """
+    table = CsvFile(path, required=AUCTION_REQUIRED)
+    auction_date = table.dates("auction_date")
+    issue_date = table.dates("issue_date")
+    inflation_linked = _yes(table, "inflation_index_security")
+    floating = _yes(table, "floating_rate")
+    keep = ~(inflation_linked | floating)
+    security_type = table.text("security_type", keep)
+    unknown = ~security_type.isin(NOMINAL_TYPES)
+    if unknown.any():
+        index = unknown.idxmax()
+        raise table.error(index, "security_type", f"expected Bill, Note or Bond; found {security_type[index]!r}")
+    terms = table.text("original_security_term", keep)
+    tenors = terms.map(tenor_label)
+    if tenors.isna().any():
+        index = tenors.isna().idxmax()
+        raise table.error(index, "original_security_term", f"expected e.g. 13-Week or 10-Year; found {terms[index]!r}")
+
+    def number(column: str) -> pd.Series:
+        return table.numbers(column, missing=FISCAL_MISSING, where=keep)
+
+    is_bill = (security_type == "Bill").to_numpy()
+    coupon = np.column_stack([number(c) for c in COUPON_YIELDS])
+    investment = np.column_stack([number(c) for c in BILL_INVESTMENT_RATES])
+    discount = np.column_stack([number(c) for c in BILL_DISCOUNT_RATES])
+    bill_rates = np.where(np.isfinite(investment).all(axis=1, keepdims=True), investment, discount)
+    yields = np.where(is_bill[:, None], bill_rates, coupon)
+    accepted = np.column_stack([number(c) for c in BIDDER_CLASSES])
+    total = accepted.sum(axis=1, keepdims=True)  # NaN if any class is unreported
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(total > 0, accepted / total, np.nan)
+    frame = pd.DataFrame(
+        {
+            "auction_date": auction_date.loc[keep].to_numpy(),
+            "issue_date": issue_date.loc[keep].to_numpy(),
+            "tenor": tenors.to_numpy(dtype=object),
+            "security_type": security_type.to_numpy(dtype=object),
+            "offering_bn": number("offering_amt").to_numpy() / 1e9,
+            "wi_yield_pct": np.nan,
+            "high_yield_pct": yields[:, 0],
+            "median_yield_pct": yields[:, 1],
+            "low_yield_pct": yields[:, 2],
+            "tail_bp": np.nan,
+            "bid_to_cover": number("bid_to_cover_ratio").to_numpy(),
+            "dealer_share": shares[:, 0],
+            "direct_share": shares[:, 1],
+            "indirect_share": shares[:, 2],
+        }
+    )
+    return frame.sort_values(["auction_date", "issue_date"], kind="stable").reset_index(drop=True)
+
+
+def _yes(table: CsvFile, column: str) -> pd.Series:
+    """A Fiscal Data Yes/No flag as booleans (missing counts as No); any other value raises."""
+    text = table.text(column)
+    odd = ~text.isin({"Yes", "No"} | FISCAL_MISSING)
+    if odd.any():
+        index = odd.idxmax()
+        raise table.error(index, column, f"expected Yes or No; found {text[index]!r}")
+    return text == "Yes"
+
+
+def read_tga_closing(path: str | Path) -> pd.Series:
+    """The TGA's closing balance per Daily Treasury Statement day, in $ billions.
+
+    From 2022-04-18 the statement has a `Treasury General Account (TGA) Closing Balance` row (the amount in
+    `Opening Balance Today`). Before, Table I lists opening balances only, so a day's close is the opening
+    balance of the next statement (at most `MAX_DTS_GAP_DAYS` calendar days later); the last day of such a
+    file has no close.
+
+    Args:
+        path: `treasury/dts_operating_cash_balance.csv` (site export headers, $ millions).
+
+    Returns:
+        Closing balances ($ billions) indexed by record date (`date`), sorted.
+
+    Raises:
+        DataFileError: missing column, a bad date or number, or two TGA rows of one kind on one date.
+    """
+    table = CsvFile(path, required=(DTS_DATE, DTS_ACCOUNT, DTS_BALANCE))
+    dates = table.dates(DTS_DATE)
+    balance = table.numbers(DTS_BALANCE, missing=FISCAL_MISSING)
+    account = table.text(DTS_ACCOUNT)
+
+    def by_date(rows: pd.Series) -> pd.Series:
+        table.check_unique(dates.loc[rows], DTS_DATE, what=f"{DTS_ACCOUNT} row for date")
+        return pd.Series(balance.loc[rows].to_numpy(), index=pd.DatetimeIndex(dates.loc[rows].to_numpy())).sort_index()
+
+    opening = by_date(account.isin(DTS_OPENING_ACCOUNTS)).dropna()
+    closing = by_date(account == DTS_CLOSING_ACCOUNT).dropna()
+    next_day = opening.index[1:]
+    follows = (next_day - opening.index[:-1]) <= pd.Timedelta(days=MAX_DTS_GAP_DAYS)
+    from_next_open = pd.Series(opening.to_numpy()[1:][follows], index=opening.index[:-1][follows])
+    close = closing.combine_first(from_next_open) / 1000.0
+    close.index.name = "date"
+    return close.rename("tga_bn")

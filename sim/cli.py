@@ -87,20 +87,47 @@ def _parser() -> argparse.ArgumentParser:
     length.add_argument("--end", type=_date, metavar="DATE", help="override end_date (YYYY-MM-DD)")
     run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
+    run.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
 
     commands.add_parser("list", help="list the shipped scenarios")
 
-    compare = commands.add_parser("compare", help="compare two run folders (table and PNG)")
-    compare.add_argument("run_a", type=Path, help="first run folder")
-    compare.add_argument("run_b", type=Path, help="second run folder")
+    compare = commands.add_parser(
+        "compare", help="compare two run folders, or a run with a real period (--real), as a scorecard and a PNG"
+    )
+    compare.add_argument("run_a", type=Path, help="run folder (the reference when two are given)")
+    compare.add_argument("run_b", type=Path, nargs="?", help="second run folder, scored against the first")
+    _real_options(compare)
     compare.add_argument("--png", type=Path, help="figure path (default compare-<a>-vs-<b>.png here)")
+
+    dashboard = commands.add_parser("dashboard", help="print and draw the dashboard of a run or of a real period")
+    dashboard.add_argument("run", type=Path, nargs="?", help="run folder (or use --real)")
+    _real_options(dashboard)
+    dashboard.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
+    dashboard.add_argument("--png", type=Path, help="figure path (default dashboard-<label>.png here)")
+    dashboard.add_argument("--json", type=Path, help="also write the dashboard (and scorecard) as JSON here")
+
+    fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
+    fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
+    fetch.add_argument(
+        "--start", type=_date, default=dt.date(2018, 4, 2), metavar="DATE", help="first date (2018-04-02)"
+    )
+    fetch.add_argument("--end", type=_date, metavar="DATE", help="last date (default today)")
 
     keys = commands.add_parser("keys", help="print every scenario key (Markdown, from the schema)")
     keys.add_argument("--write", type=Path, metavar="README", help="replace the keys section of this file instead")
     return parser
+
+
+def _real_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--real", nargs="?", const="", type=str, metavar="DATA_DIR",
+        help="real public data folder (default: the PLUMBING_DATA_DIR environment variable)",
+    )  # fmt: skip
+    parser.add_argument("--start", type=_date, metavar="DATE", help="first day of the real period")
+    parser.add_argument("--end", type=_date, metavar="DATE", help="last day of the real period")
 
 
 def _error(message: str) -> None:
@@ -109,7 +136,7 @@ def _error(message: str) -> None:
 
 # ---------------------------------------------------------------- commands
 def _run(args: argparse.Namespace) -> int:
-    from sim.runs import execute_run, prepare_scenario
+    from sim.runs import RunFolderError, execute_run, prepare_scenario
     from sim.scenario import ScenarioError
 
     try:
@@ -118,11 +145,16 @@ def _run(args: argparse.Namespace) -> int:
         for problem in err.problems:
             _error(f"error: {problem}")
         return EXIT_BAD_INPUT
+    try:
+        reference = _reference_dashboards(args.reference)
+    except RunFolderError as err:
+        _error(f"error: {err}")
+        return EXIT_BAD_INPUT
     print(f"{scenario.name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
     try:
         result = execute_run(
             scenario, args.seed, args.out, progress=ProgressLine(), source=str(args.scenario),
-            notify=lambda warning: _error(f"warning: {warning}"),
+            notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
         )  # fmt: skip
     except KeyboardInterrupt:
         _error("interrupted; no run folder written")
@@ -170,29 +202,166 @@ def _label(folder: Path, manifest: dict) -> str:
     return f"{manifest.get('scenario', folder.parent.name)}-seed{manifest.get('seed', '?')}"
 
 
+def _reference_dashboards(folders: list[Path] | None) -> list | None:
+    """Dashboards of reference run folders (their dashboard.json, or computed from their tables)."""
+    if not folders:
+        return None
+    from sim.dashboard import compute_dashboard
+    from sim.runs import read_run
+
+    out = []
+    for folder in folders:
+        manifest, tables = read_run(folder)
+        out.append(compute_dashboard(tables, _label(folder, manifest)))
+    return out
+
+
+def _real_tables(args: argparse.Namespace):
+    """The real period asked for with --real/--start/--end, or an error message."""
+    import os
+
+    from sim.data import DataFileError, load_real_tables
+
+    folder = args.real or os.environ.get("PLUMBING_DATA_DIR", "")
+    if not folder:
+        return None, "--real needs a data folder (or set PLUMBING_DATA_DIR)"
+    if not Path(folder).is_dir():
+        return None, f"{folder}: expected a data folder; found no folder"
+    if args.start and args.end and args.end < args.start:
+        return None, f"--end {args.end} is before --start {args.start}"
+    try:
+        tables = load_real_tables(folder, args.start, args.end)
+    except DataFileError as err:
+        return None, str(err)
+    for note in tables.get("notes", []):
+        _error(f"warning: {note}")
+    if tables["daily"].empty:
+        return None, f"{folder}: no repo data between {args.start} and {args.end}"
+    return tables, ""
+
+
+def _real_label(args: argparse.Namespace, tables) -> str:
+    dates = tables["daily"]["date"]
+    return f"real {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+
+
 def _compare(args: argparse.Namespace) -> int:
+    from sim.dashboard import compute_dashboard, distribution_distances, score
+    from sim.dashboard.plots import draw_overlay
     from sim.report.figures import compare_png
-    from sim.report.summary import comparison_table, summarise
     from sim.runs import RunFolderError, read_run, safe_name
 
+    if (args.run_b is None) == (args.real is None):
+        _error("error: compare takes two run folders, or one run folder and --real")
+        return EXIT_BAD_INPUT
     try:
-        (manifest_a, tables_a), (manifest_b, tables_b) = read_run(args.run_a), read_run(args.run_b)
+        manifest_a, tables_a = read_run(args.run_a)
+        if args.run_b is not None:
+            manifest_b, tables_b = read_run(args.run_b)
     except RunFolderError as err:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
-    label_a, label_b = _label(args.run_a, manifest_a), _label(args.run_b, manifest_b)
+    label_a = _label(args.run_a, manifest_a)
+    if args.real is not None:
+        real, problem = _real_tables(args)
+        if real is None:
+            _error(f"error: {problem}")
+            return EXIT_BAD_INPUT
+        label_real = _real_label(args, real)
+        print(f"simulated = {args.run_a}  ({label_a})")
+        print(f"real      = {label_real}")
+        print()
+        print("Distributions (simulated vs real; Kolmogorov-Smirnov where the metric is a distribution):")
+        print(distribution_distances(tables_a, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print()
+        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real))
+        print(card.table(only_available=True))
+        png = args.png or Path(f"compare-{safe_name(label_a)}-vs-real.png")
+        draw_overlay(tables_a, real, png, labels=(label_a, label_real))
+        print(f"wrote {png}")
+        return 0
+    label_b = _label(args.run_b, manifest_b)
     if label_a == label_b:
         # Same scenario and seed: tell the runs apart by their folders (timestamps).
         label_a, label_b = f"{label_a}-{args.run_a.name}", f"{label_b}-{args.run_b.name}"
-    print(f"A = {args.run_a}  ({label_a})")
+    print(f"A = {args.run_a}  ({label_a})  reference")
     print(f"B = {args.run_b}  ({label_b})")
-    print(comparison_table(summarise(tables_a), summarise(tables_b)))
+    print(score(compute_dashboard(tables_b, label_b), compute_dashboard(tables_a, label_a)).table())
     safe = [safe_name(label) for label in (label_a, label_b)]
     png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
     png.parent.mkdir(parents=True, exist_ok=True)
     runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]
     png.write_bytes(compare_png(runs, f"A {label_a}  vs  B {label_b}"))
     print(f"wrote {png}")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    import json
+
+    from sim.dashboard import compute_dashboard, score
+    from sim.dashboard.metrics import PANEL_TITLES
+    from sim.dashboard.plots import draw_dashboard
+    from sim.dashboard.scoring import format_value
+    from sim.runs import RunFolderError, read_run, safe_name
+
+    if (args.run is None) == (args.real is None):
+        _error("error: dashboard takes a run folder or --real, not both")
+        return EXIT_BAD_INPUT
+    try:
+        if args.run is not None:
+            manifest, tables = read_run(args.run)
+            label = _label(args.run, manifest)
+        reference = _reference_dashboards(args.reference)
+    except RunFolderError as err:
+        _error(f"error: {err}")
+        return EXIT_BAD_INPUT
+    if args.real is not None:
+        tables, problem = _real_tables(args)
+        if tables is None:
+            _error(f"error: {problem}")
+            return EXIT_BAD_INPUT
+        label = _real_label(args, tables)
+    dashboard = compute_dashboard(tables, label)
+    scorecard = score(dashboard, reference) if reference else None
+    if scorecard is not None:
+        print(scorecard.table())
+    else:
+        print(f"Dashboard: {label}  ({dashboard.period[0]} to {dashboard.period[1]})")
+        for row in dashboard.frame().astype({"value": object}).itertuples():
+            print(
+                f"  {PANEL_TITLES.get(row.panel, row.panel):<12} {row.name:<44} {format_value(row.value, row.unit):>12}"
+            )
+        spikes = dashboard.detail.get("repo_spike_days") or []
+        if spikes:
+            print("Repo spike days:")
+            for d in spikes:
+                print(f"  {d['date']}  {format_value(d['dispersion_bp'], 'bp'):>8}  {', '.join(d['tags']) or '-'}")
+    png = args.png or Path(f"dashboard-{safe_name(label)}.png")
+    draw_dashboard(tables, dashboard, png, scorecard)
+    print(f"wrote {png}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {**dashboard.to_dict(), "scorecard": None if scorecard is None else scorecard.to_dict()}
+        args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _fetch_data(args: argparse.Namespace) -> int:
+    from sim.data import FetchError, fetch_data
+
+    end = args.end or dt.date.today()
+    try:
+        written = fetch_data(args.out, args.start, end)
+    except FetchError as err:
+        _error(f"error: {err}; nothing new was written")
+        return EXIT_FAILURE
+    except ValueError as err:
+        _error(f"error: {err}")
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
     return 0
 
 
@@ -212,7 +381,10 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "validate": _validate, "list": _list, "compare": _compare, "keys": _keys}
+COMMANDS = {
+    "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
+    "fetch-data": _fetch_data, "keys": _keys,
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

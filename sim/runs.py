@@ -25,9 +25,9 @@ import pandas as pd
 
 from sim import TreasuryMarketModel, __version__
 from sim.calendar import business_days
-from sim.report.figures import dashboard_png
+from sim.dashboard import Dashboard, compute_dashboard, score
+from sim.dashboard.plots import render_dashboard
 from sim.report.html import report_html
-from sim.report.summary import json_ready, summarise
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_to_yaml
 
 TABLES = ("daily", "auctions", "dealers")
@@ -125,6 +125,7 @@ def execute_run(
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
     source: str = "",
+    reference: Dashboard | list[Dashboard] | None = None,
 ) -> RunResult:
     """Run a scenario and write its run folder atomically.
 
@@ -135,6 +136,8 @@ def execute_run(
         progress: called after each simulated day with (days done, total days, date).
         notify: receives warnings (e.g. shocks dated after the last simulated day).
         source: the scenario file the run came from, recorded in the manifest.
+        reference: dashboard(s) to score this run against (a baseline run, an ensemble,
+            a real period); the scorecard goes into dashboard.json, the figure and the report.
 
     Returns:
         The run folder and its manifest.
@@ -164,10 +167,10 @@ def execute_run(
         tables = model.results()
         for name in TABLES:
             tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
-        metrics = summarise(tables)
         days = len(tables["daily"])
-        title = f"{scenario.name}  |  seed {seed}  |  {scenario.start_date} to {scenario.end_date} ({days} days)"
-        png = dashboard_png(tables, title)
+        dashboard = compute_dashboard(tables, f"{scenario.name} | seed {seed}")
+        scorecard = score(dashboard, reference) if reference else None
+        png = render_dashboard(tables, dashboard, scorecard)
         manifest = {
             "scenario": scenario.name,
             "seed": seed,
@@ -190,10 +193,11 @@ def execute_run(
         (tmp / "scenario.yaml").write_text(header + scenario_to_yaml(scenario), encoding="utf-8")
         _write_json(tmp / "dashboard.json", {
             "scenario": scenario.name, "seed": seed, "start_date": manifest["start_date"],
-            "end_date": manifest["end_date"], "days": days, "metrics": json_ready(metrics),
+            "end_date": manifest["end_date"], "days": days, **dashboard.to_dict(),
+            "scorecard": None if scorecard is None else scorecard.to_dict(),
         })  # fmt: skip
         (tmp / "dashboard.png").write_bytes(png)
-        (tmp / "report.html").write_text(report_html(scenario, manifest, metrics, png), encoding="utf-8")
+        (tmp / "report.html").write_text(report_html(scenario, manifest, dashboard, png, scorecard), encoding="utf-8")
         manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
         _write_json(tmp / "manifest.json", manifest)
         created += _make_dirs(out / slug)

@@ -15,7 +15,7 @@ import sim
 from sim import TreasuryMarketModel
 from sim.calendar import business_days
 from sim.cli import main
-from sim.report.summary import METRICS
+from sim.dashboard import METRIC_SPECS
 from sim.scenario import load_scenario
 from sim.scenario.reference import keys_markdown, keys_section
 
@@ -86,8 +86,9 @@ def test_run_writes_every_contract_file(baseline_run: Path) -> None:
     assert pd.Timestamp(daily["date"].iloc[-1]).date() == written.end_date
 
     dashboard = json.loads((baseline_run / "dashboard.json").read_text())
-    assert set(dashboard["metrics"]) == {m.key for m in METRICS}
-    assert dashboard["metrics"]["reserves_mean_bn"] == pytest.approx(daily["reserves_bn"].mean())
+    assert set(dashboard["metrics"]) == set(METRIC_SPECS)
+    assert dashboard["metrics"]["reserves_mean_bn"]["value"] == pytest.approx(daily["reserves_bn"].mean())
+    assert dashboard["scorecard"] is None  # no --reference given
     assert (baseline_run / "dashboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     page = (baseline_run / "report.html").read_text()
@@ -229,8 +230,9 @@ def test_compare_prints_a_table_and_writes_a_png(
     out = capsys.readouterr().out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "baseline-seed7" in out and "qe_40b_bills-seed7" in out
-    for metric in METRICS:
-        assert metric.label in out
+    for name in METRIC_SPECS:
+        assert name in out
+    assert "Plumbing-stress index" in out and "Throughput index" in out
     monkeypatch.chdir(tmp_path)
     assert main(["compare", str(baseline_run), str(qe_run)]) == 0
     assert (tmp_path / "compare-baseline-seed7-vs-qe_40b_bills-seed7.png").is_file()

@@ -1,4 +1,6 @@
-"""Dashboard figures: panels A (repo), B (auctions), C (fails) and the reservoir vs the pipe.
+"""Figures comparing runs panel by panel: A (repo), B (auctions), C (fails), reservoir and pipe.
+
+The single-run dashboard figure is drawn by sim.dashboard.plots.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no global figure state),
 so figures render the same on a headless machine and inside tests.
@@ -16,10 +18,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim.report.summary import repo_dispersion_bp, weekly_fails_bn
+from sim.dashboard.metrics import repo_dispersion_bp, weekly_fails
 
 Tables = Mapping[str, pd.DataFrame]
-TYPE_COLOURS = {"Bill": "tab:blue", "Note": "tab:orange", "Bond": "tab:red"}
 TYPE_MARKERS = {"Bill": "o", "Note": "s", "Bond": "^"}
 RUN_COLOURS = ("tab:blue", "tab:red")
 DPI = 80
@@ -56,111 +57,6 @@ def _png(fig: Figure) -> bytes:
 
 
 # ---------------------------------------------------------------- one run
-def _repo_band(ax: Axes, daily: pd.DataFrame) -> None:
-    d = _dates(daily)
-    band = {"color": "tab:blue", "lw": 0}
-    ax.fill_between(d, daily["repo_p1_pct"], daily["repo_p99_pct"], alpha=0.15, label="p1-p99", **band)
-    ax.fill_between(d, daily["repo_p25_pct"], daily["repo_p75_pct"], alpha=0.35, label="p25-p75", **band)
-    ax.plot(d, daily["repo_median_pct"], color="tab:blue", lw=1.2, label="median")
-    ax.plot(d, daily["iorb_pct"], color="black", ls="--", lw=1, label="IORB")
-    ax.plot(d, daily["on_rrp_rate_pct"], color="grey", ls=":", lw=1, label="ON RRP rate")
-    _style(ax, "A. Repo rates: percentiles of the day's trades", "%")
-    _legend(ax, ncol=3)
-
-
-def _dispersion(ax: Axes, daily: pd.DataFrame) -> None:
-    d = _dates(daily)
-    ax.plot(d, repo_dispersion_bp(daily), color="tab:blue", lw=1)
-    # Quarter-ends are where window-dressing dealers shrink repo: mark them so spikes read at a glance.
-    for day in d[daily["is_quarter_end"].astype(bool)]:
-        ax.axvline(day, color="tab:red", alpha=0.3, lw=1)
-    _style(ax, "A. Repo dispersion, 99th - 1st percentile (quarter-ends marked)", "bp")
-
-
-def _scatter_by_type(ax: Axes, auctions: pd.DataFrame, column: str) -> None:
-    """One auction-date scatter of `column`, coloured bills / notes / bonds."""
-    for kind, colour in TYPE_COLOURS.items():
-        group = auctions[auctions["security_type"] == kind]
-        ax.scatter(_dates(group, "auction_date"), group[column], s=12, color=colour, label=f"{kind}s", alpha=0.8)
-
-
-def _tails(ax: Axes, auctions: pd.DataFrame) -> None:
-    _scatter_by_type(ax, auctions, "tail_bp")
-    ax.axhline(0.0, color="black", lw=0.8)
-    ax.axhline(1.0, color="grey", ls=":", lw=0.8)
-    _style(ax, "B. Auction tails: high yield - when-issued", "bp")
-    _legend(ax, ncol=3)
-
-
-def _dealer_share(ax: Axes, auctions: pd.DataFrame) -> None:
-    _scatter_by_type(ax, auctions, "dealer_share")
-    _style(ax, "B. Primary-dealer takedown", "share of offering")
-    _legend(ax, ncol=3)
-
-
-def _fails(ax: Axes, daily: pd.DataFrame) -> None:
-    weekly = weekly_fails_bn(daily)
-    # Weeks end on Wednesday; draw each week's bar over the Thursday-to-Wednesday it covers.
-    ax.bar(weekly.index - pd.Timedelta(days=3), weekly.values, width=6, color="tab:orange", alpha=0.4,
-           label="weekly, Thu-Wed")  # fmt: skip
-    ax.plot(_dates(daily), daily["fails_bn"], color="tab:red", lw=1, label="daily")
-    _style(ax, "C. Fails to deliver", "$bn")
-    _legend(ax)
-
-
-def _reservoir(ax: Axes, daily: pd.DataFrame) -> None:
-    d = _dates(daily)
-    ax.plot(d, daily["reserves_bn"], lw=1.2, label="reserves")
-    ax.plot(d, daily["on_rrp_bn"], lw=1.2, label="ON RRP")
-    ax.plot(d, daily["tga_bn"], lw=1.2, label="TGA")
-    _style(ax, "Reservoir: reserves, ON RRP, TGA", "$bn")
-    _legend(ax, ncol=3)
-
-
-def _pipe_volume(ax: Axes, daily: pd.DataFrame) -> None:
-    d = _dates(daily)
-    ax.plot(d, daily["customer_volume_bn"], color="tab:green", lw=1, label="customer volume ($bn)")
-    _style(ax, "Pipe: customer volume and bid/ask", "$bn per day")
-    right = ax.twinx()
-    right.plot(d, daily["bid_ask_bp"], color="tab:purple", lw=1, label="bid/ask (bp, right)")
-    right.set_ylabel("bp", fontsize=9)
-    right.tick_params(labelsize=8)
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=7, loc="best")
-
-
-def _pipe_use(ax: Axes, daily: pd.DataFrame) -> None:
-    d = _dates(daily)
-    ax.plot(d, daily["dealer_utilization"], color="tab:brown", lw=1.2, label="dealer utilization")
-    ax.plot(d, daily["fill_ratio"], color="tab:green", lw=1, label="fill ratio")
-    # Utilization can pass 1 (a limit breached after a loss or a vol spike): keep it in view.
-    ax.set_ylim(0, max(1.05, 1.05 * float(daily["dealer_utilization"].max())))
-    _style(ax, "Pipe: dealer balance-sheet use and customer fill", "share")
-    _legend(ax)
-
-
-def dashboard_png(tables: Tables, title: str) -> bytes:
-    """The dashboard of one run as a PNG: panels A, B, C and the reservoir vs the pipe.
-
-    Args:
-        tables: the run's `daily` and `auctions` tables.
-        title: heading (scenario, seed, dates).
-    """
-    daily, auctions = tables["daily"], tables["auctions"]
-    fig = Figure(figsize=(14, 14), layout="constrained")
-    axes = fig.subplots(4, 2)
-    _repo_band(axes[0, 0], daily)
-    _dispersion(axes[0, 1], daily)
-    _tails(axes[1, 0], auctions)
-    _dealer_share(axes[1, 1], auctions)
-    _fails(axes[2, 0], daily)
-    _reservoir(axes[2, 1], daily)
-    _pipe_volume(axes[3, 0], daily)
-    _pipe_use(axes[3, 1], daily)
-    fig.suptitle(title, fontsize=12)
-    return _png(fig)
-
-
 # ---------------------------------------------------------------- two runs
 def compare_png(runs: Sequence[tuple[str, Tables]], title: str) -> bytes:
     """Two (or more) runs overlaid panel by panel, one colour per run, as a PNG.
@@ -185,7 +81,7 @@ def compare_png(runs: Sequence[tuple[str, Tables]], title: str) -> bytes:
             tag = label if kind == "Bill" else None
             axes[1, 0].scatter(when, group["tail_bp"], s=12, color=colour, marker=marker, alpha=0.7, label=tag)
             axes[1, 1].scatter(when, group["dealer_share"], s=12, color=colour, marker=marker, alpha=0.7, label=tag)
-        weekly = weekly_fails_bn(daily)
+        weekly = weekly_fails(daily).set_index("week_end")["fails_to_deliver_bn"]
         axes[2, 0].step(weekly.index, weekly.values, where="pre", color=colour, lw=1.2, label=label)
         axes[2, 1].plot(d, daily["reserves_bn"], color=colour, lw=1.2, label=f"{label} reserves")
         axes[2, 1].plot(d, daily["on_rrp_bn"], color=colour, lw=1, ls="--", label=f"{label} ON RRP")

@@ -11,7 +11,9 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from sim.report.summary import METRICS, format_value
+from sim.dashboard import Dashboard, Scorecard
+from sim.dashboard.metrics import PANEL_TITLES
+from sim.dashboard.scoring import format_value
 from sim.scenario import Scenario
 
 
@@ -66,15 +68,20 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
 
 
 def report_html(
-    scenario: Scenario, manifest: Mapping[str, Any], metrics: Mapping[str, float], dashboard_png: bytes
+    scenario: Scenario,
+    manifest: Mapping[str, Any],
+    dashboard: Dashboard,
+    dashboard_png: bytes,
+    scorecard: Scorecard | None = None,
 ) -> str:
     """The report page of one run.
 
     Args:
         scenario: the resolved scenario that was run.
         manifest: the run's manifest (seed, version, days, start time, wall seconds, warnings).
-        metrics: `summarise()` output.
+        dashboard: the run's dashboard (sim.dashboard).
         dashboard_png: the dashboard figure, embedded inline.
+        scorecard: the dashboard scored against a reference, when the run had one.
     """
     run = [
         ("Scenario", scenario.name),
@@ -85,10 +92,39 @@ def report_html(
         ("Started (UTC)", str(manifest["started_at_utc"])),
     ]
     warnings = "".join(f"<p class='warn'>Warning: {html.escape(w)}</p>" for w in manifest.get("warnings", []))
-    table = "\n".join(
-        f"<tr><td>{html.escape(m.panel)}</td><td>{html.escape(m.label)}</td>"
-        f"<td class='num'>{format_value(m, metrics.get(m.key))}</td></tr>"
-        for m in METRICS
+    scores = {s.name: s for s in scorecard.scores} if scorecard is not None else {}
+    rows = []
+    for row in dashboard.frame().itertuples():
+        cells = [PANEL_TITLES.get(row.panel, row.panel), row.label, row.unit]
+        numbers = [format_value(row.value, row.unit)]
+        if scorecard is not None:
+            s = scores.get(row.name)
+            z = f"{s.z:+.1f}" if s and s.z is not None else ""
+            numbers += [format_value(s.reference, row.unit) if s else "", z, s.light if s else ""]
+        rows.append(
+            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            + "".join(f"<td class='num'>{html.escape(str(n))}</td>" for n in numbers) + "</tr>"
+        )  # fmt: skip
+    table = "\n".join(rows)
+    header = "<th>Panel</th><th>Metric</th><th>Unit</th><th>Value</th>"
+    if scorecard is not None:
+        header += "<th>Reference</th><th>z</th><th>Light</th>"
+        stress = "n/a" if scorecard.stress_index is None else f"{scorecard.stress_index:+.2f}"
+        through = "n/a" if scorecard.throughput_index is None else f"{scorecard.throughput_index:+.2f}"
+        scoring = (f"<p>Scored against {html.escape(scorecard.reference)}: plumbing-stress index {stress}, "
+                   f"throughput index {through} (positive = worse than the reference).</p>")  # fmt: skip
+    else:
+        scoring = "<p>No reference was given for this run (see <code>plumbing dashboard --reference</code>).</p>"
+    spikes = dashboard.detail.get("repo_spike_days") or []
+    spike_rows = "\n".join(
+        f"<tr><td>{html.escape(str(d.get('date')))}</td>"
+        f"<td class='num'>{format_value(d.get('dispersion_bp'), 'bp')}</td>"
+        f"<td>{html.escape(', '.join(d.get('tags') or []) or 'no calendar pressure')}</td></tr>"
+        for d in spikes
+    )
+    spike_header = "<tr><th>Date</th><th>Dispersion</th><th>Around it</th></tr>"
+    spike_table = (
+        f"<h3>Repo spike days</h3><table>{spike_header}{spike_rows}</table>" if spikes else "<p>No repo spike days.</p>"
     )
     image = base64.b64encode(dashboard_png).decode("ascii")
     title = html.escape(f"plumbing run: {scenario.name}, seed {manifest['seed']}")
@@ -109,9 +145,10 @@ img {{ max-width: 100%; }}
 <h2>Key settings</h2>
 <table>{_rows(key_settings(scenario))}</table>
 <h2>Dashboard</h2>
-<p>Plain summary statistics of the simulated series (bp, $bn, shares); not yet scored against a reference.</p>
-<table><tr><th>Panel</th><th>Metric</th><th>Value</th></tr>
+{scoring}
+<table><tr>{header}</tr>
 {table}</table>
+{spike_table}
 <h2>Panels: A repo, B auctions, C fails, reservoir vs pipe</h2>
 <img alt="Dashboard panels" src="data:image/png;base64,{image}">
 </body></html>

@@ -1,0 +1,104 @@
+"""The dashboard commands: `plumbing dashboard`, `compare --real`, `run --reference`, `fetch-data`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_DATA = ROOT / "tests" / "fixtures" / "data"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    assert (
+        main(["run", str(ROOT / "scenarios" / "baseline.yaml"), "--days", "40", "--seed", "3", "--out", str(out)]) == 0
+    )
+    return next((out / "baseline").iterdir())
+
+
+def test_dashboard_of_a_run_prints_every_panel_and_draws(short_run, tmp_path, capsys):
+    png, js = tmp_path / "d.png", tmp_path / "d.json"
+    assert main(["dashboard", str(short_run), "--png", str(png), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    for panel in ("A repo", "B auctions", "C fails", "Pipe", "Reservoir"):
+        assert panel in out
+    assert png.read_bytes()[:8] == PNG
+    data = json.loads(js.read_text())
+    assert data["metrics"]["repo_dispersion_mean_bp"]["unit"] == "bp" and data["scorecard"] is None
+
+
+def test_dashboard_scored_against_reference_runs(short_run, tmp_path, capsys):
+    js = tmp_path / "scored.json"
+    assert main(["dashboard", str(short_run), "--reference", str(short_run), "--png", str(tmp_path / "s.png"),
+                 "--json", str(js)]) == 0  # fmt: skip
+    card = json.loads(js.read_text())["scorecard"]
+    # A run scored against itself: every available light is green and both indices are zero.
+    assert card["stress_index"] == pytest.approx(0.0) and card["throughput_index"] == pytest.approx(0.0)
+    assert {s["light"] for s in card["scores"].values()} <= {"green", "n/a"}
+    assert "Plumbing-stress index" in capsys.readouterr().out
+
+
+def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
+    out = tmp_path / "runs"
+    code = main(["run", str(ROOT / "scenarios" / "qe_40b_bills.yaml"), "--days", "40", "--seed", "3",
+                 "--out", str(out), "--reference", str(short_run)])  # fmt: skip
+    assert code == 0
+    folder = next((out / "qe_40b_bills").iterdir())
+    card = json.loads((folder / "dashboard.json").read_text())["scorecard"]
+    assert card is not None and "stress_index" in card
+    assert "Scored against" in (folder / "report.html").read_text()
+
+
+def test_dashboard_and_compare_against_a_real_period(short_run, tmp_path, capsys, monkeypatch):
+    png = tmp_path / "real.png"
+    assert main(["dashboard", "--real", str(FIXTURE_DATA), "--png", str(png)]) == 0
+    assert png.read_bytes()[:8] == PNG
+    # The data folder can also come from the environment.
+    monkeypatch.setenv("PLUMBING_DATA_DIR", str(FIXTURE_DATA))
+    overlay = tmp_path / "overlay.png"
+    assert main(["compare", str(short_run), "--real", "--png", str(overlay)]) == 0
+    out = capsys.readouterr().out
+    assert "ks_statistic" in out and "Scorecard" in out
+    assert overlay.read_bytes()[:8] == PNG
+
+
+def test_bad_real_data_requests_exit_2(short_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PLUMBING_DATA_DIR", raising=False)
+    assert main(["dashboard", "--real"]) == 2
+    assert "PLUMBING_DATA_DIR" in capsys.readouterr().err
+    assert main(["dashboard", "--real", str(tmp_path / "nowhere")]) == 2
+    assert main(["compare", str(short_run)]) == 2  # neither a second run nor --real
+    broken = tmp_path / "broken"
+    (broken / "fred").mkdir(parents=True)
+    (broken / "fred" / "SOFR.csv").write_text("observation_date,SOFR\n2025-01-02,4.3\n2025-01-03,abc\n")
+    assert main(["dashboard", "--real", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "SOFR.csv" in err and "row 3" in err and "SOFR" in err
+
+
+def test_fetch_data_reports_failures_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import sim.data.fetch as fetch
+
+    def offline(url: str) -> bytes:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(fetch, "default_opener", offline)
+    out = tmp_path / "data"
+    assert main(["fetch-data", "--out", str(out), "--start", "2025-09-01", "--end", "2025-09-05"]) == 1
+    assert "fred.stlouisfed.org" in capsys.readouterr().err
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+
+
+@pytest.mark.skipif(not os.environ.get("PLUMBING_DATA_DIR"), reason="needs the real data folder")
+def test_compare_with_real_2025(short_run, tmp_path, capsys):
+    assert main(["compare", str(short_run), "--real", "--start", "2025-01-01", "--end", "2025-09-30",
+                 "--png", str(tmp_path / "c.png")]) == 0  # fmt: skip
+    assert "high_minus_median_bp:2-7y" in capsys.readouterr().out

@@ -907,33 +907,38 @@ class TreasuryMarketModel(mesa.Model):
             got = from_funds * (taken / fund_demand) if fund_demand > 0 else np.zeros(n_d)
             cap = cap - got
             rest = bring - got
-            bank_round = repo_market.clear_round(
-                bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r], bank_order
-            )
-            banks_lent = rest.sum() > 0 and bank_round.tranche_fill_bn.sum() > 0
-            marginal = bank_round.marginal_rate_pct if banks_lent else float(mmf_ask.max())
+            # Banks lend what the funds could not, if anything is left to fund this round.
+            bank_fill = None
+            if float(rest.sum()) > 0:
+                bank_round = repo_market.clear_round(
+                    bank_ask, bank_left, rest, max_rate, theta, noise_bank[r], noise_round[r], bank_order
+                )
+                if bank_round.tranche_fill_bn.sum() > 0:
+                    bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
+            marginal = bank_round.marginal_rate_pct if bank_fill is not None else float(mmf_ask.max())
             # Funds share in the gap to the day's marginal cash, less the tri-party discount.
             mmf_rate = mmf_ask + theta * np.maximum(marginal + noise_round[r] - discount - mmf_ask, 0.0) + noise_mmf[r]
             mmf_rate = np.minimum(np.maximum(mmf_rate, mmf_ask), max_rate)
-            for fill, rate, left, total, interest in (
-                (mmf_fill, mmf_rate, mmf_left, mmf_fill_total, mmf_interest),
-                (bank_round.tranche_fill_bn, bank_round.tranche_rate_pct, bank_left, bank_fill_total, bank_interest),
-            ):
-                left -= fill
-                total += fill
-                interest += fill * rate / 36000.0
-                trade_rates.append(rate)
-                trade_volumes.append(fill)
+            mmf_left -= mmf_fill
+            mmf_fill_total += mmf_fill
+            mmf_interest += mmf_fill * mmf_rate / 36000.0
+            trade_rates.append(mmf_rate)
+            trade_volumes.append(mmf_fill)
+            round_interest = float(mmf_fill @ mmf_rate)
+            got_total = got
+            if bank_fill is not None:
+                bank_left -= bank_fill
+                bank_fill_total += bank_fill
+                bank_interest += bank_fill * bank_rate / 36000.0
+                trade_rates.append(bank_rate)
+                trade_volumes.append(bank_fill)
+                round_interest += float(bank_fill @ bank_rate)
+                got_total = got + bank_round.borrower_fill_bn
             # Borrowers pay what their lenders receive, pro rata to what each got.
-            round_interest = (
-                float((mmf_fill * mmf_rate).sum() + (bank_round.tranche_fill_bn * bank_round.tranche_rate_pct).sum())
-                / 36000.0
-            )
-            got_total = got + bank_round.borrower_fill_bn
             dealer_fill += got_total
-            dealer_interest += round_interest * np.divide(
-                got_total, got_total.sum(), out=np.zeros(n_d), where=got_total.sum() > 0
-            )
+            total_got = float(got_total.sum())
+            if total_got > 0:
+                dealer_interest += (round_interest / 36000.0) * (got_total / total_got)
             need_left = need_left - got_total
         # What the market would not lend below the dealers' limit, or against their collateral:
         # SRF, then the window.

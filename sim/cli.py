@@ -109,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--png", type=Path, help="figure path (default dashboard-<label>.png here)")
     dashboard.add_argument("--json", type=Path, help="also write the dashboard (and scorecard) as JSON here")
 
+    calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
+    calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
+
+    holdout = commands.add_parser(
+        "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
+    )
+    holdout.add_argument("scenario", type=Path, help="scenario YAML file (e.g. scenarios/baseline.yaml)")
+    _real_options(holdout)
+    holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
+    holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
+
     fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
     fetch.add_argument(
@@ -348,6 +359,78 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.fit import load_config, run_fit
+    from sim.scenario import ScenarioError
+    from sim.scenario.catalog import scenarios_dir
+
+    try:
+        config = load_config(args.config)
+    except ScenarioError as err:
+        for problem in err.problems:
+            _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    if not config.targets.is_file():
+        _error(f"error: {args.config}: targets: expected an existing targets file; found no file at {config.targets}")
+        return EXIT_BAD_INPUT
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, best: float) -> None:
+        left = (time.perf_counter() - started) / max(done, 1) * (total - done)
+        print(f"trial {done}/{total}  best loss {best:.3f}  {left:5.0f}s left", file=sys.stderr)
+
+    try:
+        paths = run_fit(config, scenarios_dir().parent, progress)
+    except ScenarioError as err:
+        for problem in err.problems:
+            _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def _holdout(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim import TreasuryMarketModel
+    from sim.dashboard import compute_dashboard, distribution_distances, score
+    from sim.dashboard.plots import draw_overlay
+    from sim.runs import prepare_scenario, safe_name
+    from sim.scenario import ScenarioError
+
+    if args.real is None or args.start is None or args.end is None:
+        _error("error: holdout needs --real [DATA_DIR] --start DATE --end DATE")
+        return EXIT_BAD_INPUT
+    real, problem = _real_tables(args)
+    if real is None:
+        _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    try:
+        scenario = prepare_scenario(args.scenario, start=args.start, end=args.end)
+    except ScenarioError as err:
+        for p in err.problems:
+            _error(f"error: {p}")
+        return EXIT_BAD_INPUT
+    runs = []
+    for seed in args.seeds:
+        print(f"simulating {scenario.name} {args.start} to {args.end}, seed {seed}", file=sys.stderr)
+        runs.append(TreasuryMarketModel(scenario, seed=seed).run().results())
+    label_real = _real_label(args, real)
+    dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
+    pooled = {name: pd.concat([t[name] for t in runs], ignore_index=True) for name in runs[0]}
+    print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
+    print()
+    print(distribution_distances(pooled, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print()
+    # The real period scored against the simulated ensemble: is reality inside the model's spread?
+    print(score(compute_dashboard(real, label_real), dashboards).table(only_available=True))
+    png = args.png or Path(f"holdout-{safe_name(scenario.name)}.png")
+    draw_overlay(runs[0], real, png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
+    print(f"wrote {png}")
+    return 0
+
+
 def _fetch_data(args: argparse.Namespace) -> int:
     from sim.data import FetchError, fetch_data
 
@@ -383,7 +466,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
-    "fetch-data": _fetch_data, "keys": _keys,
+    "calibrate": _calibrate, "holdout": _holdout, "fetch-data": _fetch_data, "keys": _keys,
 }  # fmt: skip
 
 

@@ -102,3 +102,12 @@ def test_compare_with_real_2025(short_run, tmp_path, capsys):
     assert main(["compare", str(short_run), "--real", "--start", "2025-01-01", "--end", "2025-09-30",
                  "--png", str(tmp_path / "c.png")]) == 0  # fmt: skip
     assert "high_minus_median_bp:2-7y" in capsys.readouterr().out
+
+
+def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
+    png = tmp_path / "holdout.png"
+    args = ["holdout", str(ROOT / "scenarios" / "baseline.yaml"), "--real", str(FIXTURE_DATA)]
+    assert main([*args, "--start", "2022-04-11", "--end", "2022-05-04", "--seeds", "1", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "ks_statistic" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
+    assert main(args) == 2  # a held-out period needs its dates

@@ -1,0 +1,65 @@
+"""Method of simulated moments: a fit recovers the parameters that generated its targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from sim import TreasuryMarketModel
+from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, loss
+from sim.scenario import scenario_from_dict
+
+# A short, small market so each evaluation takes a fraction of a second.
+TOY_BASE = {
+    "start_date": dt.date(2025, 3, 3),
+    "end_date": dt.date(2025, 4, 30),
+    "dealers": {"count": 8},
+    "real_money": {"count": 10},
+    "levered_funds": {"count": 4},
+    "money_funds": {"count": 5},
+    "banks": {"count": 6},
+}
+TRUE = {"dealers.half_spread_bp": 0.25, "money_funds.min_spread_over_rrp_bp": 2.0}
+
+
+def toy_moments(tables: Mapping[str, Any]) -> dict[str, float]:
+    """Bid/ask (bp) and the lowest repo rate over the ON RRP rate (bp), each pinned by one parameter."""
+    daily = tables["daily"]
+    return {
+        "bid_ask_mean_bp": float(daily["bid_ask_bp"].mean()),
+        "repo_p1_over_on_rrp_bp": float(((daily["repo_p1_pct"] - daily["on_rrp_rate_pct"]) * 100).mean()),
+    }
+
+
+def test_apply_parameters_and_loss():
+    data = apply_parameters(TOY_BASE, TRUE)
+    assert data["dealers"] == {"count": 8, "half_spread_bp": 0.25}
+    assert scenario_from_dict(data).money_funds.min_spread_over_rrp_bp == 2.0
+    targets = [Target("a", 1.0, 0.5), Target("b", 2.0, 0.0, floor=1.0)]
+    assert loss({"a": 2.0, "b": 2.0}, targets) == pytest.approx(4.0)
+    assert loss({"a": None, "b": 2.0}, targets) >= 1e6
+    text = fitted_fragment(TRUE, "fit of a toy")
+    assert text.startswith("# fit of a toy\n") and "half_spread_bp: 0.25" in text
+
+
+@pytest.mark.slow
+def test_calibration_recovers_known_parameters():
+    truth = toy_moments(TreasuryMarketModel(scenario_from_dict(apply_parameters(TOY_BASE, TRUE)), seed=4).run().results())
+    # Targets measured to 2% (their standard errors), the precision the fit is judged by.
+    targets = [Target(name, value, 0.02 * abs(value)) for name, value in truth.items()]
+    fit = Calibration(
+        TOY_BASE,
+        [Parameter("dealers.half_spread_bp", 0.05, 0.8), Parameter("money_funds.min_spread_over_rrp_bp", 0.0, 6.0)],
+        targets,
+        moments="tests.test_calibration_msm:toy_moments",
+        seeds=[4],  # common random numbers: the seed of the targets
+        workers=1,
+    )
+    best, history = fit.run(trials=40, sampler_seed=1)
+    assert len(history) == 40 and min(history) == pytest.approx(best.loss)
+    # Within 10% of the truth on both parameters.
+    for key, value in TRUE.items():
+        assert best.params[key] == pytest.approx(value, rel=0.10), f"{key}: fitted {best.params[key]:.3f}"

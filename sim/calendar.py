@@ -49,6 +49,14 @@ def _bday() -> CustomBusinessDay:
     return CustomBusinessDay(calendar=USFederalHolidayCalendar())
 
 
+def business_days_before(day: dt.date, n: int) -> dt.date:
+    """The business day n business days before `day` (itself when n is 0)."""
+    if n == 0:
+        return day
+    earlier = business_days(day - dt.timedelta(days=2 * n + 40), day - dt.timedelta(days=1))
+    return earlier[-n].date()
+
+
 def roll_forward(day: pd.Timestamp) -> pd.Timestamp:
     """The day itself if a business day, else the next business day."""
     return _bday().rollforward(day)

@@ -391,8 +391,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _holdout(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from sim import TreasuryMarketModel
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
@@ -418,10 +416,9 @@ def _holdout(args: argparse.Namespace) -> int:
         runs.append(TreasuryMarketModel(scenario, seed=seed).run().results())
     label_real = _real_label(args, real)
     dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
-    pooled = {name: pd.concat([t[name] for t in runs], ignore_index=True) for name in runs[0]}
     print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
     print()
-    print(distribution_distances(pooled, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(distribution_distances(runs, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print()
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
     print(score(compute_dashboard(real, label_real), dashboards).table(only_available=True))

@@ -20,7 +20,7 @@ from sim.agents.levered_fund import LeveredFund, LeveredFundBook
 from sim.agents.money_fund import MoneyFund, MoneyFundBook
 from sim.agents.real_money import RealMoneyBook, RealMoneyInvestor
 from sim.agents.treasury import Treasury
-from sim.calendar import TENOR_YEARS, MarketCalendar
+from sim.calendar import TENOR_YEARS, MarketCalendar, business_days_before
 from sim.ledger import KINDS, AccountMap, Ledger
 from sim.markets import auction as auction_market
 from sim.markets import repo as repo_market
@@ -52,7 +52,11 @@ class TreasuryMarketModel(mesa.Model):
         super().__init__(rng=seed)
         self.config = scenario
         self.seed = seed
-        self.calendar = MarketCalendar(scenario.start_date, scenario.end_date)
+        # A warm-up before start_date lets the opening balance sheets settle; it is simulated
+        # like any other day but not recorded.
+        first_day = business_days_before(scenario.start_date, scenario.warmup_business_days)
+        self.calendar = MarketCalendar(first_day, scenario.end_date)
+        self.first_recorded_day = int(self.calendar.days.searchsorted(pd.Timestamp(scenario.start_date)))
         self.day_index = 0
         self.shocks = ShockBook(scenario.shocks, self.calendar.days)
         # Independent random streams per mechanism, so that a change in one part of the
@@ -288,6 +292,7 @@ class TreasuryMarketModel(mesa.Model):
         bank_equity = 0.08 * deposits
         led.other_assets_bn[banks] = deposits + bank_equity - gaps[banks]
         led.equity_bn[:] = led.balance_gaps_bn()
+        self.lf_capital0_bn = led.equity_bn[self.idx["levered_fund"]].copy()
         self.levered_book.reference_markup_bp = float(np.mean(self.desk.repo_markup_bp()))
         self._end_of_day_state(initial=True)
 
@@ -352,7 +357,8 @@ class TreasuryMarketModel(mesa.Model):
         self._repo_market()  # 5. repo in intraday rounds
         self._settlement()  # 6. specials and fails
         self._end_of_day_state()  # 7. constraints, memory, data
-        self.recorder.record_day(self)
+        if self.day_index >= self.first_recorded_day:
+            self.recorder.record_day(self)
         self.day_index += 1
         if self.day_index >= len(self.calendar):
             self.running = False
@@ -520,6 +526,7 @@ class TreasuryMarketModel(mesa.Model):
     def _auctions(self) -> None:
         for award in self.pending_awards.pop(self.date, []):
             self._settle_award(award)
+        self._levered_fund_payouts()
         self._plan_levered_funds()
         for spec in self.calendar.auctions_on.get(self.date, []):
             self._hold_auction(spec)
@@ -554,6 +561,24 @@ class TreasuryMarketModel(mesa.Model):
         self.bucket_onehot = np.zeros((iss.capacity, N_BUCKETS))
         self.bucket_onehot[np.flatnonzero(iss.active), self.bucket[iss.active]] = 1.0
         self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)
+
+    def _levered_fund_payouts(self) -> None:
+        """Funds pay out capital above their opening level and raise it when below.
+
+        Basis funds distribute their carry and their investors top them up after losses, so
+        the trade's scale follows haircuts and financing, not the accumulation of its P&L.
+        """
+        lf = self.idx["levered_fund"]
+        led = self.ledger
+        excess = led.equity_bn[lf] - self.lf_capital0_bn
+        payout = self.config.levered_funds.capital_payout_per_day * excess
+        if np.abs(payout).sum() <= 0:
+            return
+        households = self.idx["household"]
+        total = float(payout.sum())
+        received = total * self.bank_share
+        received[-1] += total - received.sum()
+        led.pay_pooled(lf, payout, households, received, income=True)
 
     def _plan_levered_funds(self) -> None:
         """Levered funds decide today's buying and selling (value, $bn) from haircuts and vol."""
@@ -637,6 +662,8 @@ class TreasuryMarketModel(mesa.Model):
                 "dealer_dv01_mn": awards[:n_d] * self._new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0,
             }
         )
+        if self.day_index < self.first_recorded_day:
+            return  # a warm-up auction: simulated, not recorded
         indirect = awards[rm].sum() + awards[fo].sum()
         direct = awards[lf].sum() + awards[mmf].sum()
         self.recorder.record_auction(

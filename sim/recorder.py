@@ -40,7 +40,7 @@ class Recorder:
     """Collects each day's observations for `results()`."""
 
     def __init__(self, model: TreasuryMarketModel):
-        n_days = len(model.calendar)
+        n_days = len(model.calendar) - model.first_recorded_day
         n_dealers = model.config.dealers.count
         self.daily = np.full((n_days, len(DAILY_COLUMNS) + len(EXTRA_DAILY_COLUMNS)), np.nan)
         self.dealers = np.full((n_days, n_dealers, len(DEALER_COLUMNS)), np.nan)
@@ -59,7 +59,8 @@ class Recorder:
         headroom = np.minimum(c.slr_headroom_bn, c.risk_headroom_bn)
         yields = m._market_yield(np.array([2.0, 10.0, 30.0]))
         wanted = m.flows["wanted_bn"]
-        self.daily[m.day_index] = [
+        row = m.day_index - m.first_recorded_day
+        self.daily[row] = [
             led.reserves_bn(),
             led.tga_bn,
             float(led.on_rrp_bn.sum()),
@@ -87,7 +88,7 @@ class Recorder:
             float(m.specialness_bp.max(initial=0.0)),
             m.lf_unfunded_bn,
         ]
-        self.dealers[m.day_index] = np.column_stack(
+        self.dealers[row] = np.column_stack(
             [
                 led.equity_bn[:n_d],
                 inventory,
@@ -103,16 +104,17 @@ class Recorder:
                 m.desk.appetite,
             ]
         )
-        self.days_recorded = m.day_index + 1
+        self.days_recorded = row + 1
 
     def tables(self, m: TreasuryMarketModel) -> dict[str, pd.DataFrame]:
         n = self.days_recorded
-        dates = m.calendar.days[:n]
+        first = m.first_recorded_day
+        dates = m.calendar.days[first : first + n]
         daily = pd.DataFrame(self.daily[:n], columns=list(DAILY_COLUMNS + EXTRA_DAILY_COLUMNS))
         daily.insert(0, "date", dates)
         daily["risk_off"] = daily["risk_off"].astype(int)
         for name in FLAG_COLUMNS:
-            daily[name] = getattr(m.calendar, name)[:n]
+            daily[name] = getattr(m.calendar, name)[first : first + n]
         daily = daily[["date", *DAILY_COLUMNS, *FLAG_COLUMNS, *EXTRA_DAILY_COLUMNS]]
         auctions = pd.DataFrame(self.auctions, columns=list(AUCTION_COLUMNS))
         n_d = m.config.dealers.count

@@ -41,3 +41,18 @@ def test_tables_follow_the_output_contract():
     assert ((daily.repo_p1_pct <= daily.repo_median_pct) & (daily.repo_median_pct <= daily.repo_p99_pct)).all()
     assert daily.is_quarter_end.sum() == 1 and daily.is_month_end.sum() == 2
     assert ((daily.fill_ratio > 0) & (daily.fill_ratio <= 1)).all()
+
+
+def test_warmup_days_are_simulated_but_not_recorded():
+    scenario = make_scenario({"start_date": dt.date(2025, 6, 2), "end_date": dt.date(2025, 6, 30)})
+    warm = scenario.model_copy(update={"warmup_business_days": 30})
+    model = TreasuryMarketModel(warm, seed=3)
+    model.run()
+    tables = model.results()
+    assert len(model.calendar) == 20 + 30  # June 2025 has 20 business days
+    assert len(tables["daily"]) == 20 and tables["daily"].date.iloc[0] == dt.datetime(2025, 6, 2)
+    assert (tables["auctions"].auction_date >= "2025-06-02").all()
+    assert len(tables["dealers"]) == 20 * model.config.dealers.count
+    # The warm-up changes the state the recorded days start from.
+    cold = TreasuryMarketModel(scenario, seed=3).run().results()["daily"]
+    assert not cold.reserves_bn.equals(tables["daily"].reserves_bn)

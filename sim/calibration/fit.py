@@ -54,6 +54,7 @@ class CalibrationConfig(_Strict):
     sampler_seed: int = Field(default=0, description="Seed of the optimiser.")
     fitted: Path | None = Field(default=None, description="Fragment to write (default calibration/fitted/<name>.yaml).")
     report: Path | None = Field(default=None, description="Report folder (default calibration/reports/<name>/).")
+    notes: str = Field(default="", description="Why moments outside two SE miss (Markdown), for the report.")
 
 
 def load_config(path: str | Path) -> CalibrationConfig:
@@ -201,6 +202,11 @@ def write_report(
         ok = {True: "yes", False: "**no**"}.get(r.within_2se, "")
         out.write(f"| {r.moment} | {r.unit} | {r.target:.4g} | {r.se:.3g} | {sim} | {t} | {ok} | "
                   f"{'yes' if r.fitted else 'no'} |\n")  # fmt: skip
+    misses = moments.loc[moments["fitted"] & (moments["within_2se"] == False), "moment"].tolist()  # noqa: E712
+    out.write("\n## Moments outside two standard errors\n\n")
+    out.write(("Fitted moments that miss: " + ", ".join(f"`{m}`" for m in misses) + ".\n\n") if misses else "None.\n\n")
+    if config.notes:
+        out.write(config.notes.strip() + "\n")
     out.write("\n![loss history](loss.png)\n\n![fitted moments](moments.png)\n")
     (folder / "report.md").write_text(out.getvalue(), encoding="utf-8")
     return {"report": folder / "report.md", "moments": folder / "moments.csv"}

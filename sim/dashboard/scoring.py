@@ -363,8 +363,12 @@ def score(dashboard: Dashboard, reference: Dashboard | Sequence[Dashboard]) -> S
 
 
 # ---------------------------------------------------------------- simulated vs real distributions
-def distribution_distances(sim_tables: Tables, real_tables: Tables) -> pd.DataFrame:
+def distribution_distances(sim_tables: Tables | Sequence[Tables], real_tables: Tables) -> pd.DataFrame:
     """How far a simulated distribution lies from the real one, metric by metric.
+
+    `sim_tables` may be one run's tables or several runs' (an ensemble of seeds), whose
+    observations are pooled metric by metric (never by concatenating their tables, which
+    would mix the runs' days and weeks).
 
     For each distribution metric (daily repo dispersion, median minus IORB, 20-day median
     vol, auction high - median and dealer share by tenor group, weekly fails): sample sizes,
@@ -378,7 +382,13 @@ def distribution_distances(sim_tables: Tables, real_tables: Tables) -> pd.DataFr
         One row per metric: metric, unit, n_sim, n_real, sim_mean, real_mean, difference,
         ks_statistic, ks_pvalue.
     """
-    sim, real = distributions(sim_tables), distributions(real_tables)
+    runs = [sim_tables] if isinstance(sim_tables, Mapping) else list(sim_tables)
+    per_run = [distributions(t) for t in runs]
+    sim = {}
+    for name in DISTRIBUTION_UNITS:
+        parts = [d[name] for d in per_run if d.get(name) is not None]
+        sim[name] = pd.concat(parts, ignore_index=True) if parts else None
+    real = distributions(real_tables)
     rows = []
     for name, unit in DISTRIBUTION_UNITS.items():
         a, b = sim.get(name), real.get(name)

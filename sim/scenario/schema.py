@@ -254,6 +254,9 @@ class LeveredFundSection(Section):
     target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)
     adjustment_per_day: float = _f(0.2, "Share of the gap to their target closed per day.", gt=0, le=1)
     auction_share: float = _f(0.1, "Share of coupon auctions they bid for as direct bidders.", ge=0, le=2)
+    capital_payout_per_day: float = _f(
+        0.05, "Share of capital above (below) its opening level paid out to (raised from) investors per day.", ge=0, le=1
+    )
     vol_unwind_ratio: float = _f(2.0, "Vol ratio above which funds unwind regardless of haircuts.", gt=1, le=100)
 
 
@@ -399,6 +402,9 @@ class Scenario(Section):
     description: str = _f("2025-like market with abundant reserves.", "One-line description.")
     start_date: dt.date = _f(dt.date(2025, 1, 2), "First simulated day.")
     end_date: dt.date = _f(dt.date(2025, 12, 31), "Last simulated day.")
+    warmup_business_days: int = _f(
+        0, "Business days simulated before start_date so the opening balance sheets settle; not recorded.", ge=0, le=1000
+    )
     policy: PolicySection = PolicySection()
     curve: CurveSection = CurveSection()
     treasury: TreasurySection = TreasurySection()

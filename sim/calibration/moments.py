@@ -1,0 +1,436 @@
+"""Calibration moments: named statistics of the standard tables that the model is fitted to.
+
+Each moment reads the tables of `sim.tables` (`daily`, `auctions`, `fails_weekly`) through the
+dashboard's own metric functions (`sim.dashboard.metrics`), so a real period and a simulated run
+are summarised by the same code. For a simulated run the weekly fails are `weekly_fails(daily)`
+(the dashboard derives them when no `fails_weekly` table is given).
+
+A moment is two steps: its observations (one value per day, auction or week, dated, computed on the
+whole contiguous table, so rolling windows and day-to-day changes are never taken across a gap) and a
+statistic of them (mean, 90th percentile, median, lag-1 autocorrelation, change between the first and
+last 20 observations). The split lets the moving-block bootstrap below resample whole weeks of
+observations and recompute each statistic.
+
+Two windows: "repo" (repo rates, the reservoir and fails; a multi-year daily period) and "auctions"
+(auction results; the public auction export covers 2025 only). Units are in each moment's name and
+`unit`: bp, $bn, share (0-1), ratio, correlation.
+
+Level comparability: public weekly fails are the New York Fed's by-issue series, which cover only the
+securities it tracks for each tenor, so their level is a fraction of all fails and not comparable
+one-for-one with the model's total fails. Such moments carry `level_comparable=False`; calibration can
+weight them out and use the shape moments (persistence, p90 over mean) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.dashboard.metrics import (
+    GROUPS,
+    auction_groups,
+    fails_weekly_table,
+    high_minus_median_bp,
+    lag1_autocorr,
+    median_minus_iorb_bp,
+    median_vol_20d_bp,
+    prepare_auctions,
+    prepare_daily,
+    repo_dispersion_bp,
+    week_ending,
+)
+
+Tables = Mapping[str, pd.DataFrame]
+Statistic = Callable[[np.ndarray], float | None]
+
+WINDOWS: tuple[str, ...] = ("repo", "auctions")
+# Days averaged at each end of the window for a change (about one month of business days: enough to
+# average out the month-end swings in ON RRP, short enough to date the level).
+EDGE_DAYS = 20
+CALENDAR_FLAGS = ("is_month_end", "is_quarter_end", "is_tax_date", "is_settlement_date")
+# Block length of the moving-block bootstrap, in Thursday-to-Wednesday weeks, per window.
+# repo: 6 weeks, about n^(1/3) for the 157 weeks of 2022-2024 (the usual rate for variance estimation) and
+#   longer than the monthly cycle of month-end and settlement pressure, so a block keeps at least one
+#   month-end with the days around it; ON RRP and reserves drift over months, fails cluster over weeks.
+# auctions: 4 weeks, one monthly cycle (each coupon tenor is auctioned once a month), so a block keeps a
+#   full round of tenors; longer blocks would leave too few distinct blocks in a half-year window.
+BLOCK_WEEKS: dict[str, int] = {"repo": 6, "auctions": 4}
+
+
+# ---------------------------------------------------------------- statistics (numpy arrays, time order)
+def stat_mean(x: np.ndarray) -> float | None:
+    """Arithmetic mean; None when empty."""
+    return float(np.mean(x)) if len(x) else None
+
+
+def stat_p90(x: np.ndarray) -> float | None:
+    """90th percentile (linear interpolation, as the dashboard's); None when empty."""
+    return float(np.quantile(x, 0.9)) if len(x) else None
+
+
+def stat_median(x: np.ndarray) -> float | None:
+    """Median; None when empty."""
+    return float(np.median(x)) if len(x) else None
+
+
+def stat_lag1(x: np.ndarray) -> float | None:
+    """Lag-1 autocorrelation (the dashboard's `lag1_autocorr`); None with < 3 values or none varying."""
+    return lag1_autocorr(x)
+
+
+def stat_p90_over_mean(x: np.ndarray) -> float | None:
+    """90th percentile over mean: a scale-free measure of how heavy the upper tail is; None if mean <= 0."""
+    if not len(x):
+        return None
+    mean = float(np.mean(x))
+    return float(np.quantile(x, 0.9)) / mean if mean > 0 else None
+
+
+def stat_edge_change(x: np.ndarray) -> float | None:
+    """Mean of the last EDGE_DAYS observations minus mean of the first EDGE_DAYS (None if < 2 x EDGE_DAYS)."""
+    if len(x) < 2 * EDGE_DAYS:
+        return None  # the two averages would overlap
+    return float(np.mean(x[-EDGE_DAYS:]) - np.mean(x[:EDGE_DAYS]))
+
+
+# ---------------------------------------------------------------- observations (date-indexed series)
+def _dated(values: pd.Series | None, dates: pd.Series, mask: pd.Series | None = None) -> pd.Series | None:
+    """Values indexed by their dates, finite only, in time order; None when the input is absent."""
+    if values is None:
+        return None
+    out = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(dates.to_numpy()))
+    if mask is not None:
+        out = out[mask.to_numpy(dtype=bool)]
+    out = out[np.isfinite(out.to_numpy())]
+    return out.sort_index(kind="stable")
+
+
+def _flags(daily: pd.DataFrame, names: Sequence[str]) -> pd.Series | None:
+    """Any of the calendar flags present in `daily` is set (missing = not set); None when none is present."""
+    present = [n for n in names if n in daily.columns]
+    if not present:
+        return None
+    busy = pd.Series(False, index=daily.index)
+    for name in present:
+        busy |= pd.to_numeric(daily[name].astype(object), errors="coerce").fillna(0.0).astype(float) != 0.0
+    return busy
+
+
+def _daily_column(column: str) -> Callable[[Tables], pd.Series | None]:
+    def observe(tables: Tables) -> pd.Series | None:
+        daily = prepare_daily(tables.get("daily"))
+        if daily is None or column not in daily.columns:
+            return None
+        return _dated(pd.to_numeric(daily[column], errors="coerce").astype(float), daily["date"])
+
+    return observe
+
+
+def obs_dispersion_ordinary_bp(tables: Tables) -> pd.Series | None:
+    """Daily 99th-1st percentile repo dispersion (bp) on days with no calendar flag set."""
+    daily = prepare_daily(tables.get("daily"))
+    dispersion = repo_dispersion_bp(daily)
+    busy = None if daily is None else _flags(daily, CALENDAR_FLAGS)
+    if dispersion is None or busy is None:
+        return None
+    return _dated(dispersion, daily["date"], ~busy)
+
+
+def obs_dispersion_quarter_end_bp(tables: Tables) -> pd.Series | None:
+    """Daily repo dispersion (bp) on quarter-end days (the last business day of Mar, Jun, Sep, Dec)."""
+    daily = prepare_daily(tables.get("daily"))
+    dispersion = repo_dispersion_bp(daily)
+    quarter_end = None if daily is None else _flags(daily, ("is_quarter_end",))
+    if dispersion is None or quarter_end is None:
+        return None
+    return _dated(dispersion, daily["date"], quarter_end)
+
+
+def obs_median_minus_iorb_bp(tables: Tables) -> pd.Series | None:
+    """Daily repo median (SOFR) minus IORB (bp), days with both known."""
+    daily = prepare_daily(tables.get("daily"))
+    spread = median_minus_iorb_bp(daily)
+    return None if spread is None else _dated(spread, daily["date"])
+
+
+def obs_median_vol_20d_bp(tables: Tables) -> pd.Series | None:
+    """20-day standard deviation of daily changes in the repo median, net of IORB moves (bp)."""
+    daily = prepare_daily(tables.get("daily"))
+    vol = median_vol_20d_bp(daily)
+    return None if vol is None else _dated(vol, daily["date"])
+
+
+def obs_fails_weekly_bn(tables: Tables) -> pd.Series | None:
+    """Weekly (Thursday-to-Wednesday) fails to deliver ($bn), dated by the week's Wednesday."""
+    weekly = fails_weekly_table(tables)
+    if weekly is None:
+        return None
+    return _dated(pd.to_numeric(weekly["fails_to_deliver_bn"], errors="coerce").astype(float), weekly["week_end"])
+
+
+def _auction_obs(kind: str, group: str) -> Callable[[Tables], pd.Series | None]:
+    def observe(tables: Tables) -> pd.Series | None:
+        auctions = prepare_auctions(tables.get("auctions"))
+        if auctions is None:
+            return None
+        if kind == "high_minus_median":
+            values = high_minus_median_bp(auctions)
+        elif "dealer_share" in auctions.columns:
+            values = pd.to_numeric(auctions["dealer_share"], errors="coerce").astype(float)
+        else:
+            values = None
+        if values is None:
+            return None
+        return _dated(values, auctions["auction_date"], auction_groups(auctions) == group)
+
+    return observe
+
+
+# ---------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Moment:
+    """One calibration moment.
+
+    Attributes:
+        name: unique key, unit last where it has one (`reserves_mean_bn`); auction moments by tenor group
+            use the dashboard's names (`dealer_share_mean:2-7y`).
+        unit: "bp", "$bn", "share" (0-1), "ratio" or "correlation".
+        window: "repo" or "auctions".
+        table: the standard table it reads ("daily", "auctions" or "fails_weekly").
+        description: what it measures, in words.
+        level_comparable: whether the real figure's level can be compared one-for-one with the model's.
+        observe: the dated observations (one per day, auction or week) of a set of tables; None when the
+            tables lack the inputs.
+        statistic: the statistic of the observations in time order; None when undefined.
+        edges: the statistic compares the first and last EDGE_DAYS observations (a change over the window),
+            so the bootstrap resamples weeks within each end instead of blocks over the whole window.
+    """
+
+    name: str
+    unit: str
+    window: str
+    table: str
+    description: str
+    level_comparable: bool
+    observe: Callable[[Tables], pd.Series | None]
+    statistic: Statistic
+    edges: bool = False
+
+    def observations(self, tables: Tables) -> pd.Series | None:
+        """Finite observations in time order, indexed by date; None when the tables lack the inputs."""
+        return self.observe(tables)
+
+    def value(self, observations: pd.Series | None) -> float | None:
+        """The statistic of given observations (None when there are none or it is undefined)."""
+        if observations is None:
+            return None
+        return _finite(self.statistic(observations.to_numpy(dtype=float)))
+
+    def n_used(self, observations: pd.Series | None) -> int:
+        """How many observations the statistic uses (days, auctions or weeks)."""
+        n = 0 if observations is None else len(observations)
+        return min(n, 2 * EDGE_DAYS) if self.edges else n
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and np.isfinite(value) else None
+
+
+def _registry() -> tuple[Moment, ...]:
+    m: list[Moment] = []
+    # Repo: the day-to-day level of stress, away from and at the calendar's pressure points.
+    ordinary = "ordinary days (no month-end, quarter-end, tax or settlement flag)"
+    m.append(Moment("repo_dispersion_ordinary_mean_bp", "bp", "repo", "daily",
+                    f"Mean SOFR-style 99th-1st percentile repo dispersion on {ordinary}", True,
+                    obs_dispersion_ordinary_bp, stat_mean))  # fmt: skip
+    m.append(Moment("repo_dispersion_ordinary_p90_bp", "bp", "repo", "daily",
+                    f"90th percentile of daily repo dispersion on {ordinary}", True,
+                    obs_dispersion_ordinary_bp, stat_p90))  # fmt: skip
+    m.append(Moment("repo_dispersion_quarter_end_mean_bp", "bp", "repo", "daily",
+                    "Mean repo dispersion on quarter-end days (about 4 a year, so noisy)", True,
+                    obs_dispersion_quarter_end_bp, stat_mean))  # fmt: skip
+    m.append(Moment("repo_dispersion_quarter_end_p90_bp", "bp", "repo", "daily",
+                    "90th percentile of repo dispersion on quarter-end days", True,
+                    obs_dispersion_quarter_end_bp, stat_p90))  # fmt: skip
+    m.append(Moment("repo_median_minus_iorb_median_bp", "bp", "repo", "daily",
+                    "Median over days of the repo median rate (SOFR) minus IORB", True,
+                    obs_median_minus_iorb_bp, stat_median))  # fmt: skip
+    m.append(Moment("repo_median_vol_20d_mean_bp", "bp", "repo", "daily",
+                    "Mean 20-day standard deviation of daily changes in the repo median, net of IORB moves", True,
+                    obs_median_vol_20d_bp, stat_mean))  # fmt: skip
+    # Reservoir: levels and drift of reserves and ON RRP (the model is set at the real market's scale).
+    for column, stem, label in (("reserves_bn", "reserves", "Reserve balances"), ("on_rrp_bn", "on_rrp", "ON RRP")):
+        m.append(Moment(f"{stem}_mean_bn", "$bn", "repo", "daily", f"{label}, mean over the window's days", True,
+                        _daily_column(column), stat_mean))  # fmt: skip
+        m.append(Moment(f"{stem}_change_bn", "$bn", "repo", "daily",
+                        f"{label}, mean of the last {EDGE_DAYS} days minus mean of the first {EDGE_DAYS} days", True,
+                        _daily_column(column), stat_edge_change, edges=True))  # fmt: skip
+    # Fails: the public level covers tracked issues only (module docstring); persistence and tail shape do not
+    # depend on that coverage.
+    m.append(Moment("fails_weekly_mean_bn", "$bn", "repo", "fails_weekly",
+                    "Weekly fails to deliver, mean (public series: tracked issues only, a fraction of all fails)",
+                    False, obs_fails_weekly_bn, stat_mean))  # fmt: skip
+    m.append(Moment("fails_weekly_p90_bn", "$bn", "repo", "fails_weekly",
+                    "Weekly fails to deliver, 90th percentile (public series: tracked issues only)", False,
+                    obs_fails_weekly_bn, stat_p90))  # fmt: skip
+    m.append(Moment("fails_weekly_p90_over_mean", "ratio", "repo", "fails_weekly",
+                    "Weekly fails, 90th percentile over mean (tail shape, free of the series' coverage)", True,
+                    obs_fails_weekly_bn, stat_p90_over_mean))  # fmt: skip
+    m.append(Moment("fails_autocorr_lag1", "correlation", "repo", "fails_weekly",
+                    "Weekly fails, lag-1 autocorrelation (persistence across weeks)", True,
+                    obs_fails_weekly_bn, stat_lag1))  # fmt: skip
+    # Auctions: high minus median accepted yield (public data have no when-issued yield) and dealer takedown.
+    for group in GROUPS:
+        m.append(Moment(f"high_minus_median_mean_bp:{group}", "bp", "auctions", "auctions",
+                        f"High (stop-out) minus median accepted yield, mean over {group} auctions", True,
+                        _auction_obs("high_minus_median", group), stat_mean))  # fmt: skip
+    for group in GROUPS:
+        m.append(Moment(f"dealer_share_mean:{group}", "share", "auctions", "auctions",
+                        f"Primary-dealer share of the amount awarded to dealers, direct and indirect bidders, "
+                        f"mean over {group} auctions", True,
+                        _auction_obs("dealer_share", group), stat_mean))  # fmt: skip
+    return tuple(m)
+
+
+MOMENTS: dict[str, Moment] = {moment.name: moment for moment in _registry()}
+
+
+def moments_for(window: str) -> list[Moment]:
+    """The moments of one window ("repo" or "auctions"), in registry order."""
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r}; expected one of {WINDOWS}")
+    return [moment for moment in MOMENTS.values() if moment.window == window]
+
+
+def moment_observations(tables: Tables, window: str) -> dict[str, pd.Series | None]:
+    """Each moment's dated observations (days, auctions or weeks) for one window, in registry order."""
+    return {moment.name: moment.observations(tables) for moment in moments_for(window)}
+
+
+def compute_moments(tables: Tables, window: str) -> dict[str, float | None]:
+    """The moments of one window on a set of standard tables (already cut to the period of interest).
+
+    Args:
+        tables: `daily`, `auctions` and optionally `fails_weekly` (a simulated run's weekly fails are
+            derived from `daily`).
+        window: "repo" (repo rates, reservoir, fails) or "auctions" (auction results).
+
+    Returns:
+        Moment name -> value in the moment's unit, or None where the tables lack the inputs.
+    """
+    observations = moment_observations(tables, window)
+    return {name: MOMENTS[name].value(obs) for name, obs in observations.items()}
+
+
+# ---------------------------------------------------------------- moving-block bootstrap over weeks
+def moving_block_weeks(n_weeks: int, block_weeks: int, rng: np.random.Generator) -> np.ndarray:
+    """One moving-block resample of week positions 0..n_weeks-1 (Kuensch 1989).
+
+    Blocks of `block_weeks` consecutive weeks start anywhere in the sample (overlapping blocks) and are
+    laid end to end until n_weeks positions are filled; the last block is cut short.
+    """
+    block = max(1, min(block_weeks, n_weeks))
+    n_blocks = -(-n_weeks // block)
+    starts = rng.integers(0, n_weeks - block + 1, size=n_blocks)
+    return (starts[:, None] + np.arange(block)[None, :]).ravel()[:n_weeks]
+
+
+def _positions(week_of_obs: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+    """Observation positions of a sequence of weeks, each week's observations in time order."""
+    starts = np.searchsorted(week_of_obs, weeks, side="left")
+    stops = np.searchsorted(week_of_obs, weeks, side="right")
+    lengths = stops - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=int)
+    # position = start of its week + offset within the week
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
+
+
+def _iid_weeks_mean(values: np.ndarray, week_of_obs: np.ndarray, rng: np.random.Generator) -> float:
+    """Mean of `values` after resampling their weeks with replacement (one week per draw)."""
+    distinct = np.unique(week_of_obs)
+    drawn = distinct[rng.integers(0, len(distinct), size=len(distinct))]
+    return float(np.mean(values[_positions(week_of_obs, drawn)]))
+
+
+def week_grid(observations: Mapping[str, pd.Series | None]) -> tuple[np.datetime64, int]:
+    """First week (its Wednesday) and number of weeks from the first to the last week with an observation.
+
+    Raises:
+        ValueError: no observations at all.
+    """
+    ends = [week_ending(obs.index).to_numpy(dtype="datetime64[D]") for obs in observations.values()
+            if obs is not None and len(obs)]  # fmt: skip
+    if not ends:
+        raise ValueError("no observations to place on a week grid")
+    first = min(e.min() for e in ends)
+    last = max(e.max() for e in ends)
+    return first, int((last - first).astype(int) // 7) + 1
+
+
+def bootstrap_replicates(
+    observations: Mapping[str, pd.Series | None],
+    replications: int,
+    seed: int,
+    block_weeks: int,
+) -> pd.DataFrame:
+    """Moving-block bootstrap of moments over Thursday-to-Wednesday weeks.
+
+    Every observation is assigned to its week (the Wednesday ending it). The weeks from the first to the
+    last observed (empty weeks included, so all moments share one week grid) are resampled in moving
+    blocks of `block_weeks` weeks, the same draw for every moment in a replication (so the replicates also
+    give the moments' covariance), and each statistic is recomputed on the observations of the drawn weeks
+    in drawn order. A change moment (`edges`) instead resamples weeks with replacement within each end
+    segment of EDGE_DAYS observations: a 4-week end is too short for blocks, and its uncertainty is that
+    of the two averages, not of where the ends lie.
+
+    Args:
+        observations: moment name (a key of MOMENTS) -> its dated observations (or None).
+        replications: number of bootstrap samples.
+        seed: seed of the numpy generator; the same seed gives the same replicates.
+        block_weeks: block length in weeks.
+
+    Returns:
+        One row per replication, one column per moment (NaN where a replicate is undefined).
+    """
+    rng = np.random.default_rng(seed)
+    prepared: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, obs in observations.items():
+        if obs is not None and len(obs):
+            ends = week_ending(obs.index).to_numpy(dtype="datetime64[D]")
+            prepared[name] = (obs.to_numpy(dtype=float), ends)
+    index = pd.RangeIndex(replications, name="replication")
+    result = np.full((replications, len(observations)), np.nan)
+    if not prepared:
+        return pd.DataFrame(result, index=index, columns=list(observations))
+    first, n_weeks = week_grid(observations)
+    week_numbers = {name: ((ends - first).astype(int) // 7) for name, (_, ends) in prepared.items()}
+    columns = {name: j for j, name in enumerate(observations)}
+    for r in range(replications):
+        drawn = moving_block_weeks(n_weeks, block_weeks, rng)
+        for name, (values, _) in prepared.items():
+            moment, weeks = MOMENTS[name], week_numbers[name]
+            if moment.edges:
+                if len(values) < 2 * EDGE_DAYS:
+                    continue
+                head = _iid_weeks_mean(values[:EDGE_DAYS], weeks[:EDGE_DAYS], rng)
+                tail = _iid_weeks_mean(values[-EDGE_DAYS:], weeks[-EDGE_DAYS:], rng)
+                value: float | None = tail - head
+            else:
+                value = moment.statistic(values[_positions(weeks, drawn)])
+            result[r, columns[name]] = np.nan if value is None else value
+    return pd.DataFrame(result, index=index, columns=list(observations))
+
+
+def bootstrap_se(replicates: pd.DataFrame) -> dict[str, float | None]:
+    """Standard error of each moment: standard deviation (ddof=1) of its defined replicates; None if < 2."""
+    out: dict[str, float | None] = {}
+    for name in replicates.columns:
+        values = replicates[name].dropna().to_numpy(dtype=float)
+        out[name] = float(np.std(values, ddof=1)) if len(values) >= 2 else None
+    return out

@@ -1,0 +1,43 @@
+"""`plumbing calibrate` end to end on a tiny fit: fragment, report, resume, located config errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "calibration" / "configs" / "baseline.yaml"
+
+
+def test_calibrate_command_writes_fragment_and_report_and_resumes(tmp_path, capsys):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"moments": [
+        {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
+        {"name": "dealer_share_mean:2-7y", "value": 0.12, "se": 0.01, "unit": "share", "level_comparable": True},
+    ]}))  # fmt: skip
+    config = tmp_path / "tiny.yaml"
+    base = {
+        "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-04-15",
+        "scenario": {"dealers": {"count": 6}, "real_money": {"count": 8}, "banks": {"count": 5}},
+        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
+        "seeds": [1], "workers": 1, "trials": 2, "fitted": "out/tiny.yaml", "report": "out/report",
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump(base))
+    assert main(["calibrate", str(config)]) == 0
+    fragment = yaml.safe_load((tmp_path / "out" / "tiny.yaml").read_text())
+    assert 0.5 <= fragment["repo"]["trade_noise_bp"] <= 3.0
+    report = (tmp_path / "out" / "report" / "report.md").read_text()
+    assert "repo_dispersion_ordinary_mean_bp" in report and (tmp_path / "out" / "report" / "loss.png").is_file()
+    # Resuming: asking for 3 trials runs only the one missing.
+    config.write_text(yaml.safe_dump({**base, "trials": 3}))
+    capsys.readouterr()
+    assert main(["calibrate", str(config)]) == 0
+    assert "trial 3/3" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**base, "trials": 0, "surprise": 1}))
+    assert main(["calibrate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "trials" in err and "surprise" in err

@@ -448,8 +448,7 @@ class TreasuryMarketModel(mesa.Model):
         if matured.size == 0:
             return
         soma_par = self.ledger.mature(matured)
-        if self.config.central_bank.reinvest_maturities:
-            self.central_bank.pending_reinvestment_bn += soma_par
+        self.central_bank.pending_reinvestment_bn += self.central_bank.reinvestment_bn(self.date.date(), soma_par)
         iss.outstanding_bn[matured] = 0.0
         iss.retire(matured)
 

@@ -124,3 +124,13 @@ def test_purchases_add_reserves_less_tga_and_on_rrp_offsets(regime):
     # The rest is the discount window and the bills' discount booked to the Fed's capital.
     assert added == pytest.approx(bought - offsets, rel=0.03, abs=5.0)
     assert added > 0.5 * bought
+
+
+def test_runoff_caps_shrink_the_soma_by_the_cap():
+    span = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 6, 30)}
+    qt = {"central_bank": {"runoff_caps": [{"date": "2025-01-01", "bn_per_month": 30}]}}
+    soma = run(make_scenario(span, qt), seed=1)["daily"]["soma_bn"]
+    kept = run(make_scenario(span), seed=1)["daily"]["soma_bn"]
+    assert kept.iloc[-1] == pytest.approx(kept.iloc[0], abs=60)  # full reinvestment (maturities roll monthly)
+    # Six months of a $30bn cap: maturities beyond it are reinvested, so the runoff is the cap.
+    assert 150 <= soma.iloc[0] - soma.iloc[-1] <= 190

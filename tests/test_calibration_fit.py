@@ -1,15 +1,48 @@
-"""`plumbing calibrate` end to end on a tiny fit: fragment, report, resume, located config errors."""
+"""The calibrated model against its targets, and `plumbing calibrate` end to end on a tiny fit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
 import yaml
 
+from sim import TreasuryMarketModel
+from sim.calibration.fit import base_mapping, load_config, read_targets
+from sim.calibration.simulated import simulated_moments
 from sim.cli import main
+from sim.scenario import load_scenario, scenario_from_dict
+from sim.scenario.loader import deep_merge
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "calibration" / "configs" / "baseline.yaml"
+
+
+@pytest.mark.slow
+def test_calibrated_model_is_within_two_standard_errors_for_most_moments():
+    config = load_config(CONFIG)
+    targets = read_targets(config.targets).set_index("name")
+    fitted = yaml.safe_load((ROOT / "calibration" / "fitted" / "baseline.yaml").read_text())
+    # The calibration window with the fitted behaviour, as the fit evaluated it.
+    scenario = scenario_from_dict(deep_merge(base_mapping(config), fitted))
+    runs = [simulated_moments(TreasuryMarketModel(scenario, seed=seed).run().results()) for seed in config.seeds]
+    within, misses = 0, []
+    for name in config.moments:
+        simulated = np.mean([run[name] for run in runs])
+        t = (simulated - targets.loc[name, "value"]) / targets.loc[name, "se"]
+        if abs(t) <= 2:
+            within += 1
+        else:
+            misses.append(name)
+    assert within > len(config.moments) / 2, f"only {within} of {len(config.moments)} within 2 SE; misses {misses}"
+    # The report names every miss, and the shipped baseline carries the fitted behaviour.
+    report = (ROOT / "calibration" / "reports" / "baseline" / "report.md").read_text()
+    missed_line = next(line for line in report.splitlines() if line.startswith("Fitted moments that miss"))
+    for name in misses:
+        assert f"`{name}`" in missed_line
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert baseline.repo.trade_noise_bp == pytest.approx(fitted["repo"]["trade_noise_bp"])
 
 
 def test_calibrate_command_writes_fragment_and_report_and_resumes(tmp_path, capsys):

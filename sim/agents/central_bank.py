@@ -36,6 +36,11 @@ class CentralBank(mesa.Agent):
         self.change_levels_pct = np.array([c.target_upper_pct for c in changes], dtype=float)
         self.purchased_bn = 0.0
         self.pending_reinvestment_bn = 0.0
+        caps = sorted(params.runoff_caps, key=lambda c: c.date)
+        self.runoff_cap_days = np.array([day_number(c.date) for c in caps], dtype=np.int64)
+        self.runoff_cap_bn = np.array([c.bn_per_month for c in caps], dtype=float)
+        self.runoff_month: tuple[int, int] | None = None
+        self.runoff_left_bn = 0.0
 
     # ------------------------------------------------------------ rates
     def target_upper_pct(self, today: int) -> float:
@@ -74,6 +79,25 @@ class CentralBank(mesa.Agent):
                 weights.append(program.bn_per_month)
                 shares.append(program.nonbank_seller_share)
         return float(np.average(shares, weights=weights)) if weights and sum(weights) > 0 else 0.0
+
+    def reinvestment_bn(self, day: dt.date, matured_bn: float) -> float:
+        """Of today's maturing SOMA par, what is rolled over ($bn); the rest runs off (QT).
+
+        Without runoff caps everything is reinvested (when reinvestment is on); with caps,
+        maturities run off up to the month's cap and the excess is reinvested.
+        """
+        if not self.params.reinvest_maturities:
+            return 0.0
+        today = day_number(day)
+        in_force = self.runoff_cap_days <= today
+        if not in_force.any():
+            return matured_bn
+        if self.runoff_month != (day.year, day.month):
+            self.runoff_month = (day.year, day.month)
+            self.runoff_left_bn = float(self.runoff_cap_bn[in_force][-1])
+        runoff = min(matured_bn, self.runoff_left_bn)
+        self.runoff_left_bn -= runoff
+        return matured_bn - runoff
 
     # ------------------------------------------------------------ facilities
     def lendable_from_soma_bn(self, soma_by_slot_bn: np.ndarray) -> np.ndarray:

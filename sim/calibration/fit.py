@@ -44,8 +44,9 @@ class CalibrationConfig(_Strict):
     targets: Path = Field(description="Targets file (YAML from sim.calibration.targets), relative to this config.")
     moments: list[str] = Field(default=[], description="Target moments to fit (default: every level-comparable one).")
     se_floor_share: float = Field(default=0.1, ge=0, le=10, description="Floor of each SE as a share of |target|.")
-    start_date: dt.date = Field(description="First simulated day of each evaluation.")
-    end_date: dt.date = Field(description="Last simulated day of each evaluation.")
+    base_scenario: Path | None = Field(default=None, description="Scenario file evaluations start from (relative).")
+    start_date: dt.date | None = Field(default=None, description="First simulated day (default: the base's).")
+    end_date: dt.date | None = Field(default=None, description="Last simulated day (default: the base's).")
     scenario: dict[str, Any] = Field(default={}, description="Fixed scenario keys of every evaluation.")
     parameters: list[ParameterSpec] = Field(min_length=1, description="Scenario keys to fit, with bounds.")
     seeds: list[int] = Field(default=[1, 2], min_length=1, description="Seeds of every evaluation (common numbers).")
@@ -74,7 +75,23 @@ def load_config(path: str | Path) -> CalibrationConfig:
     update: dict[str, Any] = {"targets": (root / config.targets).resolve()}
     update["fitted"] = (root / config.fitted).resolve() if config.fitted else None
     update["report"] = (root / config.report).resolve() if config.report else None
+    update["base_scenario"] = (root / config.base_scenario).resolve() if config.base_scenario else None
     return config.model_copy(update=update)
+
+
+def base_mapping(config: CalibrationConfig) -> dict[str, Any]:
+    """The scenario every evaluation starts from: the base file (with its `extends:`), the
+    config's fixed keys and its dates."""
+    from sim.scenario.loader import deep_merge, resolve_file
+
+    data: dict[str, Any] = resolve_file(config.base_scenario)[0] if config.base_scenario else {}
+    data = deep_merge(data, config.scenario)
+    data["name"] = f"calibration-{config.name}"
+    if config.start_date is not None:
+        data["start_date"] = config.start_date
+    if config.end_date is not None:
+        data["end_date"] = config.end_date
+    return data
 
 
 def read_targets(path: Path) -> pd.DataFrame:
@@ -110,8 +127,7 @@ def run_fit(
     """Fit, then write the fragment and the report; returns the paths written."""
     table = read_targets(config.targets)
     targets = select_targets(config, table)
-    base = {**config.scenario, "name": f"calibration-{config.name}", "start_date": config.start_date,
-            "end_date": config.end_date}  # fmt: skip
+    base = base_mapping(config)
     parameters = [Parameter(p.key, p.low, p.high, p.log) for p in config.parameters]
     fitted = config.fitted or repo_root / "calibration" / "fitted" / f"{config.name}.yaml"
     report = config.report or repo_root / "calibration" / "reports" / config.name
@@ -189,7 +205,8 @@ def write_report(
     out = io.StringIO()
     out.write(f"# Calibration report: {config.name}\n\n{config.description}\n\n")
     out.write(f"Method of simulated moments, {len(history)} trials (Optuna TPE), seeds {config.seeds} as common ")
-    out.write(f"random numbers, simulated window {config.start_date} to {config.end_date}. Loss at the fit: ")
+    base = base_mapping(config)
+    out.write(f"random numbers, simulated window {base['start_date']} to {base['end_date']}. Loss at the fit: ")
     out.write(f"{final.loss:.3f}. {int(within.sum())} of {len(within)} fitted moments lie within two standard ")
     out.write("errors of their targets.\n\n## Fitted parameters\n\n| parameter | bounds | fitted |\n|---|---|---|\n")
     for p in config.parameters:

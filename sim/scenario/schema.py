@@ -127,6 +127,11 @@ class PurchaseProgram(Section):
         return tenors
 
 
+class RunoffCap(Section):
+    date: dt.date = Field(description="Date the cap takes effect.")
+    bn_per_month: float = Field(description="Treasury maturities allowed to run off per month ($bn).", ge=0, le=10000)
+
+
 class StandingRepoFacility(Section):
     enabled: bool = _f(True, "Whether dealers can borrow from the SRF.")
     min_bid_above_top_bp: float = _f(0.0, "SRF minimum bid rate above the top of the range (bp).", ge=-50, le=500)
@@ -143,6 +148,7 @@ class CentralBankSection(Section):
     currency_growth_pct_per_year: float = _f(3.0, "Growth of currency, drained from reserves (%/year).", ge=-20, le=50)
     on_rrp_start_bn: float = _f(100.0, "ON RRP balances at the start ($bn).", ge=0, le=5000)
     reinvest_maturities: bool = _f(True, "Roll maturing SOMA holdings into new bills at auction.")
+    runoff_caps: list[RunoffCap] = _f([], "Balance-sheet runoff (QT): monthly caps on maturities not reinvested, by date.")
     purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
     srf: StandingRepoFacility = StandingRepoFacility()
     discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)

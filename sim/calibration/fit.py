@@ -148,7 +148,31 @@ def run_fit(
     )
     fitted.write_text(fitted_fragment(best.params, header), encoding="utf-8")
     paths = write_report(report, config, table, targets, final, history)
+    overlay = draw_window_overlay(config, fit.scenario(best.params), report)
+    if overlay is not None:
+        paths["overlay"] = overlay
     return {"fitted": fitted, **paths}
+
+
+def draw_window_overlay(config: CalibrationConfig, scenario: Any, folder: Path) -> Path | None:
+    """Simulated (first seed, fitted parameters) against real distributions over the targets'
+    repo window, when a real data folder is at hand (PLUMBING_DATA_DIR); None otherwise."""
+    import os
+
+    from sim import TreasuryMarketModel
+    from sim.dashboard.plots import draw_overlay
+    from sim.data import load_real_tables
+
+    data_dir = os.environ.get("PLUMBING_DATA_DIR", "")
+    if not data_dir or not Path(data_dir).is_dir():
+        return None
+    real = load_real_tables(data_dir, scenario.start_date, scenario.end_date)
+    simulated = TreasuryMarketModel(scenario, seed=config.seeds[0]).run().results()
+    path = folder / "overlay.png"
+    draw_overlay(simulated, real, path, labels=(f"fitted model, seed {config.seeds[0]}", "real"))
+    with (folder / "report.md").open("a", encoding="utf-8") as report:
+        report.write(f"\n![simulated vs real over {scenario.start_date} to {scenario.end_date}](overlay.png)\n")
+    return path
 
 
 def moment_table(table: pd.DataFrame, targets: list[Target], evaluation: Evaluation) -> pd.DataFrame:

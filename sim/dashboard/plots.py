@@ -93,10 +93,11 @@ def _fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def _png_bytes(fig: Figure) -> bytes:
-    """The figure rendered at DPI and reduced to 256 colours, as PNG bytes."""
+def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:
+    """The figure rendered at `dpi` and reduced to 256 colours (line charts need no more;
+    files shrink about threefold), as PNG bytes."""
     canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(DPI)
+    fig.set_dpi(dpi)
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
     buffer = io.BytesIO()
@@ -339,7 +340,7 @@ def render_dashboard(tables: Tables, dashboard: Dashboard, scorecard: Scorecard 
         _scorecard_table(fig.add_subplot(grid[4, :]), scorecard)
     start, end = dashboard.period
     fig.suptitle(f"{dashboard.label}  |  {start} to {end}", fontsize=11)
-    return _png_bytes(fig)
+    return png_bytes(fig)
 
 
 # ---------------------------------------------------------------- simulated vs real
@@ -392,7 +393,7 @@ def render_overlay(sim_tables: Tables, real_tables: Tables, labels: tuple[str, s
     for ax in axes[len(names) :]:
         ax.axis("off")
     fig.suptitle(f"{labels[0]} vs {labels[1]}: distributions of the comparable dashboard metrics", fontsize=11)
-    return _png_bytes(fig)
+    return png_bytes(fig)
 
 
 def _finite(value: object) -> float | None:

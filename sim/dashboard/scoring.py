@@ -54,6 +54,9 @@ from sim.dashboard.metrics import (
     prepare_auctions,
     prepare_daily,
 )
+from sim.dashboard.metrics import (
+    _number as finite_number,
+)
 
 Tables = Mapping[str, pd.DataFrame]
 TYPICAL_REL = 0.20
@@ -125,13 +128,8 @@ class Dashboard:
 
 
 def _finite(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
+    """A finite float, or None (NaN, inf, missing)."""
+    return finite_number(value)
 
 
 def _period(tables: Tables) -> tuple[str | None, str | None]:

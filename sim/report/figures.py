@@ -8,17 +8,15 @@ so figures render the same on a headless machine and inside tests.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from sim.dashboard.metrics import repo_dispersion_bp, weekly_fails
+from sim.dashboard.plots import png_bytes
 
 Tables = Mapping[str, pd.DataFrame]
 TYPE_MARKERS = {"Bill": "o", "Note": "s", "Bond": "^"}
@@ -46,14 +44,7 @@ def _legend(ax: Axes, **kwargs) -> None:
 
 
 def _png(fig: Figure) -> bytes:
-    """The figure as a 256-colour PNG: line charts need no more, and files shrink about threefold."""
-    canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(DPI)
-    canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
-    buffer = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buffer, format="png", optimize=True)
-    return buffer.getvalue()
+    return png_bytes(fig, DPI)
 
 
 # ---------------------------------------------------------------- one run

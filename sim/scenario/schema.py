@@ -148,7 +148,7 @@ class CentralBankSection(Section):
     currency_growth_pct_per_year: float = _f(3.0, "Growth of currency, drained from reserves (%/year).", ge=-20, le=50)
     on_rrp_start_bn: float = _f(100.0, "ON RRP balances at the start ($bn).", ge=0, le=5000)
     reinvest_maturities: bool = _f(True, "Roll maturing SOMA holdings into new bills at auction.")
-    runoff_caps: list[RunoffCap] = _f([], "Balance-sheet runoff (QT): monthly caps on maturities not reinvested, by date.")
+    runoff_caps: list[RunoffCap] = _f([], "Runoff (QT): monthly caps on maturities not reinvested, by date.")
     purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
     srf: StandingRepoFacility = StandingRepoFacility()
     discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)
@@ -261,7 +261,7 @@ class LeveredFundSection(Section):
     adjustment_per_day: float = _f(0.2, "Share of the gap to their target closed per day.", gt=0, le=1)
     auction_share: float = _f(0.1, "Share of coupon auctions they bid for as direct bidders.", ge=0, le=2)
     capital_payout_per_day: float = _f(
-        0.05, "Share of capital above (below) its opening level paid out to (raised from) investors per day.", ge=0, le=1
+        0.05, "Share of capital above (below) its opening level paid out (raised) per day.", ge=0, le=1
     )
     vol_unwind_ratio: float = _f(2.0, "Vol ratio above which funds unwind regardless of haircuts.", gt=1, le=100)
 
@@ -409,7 +409,7 @@ class Scenario(Section):
     start_date: dt.date = _f(dt.date(2025, 1, 2), "First simulated day.")
     end_date: dt.date = _f(dt.date(2025, 12, 31), "Last simulated day.")
     warmup_business_days: int = _f(
-        0, "Business days simulated before start_date so the opening balance sheets settle; not recorded.", ge=0, le=1000
+        0, "Business days simulated before start_date so opening balances settle; not recorded.", ge=0, le=1000
     )
     policy: PolicySection = PolicySection()
     curve: CurveSection = CurveSection()

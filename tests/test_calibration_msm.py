@@ -47,7 +47,8 @@ def test_apply_parameters_and_loss():
 
 @pytest.mark.slow
 def test_calibration_recovers_known_parameters():
-    truth = toy_moments(TreasuryMarketModel(scenario_from_dict(apply_parameters(TOY_BASE, TRUE)), seed=4).run().results())
+    true_scenario = scenario_from_dict(apply_parameters(TOY_BASE, TRUE))
+    truth = toy_moments(TreasuryMarketModel(true_scenario, seed=4).run().results())
     # Targets measured to 2% (their standard errors), the precision the fit is judged by.
     targets = [Target(name, value, 0.02 * abs(value)) for name, value in truth.items()]
     fit = Calibration(

@@ -321,10 +321,7 @@ class TreasuryMarketModel(mesa.Model):
         price = bond_price(self.issue_yield, iss.coupon_pct, years, iss.is_bill)
         self.dv01_per_par = np.where(iss.active, bond_dv01(self.issue_yield, iss.coupon_pct, years, iss.is_bill), 0.0)
         price = np.where(iss.active, price, 1.0)
-        self.bucket = bucket_of(np.maximum(years, 1e-3))
-        self.bucket_onehot = np.zeros((iss.capacity, N_BUCKETS))
-        self.bucket_onehot[np.flatnonzero(iss.active), self.bucket[iss.active]] = 1.0
-        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)  # (buckets, slots) for spreading
+        self._assign_buckets(years)
         if initial:
             self.ledger.price = price.copy()
         else:
@@ -523,8 +520,11 @@ class TreasuryMarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phase 3
     def _auctions(self) -> None:
+        self.new_issues_today = False
         for award in self.pending_awards.pop(self.date, []):
             self._settle_award(award)
+        if self.new_issues_today:
+            self._refresh_buckets()  # new issues join their trading buckets, once for the day
         self._levered_fund_payouts()
         self._plan_levered_funds()
         for spec in self.calendar.auctions_on.get(self.date, []):
@@ -556,10 +556,25 @@ class TreasuryMarketModel(mesa.Model):
             self.issue_yield = np.concatenate([self.issue_yield, np.zeros(iss.capacity - self.issue_yield.size)])
         years = iss.years_left(self.today)
         self.years_left = years
-        self.bucket = bucket_of(np.maximum(years, 1e-3))
+        self._assign_buckets(years)
+
+    def _assign_buckets(self, years: np.ndarray) -> None:
+        """Each live issue's trading bucket (nearest benchmark maturity) and the slot/bucket maps.
+
+        Issues change bucket only when their remaining maturity crosses a boundary, so the
+        maps are rebuilt only on the days something changed.
+        """
+        iss = self.issues
+        bucket = bucket_of(np.maximum(years, 1e-3))
+        key = np.where(iss.active, bucket, -1)
+        previous = getattr(self, "_bucket_key", None)
+        if previous is not None and previous.shape == key.shape and np.array_equal(previous, key):
+            return
+        self._bucket_key = key
+        self.bucket = bucket
         self.bucket_onehot = np.zeros((iss.capacity, N_BUCKETS))
-        self.bucket_onehot[np.flatnonzero(iss.active), self.bucket[iss.active]] = 1.0
-        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)
+        self.bucket_onehot[np.flatnonzero(iss.active), bucket[iss.active]] = 1.0
+        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)  # (buckets, slots) for spreading
 
     def _levered_fund_payouts(self) -> None:
         """Funds pay out capital above their opening level and raise it when below.
@@ -693,7 +708,9 @@ class TreasuryMarketModel(mesa.Model):
             is_bill = tenor in BILL_TENORS
             coupon = 0.0 if is_bill else max(np.floor(award["high"] * 8.0) / 8.0, 0.125)
             slot = iss.add(tenor, self.today, opening.day_number(award["maturity"]), coupon)
-            self._refresh_buckets()
+            self.new_issues_today = True
+            if slot >= self.dv01_per_par.size:
+                self._refresh_buckets()  # the issue book grew: widen the per-slot arrays now
             self.next_coupon_day[slot] = self.today + COUPON_PERIOD_DAYS
         years = np.array([max(iss.maturity_day[slot] - self.today, 0) / 365.25])
         coupon = iss.coupon_pct[slot : slot + 1]

@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
     holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
 
+    experiment = commands.add_parser("experiment", help="run a reference scenario and its variants over common seeds")
+    experiment.add_argument("file", type=Path, help="experiment YAML file (scenarios/experiments/)")
+    experiment.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: local processes)")
+    experiment.add_argument("--workers", type=_count(1), default=2, metavar="N", help="local processes (default 2)")
+    experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (results)")
+
     fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
     fetch.add_argument(
@@ -428,6 +434,20 @@ def _holdout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment(args: argparse.Namespace) -> int:
+    """Run an experiment (resuming saved runs) and print its findings table."""
+    from sim.experiments import ExperimentError, run_experiment
+
+    try:
+        findings = run_experiment(args.file, args.out, workers=args.workers, scheduler=args.scheduler)
+    except ExperimentError as err:
+        for problem in err.problems:
+            _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    print(findings.markdown())
+    return 0
+
+
 def _fetch_data(args: argparse.Namespace) -> int:
     from sim.data import FetchError, fetch_data
 
@@ -463,7 +483,8 @@ def _keys(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
-    "calibrate": _calibrate, "holdout": _holdout, "fetch-data": _fetch_data, "keys": _keys,
+    "calibrate": _calibrate, "holdout": _holdout, "experiment": _experiment, "fetch-data": _fetch_data,
+    "keys": _keys,
 }  # fmt: skip
 
 

@@ -1,0 +1,33 @@
+"""Policy experiments: a reference market against its variants over common seeds, with paired findings.
+
+runner: the experiment file, running every (scenario, seed) on local processes or a Dask
+cluster with resumable per-run files, and the paired-difference findings table.
+"""
+
+from __future__ import annotations
+
+from sim.experiments.runner import (
+    FINDING_METRICS,
+    Experiment,
+    ExperimentError,
+    ExperimentSpec,
+    Findings,
+    compute_findings,
+    load_experiment,
+    paired_difference,
+    run_experiment,
+    simulate_run,
+)
+
+__all__ = [
+    "FINDING_METRICS",
+    "Experiment",
+    "ExperimentError",
+    "ExperimentSpec",
+    "Findings",
+    "compute_findings",
+    "load_experiment",
+    "paired_difference",
+    "run_experiment",
+    "simulate_run",
+]

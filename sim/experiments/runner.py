@@ -1,0 +1,467 @@
+"""Policy experiments: a reference market and its variants, run over common seeds, compared in pairs.
+
+An experiment file names a reference scenario (the market as it is), variants (the market
+with a policy or a shock changed) and a list of seeds. Every scenario runs once per seed;
+because the model draws everything from its one seed, variant and reference seeds share
+their random numbers (common random numbers), so the paired difference variant(s) minus
+reference(s) isolates the policy from the luck of the draw.
+
+Runs execute on local processes (spawn context) or on a Dask cluster; each finished run is
+saved at once as `<out>/<experiment>/runs/<label>-seed<N>.json` (written to a temporary file
+and moved into place, so a file that exists is complete). A re-run skips every run whose
+file exists and was made from the same resolved scenario (resume after an interruption).
+
+Findings, per variant and metric, are the mean paired difference with a 95% confidence
+interval from Student's t on the n paired differences d_s: mean(d) +/- t(0.975, n-1) *
+sd(d) / sqrt(n), with sd the sample standard deviation (ddof=1). The interval is empty
+(NaN) with fewer than two pairs and collapses to the mean when every pair differs alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy import stats
+
+from sim.dashboard import Dashboard, compute_dashboard, score
+from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
+from sim.scenario.loader import problems_from
+
+REFERENCE_LABEL = "reference"
+CONFIDENCE = 0.95
+# The metrics reported, in this order; the two indices come from scoring each run's dashboard
+# against the reference runs' dashboards taken as an ensemble.
+STRESS_INDEX, THROUGHPUT_INDEX = "stress_index", "throughput_index"
+FINDING_METRICS = (
+    "reserves_mean_bn",
+    THROUGHPUT_INDEX,
+    STRESS_INDEX,
+    "repo_dispersion_mean_bp",
+    "repo_spike_days",
+    "tail_mean_bp",
+    "fails_weekly_mean_bn",
+    "bid_ask_mean_bp",
+    "dealer_utilization_mean",
+    "customer_volume_mean_bn",
+)
+FINDING_COLUMNS = ["variant", "metric", "reference_mean", "variant_mean", "difference", "ci_low", "ci_high", "n"]
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+RunRecord = dict[str, Any]
+Simulate = Callable[[dict[str, Any], str, int], RunRecord]
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file (or a scenario it names) could not be loaded; `problems` locates each."""
+
+
+# ---------------------------------------------------------------- the experiment file
+class ExperimentSpec(BaseModel):
+    """The experiment file as written: scenario paths are relative to the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Experiment name; also the name of its results folder.")
+    description: str = Field("", description="One line on what the experiment asks.")
+    reference: str = Field(description="Scenario file of the reference market (relative to this file).")
+    variants: dict[str, str] = Field(description="Variant label -> scenario file (relative to this file).")
+    seeds: list[int] = Field(description="Seeds every scenario runs with (common random numbers).")
+    start_date: dt.date | None = Field(None, description="If set, overrides start_date of every scenario.")
+    end_date: dt.date | None = Field(None, description="If set, overrides end_date of every scenario.")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder(cls, value: str) -> str:
+        if not _LABEL.match(value):
+            raise ValueError("a name of letters, digits, '_', '.' or '-'")
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _labels_are_file_names(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one variant")
+        for label in value:
+            if not _LABEL.match(label) or label == REFERENCE_LABEL:
+                raise ValueError(f"labels of letters, digits, '_', '.' or '-', not {REFERENCE_LABEL!r}")
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_distinct(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("at least one seed")
+        if len(set(value)) != len(value) or min(value) < 0:
+            raise ValueError("distinct non-negative seeds")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ExperimentSpec:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError(f"end_date on or after start_date ({self.start_date})")
+        return self
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One scenario and one seed to simulate.
+
+    Attributes:
+        label: `reference` or the variant label.
+        seed: the model's seed.
+        scenario: the fully resolved scenario (JSON-ready), horizon overrides applied.
+        fingerprint: SHA-256 of `scenario`, to tell a saved run of the same scenario.
+    """
+
+    label: str
+    seed: int
+    scenario: dict[str, Any]
+    fingerprint: str
+
+    @property
+    def file_name(self) -> str:
+        """The run's file name inside `runs/`."""
+        return f"{self.label}-seed{self.seed}.json"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: its spec, and each label's resolved scenario."""
+
+    path: Path
+    spec: ExperimentSpec
+    scenarios: dict[str, dict[str, Any]]
+
+    @property
+    def labels(self) -> list[str]:
+        """`reference` first, then the variants in file order."""
+        return list(self.scenarios)
+
+    def tasks(self) -> list[RunTask]:
+        """Every (label, seed) run, reference first."""
+        out = []
+        for label, scenario in self.scenarios.items():
+            fingerprint = hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()
+            out.extend(RunTask(label, seed, scenario, fingerprint) for seed in self.spec.seeds)
+        return out
+
+
+def _read_experiment_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ExperimentError([Problem(str(path), "(file)", "an existing experiment file", "no file")])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise ExperimentError([Problem(str(path), "(file)", "valid YAML", "a syntax error")]) from None
+    if not isinstance(data, dict):
+        raise ExperimentError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
+    return data
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file and every scenario it names.
+
+    Args:
+        path: experiment YAML file.
+
+    Raises:
+        ExperimentError: every problem with its file and key: unknown or missing keys of the
+            experiment file, a scenario file that does not exist (key `reference` or
+            `variants.<label>`) and any problem inside a named scenario.
+    """
+    path = Path(path).resolve()
+    data = _read_experiment_yaml(path)
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as err:
+        raise ExperimentError(problems_from(err, {}, str(path))) from None
+    overrides = {key: getattr(spec, key) for key in ("start_date", "end_date") if getattr(spec, key) is not None}
+    named = {REFERENCE_LABEL: ("reference", spec.reference)}
+    named |= {label: (f"variants.{label}", file) for label, file in spec.variants.items()}
+    scenarios: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for label, (key, file) in named.items():
+        scenario_path = path.parent / file
+        if not scenario_path.is_file():
+            problems.append(Problem(str(path), key, "an existing scenario file", f"no file at {scenario_path}"))
+            continue
+        try:
+            scenarios[label] = load_scenario(scenario_path, overrides).model_dump(mode="json")
+        except ScenarioError as err:
+            problems.extend(Problem(p.file, f"{key} -> {p.key_path}", p.expected, p.found) for p in err.problems)
+    if problems:
+        raise ExperimentError(problems)
+    return Experiment(path, spec, scenarios)
+
+
+# ---------------------------------------------------------------- one run
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def simulate_run(scenario: dict[str, Any], label: str, seed: int) -> RunRecord:
+    """Simulate one scenario with one seed and return its dashboard record.
+
+    Runs in a worker process (local or Dask): takes and returns plain JSON-ready data.
+
+    Returns:
+        `scenario` (name), `variant` (label), `seed`, `period` [first, last date] and
+        `metrics` (dashboard metric name -> value in its unit, None when not available).
+    """
+    # Imported here so a worker pays for the model only when it runs one.
+    from sim import TreasuryMarketModel
+
+    model_scenario = scenario_from_dict(scenario, source=f"{label} (seed {seed})")
+    tables = TreasuryMarketModel(model_scenario, seed=seed).run().results()
+    dashboard = compute_dashboard(tables, f"{label} seed {seed}")
+    return {
+        "scenario": model_scenario.name,
+        "variant": label,
+        "seed": seed,
+        "period": list(dashboard.period),
+        "metrics": {name: _finite(value) for name, value in dashboard.metrics.items()},
+    }
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    _write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then move it into place in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _saved_record(path: Path, task: RunTask) -> RunRecord | None:
+    """The saved run for this task, or None if absent or made from another scenario."""
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record if record.get("scenario_sha256") == task.fingerprint else None
+
+
+# ---------------------------------------------------------------- running them all
+def _run_local(tasks: list[RunTask], workers: int, simulate: Simulate) -> Iterable[tuple[RunTask, RunRecord]]:
+    if workers <= 1:
+        # In this process, one after another (debugging; tests that count calls).
+        for task in tasks:
+            yield task, simulate(task.scenario, task.label, task.seed)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        futures = {pool.submit(simulate, t.scenario, t.label, t.seed): t for t in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _run_dask(tasks: list[RunTask], scheduler: Any, simulate: Simulate) -> Iterable[tuple[RunTask, RunRecord]]:
+    try:
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_as_completed
+    except ImportError as err:  # pragma: no cover - depends on the installation
+        raise RuntimeError("running on a Dask cluster needs dask[distributed] installed") from err
+    own_client = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own_client else scheduler
+    try:
+        futures = {client.submit(simulate, t.scenario, t.label, t.seed, pure=False): t for t in tasks}
+        for future in dask_as_completed(list(futures)):
+            yield futures[future], future.result()
+    finally:
+        if own_client:
+            client.close()
+
+
+def run_experiment(
+    path: str | Path,
+    out_dir: str | Path,
+    workers: int = 2,
+    scheduler: Any = None,
+    simulate: Simulate | None = None,
+) -> Findings:
+    """Run an experiment (resuming any earlier partial run) and write its findings.
+
+    Args:
+        path: experiment YAML file.
+        out_dir: results root; the experiment's folder is `<out_dir>/<name>/`.
+        workers: local processes (spawn context); 1 or fewer runs in this process.
+            Ignored when `scheduler` is given.
+        scheduler: a Dask scheduler address (e.g. "tcp://host:8786"), or a
+            `dask.distributed.Client`, to run on a cluster instead of local processes.
+        simulate: the function that runs one (scenario, label, seed); `simulate_run` by
+            default. Must be importable by the workers when they are other processes.
+
+    Returns:
+        The Findings, also written as `findings.csv` and `findings.md` in the folder.
+
+    Raises:
+        ExperimentError: the experiment file or a scenario it names is invalid.
+    """
+    experiment = load_experiment(path)
+    simulate = simulate or simulate_run
+    folder = Path(out_dir) / experiment.spec.name
+    runs_dir = folder / "runs"
+    records: dict[tuple[str, int], RunRecord] = {}
+    pending = []
+    for task in experiment.tasks():
+        saved = _saved_record(runs_dir / task.file_name, task)
+        if saved is None:
+            pending.append(task)
+        else:
+            records[task.label, task.seed] = saved
+    if pending:
+        finished = (
+            _run_dask(pending, scheduler, simulate) if scheduler is not None else _run_local(pending, workers, simulate)
+        )
+        for task, record in finished:
+            # Saved as soon as it arrives, so an interruption loses only the runs in flight.
+            record = {**record, "experiment": experiment.spec.name, "scenario_sha256": task.fingerprint}
+            _write_json_atomic(runs_dir / task.file_name, record)
+            records[task.label, task.seed] = record
+    findings = compute_findings(experiment, records)
+    findings.write(folder)
+    return findings
+
+
+# ---------------------------------------------------------------- findings
+@dataclass
+class Findings:
+    """What an experiment found.
+
+    Attributes:
+        name: the experiment's name.
+        folder: where its runs and findings are written.
+        runs: one row per run: variant, seed, scenario, each finding metric (unit in its name).
+        table: per variant and metric, the reference and variant means over the paired seeds,
+            the mean paired difference (variant minus reference, in the metric's unit), its
+            95% Student-t confidence interval and the number of pairs n.
+    """
+
+    name: str
+    description: str
+    runs: pd.DataFrame
+    table: pd.DataFrame
+    folder: Path | None = None
+
+    def markdown(self) -> str:
+        """The findings as a Markdown document with one table."""
+        lines = [f"# {self.name}", ""]
+        if self.description:
+            lines += [self.description, ""]
+        lines += [
+            "Paired differences, variant minus reference with the same seed; 95% confidence interval "
+            "from Student's t on the paired differences. Indices score each run against the reference "
+            "runs as an ensemble (positive = more stress / less throughput).",
+            "",
+            "| variant | metric | reference | variant | difference | 95% CI | n |",
+            "|---|---|---:|---:|---:|---|---:|",
+        ]
+        for row in self.table.itertuples(index=False):
+            ci = "n/a" if pd.isna(row.ci_low) else f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+            lines.append(f"| {row.variant} | {row.metric} | {_fmt(row.reference_mean)} | {_fmt(row.variant_mean)} "
+                         f"| {_fmt(row.difference)} | {ci} | {row.n} |")  # fmt: skip
+        return "\n".join(lines) + "\n"
+
+    def write(self, folder: Path) -> None:
+        """Write `findings.csv` and `findings.md` into `folder` (each atomically)."""
+        self.folder = folder
+        _write_text_atomic(folder / "findings.csv", self.table.to_csv(index=False))
+        _write_text_atomic(folder / "findings.md", self.markdown())
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{value:,.4g}"
+
+
+def paired_difference(reference: list[float], variant: list[float], confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Mean of paired differences with its Student-t confidence interval.
+
+    Args:
+        reference: the reference run's value per seed (metric's unit).
+        variant: the variant run's value for the same seeds, in the same order.
+        confidence: two-sided coverage of the interval.
+
+    Returns:
+        reference_mean, variant_mean, difference (mean of variant - reference), ci_low,
+        ci_high (NaN with fewer than two pairs) and n.
+    """
+    ref, var = np.asarray(reference, dtype=float), np.asarray(variant, dtype=float)
+    n = len(ref)
+    if n == 0:
+        nan = float("nan")
+        return {"reference_mean": nan, "variant_mean": nan, "difference": nan, "ci_low": nan, "ci_high": nan, "n": 0}
+    diffs = var - ref
+    mean = float(diffs.mean())
+    low = high = float("nan")
+    if n >= 2:
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * diffs.std(ddof=1) / math.sqrt(n))
+        low, high = mean - half, mean + half
+    return {"reference_mean": float(ref.mean()), "variant_mean": float(var.mean()), "difference": mean,
+            "ci_low": low, "ci_high": high, "n": n}  # fmt: skip
+
+
+def compute_findings(experiment: Experiment, records: dict[tuple[str, int], RunRecord]) -> Findings:
+    """Findings from every run's record: each run scored against the reference ensemble, then paired.
+
+    Args:
+        experiment: the loaded experiment.
+        records: (label, seed) -> the run's record (as saved in `runs/`).
+    """
+    seeds = experiment.spec.seeds
+
+    def dashboard(label: str, seed: int) -> Dashboard:
+        record = records[label, seed]
+        return Dashboard(f"{label} seed {seed}", tuple(record.get("period") or (None, None)), record["metrics"])
+
+    references = [dashboard(REFERENCE_LABEL, s) for s in seeds]
+    rows = []
+    for label in experiment.labels:
+        for seed in seeds:
+            board = dashboard(label, seed)
+            card = score(board, references)
+            values = {name: _finite(board.metrics.get(name)) for name in FINDING_METRICS}
+            values |= {STRESS_INDEX: card.stress_index, THROUGHPUT_INDEX: card.throughput_index}
+            rows.append({"variant": label, "seed": seed, "scenario": records[label, seed]["scenario"], **values})
+    runs = pd.DataFrame(rows, columns=["variant", "seed", "scenario", *FINDING_METRICS])
+
+    table_rows = []
+    by_label = {label: frame.set_index("seed") for label, frame in runs.groupby("variant", sort=False)}
+    reference = by_label[REFERENCE_LABEL]
+    for label in experiment.spec.variants:
+        variant = by_label[label]
+        for metric in FINDING_METRICS:
+            pairs = [(reference.at[s, metric], variant.at[s, metric]) for s in seeds]
+            pairs = [(r, v) for r, v in pairs if r is not None and v is not None and not pd.isna(r) and not pd.isna(v)]
+            stats_row = paired_difference([r for r, _ in pairs], [v for _, v in pairs])
+            table_rows.append({"variant": label, "metric": metric, **stats_row})
+    table = pd.DataFrame(table_rows, columns=FINDING_COLUMNS).astype({"n": "int64"})
+    return Findings(experiment.spec.name, experiment.spec.description, runs, table)

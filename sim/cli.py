@@ -233,28 +233,36 @@ def _reference_dashboards(folders: list[Path] | None) -> list | None:
     return out
 
 
+class BadInput(Exception):
+    """A located input problem; `main` prints it and exits 2."""
+
+
 def _real_tables(args: argparse.Namespace):
-    """The real period asked for with --real/--start/--end, or an error message."""
+    """The real period asked for with --real/--start/--end.
+
+    Raises:
+        BadInput: no data folder, dates out of order, a malformed file or no repo data.
+    """
     import os
 
     from sim.data import DataFileError, load_real_tables
 
     folder = args.real or os.environ.get("PLUMBING_DATA_DIR", "")
     if not folder:
-        return None, "--real needs a data folder (or set PLUMBING_DATA_DIR)"
+        raise BadInput("--real needs a data folder (or set PLUMBING_DATA_DIR)")
     if not Path(folder).is_dir():
-        return None, f"{folder}: expected a data folder; found no folder"
+        raise BadInput(f"{folder}: expected a data folder; found no folder")
     if args.start and args.end and args.end < args.start:
-        return None, f"--end {args.end} is before --start {args.start}"
+        raise BadInput(f"--end {args.end} is before --start {args.start}")
     try:
         tables = load_real_tables(folder, args.start, args.end)
     except DataFileError as err:
-        return None, str(err)
+        raise BadInput(str(err)) from None
     for note in tables.get("notes", []):
         _error(f"warning: {note}")
     if tables["daily"].empty:
-        return None, f"{folder}: no repo data between {args.start} and {args.end}"
-    return tables, ""
+        raise BadInput(f"{folder}: no repo data between {args.start} and {args.end}")
+    return tables
 
 
 def _real_label(args: argparse.Namespace, tables) -> str:
@@ -280,10 +288,7 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     label_a = _label(args.run_a, manifest_a)
     if args.real is not None:
-        real, problem = _real_tables(args)
-        if real is None:
-            _error(f"error: {problem}")
-            return EXIT_BAD_INPUT
+        real = _real_tables(args)
         label_real = _real_label(args, real)
         print(f"simulated = {args.run_a}  ({label_a})")
         print(f"real      = {label_real}")
@@ -334,10 +339,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
     if args.real is not None:
-        tables, problem = _real_tables(args)
-        if tables is None:
-            _error(f"error: {problem}")
-            return EXIT_BAD_INPUT
+        tables = _real_tables(args)
         label = _real_label(args, tables)
     dashboard = compute_dashboard(tables, label)
     scorecard = score(dashboard, reference) if reference else None
@@ -406,10 +408,7 @@ def _holdout(args: argparse.Namespace) -> int:
     if args.real is None or args.start is None or args.end is None:
         _error("error: holdout needs --real [DATA_DIR] --start DATE --end DATE")
         return EXIT_BAD_INPUT
-    real, problem = _real_tables(args)
-    if real is None:
-        _error(f"error: {problem}")
-        return EXIT_BAD_INPUT
+    real = _real_tables(args)
     try:
         scenario = prepare_scenario(args.scenario, start=args.start, end=args.end)
     except ScenarioError as err:
@@ -496,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     try:
         return COMMANDS[args.command](args)
+    except BadInput as err:
+        _error(f"error: {err}")
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED

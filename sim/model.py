@@ -28,7 +28,7 @@ from sim.markets import secondary, settlement
 from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.recorder import Recorder
 from sim.scenario.schema import BILL_TENORS, TENORS, Scenario
-from sim.securities import BUCKET_YEARS, N_BUCKETS, IssueBook, bond_dv01, bond_price, bucket_of
+from sim.securities import BILL_BUCKETS, BUCKET_YEARS, N_BUCKETS, IssueBook, bond_dv01, bond_price, bucket_of
 from sim.shocks import ShockBook
 
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
@@ -155,7 +155,7 @@ class TreasuryMarketModel(mesa.Model):
         self.reserve_desk = ReserveDesk(b, comfortable, hurdle_offset)
         self.bank_share = bank_share
 
-        self.central_bank = CentralBank(self, sc.policy, sc.central_bank)
+        self.central_bank = CentralBank(self, sc.policy, sc.central_bank, (sc.start_date, sc.end_date))
         self.treasury = Treasury(self, sc.treasury)
         self.shares = {
             "dealer": dealer_share,
@@ -1052,7 +1052,9 @@ class TreasuryMarketModel(mesa.Model):
         n_d = sc.dealers.count
         rm = self.slices["real_money"]
         shorts = np.maximum(-led.holdings_bn[:n_d], 0.0)
-        short_by_issue = shorts.sum(axis=0)
+        dealer_short_by_issue = shorts.sum(axis=0)
+        client_short = self._client_shorts_bn()
+        short_by_issue = dealer_short_by_issue + client_short
         lendable = sc.real_money.lendable_share * np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0)
         lendable = lendable + self.central_bank.lendable_from_soma_bn(led.holdings_bn[led.cb_row])
         special = settlement.specialness_bp(
@@ -1075,13 +1077,35 @@ class TreasuryMarketModel(mesa.Model):
         )
         chain = sc.settlement.daisy_chain_share * self.fails_bn
         self.fails_bn = float(unsourced.sum() + strategic.sum() + operational + chain)
-        # Dealers failing on their shorts owe the fails charge to the real-money buyers.
-        dealer_fails = (unsourced + strategic) * np.divide(shorts, np.maximum(short_by_issue, 1e-12))
-        penalty = dealer_fails.sum(axis=1) * charge / 36000.0
-        if penalty.sum() > 0:
-            received = penalty.sum() * self.shares["real_money"]
-            received[-1] += penalty.sum() - received.sum()
-            led.pay_pooled(np.arange(n_d), penalty, np.arange(rm.start, rm.stop), received, income=True)
+        # Short sellers failing owe the fails charge to the real-money buyers: dealers on their
+        # shorts, levered funds on theirs, each in proportion to its share of the issue's shorts.
+        short_fails = unsourced + strategic
+        total = np.maximum(short_by_issue, 1e-12)
+        dealer_penalty = (short_fails * shorts / total).sum(axis=1) * charge / 36000.0
+        client_penalty = float((short_fails * client_short / total).sum()) * charge / 36000.0
+        if dealer_penalty.sum() + client_penalty > 0:
+            lf = self.idx["levered_fund"]
+            payers = np.concatenate([np.arange(n_d), lf])
+            paid = np.concatenate([dealer_penalty, client_penalty * self.shares["levered_fund"]])
+            received = paid.sum() * self.shares["real_money"]
+            received[-1] += paid.sum() - received.sum()
+            led.pay_pooled(payers, paid, np.arange(rm.start, rm.stop), received, income=True)
+
+    def _client_shorts_bn(self) -> np.ndarray:
+        """Funds' short positions by issue slot ($bn): a share of each coupon benchmark's outstanding,
+        scaled by volatility relative to calm (hedging demand rises with it, up to threefold).
+
+        They are borrowed-and-sold securities: the lenders keep them on their books (the ledger
+        is unchanged); the shorts press on lendable supply and may fail like dealers' shorts.
+        """
+        client_short = np.zeros(self.issues.outstanding_bn.size)
+        share = self.config.settlement.client_short_share
+        if share > 0:
+            benchmark = self._benchmark_slots()[~BILL_BUCKETS]
+            benchmark = benchmark[benchmark >= 0]
+            hedging = min(max(self.curve.vol_ratio, 0.0), 3.0)
+            client_short[benchmark] = share * hedging * self.issues.outstanding_bn[benchmark]
+        return client_short
 
     # ------------------------------------------------------------------ phase 7
     def _end_of_day_state(self, initial: bool = False) -> None:

@@ -287,5 +287,5 @@ def test_every_metric_has_a_unit_panel_and_direction(sim_tables):
     for spec in METRIC_SPECS.values():
         assert spec.unit and spec.panel in ("A", "B", "C", "pipe", "reservoir")
         assert spec.direction in ("stress", "calm", "less_throughput", "more_throughput", "neither")
-    # A simulated run has every input but specials that move (none in a calm baseline).
-    assert [n for n, v in metrics.items() if v is None] == ["fails_specials_corr"]
+    # A simulated run has every input (funds' shorts keep on-the-run issues a little special).
+    assert [n for n, v in metrics.items() if v is None] == []

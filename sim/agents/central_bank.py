@@ -27,10 +27,15 @@ def day_number(day: dt.date) -> int:
 class CentralBank(mesa.Agent):
     """The Federal Reserve: sets rates and runs its facilities and purchase programs."""
 
-    def __init__(self, model: mesa.Model, policy: PolicySection, params: CentralBankSection):
+    def __init__(
+        self, model: mesa.Model, policy: PolicySection, params: CentralBankSection, horizon: tuple[dt.date, dt.date]
+    ):
+        """`horizon` is the scenario's (start_date, end_date): purchase programs without dates span it."""
         super().__init__(model)
         self.policy = policy
         self.params = params
+        first, last = horizon
+        self.purchase_windows = [(p.start or first, p.end or last) for p in params.purchases]
         changes = sorted(policy.path, key=lambda c: c.date)
         self.change_days = np.array([day_number(c.date) for c in changes], dtype=np.int64)
         self.change_levels_pct = np.array([c.target_upper_pct for c in changes], dtype=float)
@@ -64,8 +69,8 @@ class CentralBank(mesa.Agent):
     def purchases_today_bn(self, day: dt.date) -> np.ndarray:
         """Par to buy today in each tenor bucket ($bn), summed over active programs."""
         amounts = np.zeros(len(TENORS))
-        for program in self.params.purchases:
-            if program.start <= day <= program.end:
+        for program, (start, end) in zip(self.params.purchases, self.purchase_windows, strict=True):
+            if start <= day <= end:
                 per_day = program.bn_per_month / BUSINESS_DAYS_PER_MONTH
                 for tenor in program.tenors:
                     amounts[TENORS.index(tenor)] += per_day / len(program.tenors)
@@ -74,8 +79,8 @@ class CentralBank(mesa.Agent):
     def nonbank_share_today(self, day: dt.date) -> float:
         """Share of today's purchases sourced from non-bank investors (purchase-weighted)."""
         weights, shares = [], []
-        for program in self.params.purchases:
-            if program.start <= day <= program.end:
+        for program, (start, end) in zip(self.params.purchases, self.purchase_windows, strict=True):
+            if start <= day <= end:
                 weights.append(program.bn_per_month)
                 shares.append(program.nonbank_seller_share)
         return float(np.average(shares, weights=weights)) if weights and sum(weights) > 0 else 0.0

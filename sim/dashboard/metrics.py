@@ -174,6 +174,7 @@ RESERVOIR_SERIES: tuple[tuple[str, str, str, str, str], ...] = (
     ("on_rrp_bn", "on_rrp", "$bn", "ON RRP", "neither"),
     ("tga_bn", "tga", "$bn", "TGA", "neither"),
     ("srf_usage_bn", "srf_usage", "$bn", "Standing Repo Facility usage", "neither"),
+    ("soma_bn", "soma", "$bn", "Fed Treasury holdings (SOMA, par)", "neither"),
 )
 SUMMARY_STATS = ("mean", "p10", "p90", "last")
 
@@ -785,7 +786,7 @@ def pipe_metrics(daily: pd.DataFrame | None) -> dict[str, Value]:
 
 
 def reservoir_metrics(daily: pd.DataFrame | None) -> dict[str, Value]:
-    """Reservoir metrics: reserves, ON RRP, TGA, SRF usage ($bn; mean, p10, p90, last)."""
+    """Reservoir metrics: reserves, ON RRP, TGA, SRF usage, SOMA holdings ($bn; mean, p10, p90, last)."""
     return daily_summaries(daily, RESERVOIR_SERIES)
 
 

@@ -56,7 +56,8 @@ def _type_name(annotation: Any) -> str:
         values = [str(v) for m in members for v in typing.get_args(m)]
         return "`" + values[0] + "`" if len(values) == 1 else "one of " + ", ".join(values)
     if len(members) > 1:
-        return " or ".join(_type_name(m) for m in members)
+        named = [_type_name(m) for m in members if m is not type(None)]
+        return " or ".join(named)
     annotation = members[0]
     item = _list_item(annotation)
     if item is not None:
@@ -98,6 +99,8 @@ def _default(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
     value = field.get_default(call_default_factory=True)
+    if value is None:
+        return "unset"
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if isinstance(value, float):

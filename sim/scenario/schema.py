@@ -103,8 +103,8 @@ class TreasurySection(Section):
 
 # ---------------------------------------------------------------- central bank
 class PurchaseProgram(Section):
-    start: dt.date = Field(description="First day of purchases.")
-    end: dt.date = Field(description="Last day of purchases.")
+    start: dt.date | None = Field(None, description="First day of purchases; unset: the scenario's start_date.")
+    end: dt.date | None = Field(None, description="Last day of purchases; unset: the scenario's end_date.")
     bn_per_month: float = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=1000)
     tenors: list[Tenor] = Field(default=list(BILL_TENORS), description="Tenor buckets bought, equal weights.")
     nonbank_seller_share: float = Field(
@@ -113,9 +113,9 @@ class PurchaseProgram(Section):
 
     @field_validator("end")
     @classmethod
-    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+    def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
         start = info.data.get("start")
-        if start is not None and end < start:
+        if start is not None and end is not None and end < start:
             raise ValueError(f"a date on or after start ({start})")
         return end
 
@@ -316,6 +316,13 @@ class SettlementSection(Section):
     specials_exponent: float = _f(2.0, "Convexity of specialness in short demand / lendable supply.", gt=0, le=10)
     daisy_chain_share: float = _f(0.35, "Share of yesterday's fails that cause fails today.", ge=0, lt=1)
     operational_friction: float = _f(0.002, "Operational fails per $ of settlement volume.", ge=0, le=1)
+    client_short_share: float = _f(
+        0.03,
+        "Short positions of hedging and relative-value funds in each coupon on-the-run issue, as a share of its "
+        "outstanding; borrowed in the specials market each day (they fail when failing is cheaper).",
+        ge=0,
+        le=1,
+    )
 
 
 class MarketStructureSection(Section):

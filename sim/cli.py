@@ -120,8 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
     holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
 
-    experiment = commands.add_parser("experiment", help="run a reference scenario and its variants over common seeds")
-    experiment.add_argument("file", type=Path, help="experiment YAML file (scenarios/experiments/)")
+    experiment = commands.add_parser(
+        "experiment", help="run a reference scenario and its variants (or a stress-test matrix) over common seeds"
+    )
+    experiment.add_argument(
+        "file", type=Path, help="experiment or stress-test matrix YAML file (scenarios/experiments/)"
+    )
     experiment.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: local processes)")
     experiment.add_argument("--workers", type=_count(1), default=2, metavar="N", help="local processes (default 2)")
     experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (results)")
@@ -434,7 +438,7 @@ def _holdout(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    """Run an experiment (resuming saved runs) and print its findings table."""
+    """Run an experiment or a stress-test matrix (resuming saved runs) and print its findings."""
     from sim.experiments import ExperimentError, run_experiment
 
     try:
@@ -444,6 +448,7 @@ def _experiment(args: argparse.Namespace) -> int:
             _error(f"error: {problem}")
         return EXIT_BAD_INPUT
     print(findings.markdown())
+    _error(f"findings, runs and figures in {findings.folder}")
     return 0
 
 

@@ -269,11 +269,12 @@ class TreasuryMarketModel(mesa.Model):
         led.cb_other_assets_bn = liabilities + led.cb_capital_bn - led.soma_par_bn()
 
         # Dealers' fixed blocks: the rest of the bank sized so the markets business starts at
-        # the scenario's utilization; VaR limits so risk starts at its utilization.
+        # the scenario's utilization under today's rules (so an SLR exemption frees room from
+        # the first day, as a rule change would); VaR limits so risk starts at its utilization.
         equity = d.equity_bn * self.desk.size_share
         long_value = np.maximum(led.holdings_bn[dealers], 0) @ led.price
         exposure = self.desk.market_exposure_bn(
-            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], np.zeros(d.count), 0.0
+            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], np.zeros(d.count), 0.0, exemptions=False
         )
         start_use = d.initial_utilization * np.exp(rng.normal(0.0, 0.08, d.count))
         start_use = np.clip(start_use, 0.05, 0.95)

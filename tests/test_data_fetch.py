@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from sim.data import FetchError, fetch_data, load_real_tables
-from sim.data.fetch import FAILS_KEYS, FRED_SERIES, default_opener, write_atomic
+from sim.data.fetch import FAILS_KEYS, FRED_SERIES, default_opener
+from sim.files import write_atomic
 
 RESPONSES = Path(__file__).resolve().parent / "fixtures" / "data" / "responses"
 START, END = dt.date(2022, 4, 18), dt.date(2022, 4, 29)
@@ -220,7 +221,7 @@ def test_atomic_write_cleans_up_on_failure(tmp_path: Path, monkeypatch: pytest.M
     def refuse(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("sim.data.fetch.os.replace", refuse)
+    monkeypatch.setattr("sim.files.os.replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"new\n")
     assert target.read_bytes() == b"old\n"

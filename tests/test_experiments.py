@@ -15,6 +15,7 @@ from sim.experiments import (
     FINDING_METRICS,
     ExperimentError,
     Findings,
+    load_any,
     load_experiment,
     paired_difference,
     run_experiment,
@@ -71,10 +72,17 @@ def test_writes_one_file_per_run_and_the_findings_table(tiny: tuple[Path, Path, 
     record = json.loads((folder / "runs" / "qe_bills-seed2.json").read_text())
     assert (record["variant"], record["seed"], record["experiment"]) == ("qe_bills", 2, "tiny")
     assert record["scenario"] == "qe_40b_bills" and "reserves_mean_bn" in record["metrics"]
+    # The kept series cover every recorded day and feed the figures.
+    daily = record["series"]["daily"]
+    assert daily["date"][0] == "2025-03-03" and daily["date"][-1] == "2025-04-30"
+    assert len(daily["reserves_bn"]) == len(daily["date"]) and all(v is not None for v in daily["reserves_bn"])
+    for figure in ("reservoir_vs_pipe.png", "panels.png"):
+        assert (folder / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
 
     table = findings.table
-    assert list(table.columns) == ["variant", "metric", "reference_mean", "variant_mean", "difference", "ci_low",
-                                   "ci_high", "n"]  # fmt: skip
+    assert list(table.columns) == ["variant", "reference", "metric", "reference_mean", "variant_mean", "difference",
+                                   "ci_low", "ci_high", "n"]  # fmt: skip
+    assert set(table["reference"]) == {"reference"}
     assert list(table["variant"]) == ["qe_bills"] * len(FINDING_METRICS) + ["indigestion"] * len(FINDING_METRICS)
     assert list(table["metric"]) == list(FINDING_METRICS) * 2
     reserves = table[table["metric"] == "reserves_mean_bn"].iloc[0]
@@ -174,7 +182,9 @@ def test_bill_purchases_raise_reserves_in_a_reserve_scarce_market(tmp_path: Path
 
 @pytest.mark.parametrize("path", sorted((SCENARIOS / "experiments").glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_experiment_files_are_valid(path: Path) -> None:
-    experiment = load_experiment(path)
-    assert experiment.labels[0] == "reference" and len(experiment.tasks()) == len(experiment.labels) * len(
-        experiment.spec.seeds
-    )
+    experiment = load_any(path)
+    assert len(experiment.tasks()) == len(experiment.labels) * len(experiment.seeds)
+    assert all(variant in experiment.labels and reference in experiment.labels
+               for variant, reference in experiment.comparisons)  # fmt: skip
+    if experiment.kind == "experiment":
+        assert experiment.labels[0] == "reference" and experiment == load_experiment(path)

@@ -106,16 +106,19 @@ class DealerDesk:
         reverse_repo_bn: np.ndarray,
         cleared_repo_bn: np.ndarray,
         netting_efficiency: float,
+        exemptions: bool = True,
     ) -> np.ndarray:
         """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting.
 
         Args:
             cleared_repo_bn: repo borrowing done through a central counterparty, which nets
                 against reverse repo to clients (gross otherwise).
+            exemptions: apply the scenario's SLR exemptions; False measures exposure under
+                today's rules (how the opening balance sheets were built).
         """
         p = self.params
-        treasuries = 0.0 if p.exempt_treasuries_from_slr else long_value_bn
-        reserves_exempt = p.exempt_reserves_from_slr & self.bank_affiliated
+        treasuries = 0.0 if p.exempt_treasuries_from_slr and exemptions else long_value_bn
+        reserves_exempt = p.exempt_reserves_from_slr & self.bank_affiliated & exemptions
         cash = np.where(reserves_exempt, 0.0, np.maximum(money_bn, 0.0))
         netted = netting_efficiency * np.minimum(reverse_repo_bn, cleared_repo_bn)
         return treasuries + cash + reverse_repo_bn - netted

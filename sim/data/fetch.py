@@ -21,8 +21,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -31,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sim import __version__
+from sim.files import write_atomic
 
 Opener = Callable[[str], bytes]
 
@@ -132,21 +131,6 @@ def fetch_data(out_dir: str | Path, start: dt.date, end: dt.date, opener: Opener
         write_atomic(path, data)
         written.append(path)
     return written
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class _Getter:

@@ -2,6 +2,8 @@
 
 runner: the experiment file, running every (scenario, seed) on local processes or a Dask
 cluster with resumable per-run files, and the paired-difference findings table.
+matrix: the stress-test matrix (each fix under each stress, against a calm window).
+series: the compact time series kept of each run; figures: the experiment figures.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sim.experiments.runner import (
     ExperimentSpec,
     Findings,
     compute_findings,
+    load_any,
     load_experiment,
     paired_difference,
     run_experiment,
@@ -26,6 +29,7 @@ __all__ = [
     "ExperimentSpec",
     "Findings",
     "compute_findings",
+    "load_any",
     "load_experiment",
     "paired_difference",
     "run_experiment",

@@ -24,9 +24,7 @@ import hashlib
 import json
 import math
 import multiprocessing
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -40,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from sim.dashboard import Dashboard, compute_dashboard, score
+from sim.experiments.series import run_series, series_frames
+from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
 from sim.scenario.loader import problems_from
 
@@ -59,8 +59,14 @@ FINDING_METRICS = (
     "bid_ask_mean_bp",
     "dealer_utilization_mean",
     "customer_volume_mean_bn",
+    "soma_mean_bn",
+    "srf_usage_mean_bn",
 )
-FINDING_COLUMNS = ["variant", "metric", "reference_mean", "variant_mean", "difference", "ci_low", "ci_high", "n"]
+FINDING_COLUMNS = [
+    "variant", "reference", "metric", "reference_mean", "variant_mean", "difference", "ci_low", "ci_high", "n",
+]  # fmt: skip
+# Saved runs of another record layout are run again rather than read.
+RECORD_VERSION = 2
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 RunRecord = dict[str, Any]
@@ -142,23 +148,39 @@ class RunTask:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A validated experiment: its spec, and each label's resolved scenario."""
+    """A validated experiment: every labelled scenario, what is compared with what, and how scored.
+
+    Attributes:
+        path: the experiment file.
+        name: the experiment's name (its results folder).
+        description: one line on what it asks.
+        seeds: the seeds every scenario runs with.
+        scenarios: label -> fully resolved scenario (JSON-ready), in file order.
+        comparisons: (variant label, reference label) pairs the findings report.
+        scored_against: label -> label of the ensemble its runs' indices are scored against.
+        kind: "experiment" or "stress_matrix".
+    """
 
     path: Path
-    spec: ExperimentSpec
+    name: str
+    description: str
+    seeds: list[int]
     scenarios: dict[str, dict[str, Any]]
+    comparisons: list[tuple[str, str]]
+    scored_against: dict[str, str]
+    kind: str = "experiment"
 
     @property
     def labels(self) -> list[str]:
-        """`reference` first, then the variants in file order."""
+        """Every label, in file order (`reference` first in a plain experiment)."""
         return list(self.scenarios)
 
     def tasks(self) -> list[RunTask]:
-        """Every (label, seed) run, reference first."""
+        """Every (label, seed) run, in label order."""
         out = []
         for label, scenario in self.scenarios.items():
             fingerprint = hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()
-            out.extend(RunTask(label, seed, scenario, fingerprint) for seed in self.spec.seeds)
+            out.extend(RunTask(label, seed, scenario, fingerprint) for seed in self.seeds)
         return out
 
 
@@ -207,7 +229,19 @@ def load_experiment(path: str | Path) -> Experiment:
             problems.extend(Problem(p.file, f"{key} -> {p.key_path}", p.expected, p.found) for p in err.problems)
     if problems:
         raise ExperimentError(problems)
-    return Experiment(path, spec, scenarios)
+    comparisons = [(label, REFERENCE_LABEL) for label in spec.variants]
+    scored_against = dict.fromkeys(scenarios, REFERENCE_LABEL)
+    return Experiment(path, spec.name, spec.description, list(spec.seeds), scenarios, comparisons, scored_against)
+
+
+def load_any(path: str | Path) -> Experiment:
+    """Load an experiment file, or a stress-test matrix file (one with `stresses:` and `fixes:`)."""
+    data = _read_experiment_yaml(Path(path).resolve())
+    if "stresses" in data or "fixes" in data:
+        from sim.experiments.matrix import load_matrix
+
+        return load_matrix(path)
+    return load_experiment(path)
 
 
 # ---------------------------------------------------------------- one run
@@ -225,7 +259,8 @@ def simulate_run(scenario: dict[str, Any], label: str, seed: int) -> RunRecord:
 
     Returns:
         `scenario` (name), `variant` (label), `seed`, `period` [first, last date] and
-        `metrics` (dashboard metric name -> value in its unit, None when not available).
+        `metrics` (dashboard metric name -> value in its unit, None when not available) and
+        `series` (the daily, auction and weekly series the figures draw; see `run_series`).
     """
     # Imported here so a worker pays for the model only when it runs one.
     from sim import TreasuryMarketModel
@@ -239,24 +274,12 @@ def simulate_run(scenario: dict[str, Any], label: str, seed: int) -> RunRecord:
         "seed": seed,
         "period": list(dashboard.period),
         "metrics": {name: _finite(value) for name, value in dashboard.metrics.items()},
+        "series": run_series(tables),
     }
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    _write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then move it into place in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _saved_record(path: Path, task: RunTask) -> RunRecord | None:
@@ -267,7 +290,8 @@ def _saved_record(path: Path, task: RunTask) -> RunRecord | None:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    return record if record.get("scenario_sha256") == task.fingerprint else None
+    same = record.get("scenario_sha256") == task.fingerprint and record.get("record_version") == RECORD_VERSION
+    return record if same else None
 
 
 # ---------------------------------------------------------------- running them all
@@ -308,10 +332,10 @@ def run_experiment(
     scheduler: Any = None,
     simulate: Simulate | None = None,
 ) -> Findings:
-    """Run an experiment (resuming any earlier partial run) and write its findings.
+    """Run an experiment or a stress-test matrix (resuming any earlier partial run) and write its findings.
 
     Args:
-        path: experiment YAML file.
+        path: experiment YAML file, or a stress-test matrix file (see `sim.experiments.matrix`).
         out_dir: results root; the experiment's folder is `<out_dir>/<name>/`.
         workers: local processes (spawn context); 1 or fewer runs in this process.
             Ignored when `scheduler` is given.
@@ -321,14 +345,15 @@ def run_experiment(
             default. Must be importable by the workers when they are other processes.
 
     Returns:
-        The Findings, also written as `findings.csv` and `findings.md` in the folder.
+        The Findings, also written as `findings.csv` and `findings.md` (and `matrix.csv` for a
+        stress-test matrix) in the folder, with the figures of `write_figures`.
 
     Raises:
-        ExperimentError: the experiment file or a scenario it names is invalid.
+        ExperimentError: the experiment file (or matrix file) or a scenario it names is invalid.
     """
-    experiment = load_experiment(path)
+    experiment = load_any(path)
     simulate = simulate or simulate_run
-    folder = Path(out_dir) / experiment.spec.name
+    folder = Path(out_dir) / experiment.name
     runs_dir = folder / "runs"
     records: dict[tuple[str, int], RunRecord] = {}
     pending = []
@@ -338,17 +363,26 @@ def run_experiment(
             pending.append(task)
         else:
             records[task.label, task.seed] = saved
-    if pending:
+    # Labels whose scenarios are identical (a fix already in place under a stress) share one
+    # simulation per seed: the same scenario and seed give the same run.
+    twins: dict[tuple[str, int], list[RunTask]] = {}
+    for task in pending:
+        twins.setdefault((task.fingerprint, task.seed), []).append(task)
+    if twins:
+        unique = [group[0] for group in twins.values()]
         finished = (
-            _run_dask(pending, scheduler, simulate) if scheduler is not None else _run_local(pending, workers, simulate)
+            _run_dask(unique, scheduler, simulate) if scheduler is not None else _run_local(unique, workers, simulate)
         )
-        for task, record in finished:
-            # Saved as soon as it arrives, so an interruption loses only the runs in flight.
-            record = {**record, "experiment": experiment.spec.name, "scenario_sha256": task.fingerprint}
-            _write_json_atomic(runs_dir / task.file_name, record)
-            records[task.label, task.seed] = record
+        for done, record in finished:
+            for task in twins[done.fingerprint, done.seed]:
+                # Saved as soon as it arrives, so an interruption loses only the runs in flight.
+                saved = {**record, "variant": task.label, "experiment": experiment.name,
+                         "scenario_sha256": task.fingerprint, "record_version": RECORD_VERSION}  # fmt: skip
+                _write_json_atomic(runs_dir / task.file_name, saved)
+                records[task.label, task.seed] = saved
     findings = compute_findings(experiment, records)
     findings.write(folder)
+    write_figures(experiment, findings, records, folder)
     return findings
 
 
@@ -359,21 +393,32 @@ class Findings:
 
     Attributes:
         name: the experiment's name.
+        description: one line on what it asks.
+        runs: one row per run: variant (label), seed, scenario, each finding metric (unit in
+            its name); the indices score the run against its label's scoring ensemble.
+        table: per comparison and metric, the reference and variant means over the paired
+            seeds, the mean paired difference (variant minus reference, in the metric's unit),
+            its 95% Student-t confidence interval and the number of pairs n.
+        kind: "experiment" or "stress_matrix".
+        matrix: for a stress-test matrix, the table by stress and fix (see
+            `sim.experiments.matrix.matrix_table`); None otherwise.
         folder: where its runs and findings are written.
-        runs: one row per run: variant, seed, scenario, each finding metric (unit in its name).
-        table: per variant and metric, the reference and variant means over the paired seeds,
-            the mean paired difference (variant minus reference, in the metric's unit), its
-            95% Student-t confidence interval and the number of pairs n.
     """
 
     name: str
     description: str
     runs: pd.DataFrame
     table: pd.DataFrame
+    kind: str = "experiment"
+    matrix: pd.DataFrame | None = None
     folder: Path | None = None
 
     def markdown(self) -> str:
-        """The findings as a Markdown document with one table."""
+        """The findings as a Markdown document."""
+        if self.matrix is not None:
+            from sim.experiments.matrix import matrix_markdown
+
+            return matrix_markdown(self.name, self.description, self.matrix)
         lines = [f"# {self.name}", ""]
         if self.description:
             lines += [self.description, ""]
@@ -386,16 +431,23 @@ class Findings:
             "|---|---|---:|---:|---:|---|---:|",
         ]
         for row in self.table.itertuples(index=False):
-            ci = "n/a" if pd.isna(row.ci_low) else f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+            interval = format_interval(row.ci_low, row.ci_high)
             lines.append(f"| {row.variant} | {row.metric} | {_fmt(row.reference_mean)} | {_fmt(row.variant_mean)} "
-                         f"| {_fmt(row.difference)} | {ci} | {row.n} |")  # fmt: skip
+                         f"| {_fmt(row.difference)} | {interval} | {row.n} |")  # fmt: skip
         return "\n".join(lines) + "\n"
 
     def write(self, folder: Path) -> None:
-        """Write `findings.csv` and `findings.md` into `folder` (each atomically)."""
+        """Write `findings.csv`, `findings.md` and, for a matrix, `matrix.csv` into `folder` (atomically)."""
         self.folder = folder
-        _write_text_atomic(folder / "findings.csv", self.table.to_csv(index=False))
-        _write_text_atomic(folder / "findings.md", self.markdown())
+        write_atomic(folder / "findings.csv", self.table.to_csv(index=False))
+        if self.matrix is not None:
+            write_atomic(folder / "matrix.csv", self.matrix.to_csv(index=False))
+        write_atomic(folder / "findings.md", self.markdown())
+
+
+def format_interval(low: float, high: float) -> str:
+    """A confidence interval as text, "n/a" when it is not defined."""
+    return "n/a" if pd.isna(low) else f"[{_fmt(low)}, {_fmt(high)}]"
 
 
 def _fmt(value: float) -> str:
@@ -430,24 +482,24 @@ def paired_difference(reference: list[float], variant: list[float], confidence: 
 
 
 def compute_findings(experiment: Experiment, records: dict[tuple[str, int], RunRecord]) -> Findings:
-    """Findings from every run's record: each run scored against the reference ensemble, then paired.
+    """Findings from every run's record: each run scored against its scoring ensemble, then paired.
 
     Args:
         experiment: the loaded experiment.
         records: (label, seed) -> the run's record (as saved in `runs/`).
     """
-    seeds = experiment.spec.seeds
+    seeds = experiment.seeds
 
     def dashboard(label: str, seed: int) -> Dashboard:
         record = records[label, seed]
         return Dashboard(f"{label} seed {seed}", tuple(record.get("period") or (None, None)), record["metrics"])
 
-    references = [dashboard(REFERENCE_LABEL, s) for s in seeds]
+    ensembles = {ref: [dashboard(ref, s) for s in seeds] for ref in dict.fromkeys(experiment.scored_against.values())}
     rows = []
     for label in experiment.labels:
         for seed in seeds:
             board = dashboard(label, seed)
-            card = score(board, references)
+            card = score(board, ensembles[experiment.scored_against[label]])
             values = {name: _finite(board.metrics.get(name)) for name in FINDING_METRICS}
             values |= {STRESS_INDEX: card.stress_index, THROUGHPUT_INDEX: card.throughput_index}
             rows.append({"variant": label, "seed": seed, "scenario": records[label, seed]["scenario"], **values})
@@ -455,13 +507,58 @@ def compute_findings(experiment: Experiment, records: dict[tuple[str, int], RunR
 
     table_rows = []
     by_label = {label: frame.set_index("seed") for label, frame in runs.groupby("variant", sort=False)}
-    reference = by_label[REFERENCE_LABEL]
-    for label in experiment.spec.variants:
-        variant = by_label[label]
+    for variant_label, reference_label in experiment.comparisons:
+        variant, reference = by_label[variant_label], by_label[reference_label]
         for metric in FINDING_METRICS:
             pairs = [(reference.at[s, metric], variant.at[s, metric]) for s in seeds]
             pairs = [(r, v) for r, v in pairs if r is not None and v is not None and not pd.isna(r) and not pd.isna(v)]
             stats_row = paired_difference([r for r, _ in pairs], [v for _, v in pairs])
-            table_rows.append({"variant": label, "metric": metric, **stats_row})
+            table_rows.append({"variant": variant_label, "reference": reference_label, "metric": metric, **stats_row})
     table = pd.DataFrame(table_rows, columns=FINDING_COLUMNS).astype({"n": "int64"})
-    return Findings(experiment.spec.name, experiment.spec.description, runs, table)
+    matrix = None
+    if experiment.kind == "stress_matrix":
+        from sim.experiments.matrix import matrix_table
+
+        matrix = matrix_table(experiment, runs, table)
+    return Findings(experiment.name, experiment.description, runs, table, experiment.kind, matrix)
+
+
+# ---------------------------------------------------------------- figures
+def series_by_label(experiment: Experiment, records: dict[tuple[str, int], RunRecord]) -> dict[str, list]:
+    """Label -> each seed's kept series as DataFrames (seed order as in the experiment)."""
+    return {
+        label: [series_frames(records[label, seed].get("series") or {}) for seed in experiment.seeds]
+        for label in experiment.labels
+    }
+
+
+def write_figures(
+    experiment: Experiment, findings: Findings, records: dict[tuple[str, int], RunRecord], folder: Path
+) -> list[Path]:
+    """Draw the experiment's figures into `folder`; returns the files written.
+
+    A plain experiment gets `reservoir_vs_pipe.png` and `panels.png` (dashboard panels A, B,
+    C and the pipe across variants); a stress-test matrix gets `matrix.png` and, for each
+    stress, `panels-<stress>.png` and `reservoir_vs_pipe-<stress>.png` (calm, stressed and
+    each fix).
+    """
+    from sim.experiments import figures
+
+    series = series_by_label(experiment, records)
+    if experiment.kind != "stress_matrix":
+        title = f"{experiment.name}: {experiment.description}" if experiment.description else experiment.name
+        return [
+            figures.draw_reservoir_vs_pipe(findings.runs, series, folder / "reservoir_vs_pipe.png", title),
+            figures.draw_experiment_panels(series, folder / "panels.png", title),
+        ]
+    from sim.experiments.matrix import stress_groups
+
+    written = [figures.draw_stress_matrix(findings.matrix, folder / "matrix.png", experiment.name)]
+    for stress, names in stress_groups(experiment).items():
+        group = {short: series[label] for label, short in names.items()}
+        runs = findings.runs[findings.runs["variant"].isin(list(names))].copy()
+        runs["variant"] = runs["variant"].map(names)
+        title = f"{experiment.name}: {stress}"
+        written.append(figures.draw_experiment_panels(group, folder / f"panels-{stress}.png", title))
+        written.append(figures.draw_reservoir_vs_pipe(runs, group, folder / f"reservoir_vs_pipe-{stress}.png", title))
+    return written

@@ -32,8 +32,8 @@ def key_settings(scenario: Scenario) -> list[tuple[str, str]]:
     cb, srf = scenario.central_bank, scenario.central_bank.srf
     ms, dealers = scenario.market_structure, scenario.dealers
     programs = [
-        f"${p.bn_per_month:g}bn/month of {', '.join(p.tenors)} from {p.start or scenario.start_date} to {p.end or scenario.end_date}"
-        f" ({p.nonbank_seller_share:.0%} from non-banks)"
+        f"${p.bn_per_month:g}bn/month of {', '.join(p.tenors)} from {p.start or scenario.start_date} "
+        f"to {p.end or scenario.end_date} ({p.nonbank_seller_share:.0%} from non-banks)"
         for p in cb.purchases
     ]
     srf_text = (

@@ -1,0 +1,141 @@
+"""The policy questions of DESIGN section 10, as small ensembles of the shipped scenarios.
+
+Each test runs the shipped scenario files (calibrated baseline, warm-up included) over a few
+common seeds and checks the economics as paired differences with 95% intervals:
+- where reserves are abundant, $40B/month of bill purchases fills the reservoir without
+  changing the pipe by more than the ensemble's own noise;
+- where reserves are scarce, the same purchases calm repo (outside the interval);
+- under auction indigestion, the SLR exemption and central clearing each add throughput and
+  shorten tails;
+- at near-zero rates the fails charge cuts fails.
+The "ensemble noise" of a metric is its standard deviation across the reference seeds: how
+much the market moves from luck alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.experiments import Findings, run_experiment
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _experiment(folder: Path, name: str, reference: str, variants: dict[str, str], seeds: list[int]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"name": name, "reference": str(SCENARIOS / reference), "seeds": seeds,
+            "variants": {label: str(SCENARIOS / file) for label, file in variants.items()}}  # fmt: skip
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def _row(findings: Findings, metric: str, variant: str | None = None) -> pd.Series:
+    table = findings.table
+    if variant is not None:
+        table = table[table["variant"] == variant]
+    return table.set_index("metric").loc[metric]
+
+
+def _noise(findings: Findings, metric: str, label: str = "reference") -> float:
+    """Standard deviation of a metric across the seeds of one label (its ensemble noise)."""
+    runs = findings.runs
+    return float(runs.loc[runs["variant"] == label, metric].std(ddof=1))
+
+
+@pytest.fixture(scope="module")
+def abundant(tmp_path_factory: pytest.TempPathFactory) -> Findings:
+    folder = tmp_path_factory.mktemp("abundant")
+    path = _experiment(folder, "abundant", "baseline.yaml", {"qe": "qe_40b_bills.yaml"}, [1, 2, 3, 4, 5])
+    return run_experiment(path, folder / "out", workers=2)
+
+
+def test_bill_purchases_fill_the_reservoir_when_reserves_are_abundant(abundant: Findings) -> None:
+    bought = _row(abundant, "soma_mean_bn")
+    # $40B a month, bought evenly: SOMA is higher by the purchases to date, about $240bn on
+    # average over the year (480 by December).
+    assert bought["difference"] == pytest.approx(40.0 * 12 / 2, rel=0.1)
+    reserves = _row(abundant, "reserves_mean_bn")
+    # Reserves rise by close to the amount bought; the rest leaks into the TGA and ON RRP.
+    assert 0.7 * bought["difference"] < reserves["ci_low"] <= reserves["ci_high"] < 1.05 * bought["difference"]
+
+
+@pytest.mark.parametrize("metric", ["throughput_index", "bid_ask_mean_bp", "tail_mean_bp"])
+def test_bill_purchases_leave_the_pipe_within_noise_when_reserves_are_abundant(abundant: Findings,
+                                                                               metric: str) -> None:  # fmt: skip
+    change = _row(abundant, metric)["difference"]
+    noise = _noise(abundant, metric)
+    assert noise > 0
+    assert abs(change) < noise, f"{metric}: change {change:.3g} against ensemble noise {noise:.3g}"
+
+
+@pytest.fixture(scope="module")
+def scarce(tmp_path_factory: pytest.TempPathFactory) -> Findings:
+    folder = tmp_path_factory.mktemp("scarce")
+    path = _experiment(folder, "scarce", "reserve_scarcity.yaml", {"qe": "reserve_scarcity_qe_40b_bills.yaml"},
+                       [1, 2, 3, 4, 5, 6, 7, 8])  # fmt: skip
+    return run_experiment(path, folder / "out", workers=2)
+
+
+@pytest.mark.parametrize("metric", ["repo_dispersion_mean_bp", "repo_spike_days"])
+def test_bill_purchases_calm_repo_when_reserves_are_scarce(scarce: Findings, metric: str) -> None:
+    row = _row(scarce, metric)
+    assert row["ci_high"] < 0, f"{metric}: {row['difference']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
+
+
+def test_the_scarce_market_spikes_on_pressure_dates_and_is_calmer_between(scarce: Findings) -> None:
+    # Not stressed every day: spikes are days, not the whole period.
+    runs = scarce.runs[scarce.runs["variant"] == "reference"]
+    assert runs["repo_spike_days"].mean() >= 3
+    assert runs["repo_spike_days"].max() < 40  # of about 125 business days
+
+
+@pytest.fixture(scope="module")
+def indigestion(tmp_path_factory: pytest.TempPathFactory) -> Findings:
+    folder = tmp_path_factory.mktemp("indigestion")
+    data = {
+        "name": "indigestion",
+        "baseline": str(SCENARIOS / "baseline.yaml"),
+        "stresses": {"indigestion": str(SCENARIOS / "auction_indigestion.yaml")},
+        "fixes": {"slr": str(SCENARIOS / "fix_slr_exempt_treasuries.yaml"),
+                  "clearing": str(SCENARIOS / "fix_central_clearing.yaml")},  # fmt: skip
+        # Eight seeds: relieved dealers carry more duration, so in a draw with a long risk-off
+        # spell the fix can lengthen tails; over the ensemble it clearly shortens them.
+        "seeds": [1, 2, 3, 4, 5, 6, 7, 8],
+    }
+    path = folder / "matrix.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return run_experiment(path, folder / "out", workers=2)
+
+
+def test_indigestion_is_a_stress_against_the_calm_market(indigestion: Findings) -> None:
+    for metric in ("stress_index", "tail_mean_bp", "dealer_utilization_mean"):
+        damage = _row(indigestion, metric, "indigestion")
+        assert damage["ci_low"] > 0, f"{metric}: {damage['difference']:.3g} [{damage['ci_low']:.3g}, ...]"
+
+
+@pytest.mark.parametrize("fix", ["slr", "clearing"])
+def test_slr_exemption_and_central_clearing_restore_throughput_under_indigestion(indigestion: Findings,
+                                                                                 fix: str) -> None:  # fmt: skip
+    throughput = _row(indigestion, "throughput_index", f"indigestion.{fix}")
+    tails = _row(indigestion, "tail_mean_bp", f"indigestion.{fix}")
+    # Lower throughput index = more throughput; both intervals must exclude zero.
+    assert throughput["ci_high"] < 0, f"throughput index {throughput['difference']:.3g}"
+    assert tails["ci_high"] < 0, f"tails {tails['difference']:.3g}bp"
+    matrix = indigestion.matrix.set_index(["stress", "fix", "metric"])
+    share = matrix.loc[("indigestion", fix, "throughput_index"), "share_of_damage_undone"]
+    assert share > 0
+
+
+def test_fails_charge_cuts_fails_at_near_zero_rates(tmp_path: Path) -> None:
+    path = _experiment(tmp_path, "fails", "zero_rates_no_fails_charge.yaml", {"charge": "zero_rates_fails_charge.yaml"},
+                       [1, 2, 3, 4])  # fmt: skip
+    findings = run_experiment(path, tmp_path / "out", workers=2)
+    fails = _row(findings, "fails_weekly_mean_bn")
+    assert fails["ci_high"] < 0
+    # Without the charge strategic fails dominate; with it fails fall back to operational levels.
+    assert fails["variant_mean"] < 0.25 * fails["reference_mean"]

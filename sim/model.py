@@ -1138,11 +1138,22 @@ class TreasuryMarketModel(mesa.Model):
         )
         self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
         dv01 = self._dealer_dv01_mn()
-        quarter_end = (not initial) and bool(self.calendar.is_quarter_end[self.day_index])
+        flags = self.calendar.is_quarter_end
+        quarter_end = (not initial) and bool(flags[self.day_index])
         self.constraints = self.desk.constraints(
             led.equity_bn[dealers], exposure, dv01, self.curve.realised_vol_bp, quarter_end
         )
-        self.slr_headroom_bn = self.constraints.slr_headroom_bn
+        # Tomorrow's quotes, depth and client financing are set for tomorrow's balance-sheet
+        # snapshot: window-dressers shrink into a quarter-end, not on the day after it. Today's
+        # constraints (recorded) keep today's snapshot.
+        next_index = self.day_index + (0 if initial else 1)
+        quarter_end_next = next_index < len(flags) and bool(flags[next_index])
+        decisions = self.constraints
+        if quarter_end_next != quarter_end:
+            decisions = self.desk.constraints(
+                led.equity_bn[dealers], exposure, dv01, self.curve.realised_vol_bp, quarter_end_next
+            )
+        self.slr_headroom_bn = decisions.slr_headroom_bn
         self.dealer_dv01_mn = dv01
         if not initial:
             self.desk.update_appetite(led.equity_bn[dealers] - self.equity_open[dealers], led.equity_bn[dealers])

@@ -101,8 +101,10 @@ def indigestion(tmp_path_factory: pytest.TempPathFactory) -> Findings:
         "name": "indigestion",
         "baseline": str(SCENARIOS / "baseline.yaml"),
         "stresses": {"indigestion": str(SCENARIOS / "auction_indigestion.yaml")},
-        "fixes": {"slr": str(SCENARIOS / "fix_slr_exempt_treasuries.yaml"),
-                  "clearing": str(SCENARIOS / "fix_central_clearing.yaml")},  # fmt: skip
+        "fixes": {
+            "slr": str(SCENARIOS / "fix_slr_exempt_treasuries.yaml"),
+            "clearing": str(SCENARIOS / "fix_central_clearing.yaml"),
+        },  # fmt: skip
         # Eight seeds: relieved dealers carry more duration, so in a draw with a long risk-off
         # spell the fix can lengthen tails; over the ensemble it clearly shortens them.
         "seeds": [1, 2, 3, 4, 5, 6, 7, 8],

@@ -219,8 +219,8 @@ def reservoir_vs_pipe_figure(runs: pd.DataFrame, series: Series, title: str = ""
     _band_panel(bottom, daily, "customer_volume_bn", 20,
                 f"Pipe: customer volume, 20-business-day mean ({band})", "$bn per day", colours,
                 "customer volume")  # fmt: skip
-    fig.suptitle(f"{title + ': ' if title else ''}the reservoir (reserves) against the pipe (throughput)",
-                 fontsize=11)  # fmt: skip
+    fig.suptitle(f"{title + chr(10) if title else ''}The reservoir (reserves) against the pipe (throughput)",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
@@ -302,7 +302,7 @@ def experiment_panels_figure(series: Series, title: str) -> Figure:
         d.axhline(1.0, color="grey", ls=":", lw=0.8)  # full balance-sheet capacity; losses can push past it
         d.set_ylim(bottom=0)
     fig.legend(handles=_variant_handles(colours), loc="outside lower center", ncol=min(len(colours), 6), fontsize=7)
-    fig.suptitle(f"{title}: dashboard panels across variants", fontsize=11)
+    fig.suptitle(f"{title}\nDashboard panels across variants", fontsize=10)
     return fig
 
 

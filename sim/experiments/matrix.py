@@ -15,12 +15,13 @@ For each stress the matrix runs three kinds of scenario over the same seeds:
 Each fix is compared with the stress alone (paired by seed), each stress with its calm
 window; every run of a stress's group is scored against the calm runs, so the indices
 read as "how far from a calm market". Where the stress does measurable damage to a metric
-(its interval excludes zero), a fix's difference is also given as the share of that damage
-it undoes (1 = back to calm).
+(its interval excludes zero on the metric's bad side), a fix's difference is also given as
+the share of that damage it undoes (1 = back to calm).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +29,19 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.dashboard.metrics import METRIC_SPECS
 from sim.experiments.runner import (
     STRESS_INDEX,
     THROUGHPUT_INDEX,
     Experiment,
     ExperimentError,
-    _fmt,
-    _read_experiment_yaml,
+    Seeds,
     format_interval,
+    format_number,
+    read_experiment_yaml,
 )
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
-from sim.scenario.loader import _read_yaml, deep_merge, problems_from
+from sim.scenario.loader import deep_merge, problems_from, read_yaml_mapping
 
 CALM, NONE = "calm", "none"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -66,27 +69,16 @@ class StressMatrixSpec(BaseModel):
     baseline: str = Field(description="Scenario file of the calm market the fixes are defined against.")
     stresses: dict[str, str] = Field(description="Stress label -> scenario file.")
     fixes: dict[str, str] = Field(description="Fix label -> scenario file (the baseline with the fix).")
-    seeds: list[int] = Field(description="Seeds every scenario runs with (common random numbers).")
+    seeds: Seeds = Field(description="Seeds every scenario runs with (common random numbers).")
 
     @field_validator("stresses", "fixes")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        import re
-
         if not value:
             raise ValueError("at least one entry")
         for label in value:
             if not re.match(_NAME, label) or label in (CALM, NONE):
                 raise ValueError(f"labels of letters, digits, '_' or '-' (not {CALM!r} or {NONE!r}); found {label!r}")
-        return value
-
-    @field_validator("seeds")
-    @classmethod
-    def _seeds_distinct(cls, value: list[int]) -> list[int]:
-        if not value:
-            raise ValueError("at least one seed")
-        if len(set(value)) != len(value) or min(value) < 0:
-            raise ValueError("distinct non-negative seeds")
         return value
 
 
@@ -100,7 +92,7 @@ def fix_fragment(fix_path: Path, baseline_path: Path) -> dict[str, Any]:
     target = baseline_path.resolve()
     path, chain, fragments = fix_path.resolve(), [], []
     while path != target:
-        data = _read_yaml(path, tuple(chain))
+        data = read_yaml_mapping(path, tuple(chain))
         parent = data.pop("extends", None)
         fragments.append(data)
         chain.append(path)
@@ -149,7 +141,7 @@ def load_matrix(path: str | Path) -> Experiment:
             sets nothing on top of it, or a stress-with-fix combination that is not a valid scenario.
     """
     path = Path(path).resolve()
-    data = _read_experiment_yaml(path)
+    data = read_experiment_yaml(path)
     try:
         spec = StressMatrixSpec.model_validate(data)
     except ValidationError as err:
@@ -214,14 +206,24 @@ def stress_groups(experiment: Experiment) -> dict[str, dict[str, str]]:
 
 
 # ---------------------------------------------------------------- the matrix table
+def _harm_sign(metric: str) -> int:
+    """+1 when a higher value is worse, -1 when lower is worse, 0 when neither (reserves, costs)."""
+    if metric in (THROUGHPUT_INDEX, STRESS_INDEX):
+        return 1
+    spec = METRIC_SPECS.get(metric)
+    return spec.sign if spec is not None else 0
+
+
 def matrix_table(experiment: Experiment, runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """The findings arranged by stress and fix.
 
     One row per stress, fix and metric: the calm, stressed and stressed-with-fix means over
     the seeds, the fix's mean paired difference against the stress alone with its 95%
-    interval and n, and the share of the stress's damage the fix undoes (NaN where the
-    stress's own interval against calm includes zero). Rows with fix `none` are the stress
-    itself against its calm window (fixed_mean NaN; the difference is the damage).
+    interval and n, and the share of the stress's damage the fix undoes (NaN unless the
+    stress measurably harms the metric: its interval against calm excludes zero on the
+    metric's bad side; metrics with no good side, such as reserves, get none). Rows with
+    fix `none` are the stress itself against its calm window (fixed_mean NaN; the
+    difference is the damage).
     """
     means = runs.groupby("variant", sort=False).mean(numeric_only=True)
     damage = {(row.variant, row.metric): row for row in table.itertuples(index=False) if "." not in row.variant}
@@ -236,8 +238,10 @@ def matrix_table(experiment: Experiment, runs: pd.DataFrame, table: pd.DataFrame
                          "share_of_damage_undone": np.nan})  # fmt: skip
             continue
         hurt = damage[stress, row.metric]
-        measurable = not pd.isna(hurt.ci_low) and (hurt.ci_low > 0 or hurt.ci_high < 0)
-        share = -row.difference / hurt.difference if measurable else np.nan
+        # A share only of measurable harm: the stress's interval excludes zero on the bad side.
+        worse = _harm_sign(row.metric)
+        harmed = not pd.isna(hurt.ci_low) and worse != 0 and (hurt.ci_low > 0 if worse > 0 else hurt.ci_high < 0)
+        share = -row.difference / hurt.difference if harmed else np.nan
         rows.append({"stress": stress, "fix": fix, "metric": row.metric, "calm_mean": calm_mean,
                      "stressed_mean": row.reference_mean, "fixed_mean": row.variant_mean,
                      "difference": row.difference, "ci_low": row.ci_low, "ci_high": row.ci_high, "n": row.n,
@@ -246,7 +250,7 @@ def matrix_table(experiment: Experiment, runs: pd.DataFrame, table: pd.DataFrame
 
 
 def _cell(row: Any) -> str:
-    text = f"{_fmt(row.difference)} {format_interval(row.ci_low, row.ci_high)}"
+    text = f"{format_number(row.difference)} {format_interval(row.ci_low, row.ci_high)}"
     clear = not pd.isna(row.ci_low) and (row.ci_low > 0 or row.ci_high < 0)
     return f"**{text}**" if clear else text
 
@@ -276,7 +280,7 @@ def matrix_markdown(name: str, description: str, matrix: pd.DataFrame) -> str:
         cells = []
         for stress in stresses:
             row = indexed.loc[(stress, NONE, metric)]
-            cells.append(f"{_fmt(row.calm_mean)} -> {_fmt(row.stressed_mean)}")
+            cells.append(f"{format_number(row.calm_mean)} -> {format_number(row.stressed_mean)}")
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     for metric in REPORTED_METRICS:
         lines += ["", f"## {metric}: change with each fix", "", "| fix | " + " | ".join(stresses) + " |",

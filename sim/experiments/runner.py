@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
 from sim.dashboard import Dashboard, compute_dashboard, score
@@ -78,6 +78,18 @@ class ExperimentError(ScenarioError):
 
 
 # ---------------------------------------------------------------- the experiment file
+def _distinct_seeds(value: list[int]) -> list[int]:
+    if not value:
+        raise ValueError("at least one seed")
+    if len(set(value)) != len(value) or min(value) < 0:
+        raise ValueError("distinct non-negative seeds")
+    return value
+
+
+# Seeds of an experiment or a matrix: at least one, distinct, non-negative.
+Seeds = Annotated[list[int], AfterValidator(_distinct_seeds)]
+
+
 class ExperimentSpec(BaseModel):
     """The experiment file as written: scenario paths are relative to the file."""
 
@@ -87,7 +99,7 @@ class ExperimentSpec(BaseModel):
     description: str = Field("", description="One line on what the experiment asks.")
     reference: str = Field(description="Scenario file of the reference market (relative to this file).")
     variants: dict[str, str] = Field(description="Variant label -> scenario file (relative to this file).")
-    seeds: list[int] = Field(description="Seeds every scenario runs with (common random numbers).")
+    seeds: Seeds = Field(description="Seeds every scenario runs with (common random numbers).")
     start_date: dt.date | None = Field(None, description="If set, overrides start_date of every scenario.")
     end_date: dt.date | None = Field(None, description="If set, overrides end_date of every scenario.")
 
@@ -106,15 +118,6 @@ class ExperimentSpec(BaseModel):
         for label in value:
             if not _LABEL.match(label) or label == REFERENCE_LABEL:
                 raise ValueError(f"labels of letters, digits, '_', '.' or '-', not {REFERENCE_LABEL!r}")
-        return value
-
-    @field_validator("seeds")
-    @classmethod
-    def _seeds_distinct(cls, value: list[int]) -> list[int]:
-        if not value:
-            raise ValueError("at least one seed")
-        if len(set(value)) != len(value) or min(value) < 0:
-            raise ValueError("distinct non-negative seeds")
         return value
 
     @model_validator(mode="after")
@@ -144,6 +147,12 @@ class RunTask:
     def file_name(self) -> str:
         """The run's file name inside `runs/`."""
         return f"{self.label}-seed{self.seed}.json"
+
+    @property
+    def market_key(self) -> tuple[str, int]:
+        """What the simulation depends on: the scenario without its name and description, and the seed."""
+        market = {k: v for k, v in self.scenario.items() if k not in ("name", "description")}
+        return hashlib.sha256(json.dumps(market, sort_keys=True).encode()).hexdigest(), self.seed
 
 
 @dataclass(frozen=True)
@@ -184,7 +193,7 @@ class Experiment:
         return out
 
 
-def _read_experiment_yaml(path: Path) -> dict[str, Any]:
+def read_experiment_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ExperimentError([Problem(str(path), "(file)", "an existing experiment file", "no file")])
     try:
@@ -208,7 +217,7 @@ def load_experiment(path: str | Path) -> Experiment:
             `variants.<label>`) and any problem inside a named scenario.
     """
     path = Path(path).resolve()
-    data = _read_experiment_yaml(path)
+    data = read_experiment_yaml(path)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
@@ -236,7 +245,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def load_any(path: str | Path) -> Experiment:
     """Load an experiment file, or a stress-test matrix file (one with `stresses:` and `fixes:`)."""
-    data = _read_experiment_yaml(Path(path).resolve())
+    data = read_experiment_yaml(Path(path).resolve())
     if "stresses" in data or "fixes" in data:
         from sim.experiments.matrix import load_matrix
 
@@ -367,17 +376,18 @@ def run_experiment(
     # simulation per seed: the same scenario and seed give the same run.
     twins: dict[tuple[str, int], list[RunTask]] = {}
     for task in pending:
-        twins.setdefault((task.fingerprint, task.seed), []).append(task)
+        twins.setdefault(task.market_key, []).append(task)
     if twins:
         unique = [group[0] for group in twins.values()]
         finished = (
             _run_dask(unique, scheduler, simulate) if scheduler is not None else _run_local(unique, workers, simulate)
         )
         for done, record in finished:
-            for task in twins[done.fingerprint, done.seed]:
+            for task in twins[done.market_key]:
                 # Saved as soon as it arrives, so an interruption loses only the runs in flight.
-                saved = {**record, "variant": task.label, "experiment": experiment.name,
-                         "scenario_sha256": task.fingerprint, "record_version": RECORD_VERSION}  # fmt: skip
+                saved = {**record, "variant": task.label, "scenario": task.scenario["name"],
+                         "experiment": experiment.name, "scenario_sha256": task.fingerprint,
+                         "record_version": RECORD_VERSION}  # fmt: skip
                 _write_json_atomic(runs_dir / task.file_name, saved)
                 records[task.label, task.seed] = saved
     findings = compute_findings(experiment, records)
@@ -431,9 +441,9 @@ class Findings:
             "|---|---|---:|---:|---:|---|---:|",
         ]
         for row in self.table.itertuples(index=False):
+            numbers = " | ".join(format_number(v) for v in (row.reference_mean, row.variant_mean, row.difference))
             interval = format_interval(row.ci_low, row.ci_high)
-            lines.append(f"| {row.variant} | {row.metric} | {_fmt(row.reference_mean)} | {_fmt(row.variant_mean)} "
-                         f"| {_fmt(row.difference)} | {interval} | {row.n} |")  # fmt: skip
+            lines.append(f"| {row.variant} | {row.metric} | {numbers} | {interval} | {row.n} |")
         return "\n".join(lines) + "\n"
 
     def write(self, folder: Path) -> None:
@@ -447,11 +457,15 @@ class Findings:
 
 def format_interval(low: float, high: float) -> str:
     """A confidence interval as text, "n/a" when it is not defined."""
-    return "n/a" if pd.isna(low) else f"[{_fmt(low)}, {_fmt(high)}]"
+    return "n/a" if pd.isna(low) else f"[{format_number(low)}, {format_number(high)}]"
 
 
-def _fmt(value: float) -> str:
-    return "n/a" if pd.isna(value) else f"{value:,.4g}"
+def format_number(value: float) -> str:
+    """A finding for a table: four significant digits, "n/a" when missing."""
+    if pd.isna(value):
+        return "n/a"
+    # Scores of a run against its own ensemble come out as float dust around zero.
+    return f"{0.0 if abs(value) < 1e-9 else value:,.4g}"
 
 
 def paired_difference(reference: list[float], variant: list[float], confidence: float = CONFIDENCE) -> dict[str, Any]:
@@ -546,14 +560,18 @@ def write_figures(
 
     series = series_by_label(experiment, records)
     if experiment.kind != "stress_matrix":
-        title = f"{experiment.name}: {experiment.description}" if experiment.description else experiment.name
+        description = experiment.description.rstrip(". ")
+        title = f"{experiment.name} - {description}" if description else experiment.name
         return [
             figures.draw_reservoir_vs_pipe(findings.runs, series, folder / "reservoir_vs_pipe.png", title),
             figures.draw_experiment_panels(series, folder / "panels.png", title),
         ]
+    from sim.experiments.matrix import NONE as NONE_FIX
     from sim.experiments.matrix import stress_groups
 
-    written = [figures.draw_stress_matrix(findings.matrix, folder / "matrix.png", experiment.name)]
+    # The `none` rows are each stress against its calm window: its damage, drawn for scale.
+    matrix = findings.matrix.assign(fix=findings.matrix["fix"].replace({NONE_FIX: "(the stress vs calm)"}))
+    written = [figures.draw_stress_matrix(matrix, folder / "matrix.png", experiment.name)]
     for stress, names in stress_groups(experiment).items():
         group = {short: series[label] for label, short in names.items()}
         runs = findings.runs[findings.runs["variant"].isin(list(names))].copy()

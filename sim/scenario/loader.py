@@ -38,7 +38,7 @@ class ScenarioError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _read_yaml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not path.is_file():
         where = str(chain[-1]) if chain else str(path)
         key = "extends" if chain else "(file)"
@@ -79,7 +79,7 @@ def resolve_file(path: str | Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError([Problem(str(chain[-1]), "extends", "a chain without cycles", cycle)])
-    data = _read_yaml(path, chain)
+    data = read_yaml_mapping(path, chain)
     parent = data.pop("extends", None)
     origin = {key: path for key in data}
     if parent is None:

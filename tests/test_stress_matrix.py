@@ -142,6 +142,10 @@ def test_matrix_table_reports_the_share_of_damage_undone() -> None:
     assert table.loc[("none", "tail_mean_bp"), "difference"] == pytest.approx(2.0)
     # No measurable damage (its interval spans zero): no share is claimed.
     assert np.isnan(table.loc[("fix", "repo_spike_days"), "share_of_damage_undone"])
+    # Harm inside the calm market's own spread across seeds is not material: no share.
+    noisy = runs.assign(tail_mean_bp=runs["tail_mean_bp"].where(runs["variant"] != "s.calm", [-1.0, 4.0, 0.0] * 3))
+    noisy_table = matrix_table(experiment, noisy, pd.DataFrame(rows)).set_index(["fix", "metric"])
+    assert np.isnan(noisy_table.loc[("fix", "tail_mean_bp"), "share_of_damage_undone"])
     # Reserves have no bad side; more customer volume is not damage: no share either.
     assert np.isnan(table.loc[("fix", "reserves_mean_bn"), "share_of_damage_undone"])
     assert np.isnan(table.loc[("fix", "customer_volume_mean_bn"), "share_of_damage_undone"])

@@ -15,8 +15,9 @@ For each stress the matrix runs three kinds of scenario over the same seeds:
 Each fix is compared with the stress alone (paired by seed), each stress with its calm
 window; every run of a stress's group is scored against the calm runs, so the indices
 read as "how far from a calm market". Where the stress does measurable damage to a metric
-(its interval excludes zero on the metric's bad side), a fix's difference is also given as
-the share of that damage it undoes (1 = back to calm).
+(its interval excludes zero on the metric's bad side, and the harm exceeds the calm runs'
+spread across seeds), a fix's difference is also given as the share of that damage it
+undoes (1 = back to calm).
 """
 
 from __future__ import annotations
@@ -220,12 +221,14 @@ def matrix_table(experiment: Experiment, runs: pd.DataFrame, table: pd.DataFrame
     One row per stress, fix and metric: the calm, stressed and stressed-with-fix means over
     the seeds, the fix's mean paired difference against the stress alone with its 95%
     interval and n, and the share of the stress's damage the fix undoes (NaN unless the
-    stress measurably harms the metric: its interval against calm excludes zero on the
-    metric's bad side; metrics with no good side, such as reserves, get none). Rows with
+    stress materially harms the metric: its interval against calm excludes zero on the
+    metric's bad side and the harm exceeds the standard deviation of the calm runs across
+    seeds; metrics with no good side, such as reserves, get none). Rows with
     fix `none` are the stress itself against its calm window (fixed_mean NaN; the
     difference is the damage).
     """
     means = runs.groupby("variant", sort=False).mean(numeric_only=True)
+    noise = runs.groupby("variant", sort=False).std(numeric_only=True, ddof=1)
     damage = {(row.variant, row.metric): row for row in table.itertuples(index=False) if "." not in row.variant}
     rows = []
     for row in table.itertuples(index=False):
@@ -238,9 +241,16 @@ def matrix_table(experiment: Experiment, runs: pd.DataFrame, table: pd.DataFrame
                          "share_of_damage_undone": np.nan})  # fmt: skip
             continue
         hurt = damage[stress, row.metric]
-        # A share only of measurable harm: the stress's interval excludes zero on the bad side.
+        # A share only of material harm: the stress's interval excludes zero on the metric's bad
+        # side and the harm exceeds the calm market's own spread across seeds.
         worse = _harm_sign(row.metric)
-        harmed = not pd.isna(hurt.ci_low) and worse != 0 and (hurt.ci_low > 0 if worse > 0 else hurt.ci_high < 0)
+        calm_noise = noise.at[f"{stress}.{CALM}", row.metric]
+        harmed = (
+            not pd.isna(hurt.ci_low)
+            and worse != 0
+            and (hurt.ci_low > 0 if worse > 0 else hurt.ci_high < 0)
+            and abs(hurt.difference) > (0.0 if pd.isna(calm_noise) else calm_noise)
+        )
         share = -row.difference / hurt.difference if harmed else np.nan
         rows.append({"stress": stress, "fix": fix, "metric": row.metric, "calm_mean": calm_mean,
                      "stressed_mean": row.reference_mean, "fixed_mean": row.variant_mean,

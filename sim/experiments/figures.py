@@ -364,7 +364,8 @@ def _heatmap(ax: Axes, cells: pd.DataFrame, metric: str, fixes: list[str], stres
             continue
         star = bool(marked[i, j])
         ink = "white" if abs(value) > 0.7 * limit else "black"  # dark ends of the map need light text
-        ax.text(j, i, f"{value:+.3g}{'*' if star else ''}", ha="center", va="center", fontsize=7.5,
+        shown = 0.0 if abs(value) < 1e-9 else value  # paired runs that differ only by float dust
+        ax.text(j, i, f"{shown:+.3g}{'*' if star else ''}", ha="center", va="center", fontsize=7.5,
                 fontweight="bold" if star else "normal", color=ink)  # fmt: skip
     ax.set_xticks(range(len(stresses)), stresses, rotation=30, ha="right", fontsize=7)
     ax.set_yticks(range(len(fixes)), fixes, fontsize=7)

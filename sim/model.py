@@ -842,14 +842,17 @@ class TreasuryMarketModel(mesa.Model):
 
     def _benchmark_slots(self) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""
-        active = self.issues.active
-        weight = np.where(active, self.issues.outstanding_bn + 1e-6 * self.issues.issue_day / 1e5, -np.inf)
-        best = np.full(N_BUCKETS, -1)
-        for bucket in range(N_BUCKETS):
-            in_bucket = np.flatnonzero(active & (self.bucket == bucket))
-            if in_bucket.size:
-                best[bucket] = in_bucket[int(np.argmax(weight[in_bucket]))]
-        return best
+        live = np.flatnonzero(self.issues.active)
+        if live.size == 0:
+            return np.full(N_BUCKETS, -1)
+        weight = self.issues.outstanding_bn[live] + 1e-6 * self.issues.issue_day[live] / 1e5
+        bucket = self.bucket[live]
+        # Sorted by bucket, then weight, then slot descending: each bucket's last entry is its
+        # heaviest issue, the lowest slot among equals (as a first-index argmax would pick).
+        order = np.lexsort((-live, weight, bucket))
+        last = np.searchsorted(bucket[order], np.arange(N_BUCKETS), side="right") - 1
+        found = (last >= 0) & (bucket[order][np.maximum(last, 0)] == np.arange(N_BUCKETS))
+        return np.where(found, live[order][np.maximum(last, 0)], -1)
 
     def _cover_shorts(self) -> None:
         """Dealers buy back a share of their shorts from real-money holders of each issue."""

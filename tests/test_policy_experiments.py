@@ -15,12 +15,13 @@ much the market moves from luck alone.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from sim.experiments import Findings, run_experiment
+from sim.experiments import Findings, load_any, run_experiment
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -104,6 +105,7 @@ def indigestion(tmp_path_factory: pytest.TempPathFactory) -> Findings:
         "fixes": {
             "slr": str(SCENARIOS / "fix_slr_exempt_treasuries.yaml"),
             "clearing": str(SCENARIOS / "fix_central_clearing.yaml"),
+            "qe": str(SCENARIOS / "qe_40b_bills.yaml"),
         },  # fmt: skip
         # Eight seeds: relieved dealers carry more duration, so in a draw with a long risk-off
         # spell the fix can lengthen tails; over the ensemble it clearly shortens them.
@@ -141,3 +143,24 @@ def test_fails_charge_cuts_fails_at_near_zero_rates(tmp_path: Path) -> None:
     assert fails["ci_high"] < 0
     # Without the charge strategic fails dominate; with it fails fall back to operational levels.
     assert fails["variant_mean"] < 0.25 * fails["reference_mean"]
+
+
+@pytest.mark.parametrize("metric", ["throughput_index", "tail_mean_bp", "bid_ask_mean_bp"])
+def test_purchases_do_not_relieve_balance_sheet_indigestion(indigestion: Findings, metric: str) -> None:
+    # Where dealers' balance sheets bind, adding reserves leaves the pipe within its noise,
+    # while the SLR exemption moves it by more than that noise.
+    noise = _noise(indigestion, metric, "indigestion")
+    purchases = _row(indigestion, metric, "indigestion.qe")["difference"]
+    exemption = _row(indigestion, metric, "indigestion.slr")["difference"]
+    assert abs(purchases) < noise < abs(exemption), (
+        f"{metric}: QE {purchases:.3g}, SLR {exemption:.3g}, noise {noise:.3g}"
+    )
+
+
+def test_results_readme_lists_commands_for_shipped_experiments() -> None:
+    readme = (SCENARIOS.parent / "results" / "README.md").read_text(encoding="utf-8")
+    files = re.findall(r"plumbing experiment (\S+\.yaml)", readme)
+    assert len(files) >= 4
+    for file in files:
+        experiment = load_any(SCENARIOS.parent / file)
+        assert experiment.name in readme, f"{file}: its findings are not described"

@@ -93,7 +93,7 @@ def scenarios(draw):
                 "buybacks_bn_per_month": draw(st.sampled_from([0.0, 30.0])),
                 "tax_date_receipts_bn": draw(st.floats(0.0, 300.0)),
             },
-            "settlement": {"fails_charge": draw(st.booleans())},
+            "settlement": {"fails_charge": draw(st.booleans()), "client_short_share": draw(st.floats(0.0, 0.2))},
             "market_structure": {
                 "central_clearing_cash": draw(st.booleans()),
                 "central_clearing_repo": draw(st.booleans()),

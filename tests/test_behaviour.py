@@ -5,6 +5,7 @@
 - Regimes: near banks' lowest comfortable reserves a tax date with a coupon settlement
   spikes repo; with abundant reserves the same date does not.
 - Purchases add reserves one for one, less what the TGA and ON RRP absorb, in both regimes.
+- At near-zero rates funds short the on-the-run issues fail unless failing is charged.
 """
 
 from __future__ import annotations
@@ -134,3 +135,22 @@ def test_runoff_caps_shrink_the_soma_by_the_cap():
     assert kept.iloc[-1] == pytest.approx(kept.iloc[0], abs=60)  # full reinvestment (maturities roll monthly)
     # Six months of a $30bn cap: maturities beyond it are reinvested, so the runoff is the cap.
     assert 150 <= soma.iloc[0] - soma.iloc[-1] <= 190
+
+
+# ------------------------------------------------------------------ fails at near-zero rates
+ZERO_RATES = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 3, 31), "policy": {"target_upper_pct": 0.25}}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_funds_shorts_fail_at_zero_rates_unless_failing_is_charged(seed):
+    def mean_fails(client_short_share: float, charge: bool) -> float:
+        settings = {"settlement": {"client_short_share": client_short_share, "fails_charge": charge}}
+        return float(run(make_scenario(ZERO_RATES, settings), seed)["daily"].fails_bn.mean())
+
+    operational = mean_fails(0.0, charge=False)
+    strategic = mean_fails(0.03, charge=False)
+    charged = mean_fails(0.03, charge=True)
+    # Borrowing a special issue costs more than failing at ~10bp general collateral: funds fail.
+    assert strategic > 5 * operational
+    # The charge (about 3% a year) makes failing dearer than borrowing: back to operational fails.
+    assert charged < 1.2 * operational

@@ -30,6 +30,7 @@ from sim.recorder import Recorder
 from sim.scenario.schema import BILL_TENORS, TENORS, Scenario
 from sim.securities import BILL_BUCKETS, BUCKET_YEARS, N_BUCKETS, IssueBook, bond_dv01, bond_price, bucket_of
 from sim.shocks import ShockBook
+from sim.threads import pin_thread_pools
 
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
 COUPON_PERIOD_DAYS = 182
@@ -49,6 +50,7 @@ class TreasuryMarketModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0):
+        pin_thread_pools()
         super().__init__(rng=seed)
         self.config = scenario
         self.seed = seed

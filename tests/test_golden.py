@@ -1,24 +1,33 @@
-"""Seeded golden-output regression on a small scenario.
+"""Seeded golden-output regression: full tables, compared cell by cell.
 
-The summary of a 30-day run with seed 42 is stored in tests/golden/small_run.json. A model
-change that moves it must be deliberate: regenerate with
+Stored in tests/golden/tables/ (Parquet, zstd): the daily, auctions and dealers tables of
+a small 30-day scenario with seed 42, and of every shipped scenario with seed 1 over its
+first GOLDEN_DAYS recorded days. Cells are compared to a relative tolerance of 1e-10: far
+below any behavioural change, above the last-bit differences between BLAS kernels and
+locked dependency sets. A full-table comparison sees permuted rows and shifted days, which
+column sums cannot.
+
+A model change that moves these tables must be deliberate: regenerate with
     python -m tests.test_golden --update
-and state the reason in the commit message.
+and state in the commit message what moved and why. A code move must not need it (see
+tests/golden/fingerprints.py for the exact, same-machine check).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.conftest import make_scenario, run
+from tests.golden.fingerprints import first_days, shipped_scenarios
 
-GOLDEN = Path(__file__).parent / "golden" / "small_run.json"
+TABLES = Path(__file__).parent / "golden" / "tables"
+TABLE_NAMES = ("daily", "auctions", "dealers")
 SMALL = {
     "start_date": dt.date(2025, 3, 3),
     "end_date": dt.date(2025, 4, 11),
@@ -29,37 +38,71 @@ SMALL = {
     "money_funds": {"count": 5},
     "banks": {"count": 6},
 }
-# Loose enough for floating-point differences between BLAS builds, far tighter than any
-# behavioural change.
-RTOL = 1e-7
+GOLDEN_DAYS = 20
+RTOL = 1e-10
+ATOL = 1e-12  # absolute floor for cells that are zero up to rounding ($bn, bp and % alike)
 
 
-def summarise(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, table in tables.items():
-        out[f"{name}.rows"] = float(len(table))
-        for column, values in table.select_dtypes(include=[np.number, "bool"]).items():
-            out[f"{name}.{column}.sum"] = float(values.astype(float).sum())
+def small_run() -> dict[str, pd.DataFrame]:
+    return run(make_scenario(SMALL), seed=42)
+
+
+def golden_runs() -> dict[str, object]:
+    """Name -> a function computing that run's tables now."""
+    runs: dict[str, object] = {"small_run": small_run}
+    for path in shipped_scenarios():
+        runs[path.stem] = lambda path=path: first_days(path, GOLDEN_DAYS)
+    return runs
+
+
+def stored(name: str) -> dict[str, pd.DataFrame]:
+    return {table: pd.read_parquet(TABLES / f"{name}.{table}.parquet") for table in TABLE_NAMES}
+
+
+def differences(expected: pd.DataFrame, actual: pd.DataFrame) -> list[str]:
+    """Columns whose cells differ beyond the tolerance, with the worst cell."""
+    if list(expected.columns) != list(actual.columns):
+        return [f"columns {list(expected.columns)} became {list(actual.columns)}"]
+    if len(expected) != len(actual):
+        return [f"{len(expected)} rows became {len(actual)}"]
+    out = []
+    for column in expected.columns:
+        old, new = expected[column], actual[column]
+        if old.dtype.kind in "fiub" and new.dtype.kind in "fiub":
+            a, b = old.to_numpy(dtype=float), new.to_numpy(dtype=float)
+            bad = ~np.isclose(b, a, rtol=RTOL, atol=ATOL, equal_nan=True)
+        else:
+            bad = (old.astype(str) != new.astype(str)).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            out.append(f"{column}: {int(bad.sum())} cells, first at row {row}: {old.iloc[row]!r} -> {new.iloc[row]!r}")
     return out
 
 
-def current() -> dict[str, float]:
-    return summarise(run(make_scenario(SMALL), seed=42))
+@pytest.mark.parametrize("name", list(golden_runs()))
+def test_tables_match_the_golden_tables(name):
+    expected = stored(name)
+    actual = golden_runs()[name]()  # type: ignore[operator]
+    moved = {table: differences(expected[table], actual[table].reset_index(drop=True)) for table in TABLE_NAMES}
+    moved = {table: found for table, found in moved.items() if found}
+    assert not moved, f"golden tables of {name} moved (regenerate only with a stated reason): {moved}"
 
 
-def test_small_run_matches_the_golden_summary():
-    expected = json.loads(GOLDEN.read_text())
-    actual = current()
-    assert set(actual) == set(expected), "the output columns changed"
-    drifted = {
-        key: (expected[key], actual[key])
-        for key in expected
-        if not np.isclose(actual[key], expected[key], rtol=RTOL, atol=1e-9)
-    }
-    assert not drifted, f"golden summary moved (regenerate only with a stated reason): {drifted}"
+def test_every_shipped_scenario_has_golden_tables():
+    names = {path.name.split(".")[0] for path in TABLES.glob("*.parquet")}
+    assert names == set(golden_runs())
+
+
+def update() -> None:
+    TABLES.mkdir(parents=True, exist_ok=True)
+    for old in TABLES.glob("*.parquet"):
+        old.unlink()
+    for name, compute in golden_runs().items():
+        for table, frame in compute().items():  # type: ignore[operator]
+            frame.reset_index(drop=True).to_parquet(TABLES / f"{name}.{table}.parquet", compression="zstd")
+    print(f"wrote golden tables into {TABLES}")
 
 
 if __name__ == "__main__":
     if "--update" in sys.argv:
-        GOLDEN.write_text(json.dumps(current(), indent=1, sort_keys=True) + "\n")
-        print(f"wrote {GOLDEN}")
+        update()

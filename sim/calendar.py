@@ -149,6 +149,11 @@ class MarketCalendar:
         ]
 
 
+def day_number(ts: pd.Timestamp) -> int:
+    """Days since 1970-01-01 of a timestamp (the model's integer day count)."""
+    return int(ts.value // 86_400_000_000_000)
+
+
 def maturity_date(issue_date: pd.Timestamp, tenor: str) -> pd.Timestamp:
     """Maturity of a new issue: bills in weeks, coupons in years (rolled to a business day)."""
     if tenor in BILL_TENORS:

@@ -269,6 +269,28 @@ class Ledger:
         self.holdings_bn[:, slots] = 0.0
         return soma_par
 
+    def pro_rata_par(
+        self, rows: np.ndarray, slots: np.ndarray, amount_bn: float, long_only: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Par to take from holder `rows` across `slots`, pro rata to their holdings.
+
+        Returns (rows, slots, par $bn, total taken $bn): one entry per position touched; the
+        total is capped by what the rows hold.
+        """
+        nothing = np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), 0.0
+        if slots.size == 0 or amount_bn <= 0:
+            return nothing
+        held = self.holdings_bn[np.ix_(rows, slots)]
+        if long_only:
+            held = np.maximum(held, 0.0)
+        total = held.sum()
+        if total <= 0:
+            return nothing
+        taken = min(amount_bn, total)
+        par = held * (taken / total)
+        r, s = np.nonzero(par > 0)
+        return rows[r], slots[s], par[r, s], taken
+
     def central_bank_buys(self, rows: np.ndarray, slots: np.ndarray, par_bn: np.ndarray, price: np.ndarray) -> None:
         """Outright purchase: the SOMA takes securities, the sellers get new reserves."""
         rows = np.asarray(rows, dtype=np.int64)

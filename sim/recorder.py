@@ -53,55 +53,57 @@ class Recorder:
     def record_day(self, m: TreasuryMarketModel) -> None:
         led = m.ledger
         n_d = m.config.dealers.count
-        c = m.constraints
+        c = m.dealers.constraints
+        assert c is not None, "constraints are measured at the opening"
+        market = m.market
         inventory = led.holdings_bn[:n_d] @ led.price
-        exposure_weight = np.maximum(c.exposure_bn - m.desk.other_assets_bn, 1e-12)
+        exposure_weight = np.maximum(c.exposure_bn - m.dealers.other_assets_bn, 1e-12)
         headroom = np.minimum(c.slr_headroom_bn, c.risk_headroom_bn)
-        yields = m._market_yield(np.array([2.0, 10.0, 30.0]))
-        wanted = m.flows["wanted_bn"]
+        yields = m.market_yield_pct(np.array([2.0, 10.0, 30.0]))
+        wanted = m.flows.wanted_bn
         row = m.day_index - m.first_recorded_day
         self.daily[row] = [
             led.reserves_bn(),
             led.tga_bn,
             float(led.on_rrp_bn.sum()),
             led.soma_par_bn(),
-            m.srf_usage_bn,
-            m.rates["iorb"],
-            m.rates["on_rrp"],
-            *m.repo_percentiles,
-            m.repo_volume_bn,
+            market.srf_usage_bn,
+            market.rates.iorb_pct,
+            market.rates.on_rrp_pct,
+            *market.repo_percentiles,
+            market.repo_volume_bn,
             float(inventory.sum()),
-            float(m.dealer_dv01_mn.sum()),
+            float(m.dealers.dv01_mn.sum()),
             float((c.utilization * exposure_weight).sum() / exposure_weight.sum()),
             float(headroom.sum()),
-            2.0 * m.half_spread_today_bp,
-            m.flows["market_depth_bn"],
-            m.flows["customer_bn"],
-            m.flows["customer_bn"] / wanted if wanted > 0 else 1.0,
-            m.repo_intermediated_bn,
-            m.fails_bn,
+            2.0 * market.half_spread_today_bp,
+            m.flows.market_depth_bn,
+            m.flows.customer_bn,
+            m.flows.customer_bn / wanted if wanted > 0 else 1.0,
+            market.repo_intermediated_bn,
+            market.fails_bn,
             m.curve.realised_vol_bp,
             float(m.curve.risk_off),
             *yields,
-            m.discount_window_bn,
-            m.purchased_today_bn,
-            float(m.specialness_bp.max(initial=0.0)),
-            m.lf_unfunded_bn,
+            market.discount_window_bn,
+            m.flows.purchased_bn,
+            float(market.specialness_bp.max(initial=0.0)),
+            market.lf_unfunded_bn,
         ]
         self.dealers[row] = np.column_stack(
             [
                 led.equity_bn[:n_d],
                 inventory,
-                m.dealer_dv01_mn,
+                m.dealers.dv01_mn,
                 led.repo_borrowed_bn[:n_d],
                 led.repo_lent_bn[:n_d],
-                np.where(m.desk.bank_affiliated, led.money_bn[:n_d], 0.0),
+                np.where(m.dealers.bank_affiliated, led.money_bn[:n_d], 0.0),
                 c.slr,
                 c.slr_headroom_bn,
                 c.risk_headroom_bn,
                 c.utilization,
-                m.funding_headroom_bn,
-                m.desk.appetite,
+                m.dealers.funding_headroom_bn,
+                m.dealers.appetite,
             ]
         )
         self.days_recorded = row + 1
@@ -121,5 +123,5 @@ class Recorder:
         dealers = pd.DataFrame(self.dealers[:n].reshape(n * n_d, len(DEALER_COLUMNS)), columns=list(DEALER_COLUMNS))
         dealers.insert(0, "date", np.repeat(dates, n_d))
         dealers.insert(1, "dealer_id", np.tile(np.arange(n_d), n))
-        dealers.insert(2, "bank_affiliated", np.tile(m.desk.bank_affiliated, n))
+        dealers.insert(2, "bank_affiliated", np.tile(m.dealers.bank_affiliated, n))
         return {"daily": daily, "auctions": auctions, "dealers": dealers}

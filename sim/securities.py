@@ -15,6 +15,7 @@ DAYS_PER_YEAR = 365.25
 BUCKET_YEARS = np.array([TENOR_YEARS[t] for t in TENORS])
 N_BUCKETS = len(TENORS)
 BILL_BUCKETS = np.array([t in BILL_TENORS for t in TENORS])
+COUPON_PERIOD_DAYS = 182
 
 
 def bond_price(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
@@ -76,6 +77,7 @@ class IssueBook:
         self.active = np.zeros(capacity, dtype=bool)
         self.serial = np.zeros(capacity, dtype=np.int64)  # issue id, unique over the run
         self.on_the_run = np.zeros(capacity, dtype=bool)
+        self.next_coupon_day = np.zeros(capacity, dtype=np.int64)  # coupons are paid every COUPON_PERIOD_DAYS
         self.next_serial = 1
 
     def add(self, tenor: str, issue_day: int, maturity_day: int, coupon_pct: float) -> int:
@@ -126,6 +128,7 @@ class IssueBook:
             "active",
             "serial",
             "on_the_run",
+            "next_coupon_day",
         ):
             arr = getattr(self, name)
             setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))

@@ -9,36 +9,42 @@ unevenly held: a few large banks with high comfortable levels hold most of them.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
+from sim.ledger import Ledger
 from sim.scenario.schema import BankSection
 
 TRANCHES = 10
 
 
-class BankReserveManager(mesa.Agent):
-    """One bank's reserve manager.
+class BankReserveManager(PopulationMember):
+    """One bank's reserve manager (a view onto its row of `Banks`)."""
 
-    Args:
-        model: the market model.
-        index: position within its population.
-        account: ledger account (its reserve account).
-        lowest_comfortable_bn: reserves below which the bank will not willingly go ($bn).
+    @property
+    def lowest_comfortable_bn(self) -> float:
+        """Reserves below which the bank will not willingly go ($bn)."""
+        return float(self.population.lowest_comfortable_bn[self.index])
+
+
+class Banks:
+    """The banks' reserve managers: their state (arrays over banks) and decisions.
+
+    Attributes:
+        size_share: share of the system's reserves (and of deposits and custody).
+        lowest_comfortable_bn: reserves below which a bank will not willingly go ($bn).
+        hurdle_offset_bp: each bank's balance-sheet cost relative to the common hurdle.
     """
 
-    def __init__(self, model: mesa.Model, index: int, account: int, lowest_comfortable_bn: float):
-        super().__init__(model)
-        self.index = index
-        self.account = account
-        self.lowest_comfortable_bn = lowest_comfortable_bn
-
-
-class ReserveDesk:
-    """Decisions of the banks' reserve managers (arrays over banks)."""
-
-    def __init__(self, params: BankSection, lowest_comfortable_bn: np.ndarray, hurdle_offset_bp: np.ndarray):
+    def __init__(
+        self,
+        params: BankSection,
+        size_share: np.ndarray,
+        lowest_comfortable_bn: np.ndarray,
+        hurdle_offset_bp: np.ndarray,
+    ):
         self.params = params
+        self.size_share = size_share
         self.lowest_comfortable_bn = lowest_comfortable_bn
         self.hurdle_offset_bp = hurdle_offset_bp  # banks differ in what balance sheet costs them
 
@@ -68,3 +74,25 @@ class ReserveDesk:
         ask = iorb_pct + (p.lending_hurdle_bp + self.hurdle_offset_bp[:, None] + value) / 100.0
         banks = np.repeat(np.arange(reserves_bn.size), TRANCHES)
         return banks, ask.ravel(), np.repeat(piece, TRANCHES)
+
+    def lend_reserves_interbank(self, ledger: Ledger, accounts: np.ndarray, iorb_pct: float) -> None:
+        """Overnight interbank (fed funds) loans spread reserves in proportion to comfort levels.
+
+        Payments scatter reserves across banks; banks long of their comfortable share lend
+        the surplus to banks short of it, so each bank's reserves relative to its lowest
+        comfortable level follow the system's. Loans are unsecured (not in the repo
+        percentiles), priced a little below IORB, and repaid the next morning.
+        """
+        reserves = ledger.money_bn[accounts]
+        comfortable = self.lowest_comfortable_bn
+        target = comfortable * (reserves.sum() / comfortable.sum())
+        surplus = reserves - target
+        lenders, borrowers = surplus > 0, surplus < 0
+        if not lenders.any() or not borrowers.any():
+            return
+        lent, borrowed = surplus[lenders], -surplus[borrowers]
+        borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
+        rate = iorb_pct - 0.07
+        interest_paid = borrowed * rate / 36000.0
+        interest_received = lent * (interest_paid.sum() / lent.sum())
+        ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)

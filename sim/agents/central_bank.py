@@ -10,11 +10,16 @@ cash or reserves on their balance sheets.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sim.scenario.schema import TENORS, CentralBankSection, PolicySection
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 BUSINESS_DAYS_PER_MONTH = 21.0
 
@@ -22,6 +27,17 @@ BUSINESS_DAYS_PER_MONTH = 21.0
 def day_number(day: dt.date) -> int:
     """Days since 1970-01-01."""
     return (day - dt.date(1970, 1, 1)).days
+
+
+@dataclass(frozen=True)
+class AdministeredRates:
+    """The rates the central bank sets for the day (%)."""
+
+    top_pct: float  # top of the target range
+    iorb_pct: float  # interest on reserve balances
+    on_rrp_pct: float  # overnight reverse repo facility
+    srf_pct: float  # Standing Repo Facility minimum bid
+    discount_window_pct: float
 
 
 class CentralBank(mesa.Agent):
@@ -53,17 +69,17 @@ class CentralBank(mesa.Agent):
         passed = self.change_days <= today
         return float(self.change_levels_pct[passed][-1]) if passed.any() else self.policy.target_upper_pct
 
-    def administered_rates(self, today: int) -> dict[str, float]:
+    def administered_rates(self, today: int) -> AdministeredRates:
         """IORB, ON RRP, SRF minimum bid and discount-window rates today (%)."""
         top = self.target_upper_pct(today)
         bottom = top - self.policy.range_width_bp / 100.0
-        return {
-            "top": top,
-            "iorb": top - self.policy.iorb_below_top_bp / 100.0,
-            "on_rrp": bottom + self.policy.on_rrp_above_bottom_bp / 100.0,
-            "srf": top + self.params.srf.min_bid_above_top_bp / 100.0,
-            "discount_window": top + self.params.discount_window_above_top_bp / 100.0,
-        }
+        return AdministeredRates(
+            top_pct=top,
+            iorb_pct=top - self.policy.iorb_below_top_bp / 100.0,
+            on_rrp_pct=bottom + self.policy.on_rrp_above_bottom_bp / 100.0,
+            srf_pct=top + self.params.srf.min_bid_above_top_bp / 100.0,
+            discount_window_pct=top + self.params.discount_window_above_top_bp / 100.0,
+        )
 
     # ------------------------------------------------------------ purchases
     def purchases_today_bn(self, day: dt.date) -> np.ndarray:
@@ -103,6 +119,34 @@ class CentralBank(mesa.Agent):
         runoff = min(matured_bn, self.runoff_left_bn)
         self.runoff_left_bn -= runoff
         return matured_bn - runoff
+
+    def buy_securities(self, m: TreasuryMarketModel) -> float:
+        """Today's purchase operations with dealers; returns the par bought ($bn).
+
+        Dealers offer their share from inventory; the rest (and whatever dealers lack) comes
+        from non-bank investors through them, pro rata to holdings in each bucket.
+        """
+        day = m.date.date()
+        amounts = self.purchases_today_bn(day)
+        bought = 0.0
+        if amounts.sum() <= 0:
+            return bought
+        nonbank_share = self.nonbank_share_today(day)
+        dealers = m.accounts_of("dealer")
+        nonbanks = np.concatenate([m.accounts_of(k) for k in ("real_money", "foreign_official", "money_fund")])
+        led = m.ledger
+        for bucket in np.flatnonzero(amounts):
+            want = float(amounts[bucket])
+            slots = np.flatnonzero(m.issues.active & (m.prices.bucket == bucket))
+            taken = 0.0
+            for rows, ask in ((dealers, want * (1.0 - nonbank_share)), (nonbanks, None)):
+                r, s, par, got = led.pro_rata_par(rows, slots, want - taken if ask is None else ask)
+                if got > 0:
+                    led.central_bank_buys(r, s, par, led.price[s])
+                    taken += got
+            bought += taken
+        self.purchased_bn += bought
+        return bought
 
     # ------------------------------------------------------------ facilities
     def lendable_from_soma_bn(self, soma_by_slot_bn: np.ndarray) -> np.ndarray:

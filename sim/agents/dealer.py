@@ -12,40 +12,55 @@ risk appetite for a while, so withdrawal persists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from sim.ledger import Ledger
 from sim.scenario.schema import DealerSection, LoopSwitches
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 _DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
 
 
 class Dealer(mesa.Agent):
-    """One primary dealer; its state lives in the ledger and in `DealerDesk` arrays.
+    """One primary dealer: a view onto its row of the `Dealers` arrays and of the ledger.
 
-    Args:
-        model: the market model.
-        index: position among dealers (= its ledger account and holder row).
-        size_share: share of the dealer community's balance sheet.
-        bank_affiliated: inside a bank holding company, hence bound by the SLR.
-        window_dresser: shrinks its balance sheet for quarter-end snapshots.
+    The population holds the state as arrays (decisions are vectorised over dealers); the
+    agent lets `model.agents_by_type[Dealer]`, `AgentSet.select` or an app inspect one dealer.
     """
 
-    def __init__(self, model: mesa.Model, index: int, size_share: float, bank_affiliated: bool, window_dresser: bool):
+    def __init__(self, model: mesa.Model, population: Dealers, index: int):
         super().__init__(model)
-        self.index = index
-        self.size_share = size_share
-        self.bank_affiliated = bank_affiliated
-        self.window_dresser = window_dresser
+        self.population = population
+        self.index = index  # = its ledger account and holder row
+
+    @property
+    def size_share(self) -> float:
+        return float(self.population.size_share[self.index])
+
+    @property
+    def bank_affiliated(self) -> bool:
+        return bool(self.population.bank_affiliated[self.index])
+
+    @property
+    def window_dresser(self) -> bool:
+        return bool(self.population.window_dresser[self.index])
 
     @property
     def utilization(self) -> float:
-        return float(self.model.desk.utilization[self.index])
+        return float(self.population.utilization[self.index])
+
+    @property
+    def risk_appetite(self) -> float:
+        return float(self.population.appetite[self.index])
 
     @property
     def equity_bn(self) -> float:
-        return float(self.model.ledger.equity_bn[self.index])
+        return float(self.model.ledger.equity_bn[self.index])  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -61,14 +76,25 @@ class Constraints:
     utilization: np.ndarray
 
 
-class DealerDesk:
-    """The dealers' decisions, vectorised over the dealer population.
+class Dealers:
+    """The dealer population: its state as arrays over dealers, and its decisions, vectorised.
 
     Attributes (arrays over dealers):
+        size_share: share of the dealer community's balance sheet.
+        bank_affiliated: inside a bank holding company, hence bound by the SLR.
+        window_dresser: shrinks its balance sheet for quarter-end snapshots.
         other_assets_bn: the rest of the bank's balance sheet, a fixed block in the SLR.
         var_limit_mn: VaR limit at full risk appetite ($mn, one day, 99%).
         appetite: risk appetite in (0, 1], scales both limits (memory of losses and strain).
         utilization: max of balance-sheet and risk use, after today's constraints.
+        money_target_bn: cash (reserves or deposits) each dealer funds itself back to daily.
+        funding_capacity_bn: what private repo lenders would lend against its collateral.
+        funding_headroom_bn: that capacity less what it borrows.
+        slr_headroom_bn: leverage room for tomorrow's decisions (after any quarter-end cut).
+        dv01_mn: net DV01 including unsettled auction awards ($mn per bp).
+        when_issued_dv01_mn: DV01 of awarded but unsettled auction positions ($mn per bp).
+        reference_by_bucket_bn: the community's opening inventory by bucket (its normal book).
+        constraints: today's headrooms and utilization (the balance-sheet snapshot recorded).
     """
 
     def __init__(
@@ -92,6 +118,14 @@ class DealerDesk:
         self.reference_utilization = params.initial_utilization
         self.reference_half_spread_bp = params.half_spread_bp
         self.funded_share = np.ones(n)  # share of yesterday's funding need the market met
+        self.money_target_bn = np.zeros(n)
+        self.funding_capacity_bn = np.zeros(n)
+        self.funding_headroom_bn = np.zeros(n)
+        self.slr_headroom_bn = np.zeros(n)
+        self.dv01_mn = np.zeros(n)
+        self.when_issued_dv01_mn = np.zeros(n)
+        self.reference_by_bucket_bn = np.zeros(0)
+        self.constraints: Constraints | None = None
 
     # ------------------------------------------------------------ constraints
     def leverage_allowance_bn(self, equity_bn: np.ndarray) -> np.ndarray:
@@ -123,7 +157,7 @@ class DealerDesk:
         netted = netting_efficiency * np.minimum(reverse_repo_bn, cleared_repo_bn)
         return treasuries + cash + reverse_repo_bn - netted
 
-    def constraints(
+    def measure_constraints(
         self,
         equity_bn: np.ndarray,
         market_exposure_bn: np.ndarray,
@@ -211,7 +245,7 @@ class DealerDesk:
         """Yield concession (bp) a dealer gives to move inventory it holds beyond its normal level."""
         return self.half_spread_bp(vol_ratio) * (1.0 + self._strain())
 
-    def funding_haircut(self, vol_ratio: float) -> float:
+    def funding_haircut_share(self, vol_ratio: float) -> float:
         """Haircut repo lenders take on dealers' collateral (share of value); rises with volatility."""
         p = self.params
         return min(p.funding_haircut_pct / 100.0 * max(vol_ratio, 1.0) ** p.funding_haircut_vol_elasticity, 0.99)
@@ -238,3 +272,84 @@ class DealerDesk:
         hit = hit + p.memory_util_sensitivity * strain
         recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)
         self.appetite = np.clip(recovered - hit, 0.3, 1.0)
+
+    # ------------------------------------------------------------ positions
+    def net_dv01_mn(self, ledger: Ledger, dv01_per_par: np.ndarray) -> np.ndarray:
+        """Net DV01 of each dealer ($mn per bp), including auction awards not yet settled.
+
+        A dealer carries the rate risk of what it won from the auction day (when-issued),
+        though the securities reach its balance sheet only on the issue date.
+        """
+        settled = ledger.holdings_bn[: self.size_share.size] @ dv01_per_par * 1000.0
+        return settled + self.when_issued_dv01_mn
+
+    def cover_shorts(self, ledger: Ledger, real_money: slice, n_trading: int) -> None:
+        """Dealers buy back a share of their shorts from real-money holders of each issue."""
+        n_d = self.size_share.size
+        slots = np.flatnonzero((ledger.holdings_bn[:n_d] < 0).any(axis=0))
+        if slots.size == 0:
+            return
+        shorts = np.maximum(-ledger.holdings_bn[:n_d, slots], 0.0)
+        rm_long = np.maximum(ledger.holdings_bn[real_money, slots], 0.0)
+        available = rm_long.sum(axis=0)
+        # Cover a share of each short, drawing at most half of what real money holds of the issue.
+        short_total = shorts.sum(axis=0)
+        cap = 0.5 * available[None, :] * shorts / np.maximum(short_total, 1e-12)
+        cover = np.minimum(shorts * self.params.short_cover_share_per_day, cap)
+        covered = cover.sum(axis=0)
+        delta = np.zeros((n_trading, slots.size))
+        delta[:n_d] = cover
+        taken = np.divide(covered, available, out=np.zeros_like(covered), where=available > 0)
+        delta[real_money] = -rm_long * taken[None, :]
+        cash = -(delta @ ledger.price[slots])
+        cash[int(np.argmax(np.abs(cash)))] -= cash.sum()
+        ledger.trade(delta, cash, slots)
+
+    # ------------------------------------------------------------ end of day
+    def end_of_day(self, m: TreasuryMarketModel, initial: bool = False) -> None:
+        """Constraints at today's balance-sheet snapshot, tomorrow's room, appetite and quotes.
+
+        Tomorrow's quotes, depth and client financing are set for tomorrow's snapshot:
+        window-dressers shrink into a quarter-end, not on the day after it. Today's
+        constraints (recorded) keep today's snapshot.
+        """
+        sc = m.config
+        led = m.ledger
+        n_d = self.size_share.size
+        dealers = slice(0, n_d)
+        long_value = np.maximum(led.holdings_bn[dealers], 0.0) @ led.price
+        if initial:
+            client_collateral = led.repo_lent_bn[dealers] / (1.0 - m.levered_funds.haircut_share(1.0, 1.0))
+            self.funding_capacity_bn = (1.0 - self.funding_haircut_share(1.0)) * (long_value + client_collateral)
+        self.when_issued_dv01_mn = m.auctions.when_issued_dv01_mn(n_d)
+        ms = sc.market_structure
+        cleared = led.repo_borrowed_bn[dealers] if ms.central_clearing_repo else np.zeros(n_d)
+        if sc.central_bank.srf.centrally_cleared:
+            cleared = cleared + led.srf_bn[dealers]
+        exposure = self.market_exposure_bn(
+            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], cleared, ms.netting_efficiency
+        )
+        self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
+        dv01 = self.net_dv01_mn(led, m.prices.dv01_per_par)
+        flags = m.calendar.is_quarter_end
+        quarter_end = (not initial) and bool(flags[m.day_index])
+        vol_bp = m.curve.realised_vol_bp
+        self.constraints = self.measure_constraints(led.equity_bn[dealers], exposure, dv01, vol_bp, quarter_end)
+        next_index = m.day_index + (0 if initial else 1)
+        quarter_end_next = next_index < len(flags) and bool(flags[next_index])
+        decisions = self.constraints
+        if quarter_end_next != quarter_end:
+            decisions = self.measure_constraints(led.equity_bn[dealers], exposure, dv01, vol_bp, quarter_end_next)
+        self.slr_headroom_bn = decisions.slr_headroom_bn
+        self.dv01_mn = dv01
+        if not initial:
+            self.update_appetite(led.equity_bn[dealers] - m.equity_open[dealers], led.equity_bn[dealers])
+        var = self.params.var_z * vol_bp * np.abs(dv01)
+        risk_use = float(var.sum() / np.maximum(self.var_limit_mn * self.appetite, 1e-9).sum())
+        m.prices.premium_risk_use = risk_use if sc.loop.inventory_premium else m.prices.reference_risk_use
+        half = self.half_spread_bp(m.curve.vol_ratio)
+        # The market's quote: dealers' half-spreads weighted by their size in the community.
+        m.market.half_spread_today_bp = float(half @ self.size_share)
+        if initial:
+            self.reference_half_spread_bp = m.market.half_spread_today_bp
+            self.reference_by_bucket_bn = (led.holdings_bn[dealers] @ m.prices.bucket_onehot).sum(axis=0)

@@ -6,31 +6,18 @@ cash (the dash for cash of March 2020), which dealers must absorb.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
 from sim.scenario.schema import ForeignOfficialSection
 
 
-class ForeignOfficial(mesa.Agent):
-    """One foreign official holder.
-
-    Args:
-        model: the market model.
-        index: position within its population.
-        account: ledger account (= holder row).
-        size_share: share of the class's holdings and auction demand.
-    """
-
-    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float):
-        super().__init__(model)
-        self.index = index
-        self.account = account
-        self.size_share = size_share
+class ForeignOfficial(PopulationMember):
+    """One foreign official holder (a view onto its row of `ForeignOfficials`)."""
 
 
-class ForeignOfficialBook:
-    """Decisions of the foreign official population (arrays over holders)."""
+class ForeignOfficials:
+    """The foreign official population: size shares (of holdings and auction demand) and decisions."""
 
     def __init__(self, params: ForeignOfficialSection, size_share: np.ndarray):
         self.params = params

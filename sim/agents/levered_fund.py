@@ -9,39 +9,46 @@ volatility jump the cap falls and they unwind into dealers' balance sheets (as i
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
+from sim.ledger import Ledger
 from sim.scenario.schema import LeveredFundSection
 
 BASIS_BUCKETS = (5, 6, 7, 8, 9)  # 2y, 3y, 5y, 7y, 10y
 
 
-class LeveredFund(mesa.Agent):
-    """One levered fund.
+class LeveredFund(PopulationMember):
+    """One levered fund (a view onto its row of `LeveredFunds`)."""
 
-    Args:
-        model: the market model.
-        index: position within its population.
-        account: ledger account (= holder row).
+    @property
+    def target_bn(self) -> float:
+        """The position it is working toward ($bn of value)."""
+        return float(self.population.target_bn[self.index])
+
+
+class LeveredFunds:
+    """The levered-fund population: its state (arrays over funds) and decisions.
+
+    Attributes:
         size_share: share of the class's capital.
+        capital0_bn: opening capital, the level payouts and capital raising steer back to.
+        reference_markup_bp: dealers' calm markup on client repo (the basis's normal cost).
+        target_bn: position each fund works toward ($bn of value).
+        haircut_today: today's repo haircut (share of collateral value).
+        buys_bn, sells_bn: today's planned purchases and sales ($bn of value); auction awards
+            count against the purchases.
     """
-
-    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float):
-        super().__init__(model)
-        self.index = index
-        self.account = account
-        self.size_share = size_share
-
-
-class LeveredFundBook:
-    """Decisions of the levered-fund population (arrays over funds)."""
 
     def __init__(self, params: LeveredFundSection, size_share: np.ndarray):
         self.params = params
         self.size_share = size_share
+        self.capital0_bn = np.zeros(size_share.size)
         self.reference_markup_bp = 0.0
         self.target_bn = np.zeros(size_share.size)
+        self.haircut_today = 0.0
+        self.buys_bn = np.zeros(size_share.size)
+        self.sells_bn = np.zeros(size_share.size)
 
     def haircut_share(self, vol_ratio: float, multiplier: float) -> float:
         """Repo haircut as a share of collateral value; rises with volatility."""
@@ -78,3 +85,46 @@ class LeveredFundBook:
         """Direct-bidder tenders (fund index, yield %, amount $bn) at a thin concession."""
         amounts = np.minimum(offering_bn * self.params.auction_share * self.size_share, np.maximum(wanted_bn, 0.0))
         return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct + 0.0025), amounts
+
+    def pay_out_or_raise_capital(
+        self, ledger: Ledger, accounts: np.ndarray, households: np.ndarray, household_share: np.ndarray
+    ) -> None:
+        """Funds pay out capital above their opening level and raise it when below.
+
+        Basis funds distribute their carry and their investors top them up after losses, so
+        the trade's scale follows haircuts and financing, not the accumulation of its P&L.
+        """
+        excess = ledger.equity_bn[accounts] - self.capital0_bn
+        payout = self.params.capital_payout_per_day * excess
+        if np.abs(payout).sum() <= 0:
+            return
+        total = float(payout.sum())
+        received = total * household_share
+        received[-1] += total - received.sum()
+        ledger.pay_pooled(accounts, payout, households, received, income=True)
+
+    def plan_today(
+        self, ledger: Ledger, accounts: slice, vol_ratio: float, haircut_multiplier: float, dealer_markup_bp: float
+    ) -> None:
+        """Decide today's buying and selling (value, $bn) from haircuts, vol and dealers' markup."""
+        haircut = self.haircut_share(vol_ratio, haircut_multiplier)
+        self.haircut_today = haircut
+        markup = np.full(self.size_share.size, dealer_markup_bp)
+        position = ledger.holdings_bn[accounts] @ ledger.price
+        self.buys_bn, self.sells_bn = self.plan(ledger.equity_bn[accounts], position, haircut, vol_ratio, markup)
+
+    def client_shorts_bn(
+        self, outstanding_bn: np.ndarray, coupon_benchmarks: np.ndarray, vol_ratio: float, short_share: float
+    ) -> np.ndarray:
+        """Funds' short positions by issue slot ($bn): a share of each coupon benchmark's outstanding,
+        scaled by volatility relative to calm (hedging demand rises with it, up to threefold).
+
+        They are borrowed-and-sold securities: the lenders keep them on their books (the ledger
+        is unchanged); the shorts press on lendable supply and may fail like dealers' shorts.
+        """
+        client_short = np.zeros(outstanding_bn.size)
+        if short_share > 0:
+            benchmark = coupon_benchmarks[coupon_benchmarks >= 0]
+            hedging = min(max(vol_ratio, 0.0), 3.0)
+            client_short[benchmark] = short_share * hedging * outstanding_bn[benchmark]
+        return client_short

@@ -8,31 +8,18 @@ facility.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
 from sim.scenario.schema import MoneyFundSection
 
 
-class MoneyFund(mesa.Agent):
-    """One money market fund.
-
-    Args:
-        model: the market model.
-        index: position within its population.
-        account: ledger account (= holder row).
-        size_share: share of the industry's assets.
-    """
-
-    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float):
-        super().__init__(model)
-        self.index = index
-        self.account = account
-        self.size_share = size_share
+class MoneyFund(PopulationMember):
+    """One money market fund (a view onto its row of `MoneyFunds`)."""
 
 
-class MoneyFundBook:
-    """Decisions of the money-fund population (arrays over funds)."""
+class MoneyFunds:
+    """The money-fund population: size shares (of the industry's assets) and decisions, over funds."""
 
     def __init__(self, params: MoneyFundSection, size_share: np.ndarray):
         self.params = params

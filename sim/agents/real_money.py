@@ -11,42 +11,32 @@ keeps issues from going special.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
 from sim.scenario.schema import LoopSwitches, RealMoneySection
 
 N_BILL_BUCKETS = 5  # buckets 0-4 are bills (4w to 52w)
 CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 
 
-class RealMoneyInvestor(mesa.Agent):
-    """One real-money investor.
+class RealMoneyInvestor(PopulationMember):
+    """One real-money investor (a view onto its row of `RealMoneyInvestors`)."""
 
-    Args:
-        model: the market model.
-        index: position within its population.
-        account: ledger account (= holder row).
-        size_share: share of the class's holdings and auction demand.
-        required_concession_bp: concession to WI it asks for in calm (bp).
-    """
-
-    def __init__(self, model: mesa.Model, index: int, account: int, size_share: float, required_concession_bp: float):
-        super().__init__(model)
-        self.index = index
-        self.account = account
-        self.size_share = size_share
-        self.required_concession_bp = required_concession_bp
+    @property
+    def required_concession_bp(self) -> float:
+        """Concession to WI it asks for in calm (bp)."""
+        return float(self.population.required_concession_bp[self.index])
 
     @property
     def remembered_tail_bp(self) -> tuple[float, float]:
         """Tails it remembers in bill and in coupon auctions (bp)."""
-        bills, coupons = self.model.real_money_book.remembered_tail_bp[self.index]
+        bills, coupons = self.population.remembered_tail_bp[self.index]
         return float(bills), float(coupons)
 
 
-class RealMoneyBook:
-    """Decisions of the real-money population, vectorised (arrays over investors)."""
+class RealMoneyInvestors:
+    """The real-money population: size shares, habitats, tail memory and decisions (arrays over investors)."""
 
     def __init__(
         self,

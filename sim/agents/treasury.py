@@ -8,12 +8,21 @@ support.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 import numpy as np
 
-from sim.scenario.schema import BILL_TENORS, TreasurySection
+from sim.scenario.schema import BILL_TENORS, TENORS, TreasurySection
+from sim.securities import COUPON_PERIOD_DAYS
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 BILL_WEEKS_PER_AUCTION = {"4w": 1.0, "8w": 1.0, "13w": 1.0, "26w": 1.0, "52w": 4.0}
+BUYBACK_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
+# Outlays not paid to households go to investors in these shares (of that remainder).
+OUTLAY_SHARES = {"real_money": 0.5, "money_fund": 0.35, "foreign_official": 0.15}
 
 
 class Treasury(mesa.Agent):
@@ -52,3 +61,83 @@ class Treasury(mesa.Agent):
     def buybacks_today_bn(self, is_buyback_day: bool) -> float:
         """Par of off-the-run coupons to buy back today ($bn); buybacks run weekly."""
         return self.params.buybacks_bn_per_month * 12.0 / 52.0 if is_buyback_day else 0.0
+
+    # ------------------------------------------------------------ cash management
+    def fiscal_day(self, m: TreasuryMarketModel, tax_date: bool) -> None:
+        """Fiscal flows through the TGA: outlays to households and investors, taxes from
+        households and money funds (corporate cash), currency drained from deposits, and
+        households' savings flowing into funds (real-money investors and money funds grow).
+        """
+        sc = m.config
+        led = m.ledger
+        bank_share = m.banks.size_share
+        h_share = self.params.household_share_of_flows
+        households = m.accounts_of("household")
+        outlays = self.params.daily_outlays_bn
+        accounts = [households] + [m.accounts_of(k) for k in OUTLAY_SHARES]
+        amounts = [outlays * h_share * bank_share] + [
+            outlays * (1 - h_share) * w * m.size_share_of(k) for k, w in OUTLAY_SHARES.items()
+        ]
+        led.government_pays(np.concatenate(accounts), np.concatenate(amounts))
+        receipts = self.receipts_bn(tax_date)
+        mmf = m.accounts_of("money_fund")
+        mmf_pay = np.minimum(
+            receipts * (1 - h_share) * m.money_funds.size_share,
+            np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf], 0),
+        )
+        led.place_on_rrp(mmf, -np.minimum(led.on_rrp_bn[mmf], np.maximum(mmf_pay - led.money_bn[mmf], 0.0)))
+        led.taxes_paid(
+            np.concatenate([households, mmf]), np.concatenate([(receipts - mmf_pay.sum()) * bank_share, mmf_pay])
+        )
+        currency = led.currency_bn * sc.central_bank.currency_growth_pct_per_year / 100.0 / 252.0
+        led.withdraw_currency(households, currency * bank_share)
+        surplus = np.maximum(led.money_bn[households] - m.household_deposit_target_bn, 0.0).sum()
+        inflow = surplus * self.params.household_savings_to_funds_share
+        if inflow > 0:
+            rm = m.accounts_of("real_money")
+            payees = np.concatenate([rm, mmf])
+            received = np.concatenate([0.6 * inflow * m.real_money.size_share, 0.4 * inflow * m.money_funds.size_share])
+            paid = inflow * bank_share
+            paid[-1] += received.sum() - paid.sum()  # equal totals to the last cent
+            led.pay_pooled(households, paid, payees, received, income=True)
+
+    # ------------------------------------------------------------ debt service
+    def retire_matured(self, m: TreasuryMarketModel) -> None:
+        """Pay off maturing issues; the SOMA's share is reinvested or runs off (the central bank decides)."""
+        iss = m.issues
+        matured = np.flatnonzero(iss.active & (iss.maturity_day <= m.today))
+        if matured.size == 0:
+            return
+        soma_par = m.ledger.mature(matured)
+        m.central_bank.pending_reinvestment_bn += m.central_bank.reinvestment_bn(m.date.date(), soma_par)
+        iss.outstanding_bn[matured] = 0.0
+        iss.retire(matured)
+
+    def pay_coupons(self, m: TreasuryMarketModel) -> None:
+        """Semiannual coupons on the issues whose coupon date has come."""
+        iss = m.issues
+        due = np.flatnonzero(iss.active & ~iss.is_bill & (iss.next_coupon_day <= m.today))
+        if due.size:
+            m.ledger.pay_coupons(due, iss.coupon_pct[due] / 200.0)
+            iss.next_coupon_day[due] += COUPON_PERIOD_DAYS
+
+    def buy_back(self, m: TreasuryMarketModel) -> None:
+        """Liquidity-support buybacks, weekly on Wednesdays: off-the-run coupons, dealers first."""
+        buyback = self.buybacks_today_bn(m.date.weekday() == 2)
+        if buyback <= 0:
+            return
+        coupon_buckets = [TENORS.index(t) for t in BUYBACK_TENORS]
+        per_bucket = buyback / len(coupon_buckets)
+        led = m.ledger
+        for bucket in coupon_buckets:
+            left = per_bucket
+            slots = np.flatnonzero(m.issues.active & (m.prices.bucket == bucket))
+            slots = slots[~m.issues.on_the_run[slots]]
+            for kind in ("dealer", "real_money"):
+                r, s, par, taken = led.pro_rata_par(m.accounts_of(kind), slots, left)
+                if taken > 0:
+                    led.treasury_buys_back(r, s, par, led.price[s])
+                    np.subtract.at(m.issues.outstanding_bn, s, par)
+                    left -= taken
+                if left <= 1e-12:
+                    break

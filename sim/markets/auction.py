@@ -10,8 +10,17 @@ was tendered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+
+from sim.calendar import TENOR_YEARS, AuctionSpec, day_number
+from sim.scenario.schema import BILL_TENORS, TENORS
+from sim.securities import COUPON_PERIOD_DAYS, bond_dv01, bond_price
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 
 @dataclass(frozen=True)
@@ -77,3 +86,192 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
     low = float(sorted_yields[np.searchsorted(accepted_cumulative, 0.05 * total, side="left")])
     all_awarded[tenders] = awarded
     return AuctionResult(high, median, low, all_awarded, tendered, offering_bn)
+
+
+# ---------------------------------------------------------------- the auction day
+DEALER_TRANCHES_BP = np.array([-0.5, 0.0, 0.75])  # bp around the dealer's concession
+DEALER_TRANCHE_WEIGHTS = np.array([0.3, 0.4, 0.3])
+BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")  # where levered funds bid (the futures basis)
+BID_NOISE_PCT = 0.002  # bidders' idiosyncratic views of value (a fraction of a bp)
+
+
+@dataclass(frozen=True)
+class Award:
+    """An auction's result, held until its issue date.
+
+    Attributes:
+        tenor: the auctioned tenor.
+        slot: the issue reopened, or None for a new issue.
+        awards_bn: par won by each trading account ($bn).
+        high_yield_pct: the stop-out yield, which sets the coupon and the price paid.
+        maturity: maturity date of the issue.
+        dealer_dv01_mn: DV01 of dealers' awards, carried from the auction day ($mn per bp).
+    """
+
+    tenor: str
+    slot: int | None
+    awards_bn: np.ndarray
+    high_yield_pct: float
+    maturity: pd.Timestamp
+    dealer_dv01_mn: np.ndarray
+
+
+class TreasuryAuctions:
+    """Awards won but not yet settled, by issue date."""
+
+    def __init__(self) -> None:
+        self.pending: dict[pd.Timestamp, list[Award]] = {}
+
+    def when_issued_dv01_mn(self, n_dealers: int) -> np.ndarray:
+        """DV01 of dealers' awarded but unsettled auction positions ($mn per bp)."""
+        total = np.zeros(n_dealers)
+        for awards in self.pending.values():
+            for award in awards:
+                total += award.dealer_dv01_mn
+        return total
+
+
+def new_issue_dv01(tenor: str, years: float, yield_pct: float) -> float:
+    """DV01 per $ par of an issue priced near par at its auction yield."""
+    y = np.array([yield_pct])
+    return float(bond_dv01(y, y, np.array([years]), np.array([tenor in BILL_TENORS]))[0])
+
+
+def auction_day(m: TreasuryMarketModel) -> None:
+    """Settle the awards issuing today, let levered funds plan, hold today's auctions."""
+    new_issues = False
+    for award in m.auctions.pending.pop(m.date, []):
+        new_issues = settle_award(m, award) or new_issues
+    if new_issues:
+        m.prices.refresh_buckets(m.issues, m.ledger, m.today)  # new issues join their buckets, once a day
+    lf = m.levered_funds
+    lf.pay_out_or_raise_capital(m.ledger, m.accounts_of("levered_fund"), m.accounts_of("household"), m.banks.size_share)
+    dealers = m.dealers
+    markup = float(dealers.size_share @ dealers.repo_markup_bp())
+    lf.plan_today(m.ledger, m.slices["levered_fund"], m.curve.vol_ratio, m.market.shocks.haircut_multiplier, markup)
+    for spec in m.calendar.auctions_on.get(m.date, []):
+        hold_auction(m, spec)
+
+
+def collect_tenders(
+    m: TreasuryMarketModel, tenor: str, offering: float, wi: float, shortfall: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every bidder's tenders: (trading account, yield %, amount $bn)."""
+    led = m.ledger
+    bucket = TENORS.index(tenor)
+    n_d = m.config.dealers.count
+    liquidity_ratio = m.market.half_spread_today_bp / m.dealers.reference_half_spread_bp
+    # Primary dealers bid for their pro-rata share at WI plus a concession.
+    concession = m.dealers.auction_concession_bp(m.curve.vol_ratio)
+    dealer_y = wi + (concession[:, None] + DEALER_TRANCHES_BP[None, :]) / 100.0
+    dealer_amt = np.broadcast_to(offering / n_d * DEALER_TRANCHE_WEIGHTS, (n_d, DEALER_TRANCHES_BP.size))
+    rm = m.slices["real_money"]
+    rm_i, rm_y, rm_amt = m.real_money.auction_bids(bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm])
+    fo = m.slices["foreign_official"]
+    fo_i, fo_y, fo_amt = m.foreign_official.auction_bids(offering, wi, m.curve.risk_off, led.money_bn[fo], shortfall)
+    lf = m.slices["levered_fund"]
+    lf_i, lf_y, lf_amt = m.levered_funds.auction_bids(offering, wi, m.levered_funds.buys_bn * (1.0 - shortfall))
+    lf_amt = lf_amt if tenor in BASIS_TENORS else np.zeros_like(lf_amt)
+    mmf = m.slices["money_fund"]
+    mmf_bills = led.holdings_bn[mmf] @ (m.issues.is_bill * led.price)
+    mmf_assets = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + mmf_bills, 1e-9)
+    mm_i, mm_y, mm_amt = m.money_funds.bill_bids(offering, wi, mmf_bills, mmf_assets, led.money_bn[mmf])
+    mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
+    rows = np.concatenate(
+        [
+            np.repeat(np.arange(n_d), DEALER_TRANCHES_BP.size),
+            rm.start + rm_i,
+            fo.start + fo_i,
+            lf.start + lf_i,
+            mmf.start + mm_i,
+        ]
+    )
+    yields = np.concatenate([dealer_y.ravel(), rm_y, fo_y, lf_y, mm_y])
+    amounts = np.concatenate([dealer_amt.ravel(), rm_amt, fo_amt, lf_amt, mm_amt])
+    return rows, yields, amounts
+
+
+def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec) -> None:
+    """Tenders, single-price clearing, awards held to the issue date, and the auction's record."""
+    tenor = spec.tenor
+    bucket = TENORS.index(tenor)
+    slot = m.issues.on_the_run_slot(tenor) if spec.reopening else None
+    years = m.prices.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
+    wi = float(m.prices.market_yield_pct(np.array([years]), m.today)[0])
+    offering = m.treasury.offering_bn(tenor, slot is not None, m.ledger.tga_bn, 0.0)
+    if offering <= 0:
+        return  # the scenario sized this auction at zero: it is not held
+    shortfall = m.shocks.shortfall(m.day_index, tenor)
+    rows, yields, amounts = collect_tenders(m, tenor, offering, wi, shortfall)
+    yields = yields + m.auction_rng.normal(0.0, BID_NOISE_PCT, yields.size)
+    result = clear_uniform_price(yields, amounts, offering)
+    awards = np.bincount(rows, weights=result.awarded_bn, minlength=m.accounts.n_trading)
+    n_d = m.config.dealers.count
+    rm, fo, lf, mmf = (m.slices[k] for k in ("real_money", "foreign_official", "levered_fund", "money_fund"))
+    dealer_award = float(awards[:n_d].sum())
+    if not m.config.loop.takedown_raises_utilization and dealer_award > 0:
+        # Arrow off: dealers pass what they take down straight on to end investors.
+        awards[rm] += dealer_award * m.real_money.size_share
+        awards[:n_d] = 0.0
+    tail_bp = (result.high_yield_pct - wi) * 100.0
+    m.real_money.remember_tail(bucket, tail_bp)
+    m.levered_funds.buys_bn = np.maximum(m.levered_funds.buys_bn - awards[lf], 0.0)
+    dealer_dv01 = awards[:n_d] * new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0
+    award = Award(tenor, slot, awards, result.high_yield_pct, spec.maturity, dealer_dv01)
+    m.auctions.pending.setdefault(spec.issue_date, []).append(award)
+    if m.day_index < m.first_recorded_day:
+        return  # a warm-up auction: simulated, not recorded
+    indirect = awards[rm].sum() + awards[fo].sum()
+    direct = awards[lf].sum() + awards[mmf].sum()
+    m.recorder.record_auction(
+        {
+            "auction_date": m.date,
+            "issue_date": spec.issue_date,
+            "tenor": tenor,
+            "security_type": "Bill" if tenor in BILL_TENORS else ("Bond" if tenor in ("20y", "30y") else "Note"),
+            "offering_bn": offering,
+            "wi_yield_pct": wi,
+            "high_yield_pct": result.high_yield_pct,
+            "median_yield_pct": result.median_yield_pct,
+            "low_yield_pct": result.low_yield_pct,
+            "tail_bp": tail_bp,
+            "bid_to_cover": result.bid_to_cover,
+            "dealer_share": dealer_award / offering,
+            "direct_share": direct / offering,
+            "indirect_share": indirect / offering,
+        }
+    )
+
+
+def settle_award(m: TreasuryMarketModel, award: Award) -> bool:
+    """Issue day: create or reopen the issue, winners pay the TGA, the SOMA rolls over.
+
+    Returns True when a new issue was created (it must join its trading bucket).
+    """
+    iss = m.issues
+    slot = award.slot
+    created = False
+    if slot is None or not iss.active[slot]:
+        is_bill = award.tenor in BILL_TENORS
+        coupon = 0.0 if is_bill else max(np.floor(award.high_yield_pct * 8.0) / 8.0, 0.125)
+        slot = iss.add(award.tenor, m.today, day_number(award.maturity), coupon)
+        created = True
+        if slot >= m.prices.dv01_per_par.size:
+            m.prices.refresh_buckets(iss, m.ledger, m.today)  # the register grew: widen per-slot arrays now
+        iss.next_coupon_day[slot] = m.today + COUPON_PERIOD_DAYS
+    m.prices.mark_new_issue(iss, m.ledger, slot, m.today)
+    years = np.array([max(iss.maturity_day[slot] - m.today, 0) / 365.25])
+    coupon_pct = iss.coupon_pct[slot : slot + 1]
+    price = float(bond_price(np.array([award.high_yield_pct]), coupon_pct, years, iss.is_bill[slot : slot + 1])[0])
+    rows = np.flatnonzero(award.awards_bn > 0)
+    par = award.awards_bn[rows]
+    cb = m.central_bank
+    if award.tenor in BILL_TENORS and cb.pending_reinvestment_bn > 0:
+        addon = min(cb.pending_reinvestment_bn, float(par.sum()))
+        cb.pending_reinvestment_bn -= addon
+        rows = np.append(rows, m.ledger.cb_row)
+        par = np.append(par, addon)
+    m.ledger.issue(rows, slot, par, price)
+    iss.outstanding_bn[slot] += float(par.sum())
+    m.flows.settled_bn += float(par.sum())
+    return created

@@ -10,8 +10,12 @@ the gap to the marginal rate (bargaining), so trades spread over a range of rate
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,325 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
     cumulative = np.cumsum(volumes[order])
     positions = np.searchsorted(cumulative, np.asarray(quantiles) * cumulative[-1], side="left")
     return rates[order][np.minimum(positions, rates.size - 1)]
+
+
+# ---------------------------------------------------------------- the repo day
+PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
+MONEY_FUND_CASH_OFFERED_SHARE = 0.98  # funds keep a sliver of cash for redemptions
+
+
+@dataclass(frozen=True)
+class RepoDayInputs:
+    """What the intraday repo rounds clear ($bn, %, by lender tranche or borrowing dealer).
+
+    Money funds lend tri-party first, at one asking rate, up to a cap per dealer; banks
+    lend what funds could not, each tranche at its own ask, in price order.
+    """
+
+    dealer_need_bn: np.ndarray
+    fund_ask_pct: np.ndarray
+    fund_cash_bn: np.ndarray
+    fund_cap_per_dealer_bn: np.ndarray
+    bank_ask_pct: np.ndarray
+    bank_cash_bn: np.ndarray
+    max_rate_pct: float
+    rounds: int
+    bargaining_share: float
+    tri_party_discount_pct: float
+    round_noise_pct: np.ndarray  # (rounds,)
+    fund_noise_pct: np.ndarray  # (rounds, funds)
+    bank_noise_pct: np.ndarray  # (rounds, bank tranches)
+
+
+@dataclass(frozen=True)
+class RepoDay:
+    """The day's fills and interest due tomorrow ($bn), and every trade's rate and volume."""
+
+    fund_lent_bn: np.ndarray
+    fund_interest_bn: np.ndarray
+    bank_lent_bn: np.ndarray
+    bank_interest_bn: np.ndarray
+    dealer_borrowed_bn: np.ndarray
+    dealer_interest_bn: np.ndarray
+    dealer_unfilled_bn: np.ndarray
+    trade_rates_pct: list[np.ndarray]
+    trade_volumes_bn: list[np.ndarray]
+
+
+def clear_repo_day(day: RepoDayInputs) -> RepoDay:
+    """Clear the day's rounds: each round dealers bring an equal share of their remaining need.
+
+    Funds all ask the same rate, so they lend pro rata to the cash they have left, up to
+    their cap per dealer; banks clear the rest in price order. Funds share in the gap to
+    the round's marginal cash less the tri-party discount; borrowers pay what their lenders
+    receive, pro rata to what each got.
+    """
+    n_d = day.dealer_need_bn.size
+    cap = day.fund_cap_per_dealer_bn
+    fund_left, bank_left, need_left = day.fund_cash_bn.copy(), day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
+    bank_order = eligible_order(day.bank_ask_pct, day.max_rate_pct)
+    fund_lent, bank_lent = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
+    fund_interest, bank_interest = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
+    dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
+    trade_rates: list[np.ndarray] = []
+    trade_volumes: list[np.ndarray] = []
+    theta = day.bargaining_share
+    for r in range(day.rounds):
+        bring = need_left / (day.rounds - r)
+        from_funds = np.minimum(bring, cap)
+        fund_supply, fund_demand = float(fund_left.sum()), float(from_funds.sum())
+        taken = min(fund_supply, fund_demand)
+        fund_fill = fund_left * (taken / fund_supply) if fund_supply > 0 else np.zeros_like(fund_left)
+        got = from_funds * (taken / fund_demand) if fund_demand > 0 else np.zeros(n_d)
+        cap = cap - got
+        rest = bring - got
+        bank_round = None
+        if float(rest.sum()) > 0:
+            cleared = clear_round(
+                day.bank_ask_pct,
+                bank_left,
+                rest,
+                day.max_rate_pct,
+                theta,
+                day.bank_noise_pct[r],
+                day.round_noise_pct[r],
+                bank_order,
+            )
+            if cleared.tranche_fill_bn.sum() > 0:
+                bank_round = cleared
+        marginal = bank_round.marginal_rate_pct if bank_round is not None else float(day.fund_ask_pct.max())
+        fund_ask = day.fund_ask_pct
+        gap = np.maximum(marginal + day.round_noise_pct[r] - day.tri_party_discount_pct - fund_ask, 0.0)
+        fund_rate = fund_ask + theta * gap + day.fund_noise_pct[r]
+        fund_rate = np.minimum(np.maximum(fund_rate, fund_ask), day.max_rate_pct)
+        fund_left -= fund_fill
+        fund_lent += fund_fill
+        fund_interest += fund_fill * fund_rate / 36000.0
+        trade_rates.append(fund_rate)
+        trade_volumes.append(fund_fill)
+        round_interest = float(fund_fill @ fund_rate)
+        got_total = got
+        if bank_round is not None:
+            bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
+            bank_left -= bank_fill
+            bank_lent += bank_fill
+            bank_interest += bank_fill * bank_rate / 36000.0
+            trade_rates.append(bank_rate)
+            trade_volumes.append(bank_fill)
+            round_interest += float(bank_fill @ bank_rate)
+            got_total = got + bank_round.borrower_fill_bn
+        dealer_fill += got_total
+        total_got = float(got_total.sum())
+        if total_got > 0:
+            dealer_interest += (round_interest / 36000.0) * (got_total / total_got)
+        need_left = need_left - got_total
+    return RepoDay(
+        fund_lent,
+        fund_interest,
+        bank_lent,
+        bank_interest,
+        dealer_fill,
+        dealer_interest,
+        need_left,
+        trade_rates,
+        trade_volumes,
+    )
+
+
+def close_overnight_positions(m: TreasuryMarketModel) -> None:
+    """Morning: yesterday's overnight repo, facility loans and ON RRP come due."""
+    led = m.ledger
+    rates = m.market.rates
+    led.repo_close_all()
+    yesterday = m.market.facility_rate_yesterday
+    for facility, book, rate in (
+        ("srf", led.srf_bn, rates.srf_pct),
+        ("dw", led.discount_window_bn, rates.discount_window_pct),
+    ):
+        owed = np.flatnonzero(book > 0)
+        if owed.size:
+            interest = book[owed] * yesterday.get(facility, rate) / 36000.0
+            led.central_bank_lends(owed, -book[owed], facility)
+            led.central_bank_interest(owed, interest)
+    mmf = m.accounts_of("money_fund")
+    led.place_on_rrp(mmf, -led.on_rrp_bn[mmf])
+
+
+def dealers_outside_option_pct(m: TreasuryMarketModel) -> float:
+    """The most dealers pay in the market: the window (with its stigma) and the SRF (with its
+    stigma, less the balance sheet it saves when centrally cleared), capped over IORB."""
+    sc = m.config
+    cb = sc.central_bank
+    rates = m.market.rates
+    max_rate = min(
+        rates.iorb_pct + sc.repo.max_rate_above_iorb_bp / 100.0,
+        rates.discount_window_pct + cb.discount_window_stigma_bp / 100.0,
+    )
+    if cb.srf.enabled:
+        dealers = m.dealers
+        cleared_saving = float(dealers.size_share @ dealers.repo_markup_bp()) if cb.srf.centrally_cleared else 0.0
+        max_rate = min(max_rate, rates.srf_pct + max(cb.srf.stigma_bp - cleared_saving, 0.0) / 100.0)
+    return max_rate
+
+
+@dataclass(frozen=True)
+class ClientFinancing:
+    """Dealers' repo to levered clients today ($bn): by (fund, dealer), and what funds wanted."""
+
+    by_fund_and_dealer_bn: np.ndarray
+    wanted_by_fund_bn: np.ndarray
+
+    @property
+    def fund_borrowed_bn(self) -> np.ndarray:
+        return self.by_fund_and_dealer_bn.sum(axis=1)
+
+    @property
+    def dealer_lent_bn(self) -> np.ndarray:
+        return self.by_fund_and_dealer_bn.sum(axis=0)
+
+
+def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
+    """Levered funds' financing from their prime dealers, capped by haircuts and by what the
+    dealers' balance sheets take; funds spread it over the dealers by size."""
+    led = m.ledger
+    dealers = m.dealers
+    n_d = dealers.size_share.size
+    lf = m.accounts_of("levered_fund")
+    lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
+    lf_want = np.clip(
+        -led.money_bn[lf] + 0.005 * lf_collateral, 0.0, lf_collateral * (1.0 - m.levered_funds.haircut_today)
+    )
+    wanted_by_dealer = dealers.size_share * lf_want.sum()
+    capacity = dealers.client_financing_capacity_bn(wanted_by_dealer, dealers.slr_headroom_bn)
+    granted_share = np.divide(
+        np.minimum(capacity, wanted_by_dealer), wanted_by_dealer, out=np.ones(n_d), where=wanted_by_dealer > 0
+    )
+    financing = lf_want[:, None] * (dealers.size_share * granted_share)[None, :]
+    return ClientFinancing(financing, lf_want)
+
+
+def dealer_funding_need_bn(m: TreasuryMarketModel, client_lent_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each dealer's need (cash back to its target after lending to clients) and the part
+    private lenders fund: at most its collateral's value less their haircut ($bn)."""
+    led = m.ledger
+    dealers = m.dealers
+    n_d = dealers.size_share.size
+    need = np.maximum(dealers.money_target_bn - (led.money_bn[:n_d] - client_lent_bn), 0.0)
+    haircut = dealers.funding_haircut_share(m.curve.vol_ratio)
+    long_value = np.maximum(led.holdings_bn[:n_d], 0.0) @ led.price
+    client_collateral = client_lent_bn / max(1.0 - m.levered_funds.haircut_today, 1e-9)
+    dealers.funding_capacity_bn = (1.0 - haircut) * (long_value + client_collateral)
+    private_need = np.minimum(need, dealers.funding_capacity_bn)
+    dealers.funded_share = np.divide(private_need, need, out=np.ones(n_d), where=need > 0)
+    return need, private_need
+
+
+def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tuple[RepoDayInputs, np.ndarray]:
+    """Lenders' tranches, caps, outside option and the day's noise; also each bank tranche's bank.
+
+    Money funds lend up to their limit per dealer (cut for window-dressers at quarter-ends);
+    banks first spread reserves among themselves (fed funds), then offer tranches.
+    """
+    sc = m.config
+    led = m.ledger
+    rates = m.market.rates
+    n_d = sc.dealers.count
+    mmf = m.accounts_of("money_fund")
+    max_rate = dealers_outside_option_pct(m)
+    fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct)
+    mmf_assets = float((led.money_bn[mmf] + led.holdings_bn[mmf] @ led.price).sum())
+    fund_limit_bn = m.money_funds.dealer_limit_bn(mmf_assets, m.market.shocks.funding_pullback_share)
+    cap = np.full(n_d, fund_limit_bn)
+    if bool(m.calendar.is_quarter_end[m.day_index]):
+        cap = cap * np.where(m.dealers.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
+    banks = m.accounts_of("bank")
+    m.banks.lend_reserves_interbank(led, banks, rates.iorb_pct)
+    bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct)
+    rounds = sc.repo.rounds_per_day
+    rng = m.repo_rng
+    noise_round = rng.normal(0.0, sc.repo.round_noise_bp / 100.0, rounds)
+    noise_fund = rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, mmf.size))
+    noise_bank = rng.normal(0.0, sc.repo.trade_noise_bp / 100.0, (rounds, bank_ask.size))
+    inputs = RepoDayInputs(
+        dealer_need_bn=private_need_bn,
+        fund_ask_pct=fund_ask,
+        fund_cash_bn=fund_cash,
+        fund_cap_per_dealer_bn=cap,
+        bank_ask_pct=bank_ask,
+        bank_cash_bn=bank_cash,
+        max_rate_pct=max_rate,
+        rounds=rounds,
+        bargaining_share=sc.repo.bargaining_share,
+        tri_party_discount_pct=sc.repo.tri_party_discount_bp / 100.0,
+        round_noise_pct=noise_round,
+        fund_noise_pct=noise_fund,
+        bank_noise_pct=noise_bank,
+    )
+    return inputs, banks[bank_i]
+
+
+def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> None:
+    """What the market would not lend below the dealers' limit, or against their collateral:
+    the SRF up to its daily limit, then the discount window."""
+    cb = m.config.central_bank
+    led = m.ledger
+    rates = m.market.rates
+    dealers = np.arange(unfunded_bn.size)
+    srf_used = np.zeros(unfunded_bn.size)
+    if cb.srf.enabled and unfunded_bn.sum() > 0:
+        srf_used = unfunded_bn * min(1.0, cb.srf.daily_limit_bn / unfunded_bn.sum())
+        led.central_bank_lends(dealers, srf_used, "srf")
+    window = np.maximum(unfunded_bn - srf_used, 0.0)
+    if window.sum() > 0:
+        led.central_bank_lends(dealers, window, "dw")
+    market = m.market
+    market.facility_rate_yesterday = {"srf": rates.srf_pct, "dw": rates.discount_window_pct}
+    market.srf_usage_bn = float(srf_used.sum())
+    market.discount_window_bn = float(window.sum())
+
+
+def repo_day(m: TreasuryMarketModel) -> None:
+    """Dealers finance clients and fund themselves in rounds; the rest at the SRF, then the window.
+
+    The day's trades open with the interest due tomorrow; dealers charge clients their own
+    average cost plus a balance-sheet markup; money funds park what no dealer took at the
+    ON RRP facility; the day's rates give the SOFR-style percentiles.
+    """
+    led = m.ledger
+    market = m.market
+    n_d = m.config.dealers.count
+    dealers = np.arange(n_d)
+    clients = client_financing(m)
+    financing = clients.by_fund_and_dealer_bn
+    lf_lent, client_lent = clients.fund_borrowed_bn, clients.dealer_lent_bn
+    need, private_need = dealer_funding_need_bn(m, client_lent)
+    inputs, bank_lenders = repo_day_inputs(m, private_need)
+    day = clear_repo_day(inputs)
+    borrow_from_facilities(m, day.dealer_unfilled_bn + (need - private_need))
+    mmf = m.accounts_of("money_fund")
+    lenders = np.concatenate([mmf, bank_lenders])
+    lent = np.concatenate([day.fund_lent_bn, day.bank_lent_bn])
+    receivable = np.concatenate([day.fund_interest_bn, day.bank_interest_bn])
+    receivable[int(np.argmax(lent))] += day.dealer_interest_bn.sum() - receivable.sum()
+    led.repo_open(lenders, lent, receivable, dealers, day.dealer_borrowed_bn, day.dealer_interest_bn)
+    dealer_cost = np.divide(
+        day.dealer_interest_bn * 36000.0,
+        day.dealer_borrowed_bn,
+        out=np.full(n_d, market.rates.iorb_pct),
+        where=day.dealer_borrowed_bn > 0,
+    )
+    client_rate = dealer_cost + m.dealers.repo_markup_bp() / 100.0
+    interest = financing * client_rate[None, :] / 36000.0
+    lf = m.accounts_of("levered_fund")
+    led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
+    trade_rates = [*day.trade_rates_pct, np.broadcast_to(client_rate[None, :], financing.shape).ravel()]
+    trade_volumes = [*day.trade_volumes_bn, financing.ravel()]
+    led.place_on_rrp(mmf, np.maximum(led.money_bn[mmf] * MONEY_FUND_CASH_OFFERED_SHARE, 0.0))
+    rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
+    percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
+    # With no trades, the previous day's percentiles stand (the publication's fallback).
+    if np.isfinite(percentiles).all():
+        market.repo_percentiles = percentiles
+    market.repo_volume_bn = float(volumes_all.sum())
+    market.repo_intermediated_bn = float(lf_lent.sum())
+    market.lf_unfunded_bn = float((clients.wanted_by_fund_bn - lf_lent).sum())

@@ -9,8 +9,16 @@ interest, using no dealer balance sheet.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim.pricing import inventory_premium_bp
+from sim.scenario.schema import TENORS
+from sim.securities import BUCKET_YEARS, N_BUCKETS
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 
 @dataclass(frozen=True)
@@ -61,3 +69,125 @@ def match_customer_flow(
     wanted = float(buys_bn.sum() + sells_bn.sum())
     filled = float((buy_fill * buys_bn).sum() + (sell_fill * sells_bn).sum())
     return FlowResult(buy_fill, sell_fill, dealer_absorb, all_to_all, matched, wanted, filled)
+
+
+# ---------------------------------------------------------------- the secondary day
+BASIS_BUCKET_SHARE = 0.2  # levered funds spread purchases evenly over the five basis tenors
+
+
+def secondary_day(m: TreasuryMarketModel) -> None:
+    """Customer orders by bucket meet dealers' depth; fills settle issue by issue; dealers cover shorts.
+
+    Money funds hold bills to maturity: the secondary market is dealers, real money,
+    foreign officials and levered funds, the holder rows before the money funds.
+    """
+    sc = m.config
+    led = m.ledger
+    prices = m.prices
+    n_trading = m.slices["money_fund"].start
+    n_d = sc.dealers.count
+    holdings = led.holdings_bn[:n_trading]
+    long_holdings = np.maximum(holdings, 0.0)
+    long_by_bucket = long_holdings @ prices.bucket_onehot
+    shocks = m.market.shocks
+    buys = np.zeros((n_trading, N_BUCKETS))
+    sells = np.zeros((n_trading, N_BUCKETS))
+    # Real money: rebalancing, buying duration dealers are stuck with, forced selling.
+    rm = m.slices["real_money"]
+    noise = m.flow_rng.standard_normal((rm.stop - rm.start, N_BUCKETS))
+    dealer_books = holdings[:n_d] @ prices.bucket_onehot
+    dealer_by_bucket = dealer_books.sum(axis=0)
+    # Dealers' normal book shrinks when they are strained; what lies above it is for sale.
+    dealers = m.dealers
+    normal_book = (dealers.size_share * dealers.normal_book_share())[:, None] * dealers.reference_by_bucket_bn[None, :]
+    excess_inventory = dealer_by_bucket - normal_book.sum(axis=0)
+    excess_premium = inventory_premium_bp(
+        BUCKET_YEARS, prices.premium_risk_use - prices.reference_risk_use, sc.curve.inventory_premium_bp
+    )
+    if not sc.loop.inventory_premium:
+        excess_premium = np.zeros(N_BUCKETS)
+    distribution = dealers.distribution_concession_bp(m.curve.vol_ratio)
+    excess_premium = excess_premium + float(distribution @ dealers.size_share)
+    forced = shocks.fund_selling_bn + (sc.real_money.selling_in_risk_off_bn if m.curve.risk_off else 0.0)
+    buys[rm], sells[rm] = m.real_money.secondary_orders(
+        noise, excess_premium, excess_inventory, long_by_bucket[rm], forced, led.money_bn[rm]
+    )
+    fo = m.slices["foreign_official"]
+    sells[fo] = m.foreign_official.sales(m.curve.risk_off, shocks.foreign_selling_bn, long_by_bucket[fo])
+    # Levered funds: sales pro rata to their positions, purchases across the basis tenors.
+    lf = m.slices["levered_fund"]
+    lf_value = np.maximum(long_by_bucket[lf], 0.0)
+    share = lf_value / np.maximum(lf_value.sum(axis=1, keepdims=True), 1e-12)
+    sells[lf] = np.minimum(m.levered_funds.sells_bn[:, None] * share, lf_value)
+    basis = np.zeros(N_BUCKETS)
+    basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = BASIS_BUCKET_SHARE
+    buys[lf] = m.levered_funds.buys_bn[:, None] * basis[None, :]
+    depth = dealers.depth_bn(m.curve.vol_ratio)[:, None] * m.market.bucket_depth_share[None, :]
+    flow = match_customer_flow(
+        buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book, sc.market_structure.all_to_all_share
+    )
+    buy_filled = buys * flow.buy_fill_share[None, :]
+    sell_filled = sells * flow.sell_fill_share[None, :]
+    # All-to-all: other real-money investors' latent interest meets the rest.
+    if flow.all_to_all_bn.sum() > 0:
+        net_buying = buys.sum(axis=0) > sells.sum(axis=0)
+        rm_hold = long_by_bucket[rm] / np.maximum(long_by_bucket[rm].sum(axis=0, keepdims=True), 1e-12)
+        rm_size = m.real_money.size_share[:, None]
+        sell_filled[rm] += np.where(net_buying, flow.all_to_all_bn, 0.0)[None, :] * rm_hold
+        buy_filled[rm] += np.where(net_buying, 0.0, flow.all_to_all_bn)[None, :] * rm_size
+        sell_filled[rm] = np.minimum(sell_filled[rm], long_by_bucket[rm])
+    buy_filled[:n_d] += np.maximum(flow.dealer_absorb_bn, 0.0)
+    sell_filled[:n_d] += np.maximum(-flow.dealer_absorb_bn, 0.0)
+    delta, cash = settle_bucket_trades(m, long_holdings, long_by_bucket, buy_filled, sell_filled, n_d)
+    led.trade(delta, cash, n_rows=n_trading)
+    m.flows.customer_bn = float(buy_filled[n_d:].sum() + sell_filled[n_d:].sum())
+    m.flows.wanted_bn = flow.wanted_bn
+    m.flows.market_depth_bn = float(depth.sum())
+    dealers.cover_shorts(led, rm, m.accounts.n_trading)
+
+
+def settle_bucket_trades(
+    m: TreasuryMarketModel,
+    long_holdings: np.ndarray,
+    long_by_bucket: np.ndarray,
+    buy_filled: np.ndarray,
+    sell_filled: np.ndarray,
+    n_d: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn bucket-level fills into issue-level deliveries and cash: (par change, cash) by row.
+
+    Sellers deliver pro rata across their holdings in the bucket; dealers selling more
+    than they hold go short the bucket's most liquid issue; buyers receive the pooled
+    deliveries pro rata. Customers pay the dealers' half-spread on both sides.
+    """
+    prices = m.prices
+    sell_share = np.divide(sell_filled, long_by_bucket, out=np.zeros_like(sell_filled), where=long_by_bucket > 0)
+    sell_share = np.minimum(sell_share, 1.0)
+    delivered = long_holdings * (sell_share @ prices.slot_of_bucket)  # by slot; retired slots hold nothing
+    # Dealers' sales beyond their longs are short sales of the bucket's benchmark issue.
+    dealer_short = np.maximum(sell_filled[:n_d] - long_by_bucket[:n_d], 0.0)
+    if dealer_short.sum() > 0:
+        benchmark = prices.benchmark_slots(m.issues)
+        ok = benchmark >= 0
+        np.add.at(delivered[:n_d].T, benchmark[ok], dealer_short[:, ok].T)  # buckets' benchmarks, per dealer
+    pool = delivered.sum(axis=0)
+    buy_total = buy_filled.sum(axis=0)
+    buy_share = np.divide(buy_filled, buy_total, out=np.zeros_like(buy_filled), where=buy_total > 0)
+    received = pool[None, :] * (buy_share @ prices.slot_of_bucket)
+    # Pooled deliveries with no buyer (numerical dust) stay with the sellers.
+    orphan = (buy_total[prices.bucket] <= 0) & (pool > 0)
+    if orphan.any():
+        delivered[:, orphan] = 0.0
+        received[:, orphan] = 0.0
+    delta = received - delivered
+    price = m.ledger.price
+    spread = m.market.half_spread_today_bp * prices.dv01_per_par
+    customers = slice(n_d, None)
+    cash = np.zeros(delta.shape[0])
+    cash[customers] = -(received[customers] @ (price + spread)) + delivered[customers] @ (price - spread)
+    revenue = float((received[customers] @ spread).sum() + (delivered[customers] @ spread).sum())
+    depth_share = m.dealers.size_share
+    cash[:n_d] = -(delta[:n_d] @ price) + revenue * depth_share
+    # Exact zero-sum: any rounding is absorbed by the largest dealer.
+    cash[int(np.argmax(depth_share))] -= cash.sum()
+    return delta, cash

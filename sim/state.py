@@ -1,0 +1,67 @@
+"""The market's shared state between phases: what persists from day to day, and today's flows.
+
+Populations keep their own state (`sim.agents`); prices live in `sim.markets.prices`; the
+ledger keeps balances. What is left is market-wide: today's administered rates and shocks,
+the quote, the repo day's statistics, facility use and fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.agents.central_bank import AdministeredRates
+from sim.securities import BUCKET_YEARS
+from sim.shocks import TodaysShocks
+
+
+def depth_share_by_bucket() -> np.ndarray:
+    """Share of dealers' depth offered in each bucket: deeper at the short end (DV01-neutral-ish)."""
+    share = np.clip(1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0)
+    return share / share.sum()
+
+
+@dataclass
+class MarketState:
+    """Market-wide state carried from day to day.
+
+    Attributes:
+        rates: today's administered rates.
+        shocks: today's scenario shocks.
+        half_spread_today_bp: the market's quote, dealers' half-spreads weighted by size (bp of yield).
+        bucket_depth_share: share of dealers' depth by bucket.
+        repo_percentiles: volume-weighted 1st, 25th, 50th, 75th, 99th percentiles of today's repo rates (%).
+        repo_volume_bn: repo traded today.
+        repo_intermediated_bn: dealers' repo to levered clients.
+        lf_unfunded_bn: levered funds' financing wanted but not granted.
+        fails_bn: today's fails to deliver (daisy chains carry a share into tomorrow).
+        specialness_bp: specialness by issue slot.
+        srf_usage_bn, discount_window_bn: central-bank facility loans taken today.
+        facility_rate_yesterday: rate (%) at which yesterday's facility loans were taken, by facility.
+    """
+
+    rates: AdministeredRates
+    shocks: TodaysShocks
+    half_spread_today_bp: float = 0.0
+    bucket_depth_share: np.ndarray = field(default_factory=depth_share_by_bucket)
+    repo_percentiles: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    repo_volume_bn: float = 0.0
+    repo_intermediated_bn: float = 0.0
+    lf_unfunded_bn: float = 0.0
+    fails_bn: float = 0.0
+    specialness_bp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    srf_usage_bn: float = 0.0
+    discount_window_bn: float = 0.0
+    facility_rate_yesterday: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DayFlows:
+    """Today's flows ($bn), reset every morning."""
+
+    customer_bn: float = 0.0  # customer volume filled in the secondary market
+    wanted_bn: float = 0.0  # customer volume wanted
+    settled_bn: float = 0.0  # auction awards settled today
+    market_depth_bn: float = 0.0  # depth dealers offered
+    purchased_bn: float = 0.0  # central-bank purchases

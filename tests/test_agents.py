@@ -1,0 +1,66 @@
+"""Each institution is a Mesa agent that views its population's arrays (no copies)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from sim import TreasuryMarketModel
+from sim.agents import (
+    BankReserveManager,
+    CentralBank,
+    Dealer,
+    ForeignOfficial,
+    LeveredFund,
+    MoneyFund,
+    RealMoneyInvestor,
+    Treasury,
+)
+from tests.conftest import make_scenario
+
+SCENARIO = make_scenario({"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 31)})
+
+
+def test_every_institution_is_an_agent_of_its_kind():
+    model = TreasuryMarketModel(SCENARIO, seed=2)
+    sc = SCENARIO
+    expected = {
+        Dealer: sc.dealers.count,
+        RealMoneyInvestor: sc.real_money.count,
+        ForeignOfficial: sc.foreign_official.count,
+        LeveredFund: sc.levered_funds.count,
+        MoneyFund: sc.money_funds.count,
+        BankReserveManager: sc.banks.count,
+        CentralBank: 1,
+        Treasury: 1,
+    }
+    assert {kind: len(model.agents_by_type[kind]) for kind in expected} == expected
+
+
+def test_agents_read_their_population_as_the_market_moves():
+    model = TreasuryMarketModel(SCENARIO, seed=2)
+    for _ in range(10):
+        model.step()
+    dealers = model.agents_by_type[Dealer]
+    utilization = np.array([dealer.utilization for dealer in dealers])
+    assert np.array_equal(utilization, model.dealers.utilization)
+    largest = max(dealers, key=lambda dealer: dealer.size_share)
+    assert largest.equity_bn == model.ledger.equity_bn[largest.index]
+    bank_dealers = dealers.select(lambda dealer: dealer.bank_affiliated)
+    assert len(bank_dealers) == int(model.dealers.bank_affiliated.sum())
+    funds = model.agents_by_type[MoneyFund]
+    assert [fund.size_share for fund in funds] == list(model.money_funds.size_share)
+    assert [fund.cash_bn for fund in funds] == list(model.ledger.money_bn[model.accounts_of("money_fund")])
+    investor = model.agents_by_type[RealMoneyInvestor][0]
+    assert investor.remembered_tail_bp == tuple(model.real_money.remembered_tail_bp[investor.index])
+
+
+def test_random_streams_are_spawned_from_the_model_rng():
+    # model.rng.spawn gives the SeedSequence(seed).spawn streams, in the same order.
+    model = TreasuryMarketModel(SCENARIO, seed=9)
+    streams = [model.curve_rng, model.auction_rng, model.flow_rng, model.repo_rng, model.setup_rng]
+    expected = np.random.SeedSequence(9).spawn(len(streams))
+    for stream, seed_sequence in zip(streams, expected, strict=True):
+        assert stream.bit_generator.seed_seq.spawn_key == seed_sequence.spawn_key
+        assert stream.bit_generator.seed_seq.entropy == seed_sequence.entropy

@@ -1,0 +1,60 @@
+"""The repo day as a function of explicit inputs: a two-round day computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.markets.repo import RepoDayInputs, clear_repo_day
+
+
+def two_round_day(**changes) -> RepoDayInputs:
+    """One dealer needing $10bn; one money fund with $4bn at 4.30%; bank tranches $3bn at
+    4.40% and $10bn at 4.50%; half the gap to the marginal rate to the lender; no noise."""
+    inputs = {
+        "dealer_need_bn": np.array([10.0]),
+        "fund_ask_pct": np.array([4.30]),
+        "fund_cash_bn": np.array([4.0]),
+        "fund_cap_per_dealer_bn": np.array([100.0]),
+        "bank_ask_pct": np.array([4.40, 4.50]),
+        "bank_cash_bn": np.array([3.0, 10.0]),
+        "max_rate_pct": 5.0,
+        "rounds": 2,
+        "bargaining_share": 0.5,
+        "tri_party_discount_pct": 0.02,
+        "round_noise_pct": np.zeros(2),
+        "fund_noise_pct": np.zeros((2, 1)),
+        "bank_noise_pct": np.zeros((2, 2)),
+    }
+    inputs.update(changes)
+    return RepoDayInputs(**inputs)
+
+
+def test_a_two_round_day_matches_the_hand_computation():
+    # Round 1: the dealer brings 5; the fund lends all its 4 at 4.30 + 0.5 x (4.40 - 0.02 - 4.30)
+    # = 4.34; banks lend 1 from the 4.40 tranche, which is marginal. Round 2: the dealer brings
+    # 5; the fund has nothing left; banks lend 2 more at 4.40 + 0.5 x 0.10 = 4.45 and 3 from the
+    # marginal 4.50 tranche.
+    day = clear_repo_day(two_round_day())
+    assert day.fund_lent_bn == pytest.approx([4.0])
+    assert day.bank_lent_bn == pytest.approx([3.0, 3.0])
+    assert day.dealer_borrowed_bn == pytest.approx([10.0])
+    assert day.dealer_unfilled_bn == pytest.approx([0.0])
+    assert day.fund_interest_bn * 36000 == pytest.approx([4 * 4.34])
+    assert day.bank_interest_bn * 36000 == pytest.approx([1 * 4.40 + 2 * 4.45, 3 * 4.50])
+    assert day.dealer_interest_bn * 36000 == pytest.approx([4 * 4.34 + 1 * 4.40 + 2 * 4.45 + 3 * 4.50])
+    assert day.trade_rates_pct[0] == pytest.approx([4.34])
+    traded = np.concatenate(day.trade_volumes_bn)
+    assert traded.sum() == pytest.approx(10.0)
+
+
+def test_interest_paid_equals_interest_received_and_the_cap_leaves_need_unfilled():
+    # The fund's limit per dealer binds at 2 and banks will not lend above the dealer's limit
+    # of 4.45, so the 4.50 tranche stays out and 10 - 2 - 3 = 5 is left for the facilities.
+    day = clear_repo_day(two_round_day(fund_cap_per_dealer_bn=np.array([2.0]), max_rate_pct=4.45))
+    assert day.fund_lent_bn == pytest.approx([2.0])
+    assert day.bank_lent_bn == pytest.approx([3.0, 0.0])
+    assert day.dealer_unfilled_bn == pytest.approx([5.0])
+    paid = day.dealer_interest_bn.sum()
+    assert paid == pytest.approx(day.fund_interest_bn.sum() + day.bank_interest_bn.sum(), rel=1e-12)
+    assert all((rates <= 4.45 + 1e-12).all() for rates in day.trade_rates_pct)

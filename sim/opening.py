@@ -102,12 +102,14 @@ def allocate_holdings(
         cb.soma_treasuries_bn * (1 - cb.soma_bills_share), is_coupon
     )
     fo_total = scenario.foreign_official.holdings_bn
-    foreign = spread(0.1 * fo_total, is_bill) + spread(0.9 * fo_total, is_coupon)
+    fo_bills = scenario.foreign_official.bills_share
+    foreign = spread(fo_bills * fo_total, is_bill) + spread((1 - fo_bills) * fo_total, is_coupon)
     bills_total = outstanding[is_bill].sum()
-    funds = spread(min(mmf.bills_share * mmf.assets_bn, 0.45 * bills_total), is_bill)
+    funds = spread(min(mmf.bills_share * mmf.assets_bn, mmf.max_share_of_bills_outstanding * bills_total), is_bill)
     levered = spread(scenario.levered_funds.positions_bn, basis)
-    dealers = spread(0.15 * scenario.dealers.inventory_bn, is_bill) + spread(
-        0.85 * scenario.dealers.inventory_bn, is_coupon
+    dealer_bills = scenario.dealers.inventory_bills_share
+    dealers = spread(dealer_bills * scenario.dealers.inventory_bn, is_bill) + spread(
+        (1 - dealer_bills) * scenario.dealers.inventory_bn, is_coupon
     )
     real_money = outstanding - soma - foreign - funds - levered - dealers
     if (real_money < -1e-9).any():
@@ -150,17 +152,19 @@ def population_shares(
     bank_ids = np.flatnonzero(bank_affiliated)
     n_dress = int(round(d.window_dresser_share * bank_ids.size))
     window_dresser[rng.permutation(bank_ids)[:n_dress]] = True
-    rm_share = pareto_shares(rng, sc.real_money.count, 1.5)
-    rm_required = sc.real_money.required_concession_bp + rng.normal(0.0, 0.3, rm_share.size)
-    rm_tilt = np.exp(rng.normal(0.0, 0.5, (rm_share.size, N_BUCKETS)))
+    rm = sc.real_money
+    rm_share = pareto_shares(rng, rm.count, rm.size_pareto_alpha)
+    rm_required = rm.required_concession_bp + rng.normal(0.0, rm.required_concession_dispersion_bp, rm_share.size)
+    rm_tilt = np.exp(rng.normal(0.0, rm.habitat_dispersion, (rm_share.size, N_BUCKETS)))
     rm_tilt = rm_tilt / (rm_share[:, None] * rm_tilt).sum(axis=0, keepdims=True)
-    fo_share = pareto_shares(rng, sc.foreign_official.count, 1.5)
-    lf_share = pareto_shares(rng, sc.levered_funds.count, 1.5)
-    mmf_share = pareto_shares(rng, sc.money_funds.count, 1.5)
+    fo_share = pareto_shares(rng, sc.foreign_official.count, sc.foreign_official.size_pareto_alpha)
+    lf_share = pareto_shares(rng, sc.levered_funds.count, sc.levered_funds.size_pareto_alpha)
+    mmf_share = pareto_shares(rng, sc.money_funds.count, sc.money_funds.size_pareto_alpha)
     b = sc.banks
     bank_share = pareto_shares(rng, b.count, b.concentration_alpha)
     # Large holders keep higher comfortable levels relative to their reserves.
-    comfort_tilt = bank_share**0.1 * np.exp(rng.normal(0.0, 0.05, bank_share.size))
+    comfort_noise = np.exp(rng.normal(0.0, b.comfort_dispersion, bank_share.size))
+    comfort_tilt = bank_share**b.comfort_size_elasticity * comfort_noise
     comfortable = b.lowest_comfortable_reserves_bn * bank_share * comfort_tilt / (bank_share * comfort_tilt).sum()
     hurdle_offset = rng.normal(0.0, b.hurdle_dispersion_bp, b.count)
     shares = {
@@ -273,12 +277,13 @@ def _open_money(m: TreasuryMarketModel) -> tuple[np.ndarray, np.ndarray]:
     size = m.dealers.size_share
     value = led.securities_value_bn()
     dealer_reserves = np.where(bank_d, d.reserves_bn * size / max(size[bank_d].sum(), 1e-12), 0.0)
-    dealer_money = np.where(bank_d, dealer_reserves, 0.01 * value[dealers])
+    dealer_money = np.where(bank_d, dealer_reserves, d.nonbank_cash_share * value[dealers])
     led.money_bn[dealers] = dealer_money
     m.dealers.money_target_bn = dealer_money.copy()
     bank_share = m.banks.size_share
     led.money_bn[m.slices["bank"]] = sc.banks.reserves_bn * bank_share
-    led.money_bn[m.slices["household"]] = 4.0 * sc.banks.reserves_bn * bank_share
+    deposits_per_reserve = sc.banks.household_deposits_per_reserve
+    led.money_bn[m.slices["household"]] = deposits_per_reserve * sc.banks.reserves_bn * bank_share
     m.household_deposit_target_bn = led.money_bn[m.slices["household"]].copy()
     led.money_bn[m.slices["real_money"]] = sc.real_money.cash_bn * m.real_money.size_share
     led.money_bn[m.slices["foreign_official"]] = sc.foreign_official.cash_bn * m.foreign_official.size_share
@@ -305,8 +310,9 @@ def _open_repo_book(m: TreasuryMarketModel, lf_borrowed: np.ndarray, mmf_free: n
     value = led.securities_value_bn()
     rr = m.dealers.size_share * lf_borrowed.sum()
     dealer_need = np.maximum(value[dealers] * (1 - d.funding_haircut_pct / 100) + rr, 0.0)
-    from_funds = min(dealer_need.sum(), 0.97 * mmf_free.sum())
-    mmf_lent = mmf_free * 0.97 * (from_funds / max(0.97 * mmf_free.sum(), 1e-12))
+    lend_share = sc.money_funds.opening_repo_share
+    from_funds = min(dealer_need.sum(), lend_share * mmf_free.sum())
+    mmf_lent = mmf_free * lend_share * (from_funds / max(lend_share * mmf_free.sum(), 1e-12))
     mmf = m.slices["money_fund"]
     led.money_bn[mmf] = mmf_free - mmf_lent
     bank_lent = (dealer_need.sum() - from_funds) * m.banks.size_share
@@ -317,9 +323,15 @@ def _open_repo_book(m: TreasuryMarketModel, lf_borrowed: np.ndarray, mmf_free: n
     dealer_accounts = m.accounts_of("dealer")
     lenders = np.concatenate([m.accounts_of("money_fund"), m.accounts_of("bank")])
     lent = np.concatenate([mmf_lent, bank_lent])
-    rate = np.concatenate([np.full(mmf_lent.size, rrp_rate + 0.05), np.full(bank_lent.size, iorb + 0.03)])
+    repo = sc.repo
+    rate = np.concatenate(
+        [
+            np.full(mmf_lent.size, rrp_rate + repo.opening_fund_spread_bp / 100.0),
+            np.full(bank_lent.size, iorb + repo.opening_bank_spread_bp / 100.0),
+        ]
+    )
     dealer_rate = float((lent * rate).sum() / max(lent.sum(), 1e-12))
-    client_rate = dealer_rate + 0.03
+    client_rate = dealer_rate + repo.opening_client_markup_bp / 100.0
     led.repo_borrowed_bn[lf_accounts] = lf_borrowed
     led.repo_interest_payable_bn[lf_accounts] = lf_borrowed * client_rate * per_day
     led.repo_lent_bn[dealer_accounts] = rr
@@ -350,7 +362,7 @@ def _open_dealer_limits(m: TreasuryMarketModel) -> np.ndarray:
     exposure = pop.market_exposure_bn(
         long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], np.zeros(d.count), 0.0, exemptions=False
     )
-    start_use = d.initial_utilization * np.exp(m.setup_rng.normal(0.0, 0.08, d.count))
+    start_use = d.initial_utilization * np.exp(m.setup_rng.normal(0.0, d.initial_utilization_dispersion, d.count))
     start_use = np.clip(start_use, 0.05, 0.95)
     pop.other_assets_bn = np.maximum(pop.leverage_allowance_bn(equity) - exposure / start_use, 0.0)
     led.other_assets_bn[dealers] = pop.other_assets_bn
@@ -369,7 +381,7 @@ def _open_equity(m: TreasuryMarketModel, dealer_equity_bn: np.ndarray) -> None:
     gaps = led.balance_gaps_bn()
     led.other_liabilities_bn[dealers] = gaps[dealers] - dealer_equity_bn
     deposits = led.deposits_owed_bn()[banks]
-    bank_equity = 0.08 * deposits
+    bank_equity = m.config.banks.equity_share_of_deposits * deposits
     led.other_assets_bn[banks] = deposits + bank_equity - gaps[banks]
     led.equity_bn[:] = led.balance_gaps_bn()
     m.levered_funds.capital0_bn = led.equity_bn[m.accounts_of("levered_fund")].copy()

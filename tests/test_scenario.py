@@ -114,3 +114,33 @@ def test_shocks_outside_the_run_are_reported_not_dropped():
     assert len(book.outside_window) == 4
     assert book.risk_off[:2].all() and not book.risk_off[2:].any()  # Mar 3 and 4 only
     assert book.fund_selling[-2:].sum() == 20.0  # Mar 28 and 31
+
+
+def test_outlay_shares_must_sum_to_one(tmp_path):
+    bad = write(tmp_path / "bad.yaml", "name: bad\ntreasury: {outlays_to_money_funds_share: 0.5}\n")
+    found = problems(bad)
+    assert len(found) == 1
+    assert "treasury" in str(found[0]) and "summing to 1" in str(found[0]) and "1.15" in str(found[0])
+    good = write(
+        tmp_path / "good.yaml",
+        "name: good\ntreasury: {outlays_to_money_funds_share: 0.2, outlays_to_foreign_official_share: 0.3}\n",
+    )
+    assert load_scenario(good).treasury.outlays_to_money_funds_share == 0.2
+
+
+def test_behavioural_keys_reach_the_model():
+    # Keys that were constants: changing one changes the run (they are read, not decorative).
+    import datetime as dt
+
+    from tests.conftest import make_scenario, run
+
+    window = {"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 28)}
+    base = run(make_scenario(window), seed=3)["daily"]
+    for override in (
+        {"money_funds": {"invested_cash_share": 0.9}},
+        {"banks": {"interbank_below_iorb_bp": 2.0, "household_deposits_per_reserve": 3.0}},
+        {"curve": {"gc_repo_below_top_bp": 5.0}},
+        {"real_money": {"habitat_dispersion": 0.1}},
+    ):
+        moved = run(make_scenario(window, override), seed=3)["daily"]
+        assert not moved.equals(base), override

@@ -92,7 +92,7 @@ class Banks:
             return
         lent, borrowed = surplus[lenders], -surplus[borrowers]
         borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
-        rate = iorb_pct - 0.07
+        rate = iorb_pct - self.params.interbank_below_iorb_bp / 100.0
         interest_paid = borrowed * rate / 36000.0
         interest_received = lent * (interest_paid.sum() / lent.sum())
         ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)

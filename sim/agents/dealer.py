@@ -267,11 +267,11 @@ class Dealers:
         loss_pct = np.maximum(-pnl_bn, 0.0) / np.maximum(equity_bn, 1e-9) * 100.0
         # Strain beyond the threshold erodes appetite, but boundedly: withdrawal persists for a
         # while, it does not lock a dealer out for good.
-        strain = np.clip(self.utilization - p.memory_util_threshold, 0.0, 0.25)
+        strain = np.clip(self.utilization - p.memory_util_threshold, 0.0, p.memory_strain_cap)
         hit = p.memory_loss_sensitivity * np.maximum(loss_pct - p.memory_loss_tolerance_pct, 0.0)
         hit = hit + p.memory_util_sensitivity * strain
         recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)
-        self.appetite = np.clip(recovered - hit, 0.3, 1.0)
+        self.appetite = np.clip(recovered - hit, p.appetite_floor, 1.0)
 
     # ------------------------------------------------------------ positions
     def net_dv01_mn(self, ledger: Ledger, dv01_per_par: np.ndarray) -> np.ndarray:
@@ -294,7 +294,8 @@ class Dealers:
         available = rm_long.sum(axis=0)
         # Cover a share of each short, drawing at most half of what real money holds of the issue.
         short_total = shorts.sum(axis=0)
-        cap = 0.5 * available[None, :] * shorts / np.maximum(short_total, 1e-12)
+        most = self.params.short_cover_max_share_of_holders
+        cap = most * available[None, :] * shorts / np.maximum(short_total, 1e-12)
         cover = np.minimum(shorts * self.params.short_cover_share_per_day, cap)
         covered = cover.sum(axis=0)
         delta = np.zeros((n_trading, slots.size))

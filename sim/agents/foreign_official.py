@@ -31,7 +31,7 @@ class ForeignOfficials:
             amounts = np.zeros_like(self.size_share)
         else:
             amounts = offering_bn * self.params.auction_share * self.size_share * (1.0 - shortfall_share)
-            amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.5)
+            amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * self.params.auction_cash_budget_share)
         return (
             np.arange(self.size_share.size),
             np.full(self.size_share.size, wi_pct - self.params.bid_through_bp / 100.0),

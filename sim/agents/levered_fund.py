@@ -68,10 +68,10 @@ class LeveredFunds:
         cap = np.maximum(equity_bn, 0.0) / haircut
         # Dearer financing eats the basis: the trade shrinks in proportion, not all at once.
         extra_cost = markup_bp - self.reference_markup_bp
-        financing = np.clip(1.0 - extra_cost / p.financing_cost_tolerance_bp, 0.2, 1.0)
+        financing = np.clip(1.0 - extra_cost / p.financing_cost_tolerance_bp, p.financing_floor_share, 1.0)
         target = cap * p.target_leverage_use * financing
         if vol_ratio > p.vol_unwind_ratio:
-            target = target * 0.5
+            target = target * p.vol_unwind_target_share
         self.target_bn = target
         gap = target - position_bn
         forced = np.maximum(position_bn - cap, 0.0)
@@ -84,7 +84,8 @@ class LeveredFunds:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Direct-bidder tenders (fund index, yield %, amount $bn) at a thin concession."""
         amounts = np.minimum(offering_bn * self.params.auction_share * self.size_share, np.maximum(wanted_bn, 0.0))
-        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct + 0.0025), amounts
+        concession_pct = self.params.auction_concession_bp / 100.0
+        return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct + concession_pct), amounts
 
     def pay_out_or_raise_capital(
         self, ledger: Ledger, accounts: np.ndarray, households: np.ndarray, household_share: np.ndarray
@@ -114,10 +115,15 @@ class LeveredFunds:
         self.buys_bn, self.sells_bn = self.plan(ledger.equity_bn[accounts], position, haircut, vol_ratio, markup)
 
     def client_shorts_bn(
-        self, outstanding_bn: np.ndarray, coupon_benchmarks: np.ndarray, vol_ratio: float, short_share: float
+        self,
+        outstanding_bn: np.ndarray,
+        coupon_benchmarks: np.ndarray,
+        vol_ratio: float,
+        short_share: float,
+        vol_cap: float,
     ) -> np.ndarray:
         """Funds' short positions by issue slot ($bn): a share of each coupon benchmark's outstanding,
-        scaled by volatility relative to calm (hedging demand rises with it, up to threefold).
+        scaled by volatility relative to calm (hedging demand rises with it, up to `vol_cap` times).
 
         They are borrowed-and-sold securities: the lenders keep them on their books (the ledger
         is unchanged); the shorts press on lendable supply and may fail like dealers' shorts.
@@ -125,6 +131,6 @@ class LeveredFunds:
         client_short = np.zeros(outstanding_bn.size)
         if short_share > 0:
             benchmark = coupon_benchmarks[coupon_benchmarks >= 0]
-            hedging = min(max(vol_ratio, 0.0), 3.0)
+            hedging = min(max(vol_ratio, 0.0), vol_cap)
             client_short[benchmark] = short_share * hedging * outstanding_bn[benchmark]
         return client_short

@@ -28,7 +28,7 @@ class MoneyFunds:
     def repo_tranches(self, cash_bn: np.ndarray, on_rrp_rate_pct: float) -> tuple[np.ndarray, np.ndarray]:
         """Each fund offers its investable cash at the ON RRP rate plus its minimum spread."""
         ask = np.full(self.size_share.size, on_rrp_rate_pct + self.params.min_spread_over_rrp_bp / 100.0)
-        return ask, np.maximum(cash_bn * 0.98, 0.0)
+        return ask, np.maximum(cash_bn * self.params.invested_cash_share, 0.0)
 
     def dealer_limit_bn(self, assets_bn: float, pullback_share: float) -> float:
         """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed."""
@@ -40,9 +40,9 @@ class MoneyFunds:
         """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill share."""
         p = self.params
         gap = (p.bills_share * assets_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
-        appetite = np.clip(1.0 + 4.0 * gap, 0.2, 2.0)
+        appetite = np.clip(1.0 + p.bill_appetite_per_gap * gap, p.bill_appetite_min, p.bill_appetite_max)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
-        amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * 0.8)
+        amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * p.bill_cash_budget_share)
         return (
             np.arange(self.size_share.size),
             np.full(self.size_share.size, wi_pct - p.bid_through_bp / 100.0),

@@ -89,7 +89,7 @@ class RealMoneyInvestors:
         concessions = required[:, None] + steps[None, :]
         cumulative = base[:, None] * np.maximum.accumulate(curve)[None, :]
         amounts = np.diff(cumulative, axis=1, prepend=0.0)
-        budget = np.maximum(cash_bn, 0.0) * 0.5
+        budget = np.maximum(cash_bn, 0.0) * p.auction_cash_budget_share
         scale = np.minimum(1.0, budget / np.maximum(cumulative[:, -1], 1e-12))
         amounts = amounts * scale[:, None]
         bidders = np.repeat(np.arange(self.size_share.size), steps.size)
@@ -140,6 +140,6 @@ class RealMoneyInvestors:
         buys = np.maximum(net, 0.0)
         sells = np.minimum(np.maximum(-net, 0.0), np.maximum(holdings_bn, 0.0))
         net_buying = buys.sum(axis=1) - sells.sum(axis=1)
-        budget = 0.5 * np.maximum(cash_bn, 0.0) + sells.sum(axis=1)
+        budget = p.secondary_cash_budget_share * np.maximum(cash_bn, 0.0) + sells.sum(axis=1)
         scale = np.minimum(1.0, np.divide(budget, buys.sum(axis=1), out=np.ones_like(budget), where=net_buying > 0))
         return buys * scale[:, None], sells

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 BILL_WEEKS_PER_AUCTION = {"4w": 1.0, "8w": 1.0, "13w": 1.0, "26w": 1.0, "52w": 4.0}
 BUYBACK_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
-# Outlays not paid to households go to investors in these shares (of that remainder).
-OUTLAY_SHARES = {"real_money": 0.5, "money_fund": 0.35, "foreign_official": 0.15}
 
 
 class Treasury(mesa.Agent):
@@ -74,9 +72,15 @@ class Treasury(mesa.Agent):
         h_share = self.params.household_share_of_flows
         households = m.accounts_of("household")
         outlays = self.params.daily_outlays_bn
-        accounts = [households] + [m.accounts_of(k) for k in OUTLAY_SHARES]
+        p = self.params
+        investors = {
+            "real_money": p.outlays_to_real_money_share,
+            "money_fund": p.outlays_to_money_funds_share,
+            "foreign_official": p.outlays_to_foreign_official_share,
+        }
+        accounts = [households] + [m.accounts_of(k) for k in investors]
         amounts = [outlays * h_share * bank_share] + [
-            outlays * (1 - h_share) * w * m.size_share_of(k) for k, w in OUTLAY_SHARES.items()
+            outlays * (1 - h_share) * w * m.size_share_of(k) for k, w in investors.items()
         ]
         led.government_pays(np.concatenate(accounts), np.concatenate(amounts))
         receipts = self.receipts_bn(tax_date)
@@ -96,7 +100,10 @@ class Treasury(mesa.Agent):
         if inflow > 0:
             rm = m.accounts_of("real_money")
             payees = np.concatenate([rm, mmf])
-            received = np.concatenate([0.6 * inflow * m.real_money.size_share, 0.4 * inflow * m.money_funds.size_share])
+            to_rm = p.savings_to_real_money_share
+            received = np.concatenate(
+                [to_rm * inflow * m.real_money.size_share, (1 - to_rm) * inflow * m.money_funds.size_share]
+            )
             paid = inflow * bank_share
             paid[-1] += received.sum() - paid.sum()  # equal totals to the last cent
             led.pay_pooled(households, paid, payees, received, income=True)

@@ -92,7 +92,6 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
 DEALER_TRANCHES_BP = np.array([-0.5, 0.0, 0.75])  # bp around the dealer's concession
 DEALER_TRANCHE_WEIGHTS = np.array([0.3, 0.4, 0.3])
 BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")  # where levered funds bid (the futures basis)
-BID_NOISE_PCT = 0.002  # bidders' idiosyncratic views of value (a fraction of a bp)
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,8 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec) -> None:
         return  # the scenario sized this auction at zero: it is not held
     shortfall = m.shocks.shortfall(m.day_index, tenor)
     rows, yields, amounts = collect_tenders(m, tenor, offering, wi, shortfall)
-    yields = yields + m.auction_rng.normal(0.0, BID_NOISE_PCT, yields.size)
+    # Bidders' idiosyncratic views of value (a fraction of a bp).
+    yields = yields + m.auction_rng.normal(0.0, m.config.treasury.auction_bid_noise_bp / 100.0, yields.size)
     result = clear_uniform_price(yields, amounts, offering)
     awards = np.bincount(rows, weights=result.awarded_bn, minlength=m.accounts.n_trading)
     n_d = m.config.dealers.count

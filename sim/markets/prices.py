@@ -15,8 +15,6 @@ from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.scenario.schema import Scenario
 from sim.securities import N_BUCKETS, IssueBook, bond_dv01, bond_price, bucket_of
 
-GC_REPO_BELOW_POLICY_PCT = 0.17  # general collateral repo sits below the top of the range
-
 
 class MarketPrices:
     """Yields (%), DV01s ($ per bp per $1 par) and bucket maps of every issue slot.
@@ -36,6 +34,7 @@ class MarketPrices:
         self.curve = curve
         self.central_bank = central_bank
         self.default_upper_pct = scenario.policy.target_upper_pct
+        self.gc_repo_below_top_pct = scenario.curve.gc_repo_below_top_bp / 100.0
         self.premium_on = scenario.loop.inventory_premium
         self.premium_scale_bp = scenario.curve.inventory_premium_bp
         self.premium_risk_use = scenario.dealers.initial_risk_utilization
@@ -52,7 +51,7 @@ class MarketPrices:
         """Yields (%) from the expected policy path and the curve's factors, without dealer premia."""
         cb = self.central_bank
         policy = expected_policy_pct(today, years, cb.change_days, cb.change_levels_pct, self.default_upper_pct)
-        short_anchor = policy - GC_REPO_BELOW_POLICY_PCT
+        short_anchor = policy - self.gc_repo_below_top_pct  # general collateral repo sits below the top
         return self.curve.fundamental_pct(years, short_anchor)
 
     def market_yield_pct(self, years: np.ndarray, today: int) -> np.ndarray:

@@ -98,7 +98,6 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
 
 # ---------------------------------------------------------------- the repo day
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
-MONEY_FUND_CASH_OFFERED_SHARE = 0.98  # funds keep a sliver of cash for redemptions
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,9 @@ def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
     lf = m.accounts_of("levered_fund")
     lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
     lf_want = np.clip(
-        -led.money_bn[lf] + 0.005 * lf_collateral, 0.0, lf_collateral * (1.0 - m.levered_funds.haircut_today)
+        -led.money_bn[lf] + m.config.levered_funds.cash_buffer_share * lf_collateral,
+        0.0,
+        lf_collateral * (1.0 - m.levered_funds.haircut_today),
     )
     wanted_by_dealer = dealers.size_share * lf_want.sum()
     capacity = dealers.client_financing_capacity_bn(wanted_by_dealer, dealers.slr_headroom_bn)
@@ -407,7 +408,7 @@ def repo_day(m: TreasuryMarketModel) -> None:
     led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
     trade_rates = [*day.trade_rates_pct, np.broadcast_to(client_rate[None, :], financing.shape).ravel()]
     trade_volumes = [*day.trade_volumes_bn, financing.ravel()]
-    led.place_on_rrp(mmf, np.maximum(led.money_bn[mmf] * MONEY_FUND_CASH_OFFERED_SHARE, 0.0))
+    led.place_on_rrp(mmf, np.maximum(led.money_bn[mmf] * m.config.money_funds.invested_cash_share, 0.0))
     rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
     percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
     # With no trades, the previous day's percentiles stand (the publication's fallback).

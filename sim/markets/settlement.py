@@ -51,7 +51,6 @@ def fails_by_issue(
 
 
 # ---------------------------------------------------------------- the settlement day
-FAILS_CHARGE_REFERENCE_BELOW_TOP_PCT = 0.125  # the charge references the range's midpoint-ish rate
 
 
 def settlement_day(m: TreasuryMarketModel) -> None:
@@ -69,14 +68,18 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     dealer_short_by_issue = shorts.sum(axis=0)
     coupon_benchmarks = m.prices.benchmark_slots(m.issues)[~BILL_BUCKETS]
     client_short = m.levered_funds.client_shorts_bn(
-        m.issues.outstanding_bn, coupon_benchmarks, m.curve.vol_ratio, sc.settlement.client_short_share
+        m.issues.outstanding_bn,
+        coupon_benchmarks,
+        m.curve.vol_ratio,
+        sc.settlement.client_short_share,
+        sc.settlement.client_short_vol_cap,
     )
     short_by_issue = dealer_short_by_issue + client_short
     lendable = sc.real_money.lendable_share * np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0)
     lendable = lendable + m.central_bank.lendable_from_soma_bn(led.holdings_bn[led.cb_row])
     special = specialness_bp(short_by_issue, lendable, sc.settlement.special_max_bp, sc.settlement.specials_exponent)
     market.specialness_bp = special
-    reference = m.central_bank.target_upper_pct(m.today) - FAILS_CHARGE_REFERENCE_BELOW_TOP_PCT
+    reference = m.central_bank.target_upper_pct(m.today) - sc.settlement.fails_charge_reference_below_top_bp / 100.0
     charge = fails_charge_pct(reference, sc.settlement.fails_charge)
     percentiles = market.repo_percentiles
     general_collateral = float(percentiles[2]) if np.isfinite(percentiles[2]) else market.rates.on_rrp_pct

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 BILL_TENORS = ("4w", "8w", "13w", "26w", "52w")
 COUPON_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
@@ -53,6 +53,12 @@ class CurveSection(Section):
     p_risk_off_to_calm: float = _f(0.10, "Daily probability of leaving risk-off.", ge=0, le=1)
     vol_ewma_decay: float = _f(0.94, "Decay of the EWMA realised-volatility estimate used for risk.", gt=0, lt=1)
     inventory_premium_bp: float = _f(12.0, "Duration premium at full dealer risk utilization, 10y (bp).", ge=0, le=200)
+    gc_repo_below_top_bp: float = _f(
+        17.0,
+        "The curve's short end (general collateral repo) below the top of the expected range (bp).",
+        ge=-100,
+        le=200,
+    )
 
 
 # ---------------------------------------------------------------- Treasury
@@ -99,6 +105,28 @@ class TreasurySection(Section):
     household_savings_to_funds_share: float = _f(
         0.2, "Share of households' deposits above their opening level moved into funds each day.", ge=0, le=1
     )
+    savings_to_real_money_share: float = _f(
+        0.6, "Share of households' savings flow going to real-money investors (the rest to money funds).", ge=0, le=1
+    )
+    outlays_to_real_money_share: float = _f(
+        0.5, "Share of investors' outlays paid to real-money investors.", ge=0, le=1
+    )
+    outlays_to_money_funds_share: float = _f(0.35, "Share of investors' outlays paid to money funds.", ge=0, le=1)
+    outlays_to_foreign_official_share: float = _f(
+        0.15, "Share of investors' outlays paid to foreign official holders.", ge=0, le=1
+    )
+    auction_bid_noise_bp: float = _f(0.2, "Std of bidders' idiosyncratic views of value at auction (bp).", ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _outlay_shares_sum_to_one(self) -> TreasurySection:
+        total = self.outlays_to_real_money_share + self.outlays_to_money_funds_share
+        total += self.outlays_to_foreign_official_share
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(
+                "outlays_to_real_money_share, outlays_to_money_funds_share and outlays_to_foreign_official_share "
+                f"summing to 1 (they sum to {total:g})"
+            )
+        return self
 
 
 # ---------------------------------------------------------------- central bank
@@ -200,6 +228,20 @@ class DealerSection(Section):
     memory_util_threshold: float = _f(0.85, "Utilization above which risk appetite erodes.", gt=0, le=1)
     memory_recovery_per_day: float = _f(0.05, "Share of lost risk appetite recovered per day.", gt=0, le=1)
     short_cover_share_per_day: float = _f(0.3, "Share of short positions dealers cover each day.", ge=0, le=1)
+    short_cover_max_share_of_holders: float = _f(
+        0.5, "Most of real money's holdings of an issue dealers buy back in one day to cover shorts.", ge=0, le=1
+    )
+    inventory_bills_share: float = _f(0.15, "Share of dealers' opening inventory in bills.", ge=0, le=1)
+    nonbank_cash_share: float = _f(
+        0.01, "Non-bank dealers' cash target as a share of their opening securities.", ge=0, le=1
+    )
+    initial_utilization_dispersion: float = _f(
+        0.08, "Log std of dealers' opening balance-sheet utilization around its mean.", ge=0, le=2
+    )
+    appetite_floor: float = _f(0.3, "Lowest risk appetite losses and strain can push a dealer to.", gt=0, le=1)
+    memory_strain_cap: float = _f(
+        0.25, "Utilization above the threshold counted at most this much per day in appetite erosion.", ge=0, le=10
+    )
 
 
 # ---------------------------------------------------------------- end investors
@@ -235,6 +277,15 @@ class RealMoneySection(Section):
     rebalancing_noise_bn: float = _f(6.0, "Std of daily rebalancing flow per tenor, whole class ($bn).", ge=0, le=1000)
     lendable_share: float = _f(0.25, "Share of holdings lent out in securities lending programs.", ge=0, le=1)
     selling_in_risk_off_bn: float = _f(0.0, "Daily net selling by funds in risk-off ($bn/day).", ge=0, le=1000)
+    size_pareto_alpha: float = _f(1.5, "Pareto tail of investor sizes (smaller = more unequal).", gt=0.1, le=10)
+    required_concession_dispersion_bp: float = _f(
+        0.3, "Std of the calm required concession across investors (bp).", ge=0, le=20
+    )
+    habitat_dispersion: float = _f(0.5, "Log std of investors' maturity-habitat tilts across tenors.", ge=0, le=5)
+    auction_cash_budget_share: float = _f(0.5, "Largest share of their cash they tender at one auction.", ge=0, le=1)
+    secondary_cash_budget_share: float = _f(
+        0.5, "Largest share of their cash net purchases in the secondary market may use per day.", ge=0, le=1
+    )
 
 
 class ForeignOfficialSection(Section):
@@ -244,6 +295,9 @@ class ForeignOfficialSection(Section):
     auction_share: float = _f(0.1, "Share of an auction they take in calm (indirect bidders).", ge=0, le=2)
     bid_through_bp: float = _f(3.0, "Their tenders sit this far below WI: they want the paper (bp).", ge=0, le=100)
     selling_in_risk_off_bn: float = _f(8.0, "Daily selling in risk-off for dollar cash ($bn/day).", ge=0, le=1000)
+    size_pareto_alpha: float = _f(1.5, "Pareto tail of holder sizes (smaller = more unequal).", gt=0.1, le=10)
+    bills_share: float = _f(0.1, "Share of their opening holdings in bills.", ge=0, le=1)
+    auction_cash_budget_share: float = _f(0.5, "Largest share of their cash they tender at one auction.", ge=0, le=1)
 
 
 class LeveredFundSection(Section):
@@ -264,6 +318,17 @@ class LeveredFundSection(Section):
         0.05, "Share of capital above (below) its opening level paid out (raised) per day.", ge=0, le=1
     )
     vol_unwind_ratio: float = _f(2.0, "Vol ratio above which funds unwind regardless of haircuts.", gt=1, le=100)
+    vol_unwind_target_share: float = _f(
+        0.5, "Share of their target position funds keep once vol passes the unwind ratio.", ge=0, le=1
+    )
+    financing_floor_share: float = _f(
+        0.2, "Smallest share of the trade funds keep however dear dealers' financing gets.", ge=0, le=1
+    )
+    cash_buffer_share: float = _f(
+        0.005, "Cash funds keep on hand as a share of their collateral (financed in repo).", ge=0, le=1
+    )
+    auction_concession_bp: float = _f(0.25, "Their auction tenders sit this far above WI (bp).", ge=-50, le=50)
+    size_pareto_alpha: float = _f(1.5, "Pareto tail of fund sizes (smaller = more unequal).", gt=0.1, le=10)
 
 
 class MoneyFundSection(Section):
@@ -276,6 +341,22 @@ class MoneyFundSection(Section):
     )
     bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
     bid_through_bp: float = _f(4.0, "Their bill tenders sit this far below WI (bp).", ge=0, le=100)
+    size_pareto_alpha: float = _f(1.5, "Pareto tail of fund sizes (smaller = more unequal).", gt=0.1, le=10)
+    invested_cash_share: float = _f(
+        0.98, "Share of their cash offered in repo and, what dealers do not take, placed at the ON RRP.", ge=0, le=1
+    )
+    max_share_of_bills_outstanding: float = _f(
+        0.45, "Most of the bills outstanding they hold at the start.", ge=0, le=1
+    )
+    bill_appetite_per_gap: float = _f(
+        4.0, "Rise in bill-auction demand per unit of shortfall from their bill share (of assets).", ge=0, le=100
+    )
+    bill_appetite_min: float = _f(0.2, "Lowest bill-auction demand relative to calm.", ge=0, le=10)
+    bill_appetite_max: float = _f(2.0, "Highest bill-auction demand relative to calm.", ge=0, le=10)
+    bill_cash_budget_share: float = _f(0.8, "Largest share of their cash they tender at one bill auction.", ge=0, le=1)
+    opening_repo_share: float = _f(
+        0.97, "Most of their free cash lent to dealers in yesterday's repo at the opening.", ge=0, le=1
+    )
 
 
 class BankSection(Section):
@@ -294,6 +375,15 @@ class BankSection(Section):
     lending_hurdle_bp: float = _f(3.0, "Balance-sheet hurdle for lending reserves in repo (bp).", ge=-50, le=200)
     hurdle_dispersion_bp: float = _f(3.0, "Std of the lending hurdle across banks (bp).", ge=0, le=200)
     hard_floor_share: float = _f(0.85, "Share of the comfortable level a bank never lends below.", ge=0, le=1)
+    comfort_size_elasticity: float = _f(
+        0.1, "Large banks keep comfortable levels higher relative to their reserves: share to this power.", ge=0, le=2
+    )
+    comfort_dispersion: float = _f(0.05, "Log std of comfortable levels across banks of one size.", ge=0, le=2)
+    interbank_below_iorb_bp: float = _f(7.0, "Interbank (fed funds) rate below IORB (bp).", ge=-100, le=100)
+    equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
+    household_deposits_per_reserve: float = _f(
+        4.0, "Households' opening deposits as a multiple of banks' reserves.", ge=0, le=100
+    )
 
 
 # ---------------------------------------------------------------- markets
@@ -307,6 +397,15 @@ class RepoSection(Section):
     tri_party_discount_bp: float = _f(2.0, "Tri-party trades below the marginal rate (bp).", ge=0, le=100)
     max_rate_above_iorb_bp: float = _f(
         800.0, "Rate at which dealers stop bidding and turn to the window (bp over IORB).", gt=0, le=10000
+    )
+    opening_fund_spread_bp: float = _f(
+        5.0, "Money funds' rate on yesterday's repo at the opening, over the ON RRP rate (bp).", ge=-100, le=500
+    )
+    opening_bank_spread_bp: float = _f(
+        3.0, "Banks' rate on yesterday's repo at the opening, over IORB (bp).", ge=-100, le=500
+    )
+    opening_client_markup_bp: float = _f(
+        3.0, "Dealers' markup on yesterday's client repo at the opening, over their cost (bp).", ge=-100, le=500
     )
 
 
@@ -322,6 +421,12 @@ class SettlementSection(Section):
         "outstanding; borrowed in the specials market each day (they fail when failing is cheaper).",
         ge=0,
         le=1,
+    )
+    client_short_vol_cap: float = _f(
+        3.0, "Funds' shorts grow with the vol ratio up to this multiple of their calm size.", ge=0, le=100
+    )
+    fails_charge_reference_below_top_bp: float = _f(
+        12.5, "The fails charge's reference rate below the top of the target range (bp).", ge=0, le=100
     )
 
 

@@ -2,12 +2,15 @@
 
 Every key of a scenario file is listed with its dotted path, type (with its allowed
 range), default and description, read from the pydantic models in `sim.scenario.schema`.
-`plumbing keys` prints it; the README carries it between the markers below.
+`plumbing keys` prints it; the README carries it between the markers below, and
+docs/ODD.md carries each section's tables beside the rules they govern
+(`python -m sim.scenario.reference docs/ODD.md` refreshes them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from typing import Any, Literal
@@ -162,6 +165,33 @@ def keys_markdown() -> str:
     return "\n".join([intro, *_tables(Scenario, "", "Top level")])
 
 
+def key_paths() -> set[str]:
+    """Every dotted key path of a scenario file (list items as `path[].key`)."""
+    paths: set[str] = set()
+    for table in _tables(Scenario, "", "Top level"):
+        for line in table.splitlines():
+            if line.startswith("| `"):
+                paths.add(line.split("`")[1])
+    return paths
+
+
+SECTION_BLOCK = re.compile(r"(<!-- keys of (\w+) -->\n).*?(<!-- end of keys -->)", re.DOTALL)
+
+
+def section_tables(section: str) -> str:
+    """The keys tables of one top-level section (e.g. `dealers`), as in `plumbing keys`."""
+    field = Scenario.model_fields.get(section)
+    annotation = _strip_annotated(field.annotation) if field is not None else None
+    if not _is_model(annotation):
+        raise ValueError(f"expected a scenario section name, found {section!r}")
+    return "\n".join(_tables(annotation, f"{section}.", f"`{section}`"))
+
+
+def refresh_section_blocks(text: str) -> str:
+    """`text` with every `<!-- keys of SECTION -->` ... `<!-- end of keys -->` block regenerated."""
+    return SECTION_BLOCK.sub(lambda m: m.group(1) + section_tables(m.group(2)) + "\n" + m.group(3), text)
+
+
 def replace_keys_section(text: str, generated: str) -> str:
     """`text` with the part between the keys markers replaced by `generated`.
 
@@ -180,3 +210,13 @@ def keys_section(text: str) -> str:
     if start < 0 or end < start:
         raise ValueError(f"expected the markers {START_MARKER} ... {END_MARKER}")
     return text[start + len(START_MARKER) : end].strip("\n")
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    for name in sys.argv[1:]:
+        document = Path(name)
+        document.write_text(refresh_section_blocks(document.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"refreshed the keys tables of {document}")

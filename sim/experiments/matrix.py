@@ -31,7 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.dashboard.metrics import METRIC_SPECS
-from sim.experiments.runner import (
+from sim.experiments.design import (
     STRESS_INDEX,
     THROUGHPUT_INDEX,
     Experiment,

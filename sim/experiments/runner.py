@@ -456,7 +456,7 @@ def write_figures(
     from sim.experiments import figures
 
     series = series_by_label(experiment, records)
-    if experiment.kind != "stress_matrix":
+    if findings.matrix is None:  # only a stress-test matrix has a matrix table
         description = experiment.description.rstrip(". ")
         title = f"{experiment.name} - {description}" if description else experiment.name
         return [

@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim import TreasuryMarketModel, __version__
 from sim.calendar import business_days
-from sim.dashboard import Dashboard, compute_dashboard, score
+from sim.dashboard import Dashboard, Scorecard, compute_dashboard, score
 from sim.dashboard.plots import render_dashboard
 from sim.report.html import report_html
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_to_yaml
@@ -157,60 +157,98 @@ def execute_run(
     try:
         created += _make_dirs(out)
         tmp.mkdir()
-        model = TreasuryMarketModel(scenario, seed=seed)
-        warnings = list(model.shocks.outside_window)
-        if notify is not None:
-            for warning in warnings:
-                notify(warning)
-        model.run(progress=progress)
+        model, warnings = _simulate(scenario, seed, progress, notify)
         simulated = time.perf_counter() - clock
         tables = model.results()
         for name in TABLES:
             tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
-        days = len(tables["daily"])
         dashboard = compute_dashboard(tables, f"{scenario.name} | seed {seed}")
         scorecard = score(dashboard, reference) if reference else None
-        png = render_dashboard(tables, dashboard, scorecard)
-        manifest = {
-            "scenario": scenario.name,
-            "seed": seed,
-            "package_version": __version__,
-            "started_at_utc": started.isoformat().replace("+00:00", "Z"),
-            "wall_seconds": 0.0,
-            "simulation_seconds": round(simulated, 3),
-            "days": days,
-            "start_date": scenario.start_date.isoformat(),
-            "end_date": scenario.end_date.isoformat(),
-            "source": source,
-            "warnings": warnings,
-            "mesa_version": mesa.__version__,
-            "python_version": platform.python_version(),
-        }
-        header = (
-            f"# Resolved scenario of a plumbing {__version__} run (seed {seed}); every key, defaults included.\n"
-            f"# Rerun: plumbing run scenario.yaml --seed {seed}\n"
-        )
-        (tmp / "scenario.yaml").write_text(header + scenario_to_yaml(scenario), encoding="utf-8")
-        _write_json(tmp / "dashboard.json", {
-            "scenario": scenario.name, "seed": seed, "start_date": manifest["start_date"],
-            "end_date": manifest["end_date"], "days": days, **dashboard.to_dict(),
-            "scorecard": None if scorecard is None else scorecard.to_dict(),
-        })  # fmt: skip
-        (tmp / "dashboard.png").write_bytes(png)
-        (tmp / "report.html").write_text(report_html(scenario, manifest, dashboard, png, scorecard), encoding="utf-8")
+        manifest = _manifest(scenario, seed, started, simulated, len(tables["daily"]), source, warnings)
+        _write_scenario_and_dashboard(tmp, scenario, seed, manifest, tables, dashboard, scorecard)
         manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
         _write_json(tmp / "manifest.json", manifest)
         created += _make_dirs(out / slug)
         target = _free_target(out / slug, stem)
         os.replace(tmp, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for folder in reversed(created):
-            # Only folders this run made, and only if nothing else has landed in them.
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+        _remove_partial_run(tmp, created)
         raise
     return RunResult(target, manifest)
+
+
+def _simulate(
+    scenario: Scenario, seed: int, progress: Progress | None, notify: Callable[[str], None] | None
+) -> tuple[TreasuryMarketModel, list[str]]:
+    """The model run over the scenario, and the warnings on shocks the window cuts (told before the run starts)."""
+    model = TreasuryMarketModel(scenario, seed=seed)
+    warnings = list(model.shocks.outside_window)
+    if notify is not None:
+        for warning in warnings:
+            notify(warning)
+    model.run(progress=progress)
+    return model, warnings
+
+
+def _manifest(
+    scenario: Scenario,
+    seed: int,
+    started: dt.datetime,
+    simulated: float,
+    days: int,
+    source: str,
+    warnings: list[str],
+) -> dict[str, Any]:
+    """What the run was and how it was made; `wall_seconds` is set once every file is written."""
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "package_version": __version__,
+        "started_at_utc": started.isoformat().replace("+00:00", "Z"),
+        "wall_seconds": 0.0,
+        "simulation_seconds": round(simulated, 3),
+        "days": days,
+        "start_date": scenario.start_date.isoformat(),
+        "end_date": scenario.end_date.isoformat(),
+        "source": source,
+        "warnings": warnings,
+        "mesa_version": mesa.__version__,
+        "python_version": platform.python_version(),
+    }
+
+
+def _write_scenario_and_dashboard(
+    folder: Path,
+    scenario: Scenario,
+    seed: int,
+    manifest: dict[str, Any],
+    tables: dict[str, pd.DataFrame],
+    dashboard: Dashboard,
+    scorecard: Scorecard | None,
+) -> None:
+    """The resolved scenario (to rerun the run as it was), the dashboard as data, figure and report."""
+    png = render_dashboard(tables, dashboard, scorecard)
+    header = (
+        f"# Resolved scenario of a plumbing {__version__} run (seed {seed}); every key, defaults included.\n"
+        f"# Rerun: plumbing run scenario.yaml --seed {seed}\n"
+    )
+    (folder / "scenario.yaml").write_text(header + scenario_to_yaml(scenario), encoding="utf-8")
+    _write_json(folder / "dashboard.json", {
+        "scenario": scenario.name, "seed": seed, "start_date": manifest["start_date"],
+        "end_date": manifest["end_date"], "days": manifest["days"], **dashboard.to_dict(),
+        "scorecard": None if scorecard is None else scorecard.to_dict(),
+    })  # fmt: skip
+    (folder / "dashboard.png").write_bytes(png)
+    (folder / "report.html").write_text(report_html(scenario, manifest, dashboard, png, scorecard), encoding="utf-8")
+
+
+def _remove_partial_run(tmp: Path, created: list[Path]) -> None:
+    """Leave nothing of a failed run: its temporary folder and the folders it made, if still empty."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    for folder in reversed(created):
+        # Only folders this run made, and only if nothing else has landed in them.
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def read_run(folder: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:

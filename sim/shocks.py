@@ -13,7 +13,17 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import business_days
-from sim.scenario.schema import Shock
+from sim.scenario.schema import (
+    EndDemandShortfall,
+    ForeignOfficialSelling,
+    FundingPullback,
+    FundSelling,
+    HaircutJump,
+    RiskOff,
+    SettlementDisruption,
+    Shock,
+    VolatilityJump,
+)
 
 
 @dataclass(frozen=True)
@@ -43,43 +53,53 @@ class ShockBook:
         self.haircut_multiplier = np.ones(n)
         self.demand_shortfall: dict[tuple[int, str], float] = {}
         self.outside_window: list[str] = []
+        # In file order: multipliers compound in that order, so the book is the same for the same file.
         for i, shock in enumerate(shocks):
-            # The shock's own business days, then the part of them inside the run.
-            own_days = business_days(shock.date, shock.date + dt.timedelta(days=2 * shock.days + 10))[: shock.days]
-            first = int(days.searchsorted(own_days[0]))
-            stop = int(days.searchsorted(own_days[-1], side="right"))
-            label = f"shocks[{i}] ({shock.kind} on {shock.date}, {shock.days} business days)"
-            if first >= n:
-                self.outside_window.append(f"{label} is after the last simulated day")
-                continue
-            if stop == 0:
-                self.outside_window.append(f"{label} ends before the first simulated day")
-                continue
-            if own_days[0] < days[0]:
-                self.outside_window.append(f"{label} starts before the first simulated day; only its last days run")
-            if own_days[-1] > days[-1]:
-                self.outside_window.append(f"{label} runs past the last simulated day; only its first days run")
-            span = slice(first, stop)
-            kind = shock.kind
-            if kind == "risk_off":
+            span = self._days_in_run(i, shock, days)
+            if span is not None:
+                self._impose(shock, span)
+
+    def _days_in_run(self, i: int, shock: Shock, days: pd.DatetimeIndex) -> slice | None:
+        """The run's days a shock covers, None if none; a shock cut by the window is noted in `outside_window`."""
+        own_days = business_days(shock.date, shock.date + dt.timedelta(days=2 * shock.days + 10))[: shock.days]
+        first = int(days.searchsorted(own_days[0]))
+        stop = int(days.searchsorted(own_days[-1], side="right"))
+        label = f"shocks[{i}] ({shock.kind} on {shock.date}, {shock.days} business days)"
+        if first >= len(days):
+            self.outside_window.append(f"{label} is after the last simulated day")
+            return None
+        if stop == 0:
+            self.outside_window.append(f"{label} ends before the first simulated day")
+            return None
+        if own_days[0] < days[0]:
+            self.outside_window.append(f"{label} starts before the first simulated day; only its last days run")
+        if own_days[-1] > days[-1]:
+            self.outside_window.append(f"{label} runs past the last simulated day; only its first days run")
+        return slice(first, stop)
+
+    def _impose(self, shock: Shock, span: slice) -> None:
+        """Add one shock over its days: multipliers compound, flows add, withdrawn shares take the larger."""
+        match shock:
+            case RiskOff():
                 self.risk_off[span] = True
-            elif kind == "volatility_jump":
-                self.vol_multiplier[span] *= shock.multiplier
+            case VolatilityJump(multiplier=multiplier):
+                # A volatility jump is also a flight from risk.
+                self.vol_multiplier[span] *= multiplier
                 self.risk_off[span] = True
-            elif kind == "funding_pullback":
-                self.funding_pullback[span] = np.maximum(self.funding_pullback[span], shock.share)
-            elif kind == "foreign_official_selling":
-                self.foreign_selling[span] += shock.bn_per_day
-            elif kind == "fund_selling":
-                self.fund_selling[span] += shock.bn_per_day
-            elif kind == "settlement_disruption":
-                self.settlement_multiplier[span] *= shock.multiplier
-            elif kind == "haircut_jump":
-                self.haircut_multiplier[span] *= shock.multiplier
-            elif kind == "end_demand_shortfall":
+            case FundingPullback(share=share):
+                self.funding_pullback[span] = np.maximum(self.funding_pullback[span], share)
+            case ForeignOfficialSelling(bn_per_day=bn_per_day):
+                self.foreign_selling[span] += bn_per_day
+            case FundSelling(bn_per_day=bn_per_day):
+                self.fund_selling[span] += bn_per_day
+            case SettlementDisruption(multiplier=multiplier):
+                self.settlement_multiplier[span] *= multiplier
+            case HaircutJump(multiplier=multiplier):
+                self.haircut_multiplier[span] *= multiplier
+            case EndDemandShortfall(tenor=tenor, share=share):
                 for day in range(span.start, span.stop):
-                    key = (day, shock.tenor)
-                    self.demand_shortfall[key] = max(self.demand_shortfall.get(key, 0.0), shock.share)
+                    key = (day, tenor)
+                    self.demand_shortfall[key] = max(self.demand_shortfall.get(key, 0.0), share)
 
     def today(self, t: int) -> TodaysShocks:
         return TodaysShocks(

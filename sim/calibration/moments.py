@@ -134,7 +134,7 @@ def obs_dispersion_ordinary_bp(tables: Tables) -> pd.Series | None:
     daily = prepare_daily(tables.get("daily"))
     dispersion = repo_dispersion_bp(daily)
     busy = None if daily is None else _flags(daily, CALENDAR_FLAGS)
-    if dispersion is None or busy is None:
+    if daily is None or dispersion is None or busy is None:
         return None
     return _dated(dispersion, daily["date"], ~busy)
 
@@ -144,7 +144,7 @@ def obs_dispersion_quarter_end_bp(tables: Tables) -> pd.Series | None:
     daily = prepare_daily(tables.get("daily"))
     dispersion = repo_dispersion_bp(daily)
     quarter_end = None if daily is None else _flags(daily, ("is_quarter_end",))
-    if dispersion is None or quarter_end is None:
+    if daily is None or dispersion is None or quarter_end is None:
         return None
     return _dated(dispersion, daily["date"], quarter_end)
 
@@ -153,14 +153,14 @@ def obs_median_minus_iorb_bp(tables: Tables) -> pd.Series | None:
     """Daily repo median (SOFR) minus IORB (bp), days with both known."""
     daily = prepare_daily(tables.get("daily"))
     spread = median_minus_iorb_bp(daily)
-    return None if spread is None else _dated(spread, daily["date"])
+    return None if daily is None or spread is None else _dated(spread, daily["date"])
 
 
 def obs_median_vol_20d_bp(tables: Tables) -> pd.Series | None:
     """20-day standard deviation of daily changes in the repo median, net of IORB moves (bp)."""
     daily = prepare_daily(tables.get("daily"))
     vol = median_vol_20d_bp(daily)
-    return None if vol is None else _dated(vol, daily["date"])
+    return None if daily is None or vol is None else _dated(vol, daily["date"])
 
 
 def obs_fails_weekly_bn(tables: Tables) -> pd.Series | None:

@@ -17,12 +17,16 @@ import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.scenario import Scenario, scenario_from_dict
 from sim.scenario.loader import deep_merge
+
+if TYPE_CHECKING:
+    # Imported where a search runs: a plain evaluation needs no Optuna.
+    import optuna
 
 MomentFunction = Callable[[Mapping[str, Any]], Mapping[str, float | None]]
 
@@ -189,7 +193,7 @@ class Calibration:
         done = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
 
         def objective(trial: optuna.Trial) -> float:
-            params = {}
+            params: dict[str, float] = {}
             for p in self.parameters:
                 if p.integer:
                     params[p.key] = trial.suggest_int(p.key, int(p.low), int(p.high), log=p.log)
@@ -210,10 +214,17 @@ class Calibration:
         finally:
             self.close()
         complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        history = [float(t.value) for t in complete]
+        history = [_loss(t) for t in complete]
         best = study.best_trial
-        best_eval = Evaluation(dict(best.params), dict(best.user_attrs.get("moments", {})), [], float(best.value))
+        best_eval = Evaluation(dict(best.params), dict(best.user_attrs.get("moments", {})), [], _loss(best))
         return best_eval, history
+
+
+def _loss(trial: optuna.trial.FrozenTrial) -> float:
+    """A completed trial's loss: a single-objective study sets one on every completed trial."""
+    if trial.value is None:
+        raise ValueError(f"trial {trial.number} has no loss")
+    return float(trial.value)
 
 
 def fitted_fragment(params: Mapping[str, float], header: str) -> str:

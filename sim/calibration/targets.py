@@ -19,7 +19,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def _file_dates(path: Path) -> pd.Series:
     return read_auctions(path)["auction_date"]
 
 
-def _sources(data_dir: Path, tables: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _sources(data_dir: Path, tables: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each source file's own date range and the range of dates used in its window (ISO strings)."""
     out: list[dict[str, Any]] = []
     for relative, window, table, column in SOURCES:
@@ -123,7 +123,7 @@ def compute_targets(
     data_dir = Path(data_dir)
     windows = {"repo": tuple(repo_window), "auctions": tuple(auction_window)}
     rows: list[dict[str, Any]] = []
-    tables: dict[str, dict[str, Any]] = {}
+    tables: dict[str, Mapping[str, Any]] = {}
     meta_windows: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
     for window, (start, end) in windows.items():

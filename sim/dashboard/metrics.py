@@ -221,7 +221,12 @@ def _flag(frame: pd.DataFrame | None, name: str) -> pd.Series | None:
     """A 0/1 or boolean column as booleans (missing = False), or None when absent."""
     if frame is None or name not in frame.columns:
         return None
-    values = pd.to_numeric(frame[name].astype(object), errors="coerce").fillna(0.0)
+    return _as_flag(frame[name])
+
+
+def _as_flag(column: pd.Series) -> pd.Series:
+    """A 0/1 or boolean column as booleans (missing = False)."""
+    values = pd.to_numeric(column.astype(object), errors="coerce").fillna(0.0)
     return values.astype(float) != 0.0
 
 
@@ -398,7 +403,7 @@ def spike_days(daily: pd.DataFrame | None) -> pd.DataFrame | None:
     day_tags = _day_tags(daily)
     rows = [
         {"date": daily["date"].iloc[i], "dispersion_bp": float(dispersion.iloc[i]),
-         "baseline_bp": float(baseline.iloc[i]), "tags": spike_tags(day_tags, i)}
+         "baseline_bp": float(baseline.iloc[i]), "tags": spike_tags(day_tags, int(i))}
         for i in np.flatnonzero(is_spike.to_numpy())
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["date", "dispersion_bp", "baseline_bp", "tags"])
@@ -436,7 +441,9 @@ def repo_metrics(daily: pd.DataFrame | None) -> dict[str, Value]:
         "repo_spike_days": float(len(spikes)) if spikes is not None and assessed else None,
         "repo_spike_day_share": len(spikes) / assessed if spikes is not None and assessed else None,
         "repo_vol_persistence_share": vol_persistence_share(daily),
-        "repo_vol_elevated_share": float((vol.dropna() >= VOL_ELEVATED_BP).mean()) if n_vol else None,
+        "repo_vol_elevated_share": float((vol.dropna() >= VOL_ELEVATED_BP).mean())
+        if vol is not None and n_vol
+        else None,
     }
 
 
@@ -597,7 +604,7 @@ def calm_auction_mask(auctions: pd.DataFrame, daily: pd.DataFrame | None) -> pd.
         return None
     busy = np.zeros(len(daily), dtype=bool)
     for name in flags:
-        busy |= _flag(daily, name).to_numpy()
+        busy |= _as_flag(daily[name]).to_numpy()
     calm_by_day = pd.Series(~busy, index=daily["date"].dt.normalize())
     calm_by_day = calm_by_day[~calm_by_day.index.duplicated()]
     days = pd.to_datetime(auctions["auction_date"]).dt.normalize()
@@ -718,7 +725,7 @@ def _weekly_daily_feature(daily: pd.DataFrame | None, column: str, how: str) -> 
         return None
     ends = week_ending(daily["date"]).to_numpy()
     if how == "any":
-        return _flag(daily, column).groupby(ends).any()
+        return _as_flag(daily[column]).groupby(ends).any()
     values = _column(daily, column)
     return None if values is None else values.groupby(ends).max()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -47,7 +48,7 @@ SIM_COLOUR, REAL_COLOUR = "tab:blue", "black"
 
 
 # ---------------------------------------------------------------- helpers
-def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
+def _has(frame: pd.DataFrame | None, *columns: str) -> TypeGuard[pd.DataFrame]:
     """True when every column is present with at least one value."""
     return frame is not None and all(c in frame.columns and frame[c].notna().any() for c in columns)
 
@@ -115,11 +116,11 @@ def _write(data: bytes, path: str | Path) -> Path:
 # ---------------------------------------------------------------- panel A
 def _repo_band(ax: Axes, daily: pd.DataFrame | None) -> None:
     title = "A. Repo rates: percentiles of the day's trades vs IORB"
-    if not _has(daily, "repo_median_pct"):
+    if daily is None or not _has(daily, "repo_median_pct"):
         _missing(ax, title, "repo percentiles")
         return
     d = daily["date"]
-    band = {"color": "tab:blue", "lw": 0}
+    band: dict[str, Any] = {"color": "tab:blue", "lw": 0}
     if _has(daily, "repo_p1_pct", "repo_p99_pct"):
         ax.fill_between(d, daily["repo_p1_pct"], daily["repo_p99_pct"], alpha=0.15, label="p1-p99", **band)
     if _has(daily, "repo_p25_pct", "repo_p75_pct"):
@@ -194,7 +195,7 @@ def _auction_tails(ax: Axes, auctions: pd.DataFrame | None, dashboard: Dashboard
 
 def _dealer_share(ax: Axes, auctions: pd.DataFrame | None, dashboard: Dashboard) -> None:
     title = f"B. Primary-dealer takedown: mean {_fmt(dashboard.metrics.get('dealer_share_mean'), '.1%')}"
-    if not _has(auctions, "dealer_share"):
+    if auctions is None or not _has(auctions, "dealer_share"):
         _missing(ax, title, "dealer shares")
         return
     _by_group_scatter(ax, auctions, pd.to_numeric(auctions["dealer_share"], errors="coerce"))
@@ -260,7 +261,7 @@ def _pipe_use(ax: Axes, daily: pd.DataFrame | None, dashboard: Dashboard) -> Non
              " and fill ratio")  # fmt: skip
     series = (("dealer_utilization", "dealer utilization", "tab:brown"), ("fill_ratio", "fill ratio", "tab:green"))
     present = [(c, lab, col) for c, lab, col in series if _has(daily, c)]
-    if not present:
+    if daily is None or not present:
         _missing(ax, "Pipe: dealer utilization and fill ratio", "dealer utilization, fill ratio (not published)")
         return
     top = 1.05
@@ -283,9 +284,10 @@ def _scorecard_table(ax: Axes, scorecard: Scorecard, rows: int = 14) -> None:
                + "  ".join(f"{PANEL_TITLES.get(p, p)}: {c['green']}G {c['amber']}A {c['red']}R"
                            for p, c in counts.items()))  # fmt: skip
     ax.set_title(summary, fontsize=7.5, loc="left", wrap=True)
-    scored = [s for s in scorecard.scores if s.signed_z is not None]
+    scored = [(s, s.signed_z) for s in scorecard.scores if s.signed_z is not None]
     # Index metrics with a direction first: they are what the lights are about.
-    worst = sorted(scored, key=lambda s: (not s.in_index or s.direction == "neither", -s.signed_z))[:rows]
+    ranked = sorted(scored, key=lambda pair: (not pair[0].in_index or pair[0].direction == "neither", -pair[1]))
+    worst = [s for s, _ in ranked[:rows]]
     if not worst:
         ax.text(0.5, 0.5, "no metric could be scored against this reference", ha="center", fontsize=8)
         return
@@ -398,7 +400,7 @@ def render_overlay(sim_tables: Tables, real_tables: Tables, labels: tuple[str, s
 
 def _finite(value: object) -> float | None:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # a cell of any type: what float() rejects is caught
     except (TypeError, ValueError):
         return None
     return number if np.isfinite(number) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -37,15 +38,23 @@ MAX_AS_OF_DAYS = 7
 # Two sources agree when their published values (2 decimals) are equal.
 AGREEMENT_TOLERANCE = 1e-9
 
+
+class RealTables(TypedDict):
+    """The standard tables of a real period, and what was missing from the data folder."""
+
+    daily: pd.DataFrame
+    auctions: pd.DataFrame
+    fails_weekly: pd.DataFrame
+    notes: list[str]
+
+
 DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
 AUCTIONS_FILE = Path("treasury") / "auctions_query.csv"
 FAILS_FILE = Path("nyfed") / "pd_fails_weekly.csv"
 SOFR_VOLUME_FILE = Path("market") / "sofr_volume_daily.csv"
 
 
-def load_real_tables(
-    data_dir: str | Path, start: dt.date | None = None, end: dt.date | None = None
-) -> dict[str, pd.DataFrame | list[str]]:
+def load_real_tables(data_dir: str | Path, start: dt.date | None = None, end: dt.date | None = None) -> RealTables:
     """Load a folder of public data files into the standard tables, for dates in [start, end].
 
     Args:

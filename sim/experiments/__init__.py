@@ -1,17 +1,18 @@
 """Policy experiments: a reference market against its variants over common seeds, with paired findings.
 
+design: what an experiment runs and compares (scenarios, seeds, scoring ensembles).
 runner: the experiment file, running every (scenario, seed) on local processes or a Dask
 cluster with resumable per-run files, and the paired-difference findings table.
 matrix: the stress-test matrix (each fix under each stress, against a calm window).
 series: the compact time series kept of each run; figures: the experiment figures.
+Imports go one way: runner -> matrix -> design.
 """
 
 from __future__ import annotations
 
+from sim.experiments.design import Experiment, ExperimentError
 from sim.experiments.runner import (
     FINDING_METRICS,
-    Experiment,
-    ExperimentError,
     ExperimentSpec,
     Findings,
     compute_findings,

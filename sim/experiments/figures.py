@@ -24,6 +24,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.typing import ColorType
 from scipy import stats
 
 from sim.dashboard.metrics import GROUPS, METRIC_SPECS
@@ -145,7 +146,7 @@ def significant(ci_low: object, ci_high: object) -> np.ndarray:
     return (low > 0) | (high < 0)  # comparisons with NaN are False
 
 
-def _bands(ax: Axes, summary: pd.DataFrame, colours: Mapping[str, object], alpha: float, **line) -> None:
+def _bands(ax: Axes, summary: pd.DataFrame, colours: Mapping[str, ColorType], alpha: float, **line) -> None:
     """Each variant's mean across seeds as a line over a shaded min-max band across seeds."""
     for label, part in summary.groupby("variant", observed=True):
         colour = colours[str(label)]
@@ -159,7 +160,7 @@ def _has_values(summary: pd.DataFrame) -> bool:
 
 
 def _band_panel(ax: Axes, stacked: pd.DataFrame, column: str, window: int, title: str, ylabel: str,
-                colours: Mapping[str, object], what: str, **line) -> pd.DataFrame | None:  # fmt: skip
+                colours: Mapping[str, ColorType], what: str, **line) -> pd.DataFrame | None:  # fmt: skip
     """A time panel of one column across variants; says what is missing instead of failing."""
     summary = across_seeds(stacked, column, window)
     if not _has_values(summary):
@@ -170,12 +171,12 @@ def _band_panel(ax: Axes, stacked: pd.DataFrame, column: str, window: int, title
     return summary
 
 
-def _variant_handles(colours: Mapping[str, object]) -> list[Line2D]:
+def _variant_handles(colours: Mapping[str, ColorType]) -> list[Line2D]:
     return [Line2D([], [], color=colour, lw=2, label=label) for label, colour in colours.items()]
 
 
 # ---------------------------------------------------------------- reservoir vs pipe
-def _scatter(ax: Axes, runs: pd.DataFrame, colours: Mapping[str, object]) -> None:
+def _scatter(ax: Axes, runs: pd.DataFrame, colours: Mapping[str, ColorType]) -> None:
     """Each run's mean reserves against its throughput index, and each variant's mean with a
     t-interval cross over its seeds."""
     title = "Runs: mean reserves vs throughput index"
@@ -246,7 +247,7 @@ def draw_reservoir_vs_pipe(runs: pd.DataFrame, series: Series, path: str | Path,
 
 
 # ---------------------------------------------------------------- panels A, B, C and the pipe
-def _tails(ax: Axes, auctions: pd.DataFrame, colours: Mapping[str, object]) -> None:
+def _tails(ax: Axes, auctions: pd.DataFrame, colours: Mapping[str, ColorType]) -> None:
     """Each auction's mean tail across seeds (colour: variant, marker: tenor group) and a line
     of each variant's monthly mean."""
     title = "B. Auction tails, high - WI: each auction's mean across seeds; line: monthly mean"

@@ -31,7 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.dashboard.metrics import METRIC_SPECS
-from sim.experiments.runner import (
+from sim.experiments.design import (
     STRESS_INDEX,
     THROUGHPUT_INDEX,
     Experiment,
@@ -91,7 +91,9 @@ def fix_fragment(fix_path: Path, baseline_path: Path) -> dict[str, Any]:
         ScenarioError: a file cannot be read, or the `extends:` chain never reaches the baseline.
     """
     target = baseline_path.resolve()
-    path, chain, fragments = fix_path.resolve(), [], []
+    path = fix_path.resolve()
+    chain: list[Path] = []
+    fragments: list[dict[str, Any]] = []
     while path != target:
         data = read_yaml_mapping(path, tuple(chain))
         parent = data.pop("extends", None)
@@ -152,9 +154,11 @@ def load_matrix(path: str | Path) -> Experiment:
     stresses = {label: _load(path, f"stresses.{label}", file, problems) for label, file in spec.stresses.items()}
     fixes = {label: _load(path, f"fixes.{label}", file, problems) for label, file in spec.fixes.items()}
     changes: dict[str, dict[str, Any]] = {}
+    fix_descriptions: dict[str, str] = {}
     for label, fix in fixes.items():
         if fix is None:
             continue
+        fix_descriptions[label] = fix["description"]
         try:
             changes[label] = fix_fragment(path.parent / spec.fixes[label], path.parent / spec.baseline)
         except ScenarioError as err:
@@ -180,7 +184,7 @@ def load_matrix(path: str | Path) -> Experiment:
         for fix_label, change in changes.items():
             combined = apply_fix(stress, change)
             combined["name"] = f"{stress['name']}+{fix_label}"
-            combined["description"] = f"{stress['description']} With {fix_label}: {fixes[fix_label]['description']}"
+            combined["description"] = f"{stress['description']} With {fix_label}: {fix_descriptions[fix_label]}"
             try:
                 combined = scenario_from_dict(combined).model_dump(mode="json")
             except ScenarioError as err:

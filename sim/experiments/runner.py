@@ -20,7 +20,6 @@ sd(d) / sqrt(n), with sd the sample standard deviation (ddof=1). The interval is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import multiprocessing
@@ -29,15 +28,27 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
 from sim.dashboard import Dashboard, compute_dashboard, score
+from sim.experiments.design import (
+    STRESS_INDEX,
+    THROUGHPUT_INDEX,
+    Experiment,
+    ExperimentError,
+    RunTask,
+    Seeds,
+    format_interval,
+    format_number,
+    read_experiment_yaml,
+)
+from sim.experiments.matrix import NONE as NONE_FIX
+from sim.experiments.matrix import load_matrix, matrix_markdown, matrix_table, stress_groups
 from sim.experiments.series import run_series, series_frames
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
@@ -47,7 +58,6 @@ REFERENCE_LABEL = "reference"
 CONFIDENCE = 0.95
 # The metrics reported, in this order; the two indices come from scoring each run's dashboard
 # against the reference runs' dashboards taken as an ensemble.
-STRESS_INDEX, THROUGHPUT_INDEX = "stress_index", "throughput_index"
 FINDING_METRICS = (
     "reserves_mean_bn",
     THROUGHPUT_INDEX,
@@ -73,23 +83,7 @@ RunRecord = dict[str, Any]
 Simulate = Callable[[dict[str, Any], str, int], RunRecord]
 
 
-class ExperimentError(ScenarioError):
-    """An experiment file (or a scenario it names) could not be loaded; `problems` locates each."""
-
-
 # ---------------------------------------------------------------- the experiment file
-def _distinct_seeds(value: list[int]) -> list[int]:
-    if not value:
-        raise ValueError("at least one seed")
-    if len(set(value)) != len(value) or min(value) < 0:
-        raise ValueError("distinct non-negative seeds")
-    return value
-
-
-# Seeds of an experiment or a matrix: at least one, distinct, non-negative.
-Seeds = Annotated[list[int], AfterValidator(_distinct_seeds)]
-
-
 class ExperimentSpec(BaseModel):
     """The experiment file as written: scenario paths are relative to the file."""
 
@@ -125,84 +119,6 @@ class ExperimentSpec(BaseModel):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date on or after start_date ({self.start_date})")
         return self
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """One scenario and one seed to simulate.
-
-    Attributes:
-        label: `reference` or the variant label.
-        seed: the model's seed.
-        scenario: the fully resolved scenario (JSON-ready), horizon overrides applied.
-        fingerprint: SHA-256 of `scenario`, to tell a saved run of the same scenario.
-    """
-
-    label: str
-    seed: int
-    scenario: dict[str, Any]
-    fingerprint: str
-
-    @property
-    def file_name(self) -> str:
-        """The run's file name inside `runs/`."""
-        return f"{self.label}-seed{self.seed}.json"
-
-    @property
-    def market_key(self) -> tuple[str, int]:
-        """What the simulation depends on: the scenario without its name and description, and the seed."""
-        market = {k: v for k, v in self.scenario.items() if k not in ("name", "description")}
-        return hashlib.sha256(json.dumps(market, sort_keys=True).encode()).hexdigest(), self.seed
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A validated experiment: every labelled scenario, what is compared with what, and how scored.
-
-    Attributes:
-        path: the experiment file.
-        name: the experiment's name (its results folder).
-        description: one line on what it asks.
-        seeds: the seeds every scenario runs with.
-        scenarios: label -> fully resolved scenario (JSON-ready), in file order.
-        comparisons: (variant label, reference label) pairs the findings report.
-        scored_against: label -> label of the ensemble its runs' indices are scored against.
-        kind: "experiment" or "stress_matrix".
-    """
-
-    path: Path
-    name: str
-    description: str
-    seeds: list[int]
-    scenarios: dict[str, dict[str, Any]]
-    comparisons: list[tuple[str, str]]
-    scored_against: dict[str, str]
-    kind: str = "experiment"
-
-    @property
-    def labels(self) -> list[str]:
-        """Every label, in file order (`reference` first in a plain experiment)."""
-        return list(self.scenarios)
-
-    def tasks(self) -> list[RunTask]:
-        """Every (label, seed) run, in label order."""
-        out = []
-        for label, scenario in self.scenarios.items():
-            fingerprint = hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()
-            out.extend(RunTask(label, seed, scenario, fingerprint) for seed in self.seeds)
-        return out
-
-
-def read_experiment_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ExperimentError([Problem(str(path), "(file)", "an existing experiment file", "no file")])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise ExperimentError([Problem(str(path), "(file)", "valid YAML", "a syntax error")]) from None
-    if not isinstance(data, dict):
-        raise ExperimentError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
-    return data
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -247,8 +163,6 @@ def load_any(path: str | Path) -> Experiment:
     """Load an experiment file, or a stress-test matrix file (one with `stresses:` and `fixes:`)."""
     data = read_experiment_yaml(Path(path).resolve())
     if "stresses" in data or "fixes" in data:
-        from sim.experiments.matrix import load_matrix
-
         return load_matrix(path)
     return load_experiment(path)
 
@@ -426,8 +340,6 @@ class Findings:
     def markdown(self) -> str:
         """The findings as a Markdown document."""
         if self.matrix is not None:
-            from sim.experiments.matrix import matrix_markdown
-
             return matrix_markdown(self.name, self.description, self.matrix)
         lines = [f"# {self.name}", ""]
         if self.description:
@@ -453,19 +365,6 @@ class Findings:
         if self.matrix is not None:
             write_atomic(folder / "matrix.csv", self.matrix.to_csv(index=False))
         write_atomic(folder / "findings.md", self.markdown())
-
-
-def format_interval(low: float, high: float) -> str:
-    """A confidence interval as text, "n/a" when it is not defined."""
-    return "n/a" if pd.isna(low) else f"[{format_number(low)}, {format_number(high)}]"
-
-
-def format_number(value: float) -> str:
-    """A finding for a table: four significant digits, "n/a" when missing."""
-    if pd.isna(value):
-        return "n/a"
-    # Scores of a run against its own ensemble come out as float dust around zero.
-    return f"{0.0 if abs(value) < 1e-9 else value:,.4g}"
 
 
 def paired_difference(reference: list[float], variant: list[float], confidence: float = CONFIDENCE) -> dict[str, Any]:
@@ -531,8 +430,6 @@ def compute_findings(experiment: Experiment, records: dict[tuple[str, int], RunR
     table = pd.DataFrame(table_rows, columns=FINDING_COLUMNS).astype({"n": "int64"})
     matrix = None
     if experiment.kind == "stress_matrix":
-        from sim.experiments.matrix import matrix_table
-
         matrix = matrix_table(experiment, runs, table)
     return Findings(experiment.name, experiment.description, runs, table, experiment.kind, matrix)
 
@@ -559,15 +456,13 @@ def write_figures(
     from sim.experiments import figures
 
     series = series_by_label(experiment, records)
-    if experiment.kind != "stress_matrix":
+    if findings.matrix is None:  # only a stress-test matrix has a matrix table
         description = experiment.description.rstrip(". ")
         title = f"{experiment.name} - {description}" if description else experiment.name
         return [
             figures.draw_reservoir_vs_pipe(findings.runs, series, folder / "reservoir_vs_pipe.png", title),
             figures.draw_experiment_panels(series, folder / "panels.png", title),
         ]
-    from sim.experiments.matrix import NONE as NONE_FIX
-    from sim.experiments.matrix import stress_groups
 
     # The `none` rows are each stress against its calm window: its damage, drawn for scale.
     matrix = findings.matrix.assign(fix=findings.matrix["fix"].replace({NONE_FIX: "(the stress vs calm)"}))

@@ -67,6 +67,64 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in pairs)
 
 
+def _run_summary(scenario: Scenario, manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What was run, as (item, value) pairs: enough to find and rerun it."""
+    return [
+        ("Scenario", scenario.name),
+        ("Description", scenario.description),
+        ("Simulated dates", f"{scenario.start_date} to {scenario.end_date} ({manifest['days']} business days)"),
+        ("Seed", str(manifest["seed"])),
+        ("Package version", str(manifest["package_version"])),
+        ("Started (UTC)", str(manifest["started_at_utc"])),
+    ]
+
+
+def _metric_table(dashboard: Dashboard, scorecard: Scorecard | None) -> tuple[str, str]:
+    """The dashboard's header cells and rows; with a scorecard, each metric's reference, z and light too."""
+    scores = {s.name: s for s in scorecard.scores} if scorecard is not None else {}
+    rows = []
+    for row in dashboard.frame().itertuples():
+        cells = [PANEL_TITLES.get(row.panel, row.panel), row.label, row.unit]
+        numbers = [format_value(row.value, row.unit)]
+        if scorecard is not None:
+            s = scores.get(row.name)
+            z = f"{s.z:+.1f}" if s and s.z is not None else ""
+            numbers += [format_value(s.reference, row.unit) if s else "", z, s.light if s else ""]
+        rows.append(
+            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            + "".join(f"<td class='num'>{html.escape(str(n))}</td>" for n in numbers) + "</tr>"
+        )  # fmt: skip
+    header = "<th>Panel</th><th>Metric</th><th>Unit</th><th>Value</th>"
+    if scorecard is not None:
+        header += "<th>Reference</th><th>z</th><th>Light</th>"
+    return header, "\n".join(rows)
+
+
+def _scoring_note(scorecard: Scorecard | None) -> str:
+    """The two indices against the reference, or how to get them when the run had none."""
+    if scorecard is None:
+        return "<p>No reference was given for this run (see <code>plumbing dashboard --reference</code>).</p>"
+    stress = "n/a" if scorecard.stress_index is None else f"{scorecard.stress_index:+.2f}"
+    through = "n/a" if scorecard.throughput_index is None else f"{scorecard.throughput_index:+.2f}"
+    return (f"<p>Scored against {html.escape(scorecard.reference)}: plumbing-stress index {stress}, "
+            f"throughput index {through} (positive = worse than the reference).</p>")  # fmt: skip
+
+
+def _spike_table(dashboard: Dashboard) -> str:
+    """The repo spike days with the calendar pressure around each: where to look first for stress."""
+    spikes = dashboard.detail.get("repo_spike_days") or []
+    if not spikes:
+        return "<p>No repo spike days.</p>"
+    spike_rows = "\n".join(
+        f"<tr><td>{html.escape(str(d.get('date')))}</td>"
+        f"<td class='num'>{format_value(d.get('dispersion_bp'), 'bp')}</td>"
+        f"<td>{html.escape(', '.join(d.get('tags') or []) or 'no calendar pressure')}</td></tr>"
+        for d in spikes
+    )
+    spike_header = "<tr><th>Date</th><th>Dispersion</th><th>Around it</th></tr>"
+    return f"<h3>Repo spike days</h3><table>{spike_header}{spike_rows}</table>"
+
+
 def report_html(
     scenario: Scenario,
     manifest: Mapping[str, Any],
@@ -83,49 +141,8 @@ def report_html(
         dashboard_png: the dashboard figure, embedded inline.
         scorecard: the dashboard scored against a reference, when the run had one.
     """
-    run = [
-        ("Scenario", scenario.name),
-        ("Description", scenario.description),
-        ("Simulated dates", f"{scenario.start_date} to {scenario.end_date} ({manifest['days']} business days)"),
-        ("Seed", str(manifest["seed"])),
-        ("Package version", str(manifest["package_version"])),
-        ("Started (UTC)", str(manifest["started_at_utc"])),
-    ]
     warnings = "".join(f"<p class='warn'>Warning: {html.escape(w)}</p>" for w in manifest.get("warnings", []))
-    scores = {s.name: s for s in scorecard.scores} if scorecard is not None else {}
-    rows = []
-    for row in dashboard.frame().itertuples():
-        cells = [PANEL_TITLES.get(row.panel, row.panel), row.label, row.unit]
-        numbers = [format_value(row.value, row.unit)]
-        if scorecard is not None:
-            s = scores.get(row.name)
-            z = f"{s.z:+.1f}" if s and s.z is not None else ""
-            numbers += [format_value(s.reference, row.unit) if s else "", z, s.light if s else ""]
-        rows.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-            + "".join(f"<td class='num'>{html.escape(str(n))}</td>" for n in numbers) + "</tr>"
-        )  # fmt: skip
-    table = "\n".join(rows)
-    header = "<th>Panel</th><th>Metric</th><th>Unit</th><th>Value</th>"
-    if scorecard is not None:
-        header += "<th>Reference</th><th>z</th><th>Light</th>"
-        stress = "n/a" if scorecard.stress_index is None else f"{scorecard.stress_index:+.2f}"
-        through = "n/a" if scorecard.throughput_index is None else f"{scorecard.throughput_index:+.2f}"
-        scoring = (f"<p>Scored against {html.escape(scorecard.reference)}: plumbing-stress index {stress}, "
-                   f"throughput index {through} (positive = worse than the reference).</p>")  # fmt: skip
-    else:
-        scoring = "<p>No reference was given for this run (see <code>plumbing dashboard --reference</code>).</p>"
-    spikes = dashboard.detail.get("repo_spike_days") or []
-    spike_rows = "\n".join(
-        f"<tr><td>{html.escape(str(d.get('date')))}</td>"
-        f"<td class='num'>{format_value(d.get('dispersion_bp'), 'bp')}</td>"
-        f"<td>{html.escape(', '.join(d.get('tags') or []) or 'no calendar pressure')}</td></tr>"
-        for d in spikes
-    )
-    spike_header = "<tr><th>Date</th><th>Dispersion</th><th>Around it</th></tr>"
-    spike_table = (
-        f"<h3>Repo spike days</h3><table>{spike_header}{spike_rows}</table>" if spikes else "<p>No repo spike days.</p>"
-    )
+    header, table = _metric_table(dashboard, scorecard)
     image = base64.b64encode(dashboard_png).decode("ascii")
     title = html.escape(f"plumbing run: {scenario.name}, seed {manifest['seed']}")
     return f"""<!DOCTYPE html>
@@ -140,15 +157,15 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{title}</h1>
 <h2>Run</h2>
-<table>{_rows(run)}</table>
+<table>{_rows(_run_summary(scenario, manifest))}</table>
 {warnings}
 <h2>Key settings</h2>
 <table>{_rows(key_settings(scenario))}</table>
 <h2>Dashboard</h2>
-{scoring}
+{_scoring_note(scorecard)}
 <table><tr>{header}</tr>
 {table}</table>
-{spike_table}
+{_spike_table(dashboard)}
 <h2>Panels: A repo, B auctions, C fails, reservoir vs pipe</h2>
 <img alt="Dashboard panels" src="data:image/png;base64,{image}">
 </body></html>

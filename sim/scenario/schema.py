@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-BILL_TENORS = ("4w", "8w", "13w", "26w", "52w")
-COUPON_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
-TENORS = BILL_TENORS + COUPON_TENORS
 Tenor = Literal["4w", "8w", "13w", "26w", "52w", "2y", "3y", "5y", "7y", "10y", "20y", "30y"]
+BILL_TENORS: tuple[Tenor, ...] = ("4w", "8w", "13w", "26w", "52w")
+COUPON_TENORS: tuple[Tenor, ...] = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
+TENORS = BILL_TENORS + COUPON_TENORS
 
 
 class Section(BaseModel):

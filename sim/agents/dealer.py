@@ -60,7 +60,7 @@ class Dealer(mesa.Agent):
 
     @property
     def equity_bn(self) -> float:
-        return float(self.model.ledger.equity_bn[self.index])  # type: ignore[attr-defined]
+        return float(self.model.ledger.equity_bn[self.index])
 
 
 @dataclass

@@ -37,4 +37,4 @@ class PopulationMember(mesa.Agent):
     @property
     def cash_bn(self) -> float:
         """Reserves or deposits it holds today ($bn)."""
-        return float(self.model.ledger.money_bn[self.account])  # type: ignore[attr-defined]
+        return float(self.model.ledger.money_bn[self.account])

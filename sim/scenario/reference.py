@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import types
 import typing
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import annotated_types as at
 from pydantic import BaseModel
@@ -49,7 +49,7 @@ def _list_item(annotation: Any) -> Any | None:
     return _strip_annotated(typing.get_args(annotation)[0]) if typing.get_origin(annotation) is list else None
 
 
-def _is_model(annotation: Any) -> bool:
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 

@@ -33,7 +33,7 @@ from sim.markets.settlement import settlement_day
 from sim.pricing import YieldCurve
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
-from sim.shocks import ShockBook
+from sim.shocks import ShockSchedule
 from sim.state import DayFlows, MarketState
 from sim.threads import pin_thread_pools
 
@@ -64,7 +64,7 @@ class TreasuryMarketModel(mesa.Model):
         self.day_index = 0
         self.date: pd.Timestamp = self.calendar.days[0]
         self.today = day_number(self.date)
-        self.shocks = ShockBook(sc.shocks, self.calendar.days)
+        self.shocks = ShockSchedule(sc.shocks, self.calendar.days)
         # Independent random streams per mechanism, so that a change in one part of the
         # market does not shift the draws of another (common random numbers).
         self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = self.rng.spawn(5)
@@ -81,13 +81,13 @@ class TreasuryMarketModel(mesa.Model):
         self.slices = {k: self.accounts.slice(k) for k in KINDS}
         self._accounts_by_kind = {k: np.arange(sl.start, sl.stop) for k, sl in self.slices.items()}
         # Populations (state and decisions) and their Mesa agents.
-        self.dealers: Dealers
-        self.real_money: RealMoneyInvestors
-        self.foreign_official: ForeignOfficials
-        self.levered_funds: LeveredFunds
-        self.money_funds: MoneyFunds
-        self.banks: Banks
-        opening.build_populations(self)
+        populations = opening.build_populations(self)
+        self.dealers: Dealers = populations.dealers
+        self.real_money: RealMoneyInvestors = populations.real_money
+        self.foreign_official: ForeignOfficials = populations.foreign_official
+        self.levered_funds: LeveredFunds = populations.levered_funds
+        self.money_funds: MoneyFunds = populations.money_funds
+        self.banks: Banks = populations.banks
         self.central_bank = CentralBank(self, sc.policy, sc.central_bank, (sc.start_date, sc.end_date))
         self.treasury = Treasury(self, sc.treasury)
         # Markets and shared state.

@@ -6,6 +6,7 @@ to its assets minus its liabilities once, and from then on moves only by P&L.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,7 +21,7 @@ from sim.agents.real_money import RealMoneyInvestor, RealMoneyInvestors
 from sim.calendar import BILL_WEEKS, day_number, maturity_date
 from sim.ledger import Ledger
 from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, Scenario
-from sim.securities import COUPON_PERIOD_DAYS, N_BUCKETS, IssueBook, bucket_of
+from sim.securities import COUPON_PERIOD_DAYS, N_BUCKETS, IssueRegister, bucket_of
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -42,7 +43,7 @@ def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
     return sizes / sizes.sum()
 
 
-def build_issue_stock(scenario: Scenario, start: pd.Timestamp, book: IssueBook) -> None:
+def build_issue_stock(scenario: Scenario, start: pd.Timestamp, register: IssueRegister) -> None:
     """Open the issues outstanding at the start: the auction calendar's history at the scenario's sizes."""
     sizes = scenario.treasury.sizes
     for tenor in BILL_TENORS:
@@ -55,8 +56,8 @@ def build_issue_stock(scenario: Scenario, start: pd.Timestamp, book: IssueBook) 
             matures = maturity_date(issued, tenor)
             if matures <= start:
                 continue
-            slot = book.add(tenor, day_number(issued), day_number(matures), 0.0)
-            book.outstanding_bn[slot] = size
+            slot = register.add(tenor, day_number(issued), day_number(matures), 0.0)
+            register.outstanding_bn[slot] = size
     for tenor in COUPON_TENORS:
         count, months = _HISTORY[tenor]
         name = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
@@ -70,12 +71,12 @@ def build_issue_stock(scenario: Scenario, start: pd.Timestamp, book: IssueBook) 
             matures = maturity_date(pd.Timestamp(issued), tenor)
             if matures <= start:
                 continue
-            slot = book.add(tenor, day_number(pd.Timestamp(issued)), day_number(matures), 0.0)
-            book.outstanding_bn[slot] = size
+            slot = register.add(tenor, day_number(pd.Timestamp(issued)), day_number(matures), 0.0)
+            register.outstanding_bn[slot] = size
 
 
 def allocate_holdings(
-    scenario: Scenario, book: IssueBook, start_day: int, shares: dict[str, np.ndarray], rm_tilt: np.ndarray
+    scenario: Scenario, register: IssueRegister, start_day: int, shares: dict[str, np.ndarray], rm_tilt: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Split every issue's outstanding among holder classes and, within a class, agents.
 
@@ -84,11 +85,11 @@ def allocate_holdings(
 
     Returns holdings ($bn par) by class: arrays of shape (agents, slots); "soma" is 1-D.
     """
-    active = book.active
-    outstanding = np.where(active, book.outstanding_bn, 0.0)
-    is_bill = book.is_bill & active
-    is_coupon = ~book.is_bill & active
-    years = book.years_left(start_day)
+    active = register.active
+    outstanding = np.where(active, register.outstanding_bn, 0.0)
+    is_bill = register.is_bill & active
+    is_coupon = ~register.is_bill & active
+    years = register.years_left(start_day)
     buckets = bucket_of(years)
     basis = is_coupon & (years >= 1.5) & (years <= 11.0)
 
@@ -178,35 +179,50 @@ def population_shares(
     return shares, bank_affiliated, window_dresser, rm_required, rm_tilt, comfortable, hurdle_offset
 
 
-def build_populations(m: TreasuryMarketModel) -> None:
+@dataclass(frozen=True)
+class Populations:
+    """Every population of the market, each holding its state arrays and decisions."""
+
+    dealers: Dealers
+    real_money: RealMoneyInvestors
+    foreign_official: ForeignOfficials
+    levered_funds: LeveredFunds
+    money_funds: MoneyFunds
+    banks: Banks
+
+
+def build_populations(m: TreasuryMarketModel) -> Populations:
     """Populations with their heterogeneity, and one Mesa agent (a view) per institution."""
     sc = m.config
     shares, bank_affiliated, window_dresser, rm_required, rm_tilt, comfortable, hurdle = population_shares(
         m.setup_rng, sc
     )
-    m.dealers = Dealers(sc.dealers, sc.loop, shares["dealer"], bank_affiliated, window_dresser)
-    m.real_money = RealMoneyInvestors(sc.real_money, sc.loop, shares["real_money"], rm_required, rm_tilt)
-    m.foreign_official = ForeignOfficials(sc.foreign_official, shares["foreign_official"])
-    m.levered_funds = LeveredFunds(sc.levered_funds, shares["levered_fund"])
-    m.money_funds = MoneyFunds(sc.money_funds, shares["money_fund"])
-    m.banks = Banks(sc.banks, shares["bank"], comfortable, hurdle)
-    Dealer.create_agents(m, sc.dealers.count, m.dealers, list(range(sc.dealers.count)))
+    built = Populations(
+        dealers=Dealers(sc.dealers, sc.loop, shares["dealer"], bank_affiliated, window_dresser),
+        real_money=RealMoneyInvestors(sc.real_money, sc.loop, shares["real_money"], rm_required, rm_tilt),
+        foreign_official=ForeignOfficials(sc.foreign_official, shares["foreign_official"]),
+        levered_funds=LeveredFunds(sc.levered_funds, shares["levered_fund"]),
+        money_funds=MoneyFunds(sc.money_funds, shares["money_fund"]),
+        banks=Banks(sc.banks, shares["bank"], comfortable, hurdle),
+    )
+    Dealer.create_agents(m, sc.dealers.count, built.dealers, list(range(sc.dealers.count)))
     members = (
-        (RealMoneyInvestor, "real_money", m.real_money),
-        (ForeignOfficial, "foreign_official", m.foreign_official),
-        (LeveredFund, "levered_fund", m.levered_funds),
-        (MoneyFund, "money_fund", m.money_funds),
-        (BankReserveManager, "bank", m.banks),
+        (RealMoneyInvestor, "real_money", built.real_money),
+        (ForeignOfficial, "foreign_official", built.foreign_official),
+        (LeveredFund, "levered_fund", built.levered_funds),
+        (MoneyFund, "money_fund", built.money_funds),
+        (BankReserveManager, "bank", built.banks),
     )
     for agent_class, kind, population in members:
         accounts = m.accounts_of(kind)
         agent_class.create_agents(m, accounts.size, population, list(range(accounts.size)), list(accounts))
+    return built
 
 
 # ---------------------------------------------------------------- issues and accounts
-def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueBook:
+def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueRegister:
     """The issues outstanding at the start, with coupons near the opening curve and their coupon dates."""
-    issues = IssueBook()
+    issues = IssueRegister()
     build_issue_stock(m.config, start, issues)
     years = issues.years_left(m.today)
     issues.coupon_pct[:] = np.where(issues.is_bill, 0.0, np.round(m.prices.fundamental_pct(years, m.today) * 8) / 8)

@@ -59,7 +59,7 @@ def bucket_of(years: np.ndarray) -> np.ndarray:
     return np.searchsorted(_BUCKET_EDGES, years, side="left")
 
 
-class IssueBook:
+class IssueRegister:
     """All outstanding issues.
 
     Arrays are indexed by slot. `active` marks live issues; `outstanding_bn` is par

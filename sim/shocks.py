@@ -1,7 +1,7 @@
 """Scenario shocks laid out on the business-day calendar.
 
 Each shock starts on the first business day on or after its date and lasts its number of
-business days. The book answers, for a day, what is forced on the market.
+business days. The schedule answers, for a day, what is forced on the market.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class TodaysShocks:
     haircut_multiplier: float
 
 
-class ShockBook:
+class ShockSchedule:
     """Per-day effects of a scenario's shocks over a run's business days."""
 
     def __init__(self, shocks: list[Shock], days: pd.DatetimeIndex):
@@ -53,7 +53,7 @@ class ShockBook:
         self.haircut_multiplier = np.ones(n)
         self.demand_shortfall: dict[tuple[int, str], float] = {}
         self.outside_window: list[str] = []
-        # In file order: multipliers compound in that order, so the book is the same for the same file.
+        # In file order: multipliers compound in that order, so the schedule is the same for the same file.
         for i, shock in enumerate(shocks):
             span = self._days_in_run(i, shock, days)
             if span is not None:

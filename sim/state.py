@@ -12,14 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.agents.central_bank import AdministeredRates
-from sim.securities import BUCKET_YEARS
 from sim.shocks import TodaysShocks
-
-
-def depth_share_by_bucket() -> np.ndarray:
-    """Share of dealers' depth offered in each bucket: deeper at the short end (DV01-neutral-ish)."""
-    share = np.clip(1.0 / np.maximum(BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33, 0.25), 1.0, 3.0)
-    return share / share.sum()
 
 
 @dataclass
@@ -30,7 +23,6 @@ class MarketState:
         rates: today's administered rates.
         shocks: today's scenario shocks.
         half_spread_today_bp: the market's quote, dealers' half-spreads weighted by size (bp of yield).
-        bucket_depth_share: share of dealers' depth by bucket.
         repo_percentiles: volume-weighted 1st, 25th, 50th, 75th, 99th percentiles of today's repo rates (%).
         repo_volume_bn: repo traded today.
         repo_intermediated_bn: dealers' repo to levered clients.
@@ -44,7 +36,6 @@ class MarketState:
     rates: AdministeredRates
     shocks: TodaysShocks
     half_spread_today_bp: float = 0.0
-    bucket_depth_share: np.ndarray = field(default_factory=depth_share_by_bucket)
     repo_percentiles: np.ndarray = field(default_factory=lambda: np.zeros(5))
     repo_volume_bn: float = 0.0
     repo_intermediated_bn: float = 0.0

@@ -99,7 +99,7 @@ def test_end_before_start_is_an_error(tmp_path):
 
 def test_shocks_outside_the_run_are_reported_not_dropped():
     from sim.calendar import business_days
-    from sim.shocks import ShockBook
+    from sim.shocks import ShockSchedule
 
     days = business_days(dt.date(2025, 3, 3), dt.date(2025, 3, 31))
     shocks = Scenario(
@@ -110,7 +110,7 @@ def test_shocks_outside_the_run_are_reported_not_dropped():
             {"kind": "risk_off", "date": dt.date(2025, 5, 1)},  # after the run
         ]
     ).shocks
-    book = ShockBook(shocks, days)
+    book = ShockSchedule(shocks, days)
     assert len(book.outside_window) == 4
     assert book.risk_off[:2].all() and not book.risk_off[2:].any()  # Mar 3 and 4 only
     assert book.fund_selling[-2:].sum() == 20.0  # Mar 28 and 31

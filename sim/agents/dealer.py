@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.ledger import Ledger
 from sim.scenario.schema import DealerSection, LoopSwitches
+from sim.securities import BUCKET_YEARS
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -94,6 +95,7 @@ class Dealers:
         dv01_mn: net DV01 including unsettled auction awards ($mn per bp).
         when_issued_dv01_mn: DV01 of awarded but unsettled auction positions ($mn per bp).
         reference_by_bucket_bn: the community's opening inventory by bucket (its normal book).
+        depth_share_by_bucket: share of each dealer's depth offered in each bucket.
         constraints: today's headrooms and utilization (the balance-sheet snapshot recorded).
     """
 
@@ -126,6 +128,11 @@ class Dealers:
         self.when_issued_dv01_mn = np.zeros(n)
         self.reference_by_bucket_bn = np.zeros(0)
         self.constraints: Constraints | None = None
+        # Depth by bucket is about DV01-neutral: inversely proportional to modified duration
+        # (relative to the 10-year's), with the short end capped at a multiple of the long end's.
+        relative_duration = BUCKET_YEARS / (1 + 0.02 * BUCKET_YEARS) / 8.33
+        share = np.clip(1.0 / relative_duration, 1.0, params.short_end_depth_multiple)
+        self.depth_share_by_bucket = share / share.sum()
 
     # ------------------------------------------------------------ constraints
     def leverage_allowance_bn(self, equity_bn: np.ndarray) -> np.ndarray:

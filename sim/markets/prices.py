@@ -13,7 +13,7 @@ from sim.agents.central_bank import CentralBank
 from sim.ledger import Ledger
 from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.scenario.schema import Scenario
-from sim.securities import N_BUCKETS, IssueBook, bond_dv01, bond_price, bucket_of
+from sim.securities import N_BUCKETS, IssueRegister, bond_dv01, bond_price, bucket_of
 
 
 class MarketPrices:
@@ -61,7 +61,7 @@ class MarketPrices:
             y = y + inventory_premium_bp(years, self.premium_risk_use, self.premium_scale_bp) / 100.0
         return y
 
-    def mark(self, issues: IssueBook, ledger: Ledger, today: int, initial: bool = False) -> None:
+    def mark(self, issues: IssueRegister, ledger: Ledger, today: int, initial: bool = False) -> None:
         """Yields, prices and DV01s of every issue at today's market; the ledger is revalued."""
         years = issues.years_left(today)
         self.years_left = years
@@ -77,7 +77,7 @@ class MarketPrices:
             ledger.grow_slots(issues.capacity)
             ledger.revalue(price)
 
-    def mark_new_issue(self, issues: IssueBook, ledger: Ledger, slot: int, today: int) -> None:
+    def mark_new_issue(self, issues: IssueRegister, ledger: Ledger, slot: int, today: int) -> None:
         """Price an issue settled today at the market (its auction price is paid separately)."""
         years = np.array([max(issues.maturity_day[slot] - today, 0) / 365.25])
         coupon = issues.coupon_pct[slot : slot + 1]
@@ -87,7 +87,7 @@ class MarketPrices:
         self.issue_yield_pct[slot] = float(mark_yield[0])
         self.dv01_per_par[slot] = float(bond_dv01(mark_yield, coupon, years, is_bill)[0])
 
-    def refresh_buckets(self, issues: IssueBook, ledger: Ledger, today: int) -> None:
+    def refresh_buckets(self, issues: IssueRegister, ledger: Ledger, today: int) -> None:
         """New issues join their trading buckets; per-slot arrays widen if the issue register grew."""
         if self.bucket_onehot.shape[0] < issues.capacity or len(ledger.price) < issues.capacity:
             ledger.grow_slots(issues.capacity)
@@ -100,7 +100,7 @@ class MarketPrices:
         self.years_left = years
         self.assign_buckets(issues, years)
 
-    def assign_buckets(self, issues: IssueBook, years: np.ndarray) -> None:
+    def assign_buckets(self, issues: IssueRegister, years: np.ndarray) -> None:
         """Each live issue's trading bucket (nearest benchmark maturity) and the slot/bucket maps.
 
         Issues change bucket only when their remaining maturity crosses a boundary, so the
@@ -117,7 +117,7 @@ class MarketPrices:
         self.bucket_onehot[np.flatnonzero(issues.active), bucket[issues.active]] = 1.0
         self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)
 
-    def benchmark_slots(self, issues: IssueBook) -> np.ndarray:
+    def benchmark_slots(self, issues: IssueRegister) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""
         live = np.flatnonzero(issues.active)
         if live.size == 0:

@@ -122,7 +122,7 @@ def secondary_day(m: TreasuryMarketModel) -> None:
     basis = np.zeros(N_BUCKETS)
     basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = BASIS_BUCKET_SHARE
     buys[lf] = m.levered_funds.buys_bn[:, None] * basis[None, :]
-    depth = dealers.depth_bn(m.curve.vol_ratio)[:, None] * m.market.bucket_depth_share[None, :]
+    depth = dealers.depth_bn(m.curve.vol_ratio)[:, None] * dealers.depth_share_by_bucket[None, :]
     flow = match_customer_flow(
         buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book, sc.market_structure.all_to_all_share
     )

@@ -207,6 +207,9 @@ class DealerSection(Section):
     spread_vol_elasticity: float = _f(1.0, "Elasticity of the half-spread to volatility.", ge=0, le=5)
     depth_bn: float = _f(60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", gt=0, le=10000)
     depth_exponent: float = _f(1.5, "Depth shrinks as (1 - utilization) to this power.", gt=0, le=10)
+    short_end_depth_multiple: float = _f(
+        3.0, "Depth is about DV01-neutral across tenors, but at most this multiple of the long end's.", ge=1, le=100
+    )
     auction_concession_bp: float = _f(0.2, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
     auction_concession_util_bp: float = _f(1.5, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
     auction_concession_vol_bp: float = _f(

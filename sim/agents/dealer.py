@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.agents.member import PopulationMember
 from sim.ledger import Ledger
 from sim.scenario.schema import DealerSection, LoopSwitches
 from sim.securities import BUCKET_YEARS
@@ -27,21 +28,14 @@ if TYPE_CHECKING:
 _DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
 
 
-class Dealer(mesa.Agent):
+class Dealer(PopulationMember):
     """One primary dealer: a view onto its row of the `Dealers` arrays and of the ledger.
 
-    The population holds the state as arrays (decisions are vectorised over dealers); the
-    agent lets `model.agents_by_type[Dealer]`, `AgentSet.select` or an app inspect one dealer.
+    Its index among dealers is also its ledger account and holder row.
     """
 
     def __init__(self, model: mesa.Model, population: Dealers, index: int):
-        super().__init__(model)
-        self.population = population
-        self.index = index  # = its ledger account and holder row
-
-    @property
-    def size_share(self) -> float:
-        return float(self.population.size_share[self.index])
+        super().__init__(model, population, index, account=index)
 
     @property
     def bank_affiliated(self) -> bool:

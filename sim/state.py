@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.agents.central_bank import AdministeredRates
+from sim.markets.repo import ReferenceRates
 from sim.shocks import TodaysShocks
 
 
@@ -23,7 +24,12 @@ class MarketState:
         rates: today's administered rates.
         shocks: today's scenario shocks.
         half_spread_today_bp: the market's quote, dealers' half-spreads weighted by size (bp of yield).
-        repo_percentiles: volume-weighted 1st, 25th, 50th, 75th, 99th percentiles of today's repo rates (%).
+        repo_percentiles: volume-weighted 1st, 25th, 50th, 75th, 99th percentiles of all of today's repo
+            trades, dealer-to-client included (%).
+        sofr_percentiles: the same over tri-party, GCF and cleared DVP, as SOFR's (%).
+        sofr_volume_bn: volume under the SOFR percentiles.
+        tgcr_median_pct, bilateral_median_pct: tri-party and uncleared bilateral medians (%).
+        effr_pct: volume-weighted median of the day's fed funds (interbank) trades (%).
         repo_volume_bn: repo traded today.
         repo_intermediated_bn: dealers' repo to levered clients.
         lf_unfunded_bn: levered funds' financing wanted but not granted.
@@ -37,6 +43,11 @@ class MarketState:
     shocks: TodaysShocks
     half_spread_today_bp: float = 0.0
     repo_percentiles: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    sofr_percentiles: np.ndarray = field(default_factory=lambda: np.full(5, np.nan))
+    sofr_volume_bn: float = 0.0
+    tgcr_median_pct: float = float("nan")
+    bilateral_median_pct: float = float("nan")
+    effr_pct: float = float("nan")
     repo_volume_bn: float = 0.0
     repo_intermediated_bn: float = 0.0
     lf_unfunded_bn: float = 0.0
@@ -45,6 +56,16 @@ class MarketState:
     srf_usage_bn: float = 0.0
     discount_window_bn: float = 0.0
     facility_rate_yesterday: dict[str, float] = field(default_factory=dict)
+
+    def publish(self, rates: ReferenceRates) -> None:
+        """Today's reference rates; a statistic with no trades today keeps yesterday's value."""
+        if np.isfinite(rates.sofr_percentiles_pct).all():
+            self.sofr_percentiles = rates.sofr_percentiles_pct
+        self.sofr_volume_bn = rates.sofr_volume_bn
+        if np.isfinite(rates.tgcr_median_pct):
+            self.tgcr_median_pct = rates.tgcr_median_pct
+        if np.isfinite(rates.bilateral_median_pct):
+            self.bilateral_median_pct = rates.bilateral_median_pct
 
 
 @dataclass

@@ -13,6 +13,8 @@ fails_weekly: one row per Thursday-to-Wednesday week, `week_end` the Wednesday.
 from __future__ import annotations
 
 DAILY_REPO = ("repo_p1_pct", "repo_p25_pct", "repo_median_pct", "repo_p75_pct", "repo_p99_pct", "repo_volume_bn")
+DAILY_SOFR = ("sofr_p1_pct", "sofr_p25_pct", "sofr_median_pct", "sofr_p75_pct", "sofr_p99_pct", "sofr_volume_bn")
+DAILY_REFERENCE_RATES = ("tgcr_median_pct", "bilateral_median_pct", "effr_pct")
 DAILY_RATES = ("iorb_pct", "on_rrp_rate_pct")
 DAILY_RESERVOIR = ("reserves_bn", "tga_bn", "on_rrp_bn", "soma_bn", "srf_usage_bn")
 DAILY_PIPE = (
@@ -21,8 +23,8 @@ DAILY_PIPE = (
 )  # fmt: skip
 DAILY_MARKET = ("fails_bn", "yield_vol_bp", "risk_off", "yield_2y_pct", "yield_10y_pct", "yield_30y_pct")
 DAILY_FLAGS = ("is_month_end", "is_quarter_end", "is_tax_date", "is_settlement_date")
-DAILY_COLUMNS = ("date", *DAILY_RESERVOIR[:4], "srf_usage_bn", *DAILY_RATES, *DAILY_REPO, *DAILY_PIPE, *DAILY_MARKET,
-                 *DAILY_FLAGS)  # fmt: skip
+DAILY_COLUMNS = ("date", *DAILY_RESERVOIR[:4], "srf_usage_bn", *DAILY_RATES, *DAILY_REPO, *DAILY_SOFR,
+                 *DAILY_REFERENCE_RATES, *DAILY_PIPE, *DAILY_MARKET, *DAILY_FLAGS)  # fmt: skip
 
 AUCTION_COLUMNS = (
     "auction_date", "issue_date", "tenor", "security_type", "offering_bn", "wi_yield_pct", "high_yield_pct",

@@ -75,13 +75,15 @@ class Banks:
         banks = np.repeat(np.arange(reserves_bn.size), TRANCHES)
         return banks, ask.ravel(), np.repeat(piece, TRANCHES)
 
-    def lend_reserves_interbank(self, ledger: Ledger, accounts: np.ndarray, iorb_pct: float) -> None:
+    def lend_reserves_interbank(self, ledger: Ledger, accounts: np.ndarray, iorb_pct: float) -> tuple[float, float]:
         """Overnight interbank (fed funds) loans spread reserves in proportion to comfort levels.
 
         Payments scatter reserves across banks; banks long of their comfortable share lend
         the surplus to banks short of it, so each bank's reserves relative to its lowest
         comfortable level follow the system's. Loans are unsecured (not in the repo
         percentiles), priced a little below IORB, and repaid the next morning.
+
+        Returns the day's fed funds rate (%) and volume ($bn); NaN and 0 with no trades.
         """
         reserves = ledger.money_bn[accounts]
         comfortable = self.lowest_comfortable_bn
@@ -89,10 +91,11 @@ class Banks:
         surplus = reserves - target
         lenders, borrowers = surplus > 0, surplus < 0
         if not lenders.any() or not borrowers.any():
-            return
+            return float("nan"), 0.0
         lent, borrowed = surplus[lenders], -surplus[borrowers]
         borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
         rate = iorb_pct - self.params.interbank_below_iorb_bp / 100.0
         interest_paid = borrowed * rate / 36000.0
         interest_received = lent * (interest_paid.sum() / lent.sum())
         ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)
+        return rate, float(lent.sum())

@@ -98,6 +98,85 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
 
 # ---------------------------------------------------------------- the repo day
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
+MEDIAN = np.array([0.5])
+TRI_PARTY, GCF, SPONSORED_DVP, BILATERAL = range(4)  # segments of the repo market
+
+
+@dataclass(frozen=True)
+class SegmentedTrades:
+    """The day's repo trades with their segment: rates (%), volumes ($bn), segment codes."""
+
+    rates_pct: np.ndarray
+    volumes_bn: np.ndarray
+    segment: np.ndarray
+
+    def of(self, *segments: int) -> tuple[np.ndarray, np.ndarray]:
+        keep = np.isin(self.segment, segments)
+        return self.rates_pct[keep], self.volumes_bn[keep]
+
+
+@dataclass(frozen=True)
+class ReferenceRates:
+    """Published-style statistics of a day's repo trades (%, $bn); NaN where a segment did not trade."""
+
+    sofr_percentiles_pct: np.ndarray  # 1st, 25th, 50th, 75th, 99th
+    sofr_volume_bn: float
+    tgcr_median_pct: float
+    bilateral_median_pct: float
+
+
+def reference_rates(trades: SegmentedTrades) -> ReferenceRates:
+    """SOFR, TGCR and the uncleared bilateral median, measured the way the New York Fed measures them.
+
+    SOFR covers tri-party, GCF and cleared DVP trades (the central bank's own ON RRP is not
+    a trade); DVP trades below the 25th volume-weighted percentile of DVP trades are dropped
+    as specials. TGCR is the tri-party median. Dealer-to-client uncleared bilateral repo is
+    in neither and reported apart.
+    """
+    dvp_rates, dvp_volumes = trades.of(SPONSORED_DVP)
+    if (dvp_volumes > 0).any():
+        specials_below = volume_weighted_percentiles(dvp_rates, dvp_volumes, np.array([0.25]))[0]
+        general = dvp_rates >= specials_below
+        dvp_rates, dvp_volumes = dvp_rates[general], dvp_volumes[general]
+    tri_rates, tri_volumes = trades.of(TRI_PARTY)
+    gcf_rates, gcf_volumes = trades.of(GCF)
+    sofr_rates = np.concatenate([tri_rates, gcf_rates, dvp_rates])
+    sofr_volumes = np.concatenate([tri_volumes, gcf_volumes, dvp_volumes])
+    bilateral_rates, bilateral_volumes = trades.of(BILATERAL)
+    return ReferenceRates(
+        sofr_percentiles_pct=volume_weighted_percentiles(sofr_rates, sofr_volumes, PERCENTILES),
+        sofr_volume_bn=float(sofr_volumes.sum()),
+        tgcr_median_pct=float(volume_weighted_percentiles(tri_rates, tri_volumes, MEDIAN)[0]),
+        bilateral_median_pct=float(volume_weighted_percentiles(bilateral_rates, bilateral_volumes, MEDIAN)[0]),
+    )
+
+
+def segment_trades(
+    m: TreasuryMarketModel, day: RepoDay, client_rate_pct: np.ndarray, financing_bn: np.ndarray
+) -> SegmentedTrades:
+    """Tag the day's trades: money funds lend tri-party; banks tri-party or GCF; clients borrow
+    sponsored (cleared DVP) or uncleared bilateral."""
+    tri_share = m.config.banks.tri_party_share
+    structure = m.config.market_structure
+    sponsored = 1.0 if structure.central_clearing_repo else structure.sponsored_client_repo_share
+    rates: list[np.ndarray] = []
+    volumes: list[np.ndarray] = []
+    segments: list[np.ndarray] = []
+    for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
+        if lender == "fund":
+            pieces = [(TRI_PARTY, volume)]
+        else:
+            pieces = [(TRI_PARTY, volume * tri_share), (GCF, volume * (1.0 - tri_share))]
+        for segment, part in pieces:
+            rates.append(rate)
+            volumes.append(part)
+            segments.append(np.full(rate.size, segment))
+    client_rates = np.broadcast_to(client_rate_pct[None, :], financing_bn.shape).ravel()
+    for segment, client_share in ((SPONSORED_DVP, sponsored), (BILATERAL, 1.0 - sponsored)):
+        rates.append(client_rates)
+        volumes.append(financing_bn.ravel() * client_share)
+        segments.append(np.full(client_rates.size, segment))
+    return SegmentedTrades(np.concatenate(rates), np.concatenate(volumes), np.concatenate(segments))
 
 
 @dataclass(frozen=True)
@@ -136,6 +215,7 @@ class RepoDay:
     dealer_unfilled_bn: np.ndarray
     trade_rates_pct: list[np.ndarray]
     trade_volumes_bn: list[np.ndarray]
+    trade_lenders: list[str]  # "fund" or "bank", one per entry of the trade lists
 
 
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
@@ -155,6 +235,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
     trade_rates: list[np.ndarray] = []
     trade_volumes: list[np.ndarray] = []
+    trade_lenders: list[str] = []
     theta = day.bargaining_share
     for r in range(day.rounds):
         bring = need_left / (day.rounds - r)
@@ -189,6 +270,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         fund_interest += fund_fill * fund_rate / 36000.0
         trade_rates.append(fund_rate)
         trade_volumes.append(fund_fill)
+        trade_lenders.append("fund")
         round_interest = float(fund_fill @ fund_rate)
         got_total = got
         if bank_round is not None:
@@ -198,6 +280,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
             bank_interest += bank_fill * bank_rate / 36000.0
             trade_rates.append(bank_rate)
             trade_volumes.append(bank_fill)
+            trade_lenders.append("bank")
             round_interest += float(bank_fill @ bank_rate)
             got_total = got + bank_round.borrower_fill_bn
         dealer_fill += got_total
@@ -215,6 +298,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         need_left,
         trade_rates,
         trade_volumes,
+        trade_lenders,
     )
 
 
@@ -327,7 +411,9 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     if bool(m.calendar.is_quarter_end[m.day_index]):
         cap = cap * np.where(m.dealers.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
     banks = m.accounts_of("bank")
-    m.banks.lend_reserves_interbank(led, banks, rates.iorb_pct)
+    fed_funds_pct, _ = m.banks.lend_reserves_interbank(led, banks, rates.iorb_pct)
+    if np.isfinite(fed_funds_pct):
+        m.market.effr_pct = fed_funds_pct
     bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct)
     rounds = sc.repo.rounds_per_day
     rng = m.repo_rng
@@ -414,6 +500,7 @@ def repo_day(m: TreasuryMarketModel) -> None:
     # With no trades, the previous day's percentiles stand (the publication's fallback).
     if np.isfinite(percentiles).all():
         market.repo_percentiles = percentiles
+    market.publish(reference_rates(segment_trades(m, day, client_rate, financing)))
     market.repo_volume_bn = float(volumes_all.sum())
     market.repo_intermediated_bn = float(lf_lent.sum())
     market.lf_unfunded_bn = float((clients.wanted_by_fund_bn - lf_lent).sum())

@@ -382,6 +382,9 @@ class BankSection(Section):
         0.1, "Large banks keep comfortable levels higher relative to their reserves: share to this power.", ge=0, le=2
     )
     comfort_dispersion: float = _f(0.05, "Log std of comfortable levels across banks of one size.", ge=0, le=2)
+    tri_party_share: float = _f(
+        0.5, "Share of banks' repo lending to dealers through tri-party (the rest through GCF).", ge=0, le=1
+    )
     interbank_below_iorb_bp: float = _f(7.0, "Interbank (fed funds) rate below IORB (bp).", ge=-100, le=100)
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
     household_deposits_per_reserve: float = _f(
@@ -439,6 +442,13 @@ class MarketStructureSection(Section):
     netting_efficiency: float = _f(0.7, "Share of offsetting repo that nets when cleared.", ge=0, le=1)
     clearing_friction_cut: float = _f(0.5, "Cut in operational fails when cash trades are cleared.", ge=0, le=1)
     all_to_all_share: float = _f(0.0, "Share of unmatched customer flow met all-to-all.", ge=0, le=1)
+    sponsored_client_repo_share: float = _f(
+        0.25,
+        "Share of dealers' repo to levered clients done as sponsored (cleared DVP, in SOFR); the rest is "
+        "uncleared bilateral (outside SOFR). All of it with central_clearing_repo.",
+        ge=0,
+        le=1,
+    )
 
 
 class LoopSwitches(Section):

@@ -61,8 +61,8 @@ def test_repo_dispersion_and_spread_by_hand() -> None:
     settlement = month_end.copy()
     settlement[4] = True  # a settlement day that is not a quarter-end: neither ordinary nor quarter-end
     daily = pd.DataFrame({
-        "date": dates, "repo_p1_pct": p1, "repo_p99_pct": p99,
-        "repo_median_pct": 5.31 + np.arange(n) * 0.01, "iorb_pct": np.full(n, 5.40),
+        "date": dates, "sofr_p1_pct": p1, "sofr_p99_pct": p99,
+        "sofr_median_pct": 5.31 + np.arange(n) * 0.01, "iorb_pct": np.full(n, 5.40),
         "is_month_end": month_end, "is_quarter_end": quarter_end, "is_tax_date": np.zeros(n, dtype=bool),
         "is_settlement_date": settlement,
     })  # fmt: skip
@@ -78,11 +78,57 @@ def test_repo_dispersion_and_spread_by_hand() -> None:
     assert got["fails_weekly_mean_bn"] is None  # no fails in these tables
 
 
+def test_sofr_shape_and_effr_moments_by_hand() -> None:
+    # 10 business days with the 30 September 2025 quarter-end on day 7.
+    dates = _days("2025-09-22", "2025-10-03")
+    median = np.array([4.30, 4.31, 4.29, 4.30, 4.32, 4.33, 4.45, 4.36, 4.31, 4.30])
+    iqr_bp = np.array([3, 3, 3, 3, 3, 3, 11, 4, 4, 4])
+    effr = np.array([4.33, 4.33, 4.33, 4.33, 4.33, 4.33, 4.34, 4.35, 4.33, 4.32])
+    quarter_end = dates == pd.Timestamp("2025-09-30")
+    daily = pd.DataFrame({
+        "date": dates, "sofr_median_pct": median, "sofr_p25_pct": median - 0.01,
+        "sofr_p75_pct": median - 0.01 + iqr_bp / 100.0, "sofr_p1_pct": median - 0.08, "on_rrp_rate_pct": 4.25,
+        "effr_pct": effr, "iorb_pct": 4.40, "is_quarter_end": quarter_end,
+    })  # fmt: skip
+    got = compute_moments({"daily": daily}, "repo")
+    # 4.45% minus the median of the five days before (4.31, 4.29, 4.30, 4.32, 4.33 -> 4.31%): 14 bp
+    assert got["sofr_quarter_end_jump_mean_bp"] == pytest.approx(14.0)
+    assert got["sofr_iqr_median_bp"] == pytest.approx(3.0)  # six 3s, three 4s, one 11
+    # p1 - ON RRP = median - 4.33%: -3 -2 -4 -3 -1 0 12 3 -2 -3 bp; sorted middle pair -2, -2
+    assert got["sofr_p1_minus_on_rrp_median_bp"] == pytest.approx(-2.0)
+    assert got["effr_minus_iorb_median_bp"] == pytest.approx(-7.0)  # seven -7s, one each of -6, -5, -8
+    obs = moment_observations({"daily": daily}, "repo")
+    assert list(obs["sofr_quarter_end_jump_mean_bp"].index) == [pd.Timestamp("2025-09-30")]
+    # Same numbers as the dashboard's.
+    metrics = compute_metrics({"daily": daily})
+    assert got["sofr_iqr_median_bp"] == pytest.approx(metrics["sofr_iqr_median_bp"], rel=1e-12)
+    assert got["sofr_quarter_end_jump_mean_bp"] == pytest.approx(metrics["sofr_quarter_end_jump_mean_bp"], rel=1e-12)
+
+
+def test_new_repo_moments_get_block_bootstrap_ses() -> None:
+    dates = _days("2023-01-03", "2023-12-29")
+    n = len(dates)
+    rng = np.random.default_rng(8)
+    median = 5.30 + 0.01 * rng.integers(-2, 3, n)
+    flags = pd.Series(dates).groupby(pd.Series(dates).dt.to_period("Q")).transform("max") == pd.Series(dates)
+    daily = pd.DataFrame({
+        "date": dates, "sofr_median_pct": median + 0.05 * flags.to_numpy(), "sofr_p25_pct": median - 0.01,
+        "sofr_p75_pct": median + 0.01 * rng.integers(1, 6, n), "sofr_p1_pct": median - 0.01 * rng.integers(3, 9, n),
+        "on_rrp_rate_pct": 5.30, "effr_pct": 5.33 + 0.01 * rng.integers(-1, 2, n), "iorb_pct": 5.40,
+        "is_quarter_end": flags.to_numpy(),
+    })  # fmt: skip
+    obs = moment_observations({"daily": daily}, "repo")
+    assert len(obs["sofr_quarter_end_jump_mean_bp"]) == 4  # the four quarter-ends of 2023
+    se = bootstrap_se(bootstrap_replicates(obs, 80, seed=3, block_weeks=6))
+    for name in ("sofr_iqr_median_bp", "sofr_p1_minus_on_rrp_median_bp", "sofr_quarter_end_jump_mean_bp"):
+        assert se[name] is not None and se[name] > 0, name
+
+
 def test_median_vol_20d_by_hand() -> None:
     dates = _days("2024-01-02", "2024-03-29")
     n = len(dates)
     median = 5.30 + 0.01 * (np.arange(n) % 2)  # daily changes alternate +1, -1 bp
-    daily = pd.DataFrame({"date": dates, "repo_median_pct": median, "iorb_pct": np.full(n, 5.40)})
+    daily = pd.DataFrame({"date": dates, "sofr_median_pct": median, "iorb_pct": np.full(n, 5.40)})
     got = compute_moments({"daily": daily}, "repo")
     # 20 changes of +-1 bp (mean 0): sample variance 20 / 19 on every day with 20 changes
     assert got["repo_median_vol_20d_mean_bp"] == pytest.approx(math.sqrt(20 / 19))
@@ -145,8 +191,8 @@ def test_moments_agree_with_dashboard_metrics() -> None:
     n = len(dates)
     rng = np.random.default_rng(3)
     daily = pd.DataFrame({
-        "date": dates, "repo_median_pct": 5.3 + 0.01 * rng.integers(-2, 3, n), "iorb_pct": np.full(n, 5.4),
-        "repo_p1_pct": np.full(n, 5.25), "repo_p99_pct": 5.35 + 0.01 * rng.integers(0, 10, n),
+        "date": dates, "sofr_median_pct": 5.3 + 0.01 * rng.integers(-2, 3, n), "iorb_pct": np.full(n, 5.4),
+        "sofr_p1_pct": np.full(n, 5.25), "sofr_p99_pct": 5.35 + 0.01 * rng.integers(0, 10, n),
         "fails_bn": rng.gamma(2.0, 1.0, n),
     })  # fmt: skip
     auctions = pd.DataFrame({
@@ -202,7 +248,7 @@ def test_bootstrap_is_reproducible_with_its_seed() -> None:
     dates = _days("2023-01-03", "2023-12-29")
     n = len(dates)
     daily = pd.DataFrame({"date": dates, "reserves_bn": 3000.0 + np.cumsum(_ar1(n, 0.5, seed=4)),
-                          "repo_p1_pct": 5.0, "repo_p99_pct": 5.2 + 0.01 * _ar1(n, 0.9, seed=5),
+                          "sofr_p1_pct": 5.0, "sofr_p99_pct": 5.2 + 0.01 * _ar1(n, 0.9, seed=5),
                           "is_quarter_end": False, "fails_bn": 1.0 + np.abs(_ar1(n, 0.7, seed=6))})  # fmt: skip
     obs = moment_observations({"daily": daily}, "repo")
     first = bootstrap_replicates(obs, 60, seed=11, block_weeks=6)

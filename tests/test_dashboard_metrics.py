@@ -13,9 +13,12 @@ from sim import TreasuryMarketModel
 from sim.dashboard import METRIC_SPECS, compute_metrics, weekly_fails
 from sim.dashboard.metrics import (
     auctions_by_tenor,
+    distributions,
     lag1_autocorr,
     longest_run,
     median_vol_20d_bp,
+    prepare_daily,
+    sofr_quarter_end_jump_bp,
     spike_days,
     tenor_group,
     vol_persistence_share,
@@ -41,9 +44,9 @@ def repo_daily() -> pd.DataFrame:
     dispersion[pd.Timestamp("2025-09-15")] = 50.0
     dispersion[pd.Timestamp("2025-09-16")] = 80.0
     frame = pd.DataFrame({"date": dates})
-    frame["repo_p1_pct"] = 4.30
-    frame["repo_p99_pct"] = 4.30 + dispersion.to_numpy() / 100.0
-    frame["repo_median_pct"] = 4.33
+    frame["sofr_p1_pct"] = 4.30
+    frame["sofr_p99_pct"] = 4.30 + dispersion.to_numpy() / 100.0
+    frame["sofr_median_pct"] = 4.33
     frame["iorb_pct"] = 4.40
     for flag in FLAGS:
         frame[flag] = False
@@ -77,9 +80,9 @@ def sim_tables() -> dict[str, pd.DataFrame]:
 def real_shaped(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The same numbers with only the columns public sources publish (sim/tables.py)."""
     daily = tables["daily"]
-    keep = ["date", "repo_p1_pct", "repo_p25_pct", "repo_median_pct", "repo_p75_pct", "repo_p99_pct",
-            "repo_volume_bn", "iorb_pct", "on_rrp_bn", "reserves_bn", "tga_bn", "soma_bn", "yield_2y_pct",
-            "yield_10y_pct", "yield_30y_pct", *FLAGS]  # fmt: skip
+    keep = ["date", "sofr_p1_pct", "sofr_p25_pct", "sofr_median_pct", "sofr_p75_pct", "sofr_p99_pct",
+            "sofr_volume_bn", "tgcr_median_pct", "effr_pct", "iorb_pct", "on_rrp_rate_pct", "on_rrp_bn",
+            "reserves_bn", "tga_bn", "soma_bn", "yield_2y_pct", "yield_10y_pct", "yield_30y_pct", *FLAGS]  # fmt: skip
     auctions = tables["auctions"].copy()
     auctions[["wi_yield_pct", "tail_bp"]] = np.nan
     return {"daily": daily[keep].copy(), "auctions": auctions, "fails_weekly": weekly_fails(daily)}
@@ -109,6 +112,66 @@ def test_repo_metrics_by_hand():
     assert m["repo_spike_day_share"] == pytest.approx(0.2)
 
 
+def quarter_end_daily() -> pd.DataFrame:
+    """10 business days, 22 Sep - 3 Oct 2025, with the 30 September quarter-end on day 7.
+
+    SOFR 4.29-4.33% before the quarter-end, 4.45% on it; IQR 3 bp except 11 bp on the quarter-end;
+    1st percentile 1-9 bp over an ON RRP rate of 4.25%; EFFR 7 bp under IORB (4.40%) except 6 bp on
+    the quarter-end and 5 bp the day after.
+    """
+    dates = pd.bdate_range("2025-09-22", "2025-10-03")
+    median = np.array([4.30, 4.31, 4.29, 4.30, 4.32, 4.33, 4.45, 4.36, 4.31, 4.30])
+    p75_over = np.full(10, 0.02)
+    p75_over[6] = 0.10
+    p1_over_rrp_bp = np.array([3, 1, 2, 4, 2, 3, 9, 2, 1, 3])
+    effr = np.full(10, 4.33)
+    effr[[6, 7]] = [4.34, 4.35]
+    quarter_end = np.zeros(10, dtype=bool)
+    quarter_end[6] = True
+    return pd.DataFrame({
+        "date": dates, "sofr_median_pct": median, "sofr_p25_pct": median - 0.01, "sofr_p75_pct": median + p75_over,
+        "sofr_p1_pct": 4.25 + p1_over_rrp_bp / 100.0, "on_rrp_rate_pct": 4.25, "effr_pct": effr, "iorb_pct": 4.40,
+        "is_quarter_end": quarter_end,
+    })  # fmt: skip
+
+
+def test_sofr_shape_and_effr_metrics_by_hand():
+    daily = quarter_end_daily()
+    assert daily["date"].iloc[6] == pd.Timestamp("2025-09-30")
+    m = compute_metrics({"daily": daily})
+    # 4.45% against the median of 4.31, 4.29, 4.30, 4.32, 4.33 (= 4.31%): 14 bp.
+    assert m["sofr_quarter_end_jump_mean_bp"] == pytest.approx(14.0)
+    assert m["sofr_iqr_median_bp"] == pytest.approx(3.0)  # nine days of 3 bp, one of 11 bp
+    assert m["sofr_p1_minus_on_rrp_median_bp"] == pytest.approx(2.5)  # sorted 1 1 2 2 2 | 3 3 3 4 9
+    assert m["effr_minus_iorb_mean_bp"] == pytest.approx((8 * -7.0 - 6.0 - 5.0) / 10)
+    effr_spread = distributions({"daily": daily})["effr_minus_iorb_bp"]
+    assert list(effr_spread) == pytest.approx([-7.0] * 6 + [-6.0, -5.0, -7.0, -7.0])
+
+
+def test_quarter_end_jump_needs_a_full_week_before_and_the_flag():
+    daily = quarter_end_daily()
+    # Two quarter-end flags: day 4 has only three days before it and is not assessed.
+    daily.loc[3, "is_quarter_end"] = True
+    assert sofr_quarter_end_jump_bp(prepare_daily(daily)).dropna().tolist() == pytest.approx([14.0])
+    # Without the flag (or without SOFR) there is nothing to measure.
+    m = compute_metrics({"daily": daily.drop(columns="is_quarter_end")})
+    assert m["sofr_quarter_end_jump_mean_bp"] is None
+    m = compute_metrics({"daily": daily.drop(columns=["on_rrp_rate_pct", "effr_pct"])})
+    assert m["sofr_p1_minus_on_rrp_median_bp"] is None and m["effr_minus_iorb_mean_bp"] is None
+    assert m["sofr_iqr_median_bp"] == pytest.approx(3.0)
+
+
+def test_repo_metrics_ignore_the_all_trade_columns():
+    # SOFR measures tri-party, GCF and cleared DVP only; the all-trade repo_* columns (with dealer-to-client
+    # repo) must not move a repo metric.
+    daily = repo_daily()
+    wide = daily.assign(repo_p1_pct=3.0, repo_p99_pct=6.0, repo_median_pct=5.0)
+    assert compute_metrics({"daily": wide}) == compute_metrics({"daily": daily})
+    m = compute_metrics({"daily": daily.drop(columns=["sofr_p1_pct", "sofr_p99_pct"]).assign(
+        repo_p1_pct=4.30, repo_p99_pct=4.45)})  # fmt: skip
+    assert m["repo_dispersion_mean_bp"] is None
+
+
 def test_risk_off_and_quarter_end_tags():
     daily = repo_daily()
     daily["risk_off"] = 0
@@ -121,8 +184,8 @@ def test_risk_off_and_quarter_end_tags():
 
 def test_a_small_rise_on_a_quiet_baseline_is_no_spike():
     daily = repo_daily()
-    daily["repo_p99_pct"] = 4.35  # 5 bp every day
-    daily.loc[daily["date"] == "2025-09-16", "repo_p99_pct"] = 4.44  # 14 bp: 2.8x but only 9 bp above
+    daily["sofr_p99_pct"] = 4.35  # 5 bp every day
+    daily.loc[daily["date"] == "2025-09-16", "sofr_p99_pct"] = 4.44  # 14 bp: 2.8x but only 9 bp above
     assert spike_days(daily).empty
 
 
@@ -132,7 +195,7 @@ def test_vol_persistence_by_hand():
     # k = 1..4 give 2.24, 3.24, 3.94, 4.59 bp; k = 5 gives 5.10 bp >= 5, so rows 29..39 are elevated.
     median = [4.30] * 25 + [4.40 if (i % 2 == 0) else 4.30 for i in range(15)]
     dates = pd.bdate_range("2025-01-06", periods=40)
-    daily = pd.DataFrame({"date": dates, "repo_median_pct": median})
+    daily = pd.DataFrame({"date": dates, "sofr_median_pct": median})
     vol = median_vol_20d_bp(daily)
     assert vol.iloc[:20].isna().all()
     assert vol.iloc[25] == pytest.approx(np.sqrt(95 / 19))
@@ -146,7 +209,7 @@ def test_policy_moves_are_not_repo_volatility():
     daily = repo_daily()
     # A 25 bp cut on 17 September moves the median and IORB together: no plumbing volatility.
     cut = daily["date"] >= "2025-09-17"
-    daily.loc[cut, ["repo_median_pct", "iorb_pct"]] -= 0.25
+    daily.loc[cut, ["sofr_median_pct", "iorb_pct"]] -= 0.25
     vol = median_vol_20d_bp(daily)
     assert vol.dropna().abs().max() == pytest.approx(0.0)
 
@@ -275,7 +338,7 @@ def test_absent_inputs_give_none_never_an_exception():
     dates = pd.bdate_range("2025-01-02", periods=5)
     only_dates = compute_metrics({"daily": pd.DataFrame({"date": dates}), "fails_weekly": pd.DataFrame()})
     assert only_dates == empty
-    nan_repo = pd.DataFrame({"date": dates, "repo_p1_pct": np.nan, "repo_p99_pct": np.nan, "iorb_pct": np.nan})
+    nan_repo = pd.DataFrame({"date": dates, "sofr_p1_pct": np.nan, "sofr_p99_pct": np.nan, "iorb_pct": np.nan})
     assert compute_metrics({"daily": nan_repo})["repo_dispersion_mean_bp"] is None
     assert spike_days(nan_repo) is None
     assert weekly_fails(None).empty and list(weekly_fails(None).columns) == list(FAILS_WEEKLY_COLUMNS)

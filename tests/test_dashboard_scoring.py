@@ -32,7 +32,7 @@ def dashboard(sim_tables) -> Dashboard:
 
 def real_shaped(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The simulated numbers cut to what public sources publish."""
-    daily = tables["daily"][["date", "repo_p1_pct", "repo_p25_pct", "repo_median_pct", "repo_p75_pct", "repo_p99_pct",
+    daily = tables["daily"][["date", "sofr_p1_pct", "sofr_p25_pct", "sofr_median_pct", "sofr_p75_pct", "sofr_p99_pct",
                              "iorb_pct", "on_rrp_bn", "reserves_bn", "tga_bn", "is_month_end", "is_quarter_end",
                              "is_tax_date", "is_settlement_date"]]  # fmt: skip
     auctions = tables["auctions"].assign(wi_yield_pct=np.nan, tail_bp=np.nan)
@@ -175,10 +175,10 @@ def test_distribution_distances(sim_tables):
     assert same.loc["dealer_share:bills", "n_sim"] == same.loc["dealer_share:bills", "n_real"] > 0
     # Shift the real repo distribution by 5 bp: the statistic is scipy's on the same samples.
     real = real_shaped(sim_tables)
-    real["daily"] = real["daily"].assign(repo_p99_pct=real["daily"]["repo_p99_pct"] + 0.05)
+    real["daily"] = real["daily"].assign(sofr_p99_pct=real["daily"]["sofr_p99_pct"] + 0.05)
     shifted = distribution_distances(sim_tables, real).set_index("metric")
-    a = (sim_tables["daily"]["repo_p99_pct"] - sim_tables["daily"]["repo_p1_pct"]) * 100
-    b = (real["daily"]["repo_p99_pct"] - real["daily"]["repo_p1_pct"]) * 100
+    a = (sim_tables["daily"]["sofr_p99_pct"] - sim_tables["daily"]["sofr_p1_pct"]) * 100
+    b = (real["daily"]["sofr_p99_pct"] - real["daily"]["sofr_p1_pct"]) * 100
     expected = stats.ks_2samp(a, b)
     assert shifted.loc["repo_dispersion_bp", "ks_statistic"] == pytest.approx(expected.statistic)
     assert shifted.loc["repo_dispersion_bp", "ks_pvalue"] == pytest.approx(expected.pvalue)

@@ -159,8 +159,9 @@ def test_fetched_folder_loads(fetched: tuple) -> None:
     daily = tables["daily"].set_index("date")
     assert daily.index[0] == pd.Timestamp("2022-04-18") and daily.index[-1] == pd.Timestamp("2022-04-29")
     # Percentiles on 04-28/29 come from the NY Fed export (the FRED responses stop at 04-27).
-    assert daily.loc["2022-04-29", "repo_p99_pct"] == pytest.approx(0.81)
-    assert daily.loc["2022-04-29", "repo_volume_bn"] == 1005
+    assert daily.loc["2022-04-29", "sofr_p99_pct"] == pytest.approx(0.81)
+    assert daily.loc["2022-04-29", "sofr_volume_bn"] == 1005
+    assert daily.loc["2022-04-29", "effr_pct"] == pytest.approx(0.33)  # EFFR row of the NY Fed export
     assert daily.loc["2022-04-18", "tga_bn"] == pytest.approx(850.0)
     # WRESBAL has no value for 04-20, and 04-13 is too old to carry past 04-20.
     assert daily.loc["2022-04-19", "reserves_bn"] == pytest.approx(3852.5)

@@ -17,7 +17,7 @@ import pytest
 
 from sim.calendar import MarketCalendar, business_days
 from sim.data import DataFileError, load_real_tables
-from sim.data.real import as_of, calendar_flags
+from sim.data.real import as_of, calendar_flags, on_rrp_rate_from_iorb
 from sim.tables import AUCTION_COLUMNS, DAILY_COLUMNS, FAILS_WEEKLY_COLUMNS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "data"
@@ -48,11 +48,14 @@ def row(daily: pd.DataFrame, day: str) -> pd.Series:
 def test_daily_has_the_standard_columns_in_order(tables: dict) -> None:
     daily = tables["daily"]
     expected = [
-        "date", "reserves_bn", "tga_bn", "on_rrp_bn", "soma_bn", "iorb_pct", "repo_p1_pct", "repo_p25_pct",
-        "repo_median_pct", "repo_p75_pct", "repo_p99_pct", "repo_volume_bn", "yield_2y_pct", "yield_10y_pct",
-        "yield_30y_pct", "is_month_end", "is_quarter_end", "is_tax_date", "is_settlement_date",
+        "date", "reserves_bn", "tga_bn", "on_rrp_bn", "soma_bn", "iorb_pct", "on_rrp_rate_pct", "sofr_p1_pct",
+        "sofr_p25_pct", "sofr_median_pct", "sofr_p75_pct", "sofr_p99_pct", "sofr_volume_bn", "tgcr_median_pct",
+        "effr_pct", "yield_2y_pct", "yield_10y_pct", "yield_30y_pct", "is_month_end", "is_quarter_end",
+        "is_tax_date", "is_settlement_date",
     ]  # fmt: skip
     assert list(daily.columns) == expected
+    # Real tables carry SOFR, not the all-trade repo percentiles of a simulated run.
+    assert not any(c.startswith("repo_") for c in daily.columns)
     assert set(expected) <= set(DAILY_COLUMNS)
     assert pd.api.types.is_datetime64_any_dtype(daily["date"])
     assert all(daily[c].dtype == bool for c in expected[-4:])
@@ -70,24 +73,76 @@ def test_daily_rows_are_the_published_sofr_dates(tables: dict) -> None:
 
 def test_repo_percentiles_in_percent(tables: dict) -> None:
     r = row(tables["daily"], "2022-04-29")
-    assert r["repo_median_pct"] == pytest.approx(0.31)
-    assert r["repo_p1_pct"] == pytest.approx(0.26)
+    assert r["sofr_median_pct"] == pytest.approx(0.31)
+    assert r["sofr_p1_pct"] == pytest.approx(0.26)
     # Dispersion on the fixture's month-end spike: SOFR99 - SOFR1 = 0.81 - 0.26 = 55 bp.
-    assert 100 * (r["repo_p99_pct"] - r["repo_p1_pct"]) == pytest.approx(55.0)
+    assert 100 * (r["sofr_p99_pct"] - r["sofr_p1_pct"]) == pytest.approx(55.0)
     daily = tables["daily"]
-    assert (daily["repo_p1_pct"] <= daily["repo_median_pct"]).all()
-    assert (daily["repo_median_pct"] <= daily["repo_p99_pct"]).all()
+    assert (daily["sofr_p1_pct"] <= daily["sofr_median_pct"]).all()
+    assert (daily["sofr_median_pct"] <= daily["sofr_p99_pct"]).all()
 
 
 def test_nyfed_export_adds_dates_and_volume(tables: dict) -> None:
     daily = tables["daily"]
     may4 = row(daily, "2022-05-04")  # only in the NY Fed export
-    assert (may4["repo_median_pct"], may4["repo_p1_pct"], may4["repo_p99_pct"]) == pytest.approx((0.34, 0.29, 0.45))
-    assert may4["repo_volume_bn"] == 1020
+    assert (may4["sofr_median_pct"], may4["sofr_p1_pct"], may4["sofr_p99_pct"]) == pytest.approx((0.34, 0.29, 0.45))
+    assert may4["sofr_volume_bn"] == 1020
     # Both volume sources on 2022-05-02: the NY Fed export ($bn) wins over market/sofr_volume_daily.csv.
-    assert row(daily, "2022-05-02")["repo_volume_bn"] == 1000
-    assert row(daily, "2022-04-28")["repo_volume_bn"] == pytest.approx(950.0)  # 950e9 USD
-    assert math.isnan(row(daily, "2022-04-27")["repo_volume_bn"])
+    assert row(daily, "2022-05-02")["sofr_volume_bn"] == 1000
+    assert row(daily, "2022-04-28")["sofr_volume_bn"] == pytest.approx(950.0)  # 950e9 USD
+    assert math.isnan(row(daily, "2022-04-27")["sofr_volume_bn"])
+
+
+def test_effr_from_fred_and_the_nyfed_export(tables: dict) -> None:
+    daily = tables["daily"]
+    assert row(daily, "2022-04-29")["effr_pct"] == pytest.approx(0.32)  # fred/EFFR.csv
+    assert row(daily, "2022-05-03")["effr_pct"] == pytest.approx(0.33)  # both sources, equal
+    assert row(daily, "2022-05-04")["effr_pct"] == pytest.approx(0.33)  # only in the NY Fed export
+    # Fixture IORB is 0.40%: EFFR 7 bp below it on an ordinary day.
+    assert 100 * (row(daily, "2022-04-28")["effr_pct"] - row(daily, "2022-04-28")["iorb_pct"]) == pytest.approx(-7.0)
+
+
+def test_tgcr_only_from_the_nyfed_export(tables: dict) -> None:
+    daily = tables["daily"]
+    assert list(daily["tgcr_median_pct"].iloc[-3:]) == pytest.approx([0.31, 0.32, 0.33])
+    assert daily["tgcr_median_pct"].iloc[:-3].isna().all()  # FRED has no TGCR
+
+
+def test_on_rrp_rate_is_iorb_less_the_fomc_spread(tables: dict) -> None:
+    assert list(tables["daily"]["on_rrp_rate_pct"]) == pytest.approx([0.30] * 17)  # IORB 0.40% - 10 bp
+    iorb = pd.Series([5.40, 4.65, 4.40, 4.40], index=pd.to_datetime(["2021-06-01", "2024-12-18", "2024-12-19",
+                                                                     "2025-01-02"]))  # fmt: skip
+    got = on_rrp_rate_from_iorb(iorb)
+    # Before the first spread: unknown; then IORB - 10 bp; from 19 December 2024 IORB - 15 bp.
+    assert math.isnan(got[0])
+    assert got[1:] == pytest.approx([4.55, 4.25, 4.25])
+
+
+def test_effr_from_the_nyfed_export_alone_is_noted(data_dir: Path) -> None:
+    (data_dir / "fred" / "EFFR.csv").unlink()
+    got = load_real_tables(data_dir)
+    daily = got["daily"]
+    assert got["notes"] == ["fred/EFFR.csv: not found; effr_pct from the New York Fed export only"]
+    assert list(daily["effr_pct"].iloc[-3:]) == pytest.approx([0.33, 0.33, 0.33])
+    assert daily["effr_pct"].iloc[:-3].isna().all()
+
+
+def test_no_effr_source_omits_the_column(data_dir: Path) -> None:
+    (data_dir / "fred" / "EFFR.csv").unlink()
+    (data_dir / "nyfed" / "reference_rates.csv").unlink()
+    got = load_real_tables(data_dir)
+    assert "effr_pct" not in got["daily"].columns and "tgcr_median_pct" not in got["daily"].columns
+    assert any(n.startswith("fred/EFFR.csv: not found (nor EFFR rows") for n in got["notes"])
+
+
+def test_two_nyfed_exports_must_agree_on_tgcr(data_dir: Path) -> None:
+    second = data_dir / "nyfed" / "reference_rates_2022.csv"
+    shutil.copy(data_dir / "nyfed" / "reference_rates.csv", second)
+    edit_line(second, 9, set_cell(2, "0.31"))  # 2022-05-03 TGCR, 0.32 in the first export
+    with pytest.raises(DataFileError) as caught:
+        load_real_tables(data_dir)
+    assert (caught.value.file, caught.value.row, caught.value.column) == (str(second), 9, "Rate (%)")
+    assert "TGCR 0.31 on 2022-05-03 disagrees with an earlier" in caught.value.message
 
 
 def test_reserves_carried_forward_from_wednesday(tables: dict) -> None:
@@ -258,7 +313,7 @@ def test_absent_optional_files_are_noted(data_dir: Path) -> None:
     (data_dir / "nyfed" / "reference_rates.csv").unlink()
     got = load_real_tables(data_dir)
     daily = got["daily"]
-    assert "iorb_pct" not in daily.columns and "repo_volume_bn" not in daily.columns
+    assert "iorb_pct" not in daily.columns and "sofr_volume_bn" not in daily.columns
     assert row(daily, "2022-04-19")["tga_bn"] == pytest.approx(590.0)  # WTREGEN of Wednesday 04-13
     assert len(got["notes"]) == 3
     assert any(n.startswith("fred/IORB.csv: not found") for n in got["notes"])
@@ -279,7 +334,7 @@ def test_nyfed_export_alone_is_enough(data_dir: Path) -> None:
         (data_dir / "fred" / f"{series_id}.csv").unlink()
     daily = load_real_tables(data_dir)["daily"]
     assert list(daily["date"]) == [DAY("2022-05-02"), DAY("2022-05-03"), DAY("2022-05-04")]
-    assert list(daily["repo_p25_pct"]) == pytest.approx([0.31, 0.31, 0.33])
+    assert list(daily["sofr_p25_pct"]) == pytest.approx([0.31, 0.31, 0.33])
 
 
 def test_two_nyfed_exports_must_agree(data_dir: Path) -> None:
@@ -331,6 +386,13 @@ MALFORMED = [
     ("nyfed/reference_rates.csv", 11, set_cell(2, "0.35"), "Rate (%)", "disagrees with fred/SOFR.csv (0.33)"),
     ("nyfed/reference_rates.csv", 11, set_cell(6, "0.5"), "99th Percentile (%)", "fred/SOFR99.csv"),
     ("nyfed/reference_rates.csv", 11, set_cell(7, "lots"), "Volume ($Billions)", "expected a number"),
+    ("nyfed/reference_rates.csv", 7, set_cell(2, "0.34"), "Rate (%)",
+     "EFFR 0.34 on 2022-05-03 disagrees with fred/EFFR.csv (0.33)"),
+    ("nyfed/reference_rates.csv", 8, set_cell(2, "n/a"), "Rate (%)", "expected a number"),  # an OBFR row
+    ("nyfed/reference_rates.csv", 13, set_cell(1, "EFFR"), "Effective Date",
+     "duplicate date 2022-05-02 (first on row 12)"),
+    ("fred/EFFR.csv", 6, set_cell(1, "0.33%"), "EFFR", "expected a number; found '0.33%'"),
+    ("fred/EFFR.csv", 4, set_cell(0, "2022-04-12"), "observation_date", "duplicate date 2022-04-12 (first on row 3)"),
     ("nyfed/pd_fails_weekly.csv", 3, set_cell(0, "2022-04-14"), "as_of_date", "expected a Wednesday"),
     ("nyfed/pd_fails_weekly.csv", 4, set_cell(23, "1.8k"), "ust_total_fails_to_deliver_mn", "expected a number"),
     ("nyfed/pd_fails_weekly.csv", 5, set_cell(24, "7.5"), "ust_total_fails_to_deliver_n_reported", "whole count"),
@@ -432,15 +494,30 @@ def test_real_daily(real: dict) -> None:
     assert real["notes"] == []
     assert 1_850 <= len(daily) <= 1_890
     assert daily["date"].min() == DAY("2018-04-03") and daily["date"].max() == DAY("2025-09-30")
-    both = daily.dropna(subset=["repo_p1_pct", "repo_median_pct", "repo_p99_pct"])
+    both = daily.dropna(subset=["sofr_p1_pct", "sofr_median_pct", "sofr_p99_pct"])
     assert len(both) >= len(daily) - 5
-    assert (both["repo_p1_pct"] <= both["repo_median_pct"]).all()
-    assert (both["repo_median_pct"] <= both["repo_p99_pct"]).all()
+    assert (both["sofr_p1_pct"] <= both["sofr_median_pct"]).all()
+    assert (both["sofr_median_pct"] <= both["sofr_p99_pct"]).all()
     assert daily["iorb_pct"].isna().sum() == (daily["date"] < DAY("2021-07-29")).sum()
     # Orders of magnitude in $ billions: reserves in the trillions, TGA and SOMA present every day.
     assert daily["reserves_bn"].between(1_000, 5_000).all()
     assert daily["tga_bn"].notna().all() and daily["soma_bn"].between(1_000, 7_000).all()
     assert daily["is_quarter_end"].sum() == 30  # 2018Q2 .. 2025Q3
+    # EFFR on every SOFR date (both are published on federal business days), 7 bp under IORB in 2022-2024.
+    assert daily["effr_pct"].notna().sum() >= len(daily) - 5
+    window = daily[(daily["date"] >= DAY("2022-01-01")) & (daily["date"] <= DAY("2024-12-31"))]
+    assert (100 * (window["effr_pct"] - window["iorb_pct"])).median() == pytest.approx(-7.0)
+    assert daily["tgcr_median_pct"].isna().all()  # only the 2026 sample export has TGCR rows
+
+
+@needs_real_data
+def test_real_nyfed_sample_adds_effr_and_tgcr() -> None:
+    daily = load_real_tables(REAL_DIR, dt.date(2026, 1, 1))["daily"]
+    # nyfed/reference_rates_format_sample.csv: 2026-01-02 and 2026-01-05, after FRED's last date.
+    assert list(daily["date"]) == [DAY("2026-01-02"), DAY("2026-01-05")]
+    assert list(daily["sofr_median_pct"]) == pytest.approx([3.75, 3.70])
+    assert list(daily["effr_pct"]) == pytest.approx([3.64, 3.64])
+    assert list(daily["tgcr_median_pct"]) == pytest.approx([3.70, 3.66])
 
 
 @needs_real_data

@@ -2,8 +2,9 @@
 
 Each moment reads the tables of `sim.tables` (`daily`, `auctions`, `fails_weekly`) through the
 dashboard's own metric functions (`sim.dashboard.metrics`), so a real period and a simulated run
-are summarised by the same code. For a simulated run the weekly fails are `weekly_fails(daily)`
-(the dashboard derives them when no `fails_weekly` table is given).
+are summarised by the same code. Repo moments read the SOFR columns (`sofr_*`): real SOFR, and a
+run's repo measured the way the New York Fed measures SOFR. For a simulated run the weekly fails
+are `weekly_fails(daily)` (the dashboard derives them when no `fails_weekly` table is given).
 
 A moment is two steps: its observations (one value per day, auction or week, dated, computed on the
 whole contiguous table, so rolling windows and day-to-day changes are never taken across a gap) and a
@@ -32,6 +33,7 @@ import pandas as pd
 from sim.dashboard.metrics import (
     GROUPS,
     auction_groups,
+    effr_minus_iorb_bp,
     fails_weekly_table,
     high_minus_median_bp,
     lag1_autocorr,
@@ -40,6 +42,9 @@ from sim.dashboard.metrics import (
     prepare_auctions,
     prepare_daily,
     repo_dispersion_bp,
+    sofr_iqr_bp,
+    sofr_p1_minus_on_rrp_bp,
+    sofr_quarter_end_jump_bp,
     week_ending,
 )
 
@@ -130,7 +135,7 @@ def _daily_column(column: str) -> Callable[[Tables], pd.Series | None]:
 
 
 def obs_dispersion_ordinary_bp(tables: Tables) -> pd.Series | None:
-    """Daily 99th-1st percentile repo dispersion (bp) on days with no calendar flag set."""
+    """Daily 99th-1st percentile SOFR dispersion (bp) on days with no calendar flag set."""
     daily = prepare_daily(tables.get("daily"))
     dispersion = repo_dispersion_bp(daily)
     busy = None if daily is None else _flags(daily, CALENDAR_FLAGS)
@@ -140,7 +145,7 @@ def obs_dispersion_ordinary_bp(tables: Tables) -> pd.Series | None:
 
 
 def obs_dispersion_quarter_end_bp(tables: Tables) -> pd.Series | None:
-    """Daily repo dispersion (bp) on quarter-end days (the last business day of Mar, Jun, Sep, Dec)."""
+    """Daily SOFR dispersion (bp) on quarter-end days (the last business day of Mar, Jun, Sep, Dec)."""
     daily = prepare_daily(tables.get("daily"))
     dispersion = repo_dispersion_bp(daily)
     quarter_end = None if daily is None else _flags(daily, ("is_quarter_end",))
@@ -150,14 +155,27 @@ def obs_dispersion_quarter_end_bp(tables: Tables) -> pd.Series | None:
 
 
 def obs_median_minus_iorb_bp(tables: Tables) -> pd.Series | None:
-    """Daily repo median (SOFR) minus IORB (bp), days with both known."""
+    """Daily SOFR minus IORB (bp), days with both known."""
     daily = prepare_daily(tables.get("daily"))
     spread = median_minus_iorb_bp(daily)
     return None if daily is None or spread is None else _dated(spread, daily["date"])
 
 
+def _daily_spread(spread: Callable[[pd.DataFrame | None], pd.Series | None]) -> Callable[[Tables], pd.Series | None]:
+    """Observations of a daily spread function of `sim.dashboard.metrics` (one per day, or per flagged day)."""
+
+    def observe(tables: Tables) -> pd.Series | None:
+        daily = prepare_daily(tables.get("daily"))
+        values = spread(daily)
+        if daily is None or values is None:
+            return None
+        return _dated(values, daily["date"].loc[values.index])
+
+    return observe
+
+
 def obs_median_vol_20d_bp(tables: Tables) -> pd.Series | None:
-    """20-day standard deviation of daily changes in the repo median, net of IORB moves (bp)."""
+    """20-day standard deviation of daily changes in SOFR, net of IORB moves (bp)."""
     daily = prepare_daily(tables.get("daily"))
     vol = median_vol_20d_bp(daily)
     return None if daily is None or vol is None else _dated(vol, daily["date"])
@@ -244,23 +262,36 @@ def _registry() -> tuple[Moment, ...]:
     # Repo: the day-to-day level of stress, away from and at the calendar's pressure points.
     ordinary = "ordinary days (no month-end, quarter-end, tax or settlement flag)"
     m.append(Moment("repo_dispersion_ordinary_mean_bp", "bp", "repo", "daily",
-                    f"Mean SOFR-style 99th-1st percentile repo dispersion on {ordinary}", True,
+                    f"Mean SOFR 99th-1st percentile dispersion on {ordinary}", True,
                     obs_dispersion_ordinary_bp, stat_mean))  # fmt: skip
     m.append(Moment("repo_dispersion_ordinary_p90_bp", "bp", "repo", "daily",
-                    f"90th percentile of daily repo dispersion on {ordinary}", True,
+                    f"90th percentile of daily SOFR dispersion on {ordinary}", True,
                     obs_dispersion_ordinary_bp, stat_p90))  # fmt: skip
     m.append(Moment("repo_dispersion_quarter_end_mean_bp", "bp", "repo", "daily",
-                    "Mean repo dispersion on quarter-end days (about 4 a year, so noisy)", True,
+                    "Mean SOFR dispersion on quarter-end days (about 4 a year, so noisy)", True,
                     obs_dispersion_quarter_end_bp, stat_mean))  # fmt: skip
     m.append(Moment("repo_dispersion_quarter_end_p90_bp", "bp", "repo", "daily",
-                    "90th percentile of repo dispersion on quarter-end days", True,
+                    "90th percentile of SOFR dispersion on quarter-end days", True,
                     obs_dispersion_quarter_end_bp, stat_p90))  # fmt: skip
     m.append(Moment("repo_median_minus_iorb_median_bp", "bp", "repo", "daily",
-                    "Median over days of the repo median rate (SOFR) minus IORB", True,
+                    "Median over days of SOFR (the volume-weighted median repo rate) minus IORB", True,
                     obs_median_minus_iorb_bp, stat_median))  # fmt: skip
     m.append(Moment("repo_median_vol_20d_mean_bp", "bp", "repo", "daily",
-                    "Mean 20-day standard deviation of daily changes in the repo median, net of IORB moves", True,
+                    "Mean 20-day standard deviation of daily changes in SOFR, net of IORB moves", True,
                     obs_median_vol_20d_bp, stat_mean))  # fmt: skip
+    # SOFR's shape and the fed funds spread: what the Fed reads for reserve scarcity and balance-sheet pressure.
+    m.append(Moment("sofr_iqr_median_bp", "bp", "repo", "daily",
+                    "Median over days of the SOFR 75th minus 25th percentile", True,
+                    _daily_spread(sofr_iqr_bp), stat_median))  # fmt: skip
+    m.append(Moment("sofr_p1_minus_on_rrp_median_bp", "bp", "repo", "daily",
+                    "Median over days of the SOFR 1st percentile minus the ON RRP offering rate", True,
+                    _daily_spread(sofr_p1_minus_on_rrp_bp), stat_median))  # fmt: skip
+    m.append(Moment("sofr_quarter_end_jump_mean_bp", "bp", "repo", "daily",
+                    "Mean over quarter-end days of SOFR minus the median SOFR of the 5 business days before", True,
+                    _daily_spread(sofr_quarter_end_jump_bp), stat_mean))  # fmt: skip
+    m.append(Moment("effr_minus_iorb_median_bp", "bp", "repo", "daily",
+                    "Median over days of the effective fed funds rate minus IORB", True,
+                    _daily_spread(effr_minus_iorb_bp), stat_median))  # fmt: skip
     # Reservoir: levels and drift of reserves and ON RRP (the model is set at the real market's scale).
     for column, stem, label in (("reserves_bn", "reserves", "Reserve balances"), ("on_rrp_bn", "on_rrp", "ON RRP")):
         m.append(Moment(f"{stem}_mean_bn", "$bn", "repo", "daily", f"{label}, mean over the window's days", True,

@@ -52,9 +52,12 @@ COMMAND = "python -m sim.calibration.targets"
 # The data files behind the moments: (path in the data folder, window, table, column), the column's first
 # and last non-missing date in the window's table giving the dates used.
 SOURCES: tuple[tuple[str, str, str, str], ...] = (
-    ("fred/SOFR.csv", "repo", "daily", "repo_median_pct"),
-    ("fred/SOFR1.csv", "repo", "daily", "repo_p1_pct"),
-    ("fred/SOFR99.csv", "repo", "daily", "repo_p99_pct"),
+    ("fred/SOFR.csv", "repo", "daily", "sofr_median_pct"),
+    ("fred/SOFR1.csv", "repo", "daily", "sofr_p1_pct"),
+    ("fred/SOFR25.csv", "repo", "daily", "sofr_p25_pct"),
+    ("fred/SOFR75.csv", "repo", "daily", "sofr_p75_pct"),
+    ("fred/SOFR99.csv", "repo", "daily", "sofr_p99_pct"),
+    ("fred/EFFR.csv", "repo", "daily", "effr_pct"),
     ("fred/IORB.csv", "repo", "daily", "iorb_pct"),
     ("fred/RRPONTSYD.csv", "repo", "daily", "on_rrp_bn"),
     ("fred/WRESBAL.csv", "repo", "daily", "reserves_bn"),
@@ -192,6 +195,9 @@ def _header(meta: dict[str, Any], out: str | Path) -> str:
         lines.append(f"  {source['file']:<28} file {source['file_first']} .. {source['file_last']}; "
                      f"{source['window']} window uses {source['used_first']} .. {source['used_last']}")  # fmt: skip
     lines.append("  (fred/WRESBAL.csv is weekly; each Wednesday's value is carried to the following days.)")
+    lines.append(
+        "  (The ON RRP offering rate is IORB minus the FOMC's spread of the day: 10 bp, 15 bp from 2024-12-19.)"
+    )
     lines += [
         "",
         "Standard errors: moving-block bootstrap over whole Thursday-to-Wednesday weeks (block_weeks per window",

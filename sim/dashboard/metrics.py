@@ -1,17 +1,19 @@
 """Dashboard metrics (DESIGN.md section 8) as functions of the standard tables of sim.tables.
 
-Panel A reads the daily repo percentiles, panel B the auction results, panel C fails to
-deliver; the pipe (dealer intermediation) and the reservoir (reserves, ON RRP, TGA) read
-the daily table. The same function scores a simulated run and real public data: a real
-table carries only the columns its sources publish, and a metric whose inputs are absent
-(or all missing) is reported as None, never an exception.
+Panel A reads the daily SOFR percentiles (`sofr_*`: overnight Treasury repo measured the way
+the New York Fed measures SOFR, in simulated and real tables alike; a run's all-trade `repo_*`
+columns, which include dealer-to-client repo, have no public counterpart) and EFFR, panel B the
+auction results, panel C fails to deliver; the pipe (dealer intermediation) and the reservoir
+(reserves, ON RRP, TGA) read the daily table. The same function scores a simulated run and
+real public data: a real table carries only the columns its sources publish, and a metric
+whose inputs are absent (or all missing) is reported as None, never an exception.
 
 Units: rates in the tables are in percent, spreads and tails here in basis points (bp),
 amounts in $ billions, shares in [0, 1]; every metric's unit is in its `MetricSpec`.
 
 Rules chosen here (constants below), checked against real SOFR percentiles 2018-2025,
 whose trailing median 99th-1st percentile spread runs at 13-25 bp:
-- Repo spike day: dispersion > 2 x its trailing 60-business-day median (today excluded,
+- Repo (SOFR) spike day: dispersion > 2 x its trailing 60-business-day median (today excluded,
   at least 20 days of history) and at least 10 bp above it. On 2018-2025 data this flags
   49 days: 18 in 2019 (most month-ends, 16-18 September), 4 in 2020 (16-18 March), 9 in
   2022 (several on days IORB moved), none in calm 2021, 3 in 2025 (the June quarter-end,
@@ -56,6 +58,8 @@ TAIL_THRESHOLD_BP = 1.0
 FAILS_SPIKE_RATIO = 3.0
 FAILS_SPIKE_WINDOW_WEEKS = 13
 FAILS_SPIKE_MIN_HISTORY_WEEKS = 4
+# A quarter-end's SOFR is compared with the median of the week before it (robust to one odd day).
+QUARTER_END_LOOKBACK_DAYS = 5
 GROUPS = tuple(TENOR_GROUPS)  # ("bills", "2-7y", "10y+")
 
 # ---------------------------------------------------------------- metric registry
@@ -108,19 +112,27 @@ def _registry() -> dict[str, MetricSpec]:
         specs.append(MetricSpec(name, label, unit, panel, direction, in_index, floor))
 
     # A: repo
-    add("repo_dispersion_mean_bp", "Repo 99th-1st percentile dispersion, mean", "bp", "A", "stress")
-    add("repo_dispersion_p90_bp", "Repo dispersion, 90th percentile of days", "bp", "A", "stress")
-    add("repo_dispersion_max_bp", "Repo dispersion, largest day", "bp", "A", "stress", False)
+    add("repo_dispersion_mean_bp", "SOFR 99th-1st percentile dispersion, mean", "bp", "A", "stress")
+    add("repo_dispersion_p90_bp", "SOFR dispersion, 90th percentile of days", "bp", "A", "stress")
+    add("repo_dispersion_max_bp", "SOFR dispersion, largest day", "bp", "A", "stress", False)
     # The spread to IORB crosses zero, so a relative scale means nothing near it: floor at 2 bp
     # (about its seed-to-seed standard deviation in a six-month baseline run).
-    add("repo_median_minus_iorb_mean_bp", "Repo median minus IORB, mean", "bp", "A", "stress", floor=2.0)
-    add("repo_median_minus_iorb_p90_bp", "Repo median minus IORB, 90th percentile", "bp", "A", "stress", floor=2.0)
-    add("repo_median_vol_20d_mean_bp", "20-day st. dev. of daily changes in the median, mean", "bp", "A", "stress")
-    add("repo_median_vol_20d_last_bp", "20-day st. dev. of daily median changes, last day", "bp", "A", "stress", False)
-    add("repo_spike_days", "Repo spike days (dispersion > 2x trailing median, +10bp)", "count", "A", "stress", False)
-    add("repo_spike_day_share", "Repo spike days, share of days assessed", "share", "A", "stress")
+    add("repo_median_minus_iorb_mean_bp", "SOFR minus IORB, mean", "bp", "A", "stress", floor=2.0)
+    add("repo_median_minus_iorb_p90_bp", "SOFR minus IORB, 90th percentile", "bp", "A", "stress", floor=2.0)
+    add("repo_median_vol_20d_mean_bp", "20-day st. dev. of daily changes in SOFR, mean", "bp", "A", "stress")
+    add("repo_median_vol_20d_last_bp", "20-day st. dev. of daily SOFR changes, last day", "bp", "A", "stress", False)
+    add("repo_spike_days", "SOFR spike days (dispersion > 2x trailing median, +10bp)", "count", "A", "stress", False)
+    add("repo_spike_day_share", "SOFR spike days, share of days assessed", "share", "A", "stress")
     add("repo_vol_persistence_share", "Last 20 days with 20-day vol >= 5bp, share", "share", "A", "stress")
     add("repo_vol_elevated_share", "All days with 20-day vol >= 5bp, share", "share", "A", "stress")
+    # Fed funds against IORB: in ample reserves EFFR sits a few bp below IORB; it nears it as reserves tighten.
+    add("effr_minus_iorb_mean_bp", "EFFR minus IORB, mean", "bp", "A", "stress", floor=2.0)
+    # The shape of the SOFR distribution the Fed watches for reserve scarcity and year-end pressure.
+    add("sofr_iqr_median_bp", "SOFR 75th-25th percentile, median of days", "bp", "A", "stress", floor=1.0)
+    add("sofr_p1_minus_on_rrp_median_bp", "SOFR 1st percentile minus ON RRP rate, median of days", "bp", "A",
+        "stress", floor=2.0)  # fmt: skip
+    add("sofr_quarter_end_jump_mean_bp", "SOFR on quarter-ends minus the median of the 5 days before, mean", "bp",
+        "A", "stress", floor=2.0)  # fmt: skip
     # B: auctions, all tenors and by tenor group
     for suffix, what in (("", "all auctions"), *((f":{g}", g) for g in GROUPS)):
         add(f"tail_mean_bp{suffix}", f"Auction tail (high - WI), mean, {what}", "bp", "B", "stress")
@@ -284,30 +296,74 @@ def prepare_auctions(auctions: pd.DataFrame | None) -> pd.DataFrame | None:
 
 # ---------------------------------------------------------------- A: repo
 def repo_dispersion_bp(daily: pd.DataFrame | None) -> pd.Series | None:
-    """Daily 99th minus 1st percentile repo rate (bp), or None without both percentiles."""
-    p1, p99 = _column(daily, "repo_p1_pct"), _column(daily, "repo_p99_pct")
+    """Daily 99th minus 1st percentile of SOFR (bp), or None without both percentiles."""
+    p1, p99 = _column(daily, "sofr_p1_pct"), _column(daily, "sofr_p99_pct")
     if p1 is None or p99 is None:
         return None
     return (p99 - p1) * 100.0
 
 
 def median_minus_iorb_bp(daily: pd.DataFrame | None) -> pd.Series | None:
-    """Daily repo median minus interest on reserve balances (bp); NaN on days IORB is unknown."""
-    median, iorb = _column(daily, "repo_median_pct"), _column(daily, "iorb_pct")
+    """Daily SOFR (the volume-weighted median) minus interest on reserve balances (bp); NaN where IORB is unknown."""
+    median, iorb = _column(daily, "sofr_median_pct"), _column(daily, "iorb_pct")
     if median is None or iorb is None:
         return None
     return (median - iorb) * 100.0
 
 
+def effr_minus_iorb_bp(daily: pd.DataFrame | None) -> pd.Series | None:
+    """Daily effective fed funds rate minus IORB (bp); NaN where either is unknown."""
+    effr, iorb = _column(daily, "effr_pct"), _column(daily, "iorb_pct")
+    if effr is None or iorb is None:
+        return None
+    return (effr - iorb) * 100.0
+
+
+def sofr_iqr_bp(daily: pd.DataFrame | None) -> pd.Series | None:
+    """Daily 75th minus 25th percentile of SOFR (bp): the spread of the bulk of the day's volume."""
+    p25, p75 = _column(daily, "sofr_p25_pct"), _column(daily, "sofr_p75_pct")
+    if p25 is None or p75 is None:
+        return None
+    return (p75 - p25) * 100.0
+
+
+def sofr_p1_minus_on_rrp_bp(daily: pd.DataFrame | None) -> pd.Series | None:
+    """Daily 1st percentile of SOFR minus the ON RRP offering rate (bp).
+
+    Near or below zero while cash is abundant (the cheapest repo trades at the Fed's floor or under it, from
+    lenders without ON RRP access); it rises as cash grows scarce.
+    """
+    p1, on_rrp = _column(daily, "sofr_p1_pct"), _column(daily, "on_rrp_rate_pct")
+    if p1 is None or on_rrp is None:
+        return None
+    return (p1 - on_rrp) * 100.0
+
+
+def sofr_quarter_end_jump_bp(daily: pd.DataFrame | None) -> pd.Series | None:
+    """SOFR on each quarter-end day minus the median SOFR of the 5 business days before it (bp).
+
+    One value per row flagged `is_quarter_end`: NaN where SOFR is unknown that day or on any of the 5 rows
+    before (a quarter-end in a table's first week is not assessed). The rows before are the table's own
+    previous rows, so `daily` must be in date order (prepare_daily). None without SOFR or the quarter-end
+    flag. Indexed like the flagged rows of `daily`.
+    """
+    median, quarter_end = _column(daily, "sofr_median_pct"), _flag(daily, "is_quarter_end")
+    if median is None or quarter_end is None:
+        return None
+    days = QUARTER_END_LOOKBACK_DAYS
+    before = median.shift(1).rolling(days, min_periods=days).median()
+    return ((median - before) * 100.0)[quarter_end]
+
+
 def median_changes_bp(daily: pd.DataFrame | None) -> pd.Series | None:
-    """Change in the repo median from the previous day that has one (bp), net of IORB's change.
+    """Change in SOFR (the volume-weighted median) from the previous day that has one (bp), net of IORB's change.
 
     A policy-rate move shifts the whole distribution and is not a plumbing event, so where
     IORB is known its change is taken out; where it is not (real data before 29 July 2021)
     the raw change is used. A day without a published median is skipped rather than
     breaking the series (NaN on that day only). `daily` must be in date order (prepare_daily).
     """
-    median = _column(daily, "repo_median_pct")
+    median = _column(daily, "sofr_median_pct")
     if median is None:
         return None
     known = median.dropna()
@@ -319,7 +375,7 @@ def median_changes_bp(daily: pd.DataFrame | None) -> pd.Series | None:
 
 
 def median_vol_20d_bp(daily: pd.DataFrame | None) -> pd.Series | None:
-    """20-day standard deviation of daily changes in the repo median (bp).
+    """20-day standard deviation of daily changes in SOFR (bp).
 
     Over the last 20 changes available; NaN until 20 exist and on days without a median.
     `daily` must be in date order (prepare_daily).
@@ -384,7 +440,7 @@ def repo_spike_baseline_bp(dispersion: pd.Series) -> pd.Series:
 
 
 def spike_days(daily: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Repo spike days with their tags.
+    """Repo spike days (SOFR dispersion) with their tags.
 
     A spike day has dispersion > SPIKE_RATIO x its trailing 60-business-day median and at
     least SPIKE_MIN_EXCESS_BP above it (module docstring). Days with fewer than 20 days of
@@ -392,7 +448,7 @@ def spike_days(daily: pd.DataFrame | None) -> pd.DataFrame | None:
 
     Returns:
         Columns date, dispersion_bp, baseline_bp, tags (list of str), one row per spike day;
-        None when the table has no repo percentiles.
+        None when the table has no SOFR percentiles.
     """
     daily = prepare_daily(daily)
     dispersion = repo_dispersion_bp(daily)
@@ -444,6 +500,10 @@ def repo_metrics(daily: pd.DataFrame | None) -> dict[str, Value]:
         "repo_vol_elevated_share": float((vol.dropna() >= VOL_ELEVATED_BP).mean())
         if vol is not None and n_vol
         else None,
+        "effr_minus_iorb_mean_bp": _mean(effr_minus_iorb_bp(daily)),
+        "sofr_iqr_median_bp": _quantile(sofr_iqr_bp(daily), 0.5),
+        "sofr_p1_minus_on_rrp_median_bp": _quantile(sofr_p1_minus_on_rrp_bp(daily), 0.5),
+        "sofr_quarter_end_jump_mean_bp": _mean(sofr_quarter_end_jump_bp(daily)),
     }
 
 
@@ -842,7 +902,12 @@ def compute_detail(tables: Tables) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- distributions (sim vs real)
 DISTRIBUTION_UNITS: dict[str, str] = (
-    {"repo_dispersion_bp": "bp", "repo_median_minus_iorb_bp": "bp", "repo_median_vol_20d_bp": "bp"}
+    {
+        "repo_dispersion_bp": "bp",
+        "repo_median_minus_iorb_bp": "bp",
+        "repo_median_vol_20d_bp": "bp",
+        "effr_minus_iorb_bp": "bp",
+    }
     | {f"high_minus_median_bp:{g}": "bp" for g in GROUPS}
     | {f"dealer_share:{g}": "share" for g in GROUPS}
     | {"fails_weekly_bn": "$bn"}
@@ -869,6 +934,7 @@ def distributions(tables: Tables) -> dict[str, pd.Series | None]:
         "repo_dispersion_bp": clean(repo_dispersion_bp(daily)),
         "repo_median_minus_iorb_bp": clean(median_minus_iorb_bp(daily)),
         "repo_median_vol_20d_bp": clean(median_vol_20d_bp(daily)),
+        "effr_minus_iorb_bp": clean(effr_minus_iorb_bp(daily)),
     }
     groups = None if auctions is None else auction_groups(auctions)
     spread = high_minus_median_bp(auctions)

@@ -115,31 +115,37 @@ def _write(data: bytes, path: str | Path) -> Path:
 
 # ---------------------------------------------------------------- panel A
 def _repo_band(ax: Axes, daily: pd.DataFrame | None) -> None:
-    title = "A. Repo rates: percentiles of the day's trades vs IORB"
-    if daily is None or not _has(daily, "repo_median_pct"):
-        _missing(ax, title, "repo percentiles")
+    title = "A. SOFR: percentiles of the day's SOFR-eligible repo vs IORB"
+    if daily is None or not _has(daily, "sofr_median_pct"):
+        _missing(ax, title, "SOFR percentiles")
         return
     d = daily["date"]
     band: dict[str, Any] = {"color": "tab:blue", "lw": 0}
-    if _has(daily, "repo_p1_pct", "repo_p99_pct"):
-        ax.fill_between(d, daily["repo_p1_pct"], daily["repo_p99_pct"], alpha=0.15, label="p1-p99", **band)
-    if _has(daily, "repo_p25_pct", "repo_p75_pct"):
-        ax.fill_between(d, daily["repo_p25_pct"], daily["repo_p75_pct"], alpha=0.35, label="p25-p75", **band)
-    _line(ax, daily, "repo_median_pct", color="tab:blue", lw=1.1, label="median")
+    if _has(daily, "sofr_p1_pct", "sofr_p99_pct"):
+        ax.fill_between(d, daily["sofr_p1_pct"], daily["sofr_p99_pct"], alpha=0.15, label="SOFR p1-p99", **band)
+    if _has(daily, "sofr_p25_pct", "sofr_p75_pct"):
+        ax.fill_between(d, daily["sofr_p25_pct"], daily["sofr_p75_pct"], alpha=0.35, label="SOFR p25-p75", **band)
+    _line(ax, daily, "sofr_median_pct", color="tab:blue", lw=1.1, label="SOFR")
+    if _has(daily, "bilateral_median_pct"):
+        # Uncleared dealer-to-client repo: traded in the model, but not part of SOFR.
+        _line(ax, daily, "bilateral_median_pct", color="tab:purple", ls="--", lw=0.7,
+              label="dealer-to-client (outside SOFR)")  # fmt: skip
+    if _has(daily, "effr_pct"):
+        _line(ax, daily, "effr_pct", color="tab:green", lw=0.8, label="EFFR")
     if _has(daily, "iorb_pct"):
         _line(ax, daily, "iorb_pct", color="black", ls="--", lw=0.9, label="IORB")
     _style(ax, title, "%")
-    _legend(ax, ncol=4)
+    _legend(ax, ncol=3)
 
 
 def _dispersion(ax: Axes, daily: pd.DataFrame | None, dashboard: Dashboard) -> None:
     m = dashboard.metrics
-    title = (f"A. Repo dispersion p99-p1: mean {_fmt(m.get('repo_dispersion_mean_bp'), '.1f')}bp, "
+    title = (f"A. SOFR dispersion p99-p1: mean {_fmt(m.get('repo_dispersion_mean_bp'), '.1f')}bp, "
              f"spike days {_fmt(m.get('repo_spike_days'), '.0f')}, "
              f"20d vol {_fmt(m.get('repo_median_vol_20d_mean_bp'), '.2f')}bp")  # fmt: skip
     dispersion = repo_dispersion_bp(daily)
     if daily is None or dispersion is None:
-        _missing(ax, title, "1st and 99th repo percentiles")
+        _missing(ax, title, "1st and 99th SOFR percentiles")
         return
     d = daily["date"]
     ax.plot(d, dispersion, color="tab:blue", lw=0.9, label="dispersion")
@@ -314,7 +320,8 @@ def draw_dashboard(tables: Tables, dashboard: Dashboard, path: str | Path, score
 def render_dashboard(tables: Tables, dashboard: Dashboard, scorecard: Scorecard | None = None) -> bytes:
     """The dashboard of one run or real period as PNG bytes (for files and inline HTML).
 
-    Panels: A repo percentile band vs IORB and dispersion with spike days (largest three
+    Panels: A SOFR percentile band vs IORB (with EFFR, and a run's dealer-to-client repo, which is
+    outside SOFR) and SOFR dispersion with spike days (largest three
     annotated with their tags); B tails (or high - median yield when there is no WI) and
     dealer share by auction date and tenor group; C weekly fails with spike weeks; the
     reservoir next to the pipe (customer volume, bid/ask, dealer utilization, fill ratio).
@@ -364,7 +371,7 @@ def render_overlay(sim_tables: Tables, real_tables: Tables, labels: tuple[str, s
     years of real data) and the largest vertical gap between the two curves is the
     Kolmogorov-Smirnov statistic shown in each title.
 
-    Panels: daily repo dispersion, median minus IORB and 20-day median vol; auction high -
+    Panels: daily SOFR dispersion, SOFR minus IORB, 20-day SOFR vol, EFFR minus IORB; auction high -
     median yield and dealer share for bills, 2-7y and 10y+; weekly fails to deliver.
 
     Args:

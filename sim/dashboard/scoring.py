@@ -368,8 +368,8 @@ def distribution_distances(sim_tables: Tables | Sequence[Tables], real_tables: T
     observations are pooled metric by metric (never by concatenating their tables, which
     would mix the runs' days and weeks).
 
-    For each distribution metric (daily repo dispersion, median minus IORB, 20-day median
-    vol, auction high - median and dealer share by tenor group, weekly fails): sample sizes,
+    For each distribution metric (daily SOFR dispersion, SOFR minus IORB, 20-day SOFR vol,
+    EFFR minus IORB, auction high - median and dealer share by tenor group, weekly fails): sample sizes,
     the simulated and real means, their difference (sim - real) and the two-sample
     Kolmogorov-Smirnov statistic and p-value (scipy.stats.ks_2samp). NaN where either side
     lacks the data. Daily and weekly observations are autocorrelated, so the p-value

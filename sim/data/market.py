@@ -23,5 +23,5 @@ def read_sofr_volume(path: str | Path) -> pd.Series:
     dates = table.dates("date")
     table.check_unique(dates, "date")
     volume = table.numbers("sofr_volume_usd") / 1e9
-    series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="repo_volume_bn")
+    series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="sofr_volume_bn")
     return series.sort_index()

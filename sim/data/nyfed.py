@@ -2,7 +2,8 @@
 primary-dealer fails (`nyfed/pd_fails_weekly.csv`).
 
 The reference-rates export is the NY Fed's own CSV layout (dates MM/DD/YYYY, rates in percent, volume in
-$ billions, five rate types per date); only its SOFR rows are read. The fails file has one row per Wednesday
+$ billions, five rate types per date); its SOFR rows (rate, percentiles, volume) and the rates of its EFFR
+and TGCR rows are read. The fails file has one row per Wednesday
 as-of date, values in $ millions, and the NY Fed's `*` (value withheld) read as missing.
 """
 
@@ -17,14 +18,20 @@ from sim.data.csvfile import CsvFile
 
 NYFED_MISSING = frozenset({"", "*"})
 
-# NY Fed export column -> standard daily column.
-REFERENCE_RATE_COLUMNS = {
-    "Rate (%)": "repo_median_pct",
-    "1st Percentile (%)": "repo_p1_pct",
-    "25th Percentile (%)": "repo_p25_pct",
-    "75th Percentile (%)": "repo_p75_pct",
-    "99th Percentile (%)": "repo_p99_pct",
-    "Volume ($Billions)": "repo_volume_bn",
+# NY Fed export column -> standard daily column, per rate type read. SOFR gives its whole distribution;
+# EFFR (fed funds) and TGCR (tri-party general collateral) only their published rate.
+REFERENCE_RATE, REFERENCE_VOLUME = "Rate (%)", "Volume ($Billions)"
+REFERENCE_RATE_COLUMNS: dict[str, dict[str, str]] = {
+    "SOFR": {
+        REFERENCE_RATE: "sofr_median_pct",
+        "1st Percentile (%)": "sofr_p1_pct",
+        "25th Percentile (%)": "sofr_p25_pct",
+        "75th Percentile (%)": "sofr_p75_pct",
+        "99th Percentile (%)": "sofr_p99_pct",
+        REFERENCE_VOLUME: "sofr_volume_bn",
+    },
+    "EFFR": {REFERENCE_RATE: "effr_pct"},
+    "TGCR": {REFERENCE_RATE: "tgcr_median_pct"},
 }
 REFERENCE_DATE, REFERENCE_TYPE = "Effective Date", "Rate Type"
 
@@ -41,30 +48,51 @@ def reference_rate_files(data_dir: str | Path) -> list[Path]:
     return sorted((Path(data_dir) / "nyfed").glob("reference_rates*.csv"))
 
 
-def read_sofr_rows(path: str | Path) -> pd.DataFrame:
-    """The SOFR rows of one NY Fed all-rates export.
+def read_reference_rates(path: str | Path) -> dict[str, pd.DataFrame]:
+    """The SOFR, EFFR and TGCR rows of one NY Fed all-rates export.
 
     Args:
         path: a `reference_rates*.csv` file in the NY Fed's layout.
 
     Returns:
-        One row per date with a published SOFR, indexed by `date` (sorted): `repo_median_pct` (SOFR),
-        `repo_p1_pct`, `repo_p25_pct`, `repo_p75_pct`, `repo_p99_pct` (percent), `repo_volume_bn`
+        Rate type ("SOFR", "EFFR", "TGCR") -> one row per date with a published rate, indexed by `date`
+        (sorted), with the standard columns of REFERENCE_RATE_COLUMNS (rates in percent; `sofr_volume_bn`
+        in $ billions) and `line` (the row's line in the file, for error messages). A type the file does
+        not list comes back with no rows.
+
+    Raises:
+        DataFileError: missing column, a bad date or number in any row, or two rows of one type for one date.
+    """
+    sofr_columns = REFERENCE_RATE_COLUMNS["SOFR"]  # every column read from any type
+    table = CsvFile(path, required=(REFERENCE_DATE, REFERENCE_TYPE, *sofr_columns))
+    dates = table.dates(REFERENCE_DATE, fmt="%m/%d/%Y")
+    kinds = table.text(REFERENCE_TYPE)
+    # Every row's numbers are parsed, so a malformed cell is reported whatever its rate type.
+    numbers = {column: table.numbers(column, missing=NYFED_MISSING) for column in sofr_columns}
+    out: dict[str, pd.DataFrame] = {}
+    for kind, columns in REFERENCE_RATE_COLUMNS.items():
+        # A row without a rate is not a publication.
+        published = (kinds == kind) & numbers[REFERENCE_RATE].notna()
+        table.check_unique(dates.loc[published], REFERENCE_DATE)
+        frame = pd.DataFrame({name: numbers[column].loc[published] for column, name in columns.items()})
+        frame["line"] = table.lines.loc[published]
+        frame.index = pd.DatetimeIndex(dates.loc[published].to_numpy(), name="date")
+        out[kind] = frame.sort_index()
+    return out
+
+
+def read_sofr_rows(path: str | Path) -> pd.DataFrame:
+    """The SOFR rows of one NY Fed all-rates export (`read_reference_rates(path)["SOFR"]`).
+
+    Returns:
+        One row per date with a published SOFR, indexed by `date` (sorted): `sofr_median_pct` (SOFR),
+        `sofr_p1_pct`, `sofr_p25_pct`, `sofr_p75_pct`, `sofr_p99_pct` (percent), `sofr_volume_bn`
         ($ billions), and `line` (the row's line in the file, for error messages).
 
     Raises:
-        DataFileError: missing column, a bad date or number in any row, or two SOFR rows for one date.
+        DataFileError: as `read_reference_rates`.
     """
-    table = CsvFile(path, required=(REFERENCE_DATE, REFERENCE_TYPE, *REFERENCE_RATE_COLUMNS))
-    dates = table.dates(REFERENCE_DATE, fmt="%m/%d/%Y")
-    values = {name: table.numbers(column, missing=NYFED_MISSING) for column, name in REFERENCE_RATE_COLUMNS.items()}
-    # A SOFR row without a rate is not a publication; other rate types (EFFR, OBFR, TGCR, BGCR) are not used.
-    sofr = (table.text(REFERENCE_TYPE) == "SOFR") & values["repo_median_pct"].notna()
-    table.check_unique(dates.loc[sofr], REFERENCE_DATE)
-    frame = pd.DataFrame({name: series.loc[sofr] for name, series in values.items()})
-    frame["line"] = table.lines.loc[sofr]
-    frame.index = pd.DatetimeIndex(dates.loc[sofr].to_numpy(), name="date")
-    return frame.sort_index()
+    return read_reference_rates(path)["SOFR"]
 
 
 def read_fails_weekly(path: str | Path) -> pd.DataFrame:

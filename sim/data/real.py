@@ -5,6 +5,10 @@ Fed's reference-rates export and primary-dealer fails (`nyfed/`), Treasury aucti
 Treasury Statement (`treasury/`), and SOFR volume (`market/sofr_volume_daily.csv`). Amounts come out in
 $ billions, rates and yields in percent, exactly as the model writes its own tables, so one dashboard scores
 both.
+
+Real SOFR and its published percentiles and volume fill the `sofr_*` columns, which a simulated run measures
+the way the New York Fed measures SOFR. The all-trade `repo_*` columns of a run (dealer-to-client repo
+included) have no public counterpart and are absent from real tables.
 """
 
 from __future__ import annotations
@@ -20,14 +24,27 @@ from sim.calendar import TAX_MONTHS, business_days, roll_forward
 from sim.data.errors import DataFileError
 from sim.data.fred import fred_path, read_fred_series
 from sim.data.market import read_sofr_volume
-from sim.data.nyfed import REFERENCE_RATE_COLUMNS, read_fails_weekly, read_sofr_rows, reference_rate_files
+from sim.data.nyfed import (
+    REFERENCE_RATE_COLUMNS,
+    read_fails_weekly,
+    read_reference_rates,
+    reference_rate_files,
+)
 from sim.data.treasury import read_auctions, read_tga_closing
 from sim.tables import AUCTION_COLUMNS, DAILY_COLUMNS, FAILS_WEEKLY_COLUMNS
 
-SOFR_PERCENTILES = {"SOFR1": "repo_p1_pct", "SOFR25": "repo_p25_pct", "SOFR75": "repo_p75_pct",
-                    "SOFR99": "repo_p99_pct"}  # fmt: skip
-REPO_RATE_COLUMNS = ("repo_median_pct", *SOFR_PERCENTILES.values())
-FRED_SOURCES = {"repo_median_pct": "fred/SOFR.csv"} | {c: f"fred/{i}.csv" for i, c in SOFR_PERCENTILES.items()}
+SOFR_PERCENTILES = {"SOFR1": "sofr_p1_pct", "SOFR25": "sofr_p25_pct", "SOFR75": "sofr_p75_pct",
+                    "SOFR99": "sofr_p99_pct"}  # fmt: skip
+SOFR_RATE_COLUMNS = ("sofr_median_pct", *SOFR_PERCENTILES.values())
+FRED_SOURCES = (
+    {"sofr_median_pct": "fred/SOFR.csv", "effr_pct": "fred/EFFR.csv"}
+    | {c: f"fred/{i}.csv" for i, c in SOFR_PERCENTILES.items()}
+)  # fmt: skip
+# The ON RRP offering rate is set by the FOMC at a fixed distance below IORB; FRED's copy of it is not in the
+# data folder, so it is taken from IORB with the spreads of the FOMC's implementation notes: 10 bp from the
+# June 2021 technical adjustment (IOER 0.15%, ON RRP 0.05%), 15 bp from 19 December 2024, when the ON RRP
+# rate was set to the bottom of the target range (IORB 4.40%, ON RRP 4.25%). (start date, IORB - ON RRP, bp)
+ON_RRP_BELOW_IORB_BP = (("2021-06-17", 10.0), ("2024-12-19", 15.0))
 # Daily FRED series taken on the table's own dates (IORB lists every calendar day), in FRED's units.
 SAME_DAY_SERIES = {"IORB": "iorb_pct", "RRPONTSYD": "on_rrp_bn", "DGS2": "yield_2y_pct",
                    "DGS10": "yield_10y_pct", "DGS30": "yield_30y_pct"}  # fmt: skip
@@ -96,11 +113,13 @@ def load_real_tables(data_dir: str | Path, start: dt.date | None = None, end: dt
 
 def _daily(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     """The daily table over every published SOFR date (before any date window is applied)."""
-    frame = _repo(data_dir, notes)
+    frame = _reference_rates(data_dir, notes)
     dates = frame.index
     for series_id, column in SAME_DAY_SERIES.items():
         if (series := _fred_or_note(data_dir, series_id, column, notes)) is not None:
             frame[column] = series.reindex(dates).to_numpy()
+    if "iorb_pct" in frame.columns:
+        frame["on_rrp_rate_pct"] = on_rrp_rate_from_iorb(frame["iorb_pct"])
     for series_id, column in WEEKLY_SERIES.items():
         if (series := _fred_or_note(data_dir, series_id, column, notes)) is not None:
             frame[column] = as_of(series, dates) / 1000.0
@@ -112,64 +131,118 @@ def _daily(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     return frame[[c for c in DAILY_COLUMNS if c in frame.columns]]
 
 
-def _repo(data_dir: Path, notes: list[str]) -> pd.DataFrame:
-    """SOFR and its percentiles (percent) and volume ($ bn) by date, from FRED and any NY Fed exports."""
+def on_rrp_rate_from_iorb(iorb_pct: pd.Series) -> np.ndarray:
+    """The ON RRP offering rate (percent) on each date of a date-indexed IORB series (percent).
+
+    IORB minus the FOMC's IORB-to-ON RRP spread of the date (ON_RRP_BELOW_IORB_BP); NaN before the first
+    spread's start or where IORB is unknown.
+    """
+    dates = pd.DatetimeIndex(iorb_pct.index)
+    spread_bp = np.full(len(dates), np.nan)
+    for start, below_bp in ON_RRP_BELOW_IORB_BP:
+        spread_bp[np.asarray(dates >= pd.Timestamp(start))] = below_bp
+    return iorb_pct.to_numpy(dtype=float) - spread_bp / 100.0
+
+
+def _reference_rates(data_dir: Path, notes: list[str]) -> pd.DataFrame:
+    """SOFR, its percentiles (percent) and volume ($ bn), EFFR and TGCR (percent), indexed by SOFR's dates.
+
+    From FRED (SOFR, SOFR1/25/75/99, EFFR) and any NY Fed all-rates exports (SOFR, EFFR and TGCR rows); a
+    NY Fed value must equal FRED's and any earlier export's on a common date. Rows are the dates with a
+    published SOFR.
+    """
     sofr_path = fred_path(data_dir, "SOFR")
     exports = reference_rate_files(data_dir)
     if not sofr_path.is_file() and not exports:
         raise DataFileError(sofr_path, None, None,
                             "file not found, and no New York Fed export nyfed/reference_rates*.csv either: "
                             "the daily table needs SOFR from one of them")  # fmt: skip
-    fred = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-    if sofr_path.is_file():
-        fred = read_fred_series(sofr_path, "SOFR").dropna().rename("repo_median_pct").to_frame()
-        for series_id, column in SOFR_PERCENTILES.items():
-            path = fred_path(data_dir, series_id)
-            if path.is_file():
-                fred[column] = read_fred_series(path, series_id).reindex(fred.index).to_numpy()
-            elif not exports:
-                notes.append(f"fred/{series_id}.csv: not found; {column} omitted")
-    else:
-        notes.append("fred/SOFR.csv: not found; repo columns from the New York Fed export only")
-
-    nyfed = pd.DataFrame()
-    for path in exports:
-        rows = read_sofr_rows(path)
-        # Same rates from two publications must be the same numbers; a mismatch means a wrong or stale file.
-        _check_agreement(path, rows, fred, FRED_SOURCES, REPO_RATE_COLUMNS)
-        earlier = "an earlier nyfed/reference_rates*.csv"
-        _check_agreement(path, rows, nyfed, earlier, (*REPO_RATE_COLUMNS, "repo_volume_bn"))
-        nyfed = rows.drop(columns="line") if nyfed.empty else nyfed.combine_first(rows.drop(columns="line"))
-    if exports:
-        for series_id, column in SOFR_PERCENTILES.items():
-            if not fred.empty and column not in fred.columns:
-                notes.append(f"fred/{series_id}.csv: not found; {column} from the New York Fed export only")
+    fred = _fred_sofr(data_dir, bool(exports), notes)
+    effr_path = fred_path(data_dir, "EFFR")
+    fred_effr = read_fred_series(effr_path, "EFFR").dropna().rename("effr_pct") if effr_path.is_file() else None
+    nyfed = _nyfed_rates(exports, fred, fred_effr)
 
     # FRED first; NY Fed exports add dates FRED does not have (their common values were checked equal).
-    repo = fred.combine_first(nyfed.drop(columns="repo_volume_bn")) if not nyfed.empty else fred
-    repo = repo.sort_index()
-    volume = nyfed["repo_volume_bn"] if not nyfed.empty else None
+    sofr = nyfed.get("SOFR")
+    rates = fred.combine_first(sofr.drop(columns=["line", "sofr_volume_bn"])) if sofr is not None else fred
+    rates = rates.sort_index()
+    volume = sofr["sofr_volume_bn"] if sofr is not None else None
     if (data_dir / SOFR_VOLUME_FILE).is_file():
         market = read_sofr_volume(data_dir / SOFR_VOLUME_FILE)
         volume = market if volume is None else volume.combine_first(market)
     if volume is None:
-        notes.append(f"{SOFR_VOLUME_FILE.as_posix()}: not found (nor a New York Fed export); repo_volume_bn omitted")
+        notes.append(f"{SOFR_VOLUME_FILE.as_posix()}: not found (nor a New York Fed export); sofr_volume_bn omitted")
     else:
-        repo["repo_volume_bn"] = volume.reindex(repo.index).to_numpy()
-    return repo
+        rates["sofr_volume_bn"] = volume.reindex(rates.index).to_numpy()
+
+    effr = fred_effr
+    if "EFFR" in nyfed:
+        from_export = nyfed["EFFR"]["effr_pct"]
+        effr = from_export if effr is None else effr.combine_first(from_export)
+        if fred_effr is None:
+            notes.append("fred/EFFR.csv: not found; effr_pct from the New York Fed export only")
+    if effr is None:
+        notes.append("fred/EFFR.csv: not found (nor EFFR rows in a New York Fed export); effr_pct omitted")
+    else:
+        rates["effr_pct"] = effr.reindex(rates.index).to_numpy()
+    if "TGCR" in nyfed:
+        rates["tgcr_median_pct"] = nyfed["TGCR"]["tgcr_median_pct"].reindex(rates.index).to_numpy()
+    return rates
+
+
+def _fred_sofr(data_dir: Path, has_exports: bool, notes: list[str]) -> pd.DataFrame:
+    """FRED's SOFR and percentiles (percent) on the dates FRED publishes SOFR; empty without fred/SOFR.csv."""
+    sofr_path = fred_path(data_dir, "SOFR")
+    if not sofr_path.is_file():
+        notes.append("fred/SOFR.csv: not found; sofr columns from the New York Fed export only")
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+    fred = read_fred_series(sofr_path, "SOFR").dropna().rename("sofr_median_pct").to_frame()
+    for series_id, column in SOFR_PERCENTILES.items():
+        path = fred_path(data_dir, series_id)
+        if path.is_file():
+            fred[column] = read_fred_series(path, series_id).reindex(fred.index).to_numpy()
+        elif has_exports:
+            notes.append(f"fred/{series_id}.csv: not found; {column} from the New York Fed export only")
+        else:
+            notes.append(f"fred/{series_id}.csv: not found; {column} omitted")
+    return fred
+
+
+def _nyfed_rates(exports: list[Path], fred: pd.DataFrame, fred_effr: pd.Series | None) -> dict[str, pd.DataFrame]:
+    """The SOFR, EFFR and TGCR rows of all NY Fed exports, each checked against FRED and earlier exports.
+
+    Rate types no export lists (with a rate) are left out of the result.
+    """
+    nyfed: dict[str, pd.DataFrame] = {}
+    fred_by_type = {"SOFR": fred, "EFFR": None if fred_effr is None else fred_effr.to_frame()}
+    for path in exports:
+        for kind, rows in read_reference_rates(path).items():
+            if rows.empty:
+                continue
+            # Same rates from two publications must be the same numbers; a mismatch means a wrong or stale file.
+            published = fred_by_type.get(kind)
+            if published is not None:
+                _check_agreement(path, kind, rows, published, FRED_SOURCES)
+            earlier = nyfed.get(kind)
+            if earlier is not None:
+                _check_agreement(path, kind, rows, earlier, "an earlier nyfed/reference_rates*.csv")
+            nyfed[kind] = rows if earlier is None else earlier.combine_first(rows)
+    return nyfed
 
 
 def _check_agreement(
-    path: Path, rows: pd.DataFrame, other: pd.DataFrame, other_name: str | dict[str, str], columns: tuple[str, ...]
+    path: Path, kind: str, rows: pd.DataFrame, other: pd.DataFrame, other_name: str | dict[str, str]
 ) -> None:
-    """Raise `DataFileError` at the first NY Fed row whose value differs from `other` on the same date."""
-    nyfed_names = {name: column for column, name in REFERENCE_RATE_COLUMNS.items()}
+    """Raise `DataFileError` at the first NY Fed `kind` row whose value differs from `other` on the same date."""
+    nyfed_names = {name: column for column, name in REFERENCE_RATE_COLUMNS[kind].items()}
     common = rows.index.intersection(other.index)
     if len(common) == 0:
         return
-    for column in columns:
+    for column in nyfed_names:
         if column not in other.columns:
             continue
+        if isinstance(other_name, dict) and column not in other_name:
+            continue  # a column FRED does not publish (volume) is checked between exports only
         mine = rows.loc[common, column]
         theirs = other.loc[common, column]
         differs = (mine - theirs).abs() > AGREEMENT_TOLERANCE  # NaN on either side compares False
@@ -177,7 +250,7 @@ def _check_agreement(
             day = differs.idxmax()
             source = other_name[column] if isinstance(other_name, dict) else other_name
             raise DataFileError(path, int(rows.loc[day, "line"]), nyfed_names[column],
-                                f"SOFR {mine[day]:g} on {day.date().isoformat()} disagrees with "
+                                f"{kind} {mine[day]:g} on {day.date().isoformat()} disagrees with "
                                 f"{source} ({theirs[day]:g})")  # fmt: skip
 
 

@@ -62,8 +62,12 @@ def compare_png(runs: Sequence[tuple[str, Tables]], title: str) -> bytes:
         colour = RUN_COLOURS[i % len(RUN_COLOURS)]
         daily, auctions = tables["daily"], tables["auctions"]
         d = _dates(daily)
-        axes[0, 0].fill_between(d, daily["repo_p1_pct"], daily["repo_p99_pct"], color=colour, alpha=0.15, lw=0)
-        axes[0, 0].plot(d, daily["repo_median_pct"], color=colour, lw=1.2, label=f"{label} median (band p1-p99)")
+        axes[0, 0].fill_between(d, daily["sofr_p1_pct"], daily["sofr_p99_pct"], color=colour, alpha=0.15, lw=0)
+        axes[0, 0].plot(d, daily["sofr_median_pct"], color=colour, lw=1.2, label=f"{label} SOFR (band p1-p99)")
+        if "bilateral_median_pct" in daily.columns and daily["bilateral_median_pct"].notna().any():
+            # Uncleared dealer-to-client repo: traded in the model, but not part of SOFR.
+            axes[0, 0].plot(d, daily["bilateral_median_pct"], color=colour, lw=0.7, ls="--",
+                            label=f"{label} dealer-to-client (outside SOFR)")  # fmt: skip
         axes[0, 1].plot(d, repo_dispersion_bp(daily), color=colour, lw=1, label=label)
         for kind, marker in TYPE_MARKERS.items():
             group = auctions[auctions["security_type"] == kind]
@@ -82,7 +86,7 @@ def compare_png(runs: Sequence[tuple[str, Tables]], title: str) -> bytes:
         axes[4, 1].plot(d, daily["fill_ratio"], color=colour, lw=1, label=label)
     axes[1, 0].axhline(0.0, color="black", lw=0.8)
     styles = [
-        ("A. Repo median and p1-p99 band", "%"), ("A. Repo dispersion, 99th - 1st percentile", "bp"),
+        ("A. SOFR and its p1-p99 band", "%"), ("A. SOFR dispersion, 99th - 1st percentile", "bp"),
         ("B. Auction tails (o bills, s notes, ^ bonds)", "bp"),
         ("B. Primary-dealer takedown (o bills, s notes, ^ bonds)", "share"),
         ("C. Fails, weekly Thu-Wed", "$bn"), ("Reservoir: reserves and ON RRP", "$bn"),

@@ -81,6 +81,12 @@ class AuctionSpec:
     maturity: pd.Timestamp
 
 
+def _first_on_or_after(day: pd.Timestamp, previous: pd.Timestamp | None, day_of_month: int) -> bool:
+    """True on the first business day of its month on or after `day_of_month`."""
+    new_month = previous is None or (previous.year, previous.month) != (day.year, day.month)
+    return day.day >= day_of_month and (new_month or previous is None or previous.day < day_of_month)
+
+
 class MarketCalendar:
     """Business days of a run, their flags and the auctions held on them."""
 
@@ -96,12 +102,28 @@ class MarketCalendar:
         self.is_mid_month = np.asarray(d.isin(list(mid_month)))
         self.is_tax_date = self.is_mid_month & np.isin(d.month, TAX_MONTHS)
         self.is_settlement_date = self.is_mid_month | self.is_month_end
+        self.mortgage_flow = self._mortgage_flows(d)
         self.auctions = self._schedule(d)
         self.auctions_on: dict[pd.Timestamp, list[AuctionSpec]] = {}
         self.issues_on: dict[pd.Timestamp, list[AuctionSpec]] = {}
         for spec in self.auctions:
             self.auctions_on.setdefault(spec.auction_date, []).append(spec)
             self.issues_on.setdefault(spec.issue_date, []).append(spec)
+
+    @staticmethod
+    def _mortgage_flows(days: pd.DatetimeIndex) -> list[str]:
+        """'in' on the first business day on or after the 15th (mortgage payments reach the
+        GSE-like pools), 'out' on or after the 25th (paid to MBS holders), '' otherwise."""
+        flows = []
+        for i, day in enumerate(days):
+            previous = days[i - 1] if i else None
+            if _first_on_or_after(day, previous, 25):
+                flows.append("out")
+            elif day.day < 25 and _first_on_or_after(day, previous, 15):
+                flows.append("in")
+            else:
+                flows.append("")
+        return flows
 
     def __len__(self) -> int:
         return len(self.days)

@@ -102,7 +102,12 @@ class TreasuryMarketModel(mesa.Model):
         self.household_deposit_target_bn = np.zeros(sc.banks.count)
         self.equity_open = np.zeros(self.accounts.n_accounts)
         opening.open_books(self)
+        # Until a segment trades, its statistics stand at the opening rates (the publication's fallback).
         self.market.repo_percentiles = np.full(5, rates.on_rrp_pct)
+        self.market.sofr_percentiles = np.full(5, rates.on_rrp_pct)
+        self.market.tgcr_median_pct = rates.on_rrp_pct
+        self.market.bilateral_median_pct = rates.iorb_pct
+        self.market.effr_pct = rates.iorb_pct - sc.banks.interbank_below_iorb_bp / 100.0
         self.dealers.end_of_day(self, initial=True)
         self.recorder = Recorder(self)
 
@@ -165,6 +170,7 @@ class TreasuryMarketModel(mesa.Model):
         self.curve.update_realised_vol(float(self.prices.fundamental_pct(np.array([10.0]), self.today)[0]))
         self.treasury.pay_coupons(self)
         self.treasury.fiscal_day(self, bool(self.calendar.is_tax_date[self.day_index]))
+        self.money_funds.mortgage_cycle(self)
 
     def run(self, progress: Callable[[int, int, pd.Timestamp], None] | None = None) -> TreasuryMarketModel:
         """Run every business day of the scenario; `progress(done, total, date)` is called daily."""

@@ -237,7 +237,10 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     """Accounts: who holds reserves, and which bank each depositor uses as custodian.
 
     Depositors bank with custodians chosen by bank size; households spread over all banks;
-    reserve holders (banks and bank-affiliated dealers) are their own custodians.
+    reserve holders (banks and bank-affiliated dealers) are their own custodians. In each
+    investor population the largest accounts, up to `banks.dealer_parent_deposit_share` of
+    its size, bank with the holding companies of bank-affiliated dealers (chosen by dealer
+    size): the reserves behind those deposits sit on the dealers' consolidated balance sheets.
     """
     n = m.accounts.n_accounts
     banks = m.slices["bank"]
@@ -247,6 +250,17 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     custodian = m.setup_rng.choice(banks.stop - banks.start, size=n, p=m.banks.size_share)
     custodian = custodian + banks.start
     custodian[m.slices["household"]] = np.arange(m.config.banks.count) + banks.start
+    parents = np.flatnonzero(m.dealers.bank_affiliated)
+    share = m.config.banks.dealer_parent_deposit_share
+    if parents.size and share > 0:
+        weight = m.dealers.size_share[parents]
+        for kind in ("real_money", "foreign_official", "levered_fund", "money_fund"):
+            sizes = m.size_share_of(kind)
+            order = np.argsort(-sizes, kind="stable")
+            before = np.cumsum(sizes[order]) - sizes[order]  # size of the larger accounts
+            chosen = order[before < share - 1e-12]
+            picks = m.setup_rng.choice(parents, size=chosen.size, p=weight / weight.sum())
+            custodian[m.slices[kind].start + chosen] = picks
     custodian[reserve_holder] = np.flatnonzero(reserve_holder)
     return Ledger(m.accounts, m.issues.capacity, reserve_holder, custodian)
 
@@ -270,6 +284,7 @@ def open_books(m: TreasuryMarketModel) -> None:
     led.holdings_bn[led.cb_row, : held["soma"].size] = held["soma"]
     lf_borrowed, mmf_free = _open_money(m)
     _open_repo_book(m, lf_borrowed, mmf_free)
+    m.dealers.deposits_at_open_bn = led.deposits_owed_bn()[m.slices["dealer"]]
     # The central bank: SOMA at par; MBS and the rest as a fixed block.
     led.tga_bn = sc.treasury.tga_start_bn
     led.currency_bn = sc.central_bank.currency_bn
@@ -310,7 +325,8 @@ def _open_money(m: TreasuryMarketModel) -> tuple[np.ndarray, np.ndarray]:
     led.money_bn[lf] = lf_capital - value[lf] * haircut
     mmf = m.slices["money_fund"]
     mmf_assets = sc.money_funds.assets_bn * m.money_funds.size_share
-    on_rrp = sc.central_bank.on_rrp_start_bn * m.money_funds.size_share
+    with_facility = np.where(m.money_funds.facility_access, m.money_funds.size_share, 0.0)
+    on_rrp = sc.central_bank.on_rrp_start_bn * with_facility / with_facility.sum()
     mmf_free = np.maximum(mmf_assets - value[mmf] - on_rrp, 0.0)
     led.on_rrp_bn[mmf] = on_rrp
     return lf_borrowed, mmf_free

@@ -33,6 +33,8 @@ DEALER_COLUMNS = (
     "utilization",
     "funding_headroom_bn",
     "risk_appetite",
+    "srf_borrowed_bn",
+    "funding_cost_pct",
 )
 
 
@@ -109,6 +111,8 @@ class Recorder:
                 c.utilization,
                 m.dealers.funding_headroom_bn,
                 m.dealers.appetite,
+                m.dealers.srf_borrowed_bn,
+                m.dealers.funding_cost_pct,
             ]
         )
         self.days_recorded = row + 1

@@ -20,11 +20,6 @@ CONFIG = ROOT / "calibration" / "configs" / "baseline.yaml"
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="calibration/fitted/baseline.yaml was fitted with the repo moments on the all-trade percentiles; "
-    "scored on SOFR it misses moments its report does not name, until the next `plumbing calibrate`",
-)
 def test_calibrated_model_is_within_two_standard_errors_for_most_moments():
     config = load_config(CONFIG)
     targets = read_targets(config.targets).set_index("name")

@@ -16,6 +16,8 @@ def two_round_day(**changes) -> RepoDayInputs:
         "fund_ask_pct": np.array([4.30]),
         "fund_cash_bn": np.array([4.0]),
         "fund_cap_per_dealer_bn": np.array([100.0]),
+        "fund_ask_slope_pct": 0.0,
+        "fund_has_facility": np.array([True]),
         "bank_ask_pct": np.array([4.40, 4.50]),
         "bank_cash_bn": np.array([3.0, 10.0]),
         "max_rate_pct": 5.0,
@@ -31,30 +33,68 @@ def two_round_day(**changes) -> RepoDayInputs:
 
 
 def test_a_two_round_day_matches_the_hand_computation():
-    # Round 1: the dealer brings 5; the fund lends all its 4 at 4.30 + 0.5 x (4.40 - 0.02 - 4.30)
-    # = 4.34; banks lend 1 from the 4.40 tranche, which is marginal. Round 2: the dealer brings
-    # 5; the fund has nothing left; banks lend 2 more at 4.40 + 0.5 x 0.10 = 4.45 and 3 from the
-    # marginal 4.50 tranche.
+    # The day: funds can lend 4 of the 10 needed, so banks are marginal for the other 6, which
+    # reach into the 4.50 tranche: the day's clearing rate is 4.50. Round 1: the dealer brings 5;
+    # the fund lends its 4 at 4.30 + 0.5 x (4.50 - 0.02 - 4.30) = 4.39; banks lend 1 from the
+    # 4.40 tranche at 4.40 + 0.5 x 0.10 = 4.45. Round 2: banks lend 2 more at 4.45 and 3 from
+    # the 4.50 tranche at 4.50.
     day = clear_repo_day(two_round_day())
     assert day.fund_lent_bn == pytest.approx([4.0])
     assert day.bank_lent_bn == pytest.approx([3.0, 3.0])
     assert day.dealer_borrowed_bn == pytest.approx([10.0])
     assert day.dealer_unfilled_bn == pytest.approx([0.0])
-    assert day.fund_interest_bn * 36000 == pytest.approx([4 * 4.34])
-    assert day.bank_interest_bn * 36000 == pytest.approx([1 * 4.40 + 2 * 4.45, 3 * 4.50])
-    assert day.dealer_interest_bn * 36000 == pytest.approx([4 * 4.34 + 1 * 4.40 + 2 * 4.45 + 3 * 4.50])
-    assert day.trade_rates_pct[0] == pytest.approx([4.34])
+    assert day.fund_interest_bn * 36000 == pytest.approx([4 * 4.39])
+    assert day.bank_interest_bn * 36000 == pytest.approx([3 * 4.45, 3 * 4.50])
+    assert day.dealer_interest_bn * 36000 == pytest.approx([4 * 4.39 + 3 * 4.45 + 3 * 4.50])
+    assert day.trade_rates_pct[0] == pytest.approx([4.39])
+    assert day.dealer_marginal_rate_pct == pytest.approx([4.50])
     traded = np.concatenate(day.trade_volumes_bn)
     assert traded.sum() == pytest.approx(10.0)
 
 
 def test_interest_paid_equals_interest_received_and_the_cap_leaves_need_unfilled():
     # The fund's limit per dealer binds at 2 and banks will not lend above the dealer's limit
-    # of 4.45, so the 4.50 tranche stays out and 10 - 2 - 3 = 5 is left for the facilities.
+    # of 4.45, so the 4.50 tranche stays out, the day clears at the limit, and 10 - 2 - 3 = 5
+    # is left for the facilities.
     day = clear_repo_day(two_round_day(fund_cap_per_dealer_bn=np.array([2.0]), max_rate_pct=4.45))
     assert day.fund_lent_bn == pytest.approx([2.0])
     assert day.bank_lent_bn == pytest.approx([3.0, 0.0])
     assert day.dealer_unfilled_bn == pytest.approx([5.0])
+    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.365])
+    assert day.bank_interest_bn * 36000 == pytest.approx([3 * 4.425, 0.0])
     paid = day.dealer_interest_bn.sum()
     assert paid == pytest.approx(day.fund_interest_bn.sum() + day.bank_interest_bn.sum(), rel=1e-12)
     assert all((rates <= 4.45 + 1e-12).all() for rates in day.trade_rates_pct)
+
+
+def test_funds_keep_at_the_facility_what_the_day_does_not_need():
+    # Funds alone can cover a need of 2 from cash of 4: with a 10bp slope the day clears at
+    # 4.30 + 0.10 x 2 / 4 = 4.35, funds lend half their cash (the rest stays at the ON RRP) at
+    # 4.30 + 0.5 x (4.35 - 0.02 - 4.30) = 4.315, and banks lend nothing.
+    day = clear_repo_day(two_round_day(dealer_need_bn=np.array([2.0]), fund_ask_slope_pct=0.10))
+    assert day.fund_lent_bn == pytest.approx([2.0])
+    assert day.bank_lent_bn == pytest.approx([0.0, 0.0])
+    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.315])
+    # More need, a higher clearing rate: the funds' supply curve slopes up.
+    dearer = clear_repo_day(two_round_day(dealer_need_bn=np.array([3.0]), fund_ask_slope_pct=0.10))
+    assert dearer.fund_interest_bn[0] / dearer.fund_lent_bn[0] > day.fund_interest_bn[0] / day.fund_lent_bn[0]
+
+
+def test_lenders_without_the_facility_lend_below_its_rate_when_cash_is_plentiful():
+    # A pool without ON RRP access asks 4.20 (the facility pays 4.25, funds ask 4.30) and has 3;
+    # the dealer needs 2: the pool alone covers the day, which clears at its ask, and the fund
+    # with the facility keeps its cash there. The pool lends everything it is asked for at 4.20
+    # (nothing above its ask to share), below the facility's rate.
+    day = clear_repo_day(
+        two_round_day(
+            dealer_need_bn=np.array([2.0]),
+            fund_ask_pct=np.array([4.30, 4.20]),
+            fund_cash_bn=np.array([4.0, 3.0]),
+            fund_has_facility=np.array([True, False]),
+            fund_noise_pct=np.zeros((2, 2)),
+            fund_ask_slope_pct=0.10,
+        )
+    )
+    assert day.fund_lent_bn == pytest.approx([0.0, 2.0])
+    assert day.fund_interest_bn[1] * 36000 == pytest.approx(2 * 4.20)
+    assert day.bank_lent_bn.sum() == pytest.approx(0.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents.member import PopulationMember
+from sim.calendar import MarketCalendar
 from sim.ledger import Ledger
 from sim.scenario.schema import BankSection
 
@@ -59,21 +60,35 @@ class Banks:
         ratio = reserves_bn / comfortable
         return p.demand_curve_level_bp * np.exp(np.minimum(p.demand_curve_steepness * (1.0 - ratio), 50.0))
 
-    def repo_tranches(self, reserves_bn: np.ndarray, iorb_pct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def repo_tranches(
+        self, reserves_bn: np.ndarray, iorb_pct: float, vol_ratio: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lending offers: (bank index, asking rate %, amount $bn), TRANCHES per bank.
 
         Each bank splits what it could lend (reserves above its hard floor) into equal
         tranches; each asks IORB + hurdle + the marginal value of reserves after lending it.
+        The hurdle (balance-sheet and counterparty cost) rises with volatility.
         """
         p = self.params
+        hurdle_bp = p.lending_hurdle_bp * max(vol_ratio, 1.0) ** p.hurdle_vol_elasticity
         lendable = np.maximum(reserves_bn - p.hard_floor_share * self.lowest_comfortable_bn, 0.0)
         piece = lendable / TRANCHES
         steps = np.arange(1, TRANCHES + 1)
         after = reserves_bn[:, None] - piece[:, None] * steps[None, :]
         value = self.marginal_value_bp(after)
-        ask = iorb_pct + (p.lending_hurdle_bp + self.hurdle_offset_bp[:, None] + value) / 100.0
+        ask = iorb_pct + (hurdle_bp + self.hurdle_offset_bp[:, None] + value) / 100.0
         banks = np.repeat(np.arange(reserves_bn.size), TRANCHES)
         return banks, ask.ravel(), np.repeat(piece, TRANCHES)
+
+    def snapshot_lending_cut_share(self, calendar: MarketCalendar, day_index: int) -> float:
+        """Share of repo lending window-dressing banks withdraw today: on quarter-ends, more at
+        year-end (the largest banks' surcharge scores are measured then), nothing otherwise."""
+        if not bool(calendar.is_quarter_end[day_index]):
+            return 0.0
+        cut = self.params.quarter_end_lending_cut_share
+        if calendar.days[day_index].month == 12:
+            cut = cut * self.params.year_end_intensity
+        return min(cut, 1.0)
 
     def lend_reserves_interbank(self, ledger: Ledger, accounts: np.ndarray, iorb_pct: float) -> tuple[float, float]:
         """Overnight interbank (fed funds) loans spread reserves in proportion to comfort levels.

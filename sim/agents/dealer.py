@@ -83,6 +83,8 @@ class Dealers:
         appetite: risk appetite in (0, 1], scales both limits (memory of losses and strain).
         utilization: max of balance-sheet and risk use, after today's constraints.
         money_target_bn: cash (reserves or deposits) each dealer funds itself back to daily.
+        deposits_at_open_bn: deposits its holding company owed at the opening; reserves behind
+            deposits gained since are the depositors', not funding for the dealer.
         funding_capacity_bn: what private repo lenders would lend against its collateral.
         funding_headroom_bn: that capacity less what it borrows.
         slr_headroom_bn: leverage room for tomorrow's decisions (after any quarter-end cut).
@@ -90,6 +92,9 @@ class Dealers:
         when_issued_dv01_mn: DV01 of awarded but unsettled auction positions ($mn per bp).
         reference_by_bucket_bn: the community's opening inventory by bucket (its normal book).
         depth_share_by_bucket: share of each dealer's depth offered in each bucket.
+        srf_borrowed_bn: today's Standing Repo Facility borrowing.
+        funding_cost_pct: today's marginal repo rate (%): the facility it ended at, else its
+            dearest private trade, else the day's SOFR.
         constraints: today's headrooms and utilization (the balance-sheet snapshot recorded).
     """
 
@@ -115,10 +120,13 @@ class Dealers:
         self.reference_half_spread_bp = params.half_spread_bp
         self.funded_share = np.ones(n)  # share of yesterday's funding need the market met
         self.money_target_bn = np.zeros(n)
+        self.deposits_at_open_bn = np.zeros(n)
         self.funding_capacity_bn = np.zeros(n)
         self.funding_headroom_bn = np.zeros(n)
         self.slr_headroom_bn = np.zeros(n)
         self.dv01_mn = np.zeros(n)
+        self.srf_borrowed_bn = np.zeros(n)
+        self.funding_cost_pct = np.full(n, np.nan)
         self.when_issued_dv01_mn = np.zeros(n)
         self.reference_by_bucket_bn = np.zeros(0)
         self.constraints: Constraints | None = None
@@ -185,7 +193,6 @@ class Dealers:
         risk_use = var_mn / limit_mn
         risk_headroom_bn = (limit_mn - var_mn) / (p.var_z * vol_bp * _DV01_10Y_MN_PER_BN)
         utilization = np.maximum(balance_sheet_use, risk_use)
-        self.utilization = utilization
         return Constraints(
             exposure,
             slr,
@@ -311,9 +318,9 @@ class Dealers:
     def end_of_day(self, m: TreasuryMarketModel, initial: bool = False) -> None:
         """Constraints at today's balance-sheet snapshot, tomorrow's room, appetite and quotes.
 
-        Tomorrow's quotes, depth and client financing are set for tomorrow's snapshot:
-        window-dressers shrink into a quarter-end, not on the day after it. Today's
-        constraints (recorded) keep today's snapshot.
+        Client financing is set for tomorrow's snapshot: window-dressers shrink their repo into
+        a quarter-end, not on the day after it. Quotes, depth and inventory follow ordinary
+        utilization. Today's constraints (recorded) keep today's snapshot.
         """
         sc = m.config
         led = m.ledger
@@ -336,12 +343,20 @@ class Dealers:
         flags = m.calendar.is_quarter_end
         quarter_end = (not initial) and bool(flags[m.day_index])
         vol_bp = m.curve.realised_vol_bp
-        self.constraints = self.measure_constraints(led.equity_bn[dealers], exposure, dv01, vol_bp, quarter_end)
+        equity = led.equity_bn[dealers]
+        self.constraints = self.measure_constraints(equity, exposure, dv01, vol_bp, quarter_end)
         next_index = m.day_index + (0 if initial else 1)
         quarter_end_next = next_index < len(flags) and bool(flags[next_index])
         decisions = self.constraints
         if quarter_end_next != quarter_end:
-            decisions = self.measure_constraints(led.equity_bn[dealers], exposure, dv01, vol_bp, quarter_end_next)
+            decisions = self.measure_constraints(equity, exposure, dv01, vol_bp, quarter_end_next)
+        # Window-dressers shrink their repo into a snapshot (client room for tomorrow's), but
+        # quote, hold inventory and remember strain at their ordinary utilization: they do not
+        # sell their book for a one-day snapshot.
+        ordinary = (
+            decisions if not quarter_end_next else self.measure_constraints(equity, exposure, dv01, vol_bp, False)
+        )
+        self.utilization = ordinary.utilization
         self.slr_headroom_bn = decisions.slr_headroom_bn
         self.dv01_mn = dv01
         if not initial:

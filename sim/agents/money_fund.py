@@ -8,10 +8,15 @@ facility.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.agents.member import PopulationMember
 from sim.scenario.schema import MoneyFundSection
+
+if TYPE_CHECKING:
+    from sim.model import TreasuryMarketModel
 
 
 class MoneyFund(PopulationMember):
@@ -24,11 +29,52 @@ class MoneyFunds:
     def __init__(self, params: MoneyFundSection, size_share: np.ndarray):
         self.params = params
         self.size_share = size_share
+        # The smallest accounts, up to the no-facility share of the population's size, are cash
+        # pools without ON RRP access (GSE-like): their outside option pays nothing.
+        smallest_first = np.argsort(size_share, kind="stable")
+        before = np.cumsum(size_share[smallest_first]) - size_share[smallest_first]
+        self.facility_access = np.ones(size_share.size, dtype=bool)
+        self.facility_access[smallest_first[before < params.no_facility_share - 1e-12]] = False
+        if not self.facility_access.any():
+            self.facility_access[int(np.argmax(size_share))] = True  # someone holds the facility's balances
 
     def repo_tranches(self, cash_bn: np.ndarray, on_rrp_rate_pct: float) -> tuple[np.ndarray, np.ndarray]:
-        """Each fund offers its investable cash at the ON RRP rate plus its minimum spread."""
-        ask = np.full(self.size_share.size, on_rrp_rate_pct + self.params.min_spread_over_rrp_bp / 100.0)
-        return ask, np.maximum(cash_bn * self.params.invested_cash_share, 0.0)
+        """Each fund offers its investable cash: at the ON RRP rate plus its minimum spread, or,
+        without access to the facility, a little below its rate."""
+        p = self.params
+        ask = np.where(
+            self.facility_access,
+            on_rrp_rate_pct + p.min_spread_over_rrp_bp / 100.0,
+            on_rrp_rate_pct - p.no_facility_discount_bp / 100.0,
+        )
+        return ask, np.maximum(cash_bn * p.invested_cash_share, 0.0)
+
+    def on_rrp_placement_bn(self, cash_bn: np.ndarray) -> np.ndarray:
+        """What each fund places at the ON RRP at the end of the day: its investable cash left, if it can."""
+        return np.where(self.facility_access, np.maximum(cash_bn * self.params.invested_cash_share, 0.0), 0.0)
+
+    def mortgage_cycle(self, m: TreasuryMarketModel) -> None:
+        """Mortgage payments: households pay the no-facility pools on the first business day on
+        or after the 15th; the pools pass them to MBS holders (real money) on or after the 25th.
+        Mortgage debt and MBS are not on the model's books, so both legs are income and spending."""
+        flow = m.calendar.mortgage_flow[m.day_index]
+        amount = self.params.mortgage_cycle_bn
+        if not flow or amount <= 0 or self.facility_access.all():
+            return
+        led = m.ledger
+        funds = m.accounts_of("money_fund")
+        pools = funds[~self.facility_access]
+        pool_share = self.size_share[~self.facility_access] / self.size_share[~self.facility_access].sum()
+        if flow == "out":
+            paid = np.minimum(amount * pool_share, np.maximum(led.money_bn[pools], 0.0))
+            received = paid.sum() * m.real_money.size_share
+            received[-1] += paid.sum() - received.sum()
+            led.pay_pooled(pools, paid, m.accounts_of("real_money"), received, income=True)
+        else:
+            received = amount * pool_share
+            paid = amount * m.banks.size_share
+            paid[-1] += received.sum() - paid.sum()
+            led.pay_pooled(m.accounts_of("household"), paid, pools, received, income=True)
 
     def dealer_limit_bn(self, assets_bn: float, pullback_share: float) -> float:
         """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed."""

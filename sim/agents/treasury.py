@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+import pandas as pd
 
+from sim.calendar import day_number
 from sim.scenario.schema import BILL_TENORS, TENORS, TreasurySection
 from sim.securities import COUPON_PERIOD_DAYS
 
@@ -32,20 +34,44 @@ class Treasury(mesa.Agent):
         sizes = params.sizes
         # A week's worth of bills at base sizes, the unit the TGA gap is spread over.
         self.base_week_bn = sum(getattr(sizes, f"bills_{t}_bn") / BILL_WEEKS_PER_AUCTION[t] for t in BILL_TENORS)
+        path = sorted(params.tga_target_path, key=lambda t: t.date)
+        self.target_dates = [pd.Timestamp(t.date) for t in path]
+        self.target_levels_bn = [t.target_bn for t in path]
+        self.cmb_sold_bn = 0.0
 
-    def offering_bn(self, tenor: str, reopening: bool, tga_bn: float, soma_addon_bn: float) -> float:
+    def tga_target_bn(self, day: pd.Timestamp) -> float:
+        """The TGA level bills steer to on `day` ($bn): the latest target of the path in force."""
+        level = self.params.tga_target_bn
+        for start, target in zip(self.target_dates, self.target_levels_bn, strict=True):
+            if start <= day:
+                level = target
+        return level
+
+    def offering_bn(
+        self,
+        tenor: str,
+        reopening: bool,
+        tga_bn: float,
+        soma_addon_bn: float,
+        target_bn: float | None = None,
+        rollover_bn: float | None = None,
+    ) -> float:
         """Public offering of an auction ($bn).
 
-        Coupons are sized by the scenario. Bills close a share of the TGA's gap to its
-        target, spread over the week's bill auctions, within the scenario's bounds.
+        Coupons are sized by the scenario. Bills roll over what matures of the same tenor on
+        the issue date (the scenario's base size when that is not known) and add a share of the
+        TGA's gap to its target, spread over the week's bills in proportion to their base
+        sizes: net bill issuance steers the cash, so a new target is reached and then held.
+        Sizes stay within the scenario's bounds around the base size.
         """
         s = self.params.sizes
         if tenor in BILL_TENORS:
             base = getattr(s, f"bills_{tenor}_bn")
-            gap = self.params.tga_target_bn - tga_bn
-            scale = 1.0 + self.params.bill_steering_share * gap / max(self.base_week_bn, 1e-9)
-            scale = float(np.clip(scale, self.params.bill_size_min_share, self.params.bill_size_max_share))
-            return base * scale
+            gap = (self.params.tga_target_bn if target_bn is None else target_bn) - tga_bn
+            week_share = base / BILL_WEEKS_PER_AUCTION[tenor] / max(self.base_week_bn, 1e-9)
+            rolled = base if rollover_bn is None else rollover_bn
+            size = rolled + self.params.bill_steering_share * gap * week_share
+            return float(np.clip(size, self.params.bill_size_min_share * base, self.params.bill_size_max_share * base))
         kind = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
         if kind:
             return getattr(s, f"{kind}_bn")
@@ -61,6 +87,42 @@ class Treasury(mesa.Agent):
         return self.params.buybacks_bn_per_month * 12.0 / 52.0 if is_buyback_day else 0.0
 
     # ------------------------------------------------------------ cash management
+    def cash_management_bill_bn(self, m: TreasuryMarketModel) -> float:
+        """Size of a cash-management bill to sell today ($bn), 0 if none is needed.
+
+        The Treasury projects its cash over the next few business days: today's balance, less
+        net outlays, less the issues maturing and coupons due, plus auction awards settling and the auctions
+        already scheduled to settle within the horizon; if that would
+        fall below the floor, a bill settling tomorrow restores it to the floor plus a cushion.
+        """
+        p = self.params
+        horizon = min(p.cmb_horizon_days, len(m.calendar) - 1 - m.day_index)
+        if horizon <= 0:
+            return 0.0
+        end = m.calendar.days[m.day_index + horizon]
+        last_day = day_number(end)
+        iss = m.issues
+        maturing = iss.active & (iss.maturity_day <= last_day)
+        coupons_due = iss.active & ~iss.is_bill & (iss.next_coupon_day <= last_day)
+        coupons = float((iss.outstanding_bn[coupons_due] * iss.coupon_pct[coupons_due]).sum()) / 200.0
+        settling = sum(
+            float(award.awards_bn.sum()) for day, awards in m.auctions.pending.items() if day <= end for award in awards
+        )
+        # Auctions already scheduled within the horizon roll part of the maturities over.
+        target = self.tga_target_bn(m.date)
+        scheduled = sum(
+            self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, target)
+            for day, specs in m.calendar.auctions_on.items()
+            if m.date < day <= end
+            for spec in specs
+            if spec.issue_date <= end
+        )
+        net_outlays = p.daily_outlays_bn - p.daily_receipts_bn
+        redemptions = float(iss.outstanding_bn[maturing].sum()) + coupons
+        projected = m.ledger.tga_bn - horizon * net_outlays - redemptions + settling + scheduled
+        short = p.tga_floor_bn + p.cmb_buffer_bn - projected
+        return max(short, 0.0)
+
     def fiscal_day(self, m: TreasuryMarketModel, tax_date: bool) -> None:
         """Fiscal flows through the TGA: outlays to households and investors, taxes from
         households and money funds (corporate cash), currency drained from deposits, and

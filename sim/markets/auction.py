@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.calendar import TENOR_YEARS, AuctionSpec, day_number
+from sim.calendar import BILL_WEEKS, TENOR_YEARS, AuctionSpec, day_number, roll_forward
 from sim.scenario.schema import BILL_TENORS, TENORS
 from sim.securities import COUPON_PERIOD_DAYS, bond_dv01, bond_price
 
@@ -91,7 +91,8 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
 # ---------------------------------------------------------------- the auction day
 DEALER_TRANCHES_BP = np.array([-0.5, 0.0, 0.75])  # bp around the dealer's concession
 DEALER_TRANCHE_WEIGHTS = np.array([0.3, 0.4, 0.3])
-BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")  # where levered funds bid (the futures basis)
+BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")
+CMB_TENOR = "4w"  # cash-management bills are short: a month at most  # where levered funds bid (the futures basis)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,15 @@ class TreasuryAuctions:
         return total
 
 
+def cmb_maturity(settles: pd.Timestamp) -> pd.Timestamp:
+    """A cash-management bill matures on the regular bills' Thursday (holiday-rolled) at least a
+    month out, so the regular auction that day rolls it over with the maturing bills."""
+    earliest = settles + pd.Timedelta(weeks=BILL_WEEKS[CMB_TENOR])
+    monday = earliest - pd.Timedelta(days=earliest.weekday())
+    thursday = roll_forward(monday + pd.Timedelta(days=3))
+    return thursday if thursday >= earliest else roll_forward(monday + pd.Timedelta(days=10))
+
+
 def new_issue_dv01(tenor: str, years: float, yield_pct: float) -> float:
     """DV01 per $ par of an issue priced near par at its auction yield."""
     y = np.array([yield_pct])
@@ -150,6 +160,13 @@ def auction_day(m: TreasuryMarketModel) -> None:
     lf.plan_today(m.ledger, m.slices["levered_fund"], m.curve.vol_ratio, m.market.shocks.haircut_multiplier, markup)
     for spec in m.calendar.auctions_on.get(m.date, []):
         hold_auction(m, spec)
+    # A cash-management bill when the Treasury's projected cash would breach its floor.
+    cmb_bn = m.treasury.cash_management_bill_bn(m)
+    if cmb_bn > 0 and m.day_index + 1 < len(m.calendar):
+        settles = m.calendar.days[m.day_index + 1]
+        spec = AuctionSpec(m.date, settles, CMB_TENOR, False, cmb_maturity(settles))
+        hold_auction(m, spec, offering_bn=cmb_bn)
+        m.treasury.cmb_sold_bn += cmb_bn
 
 
 def collect_tenders(
@@ -190,14 +207,20 @@ def collect_tenders(
     return rows, yields, amounts
 
 
-def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec) -> None:
+def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float | None = None) -> None:
     """Tenders, single-price clearing, awards held to the issue date, and the auction's record."""
     tenor = spec.tenor
     bucket = TENORS.index(tenor)
     slot = m.issues.on_the_run_slot(tenor) if spec.reopening else None
     years = m.prices.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
     wi = float(m.prices.market_yield_pct(np.array([years]), m.today)[0])
-    offering = m.treasury.offering_bn(tenor, slot is not None, m.ledger.tga_bn, 0.0)
+    target = m.treasury.tga_target_bn(m.date)
+    rollover = None
+    if tenor in BILL_TENORS:
+        iss = m.issues
+        maturing = iss.active & (iss.tenor == bucket) & (iss.maturity_day == day_number(spec.issue_date))
+        rollover = float(iss.outstanding_bn[maturing].sum()) if maturing.any() else None
+    offering = offering_bn or m.treasury.offering_bn(tenor, slot is not None, m.ledger.tga_bn, 0.0, target, rollover)
     if offering <= 0:
         return  # the scenario sized this auction at zero: it is not held
     shortfall = m.shocks.shortfall(m.day_index, tenor)

@@ -38,6 +38,7 @@ def clear_round(
     rate_noise_pct: np.ndarray,
     round_shift_pct: float,
     order: np.ndarray | None = None,
+    marginal_floor_pct: float = -np.inf,
 ) -> RoundResult:
     """Clear one repo round.
 
@@ -51,6 +52,8 @@ def clear_round(
         round_shift_pct: round-level noise added to the marginal rate (%).
         order: tranches with asks at or below `max_rate_pct`, cheapest first; computed
             when not given (asks do not change within a day, so callers sort once).
+        marginal_floor_pct: the day's market-clearing rate: a round's marginal rate is not
+            below it, since lenders know the day's balance of cash and demand.
     """
     if order is None:
         order = eligible_order(ask_pct, max_rate_pct)
@@ -65,7 +68,7 @@ def clear_round(
     marginal_pos = min(int(np.searchsorted(cumulative, filled, side="left")), order.size - 1)
     fill[order] = np.minimum(supply_sorted, np.maximum(filled - (cumulative - supply_sorted), 0.0))
     marginal = float(ask_pct[order[marginal_pos]]) + round_shift_pct
-    marginal = min(max(marginal, float(ask_pct[order[0]])), max_rate_pct)
+    marginal = min(max(marginal, float(ask_pct[order[0]]), marginal_floor_pct), max_rate_pct)
     rate = ask_pct + bargaining_share * np.maximum(marginal - ask_pct, 0.0) + rate_noise_pct
     rate = np.minimum(np.maximum(rate, ask_pct), max_rate_pct)
     borrower_fill = need_bn * (filled / demand)
@@ -99,6 +102,7 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
 # ---------------------------------------------------------------- the repo day
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
 MEDIAN = np.array([0.5])
+DUST_BN = 1e-9  # $1,000: below this an amount is rounding, not a trade
 TRI_PARTY, GCF, SPONSORED_DVP, BILATERAL = range(4)  # segments of the repo market
 
 
@@ -191,6 +195,8 @@ class RepoDayInputs:
     fund_ask_pct: np.ndarray
     fund_cash_bn: np.ndarray
     fund_cap_per_dealer_bn: np.ndarray
+    fund_ask_slope_pct: float  # extra rate funds ask to lend all their cash rather than none (%)
+    fund_has_facility: np.ndarray  # lenders without it lend all their cash whatever the rate
     bank_ask_pct: np.ndarray
     bank_cash_bn: np.ndarray
     max_rate_pct: float
@@ -216,6 +222,49 @@ class RepoDay:
     trade_rates_pct: list[np.ndarray]
     trade_volumes_bn: list[np.ndarray]
     trade_lenders: list[str]  # "fund" or "bank", one per entry of the trade lists
+    dealer_marginal_rate_pct: np.ndarray  # rate of the dearest trade in the last round each dealer borrowed in
+
+
+def facility_floor_pct(day: RepoDayInputs) -> float:
+    """The ask of money funds that could leave their cash at the ON RRP instead."""
+    asks = day.fund_ask_pct[day.fund_has_facility]
+    return float(asks.max()) if asks.size else float(day.fund_ask_pct.max())
+
+
+def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
+    """Share of each lender's investable cash lent in repo at `rate_pct`. Funds with the ON RRP
+    lend none at their ask and all at the ask plus the slope, linearly between (they differ in
+    how much they value the facility's liquidity and their counterparty limits); lenders
+    without it lend all their cash."""
+    floor = facility_floor_pct(day)
+    if day.fund_ask_slope_pct <= 0:
+        share = 1.0 if rate_pct >= floor else 0.0
+    else:
+        share = float(np.clip((rate_pct - floor) / day.fund_ask_slope_pct, 0.0, 1.0))
+    return np.where(day.fund_has_facility, share, 1.0)
+
+
+def day_clearing_rate_pct(day: RepoDayInputs) -> float:
+    """The day's market-clearing rate: the rate at which money funds' supply covers the day's
+    demand within their limits per dealer, else the ask of the bank tranche that covers the
+    rest (not below funds' top ask), else the dealers' outside option. Lenders bargain over
+    the gap to it in every round."""
+    demand = float(day.dealer_need_bn.sum())
+    pools = float(day.fund_cash_bn[~day.fund_has_facility].sum())
+    cash = float(day.fund_cash_bn[day.fund_has_facility].sum())
+    usable = min(float(np.minimum(day.dealer_need_bn, day.fund_cap_per_dealer_bn).sum()), cash + pools)
+    floor = facility_floor_pct(day)
+    if demand <= pools + 1e-12 and pools > 0:
+        return float(day.fund_ask_pct[~day.fund_has_facility].max())  # the pools alone cover the day
+    if demand <= usable + 1e-12:
+        return floor + day.fund_ask_slope_pct * ((demand - pools) / cash if cash > 0 else 0.0)
+    funds_top = floor + day.fund_ask_slope_pct * ((usable - pools) / cash if cash > 0 else 0.0)
+    order = eligible_order(day.bank_ask_pct, day.max_rate_pct)
+    cumulative = np.cumsum(day.bank_cash_bn[order])
+    rest = demand - usable
+    if cumulative.size == 0 or cumulative[-1] < rest:
+        return day.max_rate_pct
+    return max(funds_top, float(day.bank_ask_pct[order[int(np.searchsorted(cumulative, rest, side="left"))]]))
 
 
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
@@ -228,11 +277,15 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     """
     n_d = day.dealer_need_bn.size
     cap = day.fund_cap_per_dealer_bn
-    fund_left, bank_left, need_left = day.fund_cash_bn.copy(), day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
+    day_rate = day_clearing_rate_pct(day)
+    # Funds offer what they lend at the day's rate; the rest stays at the ON RRP.
+    fund_left = day.fund_cash_bn * fund_supply_share(day, day_rate)
+    bank_left, need_left = day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
     bank_order = eligible_order(day.bank_ask_pct, day.max_rate_pct)
     fund_lent, bank_lent = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
     fund_interest, bank_interest = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
     dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
+    dealer_marginal = np.full(n_d, np.nan)
     trade_rates: list[np.ndarray] = []
     trade_volumes: list[np.ndarray] = []
     trade_lenders: list[str] = []
@@ -247,7 +300,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         cap = cap - got
         rest = bring - got
         bank_round = None
-        if float(rest.sum()) > 0:
+        # Rounding dust left after the funds' fill is not a demand for bank cash.
+        if float(rest.sum()) > DUST_BN:
             cleared = clear_round(
                 day.bank_ask_pct,
                 bank_left,
@@ -257,10 +311,11 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
                 day.bank_noise_pct[r],
                 day.round_noise_pct[r],
                 bank_order,
+                day_rate,
             )
-            if cleared.tranche_fill_bn.sum() > 0:
+            if cleared.tranche_fill_bn.sum() > DUST_BN:
                 bank_round = cleared
-        marginal = bank_round.marginal_rate_pct if bank_round is not None else float(day.fund_ask_pct.max())
+        marginal = bank_round.marginal_rate_pct if bank_round is not None else day_rate
         fund_ask = day.fund_ask_pct
         gap = np.maximum(marginal + day.round_noise_pct[r] - day.tri_party_discount_pct - fund_ask, 0.0)
         fund_rate = fund_ask + theta * gap + day.fund_noise_pct[r]
@@ -272,6 +327,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes.append(fund_fill)
         trade_lenders.append("fund")
         round_interest = float(fund_fill @ fund_rate)
+        round_top = float(fund_rate[fund_fill > 0].max()) if (fund_fill > 0).any() else np.nan
         got_total = got
         if bank_round is not None:
             bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
@@ -283,11 +339,13 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
             trade_lenders.append("bank")
             round_interest += float(bank_fill @ bank_rate)
             got_total = got + bank_round.borrower_fill_bn
+            round_top = float(np.nanmax([round_top, bank_rate[bank_fill > 0].max()]))
         dealer_fill += got_total
         total_got = float(got_total.sum())
         if total_got > 0:
             dealer_interest += (round_interest / 36000.0) * (got_total / total_got)
         need_left = need_left - got_total
+        dealer_marginal = np.where(got_total > 0, round_top, dealer_marginal)
     return RepoDay(
         fund_lent,
         fund_interest,
@@ -299,6 +357,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_rates,
         trade_volumes,
         trade_lenders,
+        dealer_marginal,
     )
 
 
@@ -344,6 +403,7 @@ class ClientFinancing:
 
     by_fund_and_dealer_bn: np.ndarray
     wanted_by_fund_bn: np.ndarray
+    turned_away_share: float = 0.0  # share of the financing wanted that dealers first turned away
 
     @property
     def fund_borrowed_bn(self) -> np.ndarray:
@@ -356,7 +416,9 @@ class ClientFinancing:
 
 def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
     """Levered funds' financing from their prime dealers, capped by haircuts and by what the
-    dealers' balance sheets take; funds spread it over the dealers by size."""
+    dealers' balance sheets take; funds spread it over the dealers by size. What a dealer
+    turns away (a window-dresser before a snapshot, a dealer over its SLR) partly finds room
+    at dealers with leverage headroom, who fund it in the repo market: the borrowers left pay up."""
     led = m.ledger
     dealers = m.dealers
     n_d = dealers.size_share.size
@@ -369,11 +431,18 @@ def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
     )
     wanted_by_dealer = dealers.size_share * lf_want.sum()
     capacity = dealers.client_financing_capacity_bn(wanted_by_dealer, dealers.slr_headroom_bn)
-    granted_share = np.divide(
-        np.minimum(capacity, wanted_by_dealer), wanted_by_dealer, out=np.ones(n_d), where=wanted_by_dealer > 0
-    )
-    financing = lf_want[:, None] * (dealers.size_share * granted_share)[None, :]
-    return ClientFinancing(financing, lf_want)
+    granted = np.minimum(capacity, wanted_by_dealer)
+    refused = float((wanted_by_dealer - granted).sum())
+    turned_away = refused * m.config.levered_funds.refinance_elsewhere_share
+    if turned_away <= 0:
+        granted_share = np.divide(granted, wanted_by_dealer, out=np.ones(n_d), where=wanted_by_dealer > 0)
+        financing = lf_want[:, None] * (dealers.size_share * granted_share)[None, :]
+        return ClientFinancing(financing, lf_want)
+    spare = np.where(granted < wanted_by_dealer, 0.0, np.maximum(dealers.slr_headroom_bn, 0.0))
+    if spare.sum() > 0:
+        granted = granted + spare * (min(turned_away, float(spare.sum())) / float(spare.sum()))
+    financing = lf_want[:, None] * (granted / max(float(lf_want.sum()), 1e-12))[None, :]
+    return ClientFinancing(financing, lf_want, refused / max(float(lf_want.sum()), 1e-12))
 
 
 def dealer_funding_need_bn(m: TreasuryMarketModel, client_lent_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +451,9 @@ def dealer_funding_need_bn(m: TreasuryMarketModel, client_lent_bn: np.ndarray) -
     led = m.ledger
     dealers = m.dealers
     n_d = dealers.size_share.size
-    need = np.maximum(dealers.money_target_bn - (led.money_bn[:n_d] - client_lent_bn), 0.0)
+    # Reserves behind deposits the holding company gained are not the dealer's to spend.
+    own_money = led.money_bn[:n_d] - (led.deposits_owed_bn()[:n_d] - dealers.deposits_at_open_bn)
+    need = np.maximum(dealers.money_target_bn - (own_money - client_lent_bn), 0.0)
     haircut = dealers.funding_haircut_share(m.curve.vol_ratio)
     long_value = np.maximum(led.holdings_bn[:n_d], 0.0) @ led.price
     client_collateral = client_lent_bn / max(1.0 - m.levered_funds.haircut_today, 1e-9)
@@ -414,7 +485,12 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     fed_funds_pct, _ = m.banks.lend_reserves_interbank(led, banks, rates.iorb_pct)
     if np.isfinite(fed_funds_pct):
         m.market.effr_pct = fed_funds_pct
-    bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct)
+    bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct, m.curve.vol_ratio)
+    # Snapshot days: window-dressing banks step back from intermediating repo (more at year-end);
+    # a funding pull-back hits banks' lending as it hits money funds'.
+    bank_cash = bank_cash * (1.0 - m.banks.snapshot_lending_cut_share(m.calendar, m.day_index))
+    pullback = m.market.shocks.funding_pullback_share * sc.banks.funding_pullback_sensitivity
+    bank_cash = bank_cash * (1.0 - min(pullback, 1.0))
     rounds = sc.repo.rounds_per_day
     rng = m.repo_rng
     noise_round = rng.normal(0.0, sc.repo.round_noise_bp / 100.0, rounds)
@@ -425,6 +501,8 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
         fund_ask_pct=fund_ask,
         fund_cash_bn=fund_cash,
         fund_cap_per_dealer_bn=cap,
+        fund_ask_slope_pct=sc.money_funds.ask_slope_bp / 100.0,
+        fund_has_facility=m.money_funds.facility_access,
         bank_ask_pct=bank_ask,
         bank_cash_bn=bank_cash,
         max_rate_pct=max_rate,
@@ -438,13 +516,15 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     return inputs, banks[bank_i]
 
 
-def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> None:
+def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What the market would not lend below the dealers' limit, or against their collateral:
-    the SRF up to its daily limit, then the discount window."""
+    the SRF up to its daily limit, then the discount window. Returns each dealer's SRF and
+    window borrowing ($bn)."""
     cb = m.config.central_bank
     led = m.ledger
     rates = m.market.rates
     dealers = np.arange(unfunded_bn.size)
+    unfunded_bn = np.where(unfunded_bn > DUST_BN, unfunded_bn, 0.0)
     srf_used = np.zeros(unfunded_bn.size)
     if cb.srf.enabled and unfunded_bn.sum() > 0:
         srf_used = unfunded_bn * min(1.0, cb.srf.daily_limit_bn / unfunded_bn.sum())
@@ -456,6 +536,7 @@ def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> N
     market.facility_rate_yesterday = {"srf": rates.srf_pct, "dw": rates.discount_window_pct}
     market.srf_usage_bn = float(srf_used.sum())
     market.discount_window_bn = float(window.sum())
+    return srf_used, window
 
 
 def repo_day(m: TreasuryMarketModel) -> None:
@@ -475,7 +556,7 @@ def repo_day(m: TreasuryMarketModel) -> None:
     need, private_need = dealer_funding_need_bn(m, client_lent)
     inputs, bank_lenders = repo_day_inputs(m, private_need)
     day = clear_repo_day(inputs)
-    borrow_from_facilities(m, day.dealer_unfilled_bn + (need - private_need))
+    srf_used, window = borrow_from_facilities(m, day.dealer_unfilled_bn + (need - private_need))
     mmf = m.accounts_of("money_fund")
     lenders = np.concatenate([mmf, bank_lenders])
     lent = np.concatenate([day.fund_lent_bn, day.bank_lent_bn])
@@ -488,19 +569,29 @@ def repo_day(m: TreasuryMarketModel) -> None:
         out=np.full(n_d, market.rates.iorb_pct),
         where=day.dealer_borrowed_bn > 0,
     )
-    client_rate = dealer_cost + m.dealers.repo_markup_bp() / 100.0
+    # Balance sheet is priced: when dealers turn clients away, every client pays for the scarcity.
+    scarcity_bp = m.config.dealers.client_repo_scarcity_bp * clients.turned_away_share
+    client_rate = dealer_cost + (m.dealers.repo_markup_bp() + scarcity_bp) / 100.0
     interest = financing * client_rate[None, :] / 36000.0
     lf = m.accounts_of("levered_fund")
     led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
     trade_rates = [*day.trade_rates_pct, np.broadcast_to(client_rate[None, :], financing.shape).ravel()]
     trade_volumes = [*day.trade_volumes_bn, financing.ravel()]
-    led.place_on_rrp(mmf, np.maximum(led.money_bn[mmf] * m.config.money_funds.invested_cash_share, 0.0))
+    led.place_on_rrp(mmf, m.money_funds.on_rrp_placement_bn(led.money_bn[mmf]))
     rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
     percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
     # With no trades, the previous day's percentiles stand (the publication's fallback).
     if np.isfinite(percentiles).all():
         market.repo_percentiles = percentiles
     market.publish(reference_rates(segment_trades(m, day, client_rate, financing)))
+    # A dealer's marginal funding cost: the facility it ended at, else its dearest private trade,
+    # else (no need today) the day's SOFR.
+    marginal = np.where(
+        np.isfinite(day.dealer_marginal_rate_pct), day.dealer_marginal_rate_pct, market.sofr_percentiles[2]
+    )
+    marginal = np.where(srf_used > 0, market.rates.srf_pct, marginal)
+    m.dealers.funding_cost_pct = np.where(window > 0, market.rates.discount_window_pct, marginal)
+    m.dealers.srf_borrowed_bn = srf_used
     market.repo_volume_bn = float(volumes_all.sum())
     market.repo_intermediated_bn = float(lf_lent.sum())
     market.lf_unfunded_bn = float((clients.wanted_by_fund_bn - lf_lent).sum())

@@ -86,9 +86,36 @@ class IssuanceSizes(Section):
     bonds_30y_reopen_bn: float = _f(22.0, "30-year reopening ($bn).", ge=0, le=300)
 
 
+class TgaTarget(Section):
+    date: dt.date = Field(description="Day from which the Treasury steers its cash to this level.")
+    target_bn: float = Field(description="TGA level the bill sizes steer to from that day ($bn).", ge=0, le=5000)
+
+
 class TreasurySection(Section):
     tga_start_bn: float = _f(850.0, "Treasury General Account at the start ($bn).", ge=0, le=5000)
-    tga_target_bn: float = _f(850.0, "TGA level the bill sizes steer to ($bn).", ge=0, le=5000)
+    tga_target_bn: float = _f(
+        850.0, "TGA level the bill sizes steer to ($bn), until the target path's first date.", ge=0, le=5000
+    )
+    tga_target_path: list[TgaTarget] = _f(
+        [], "Later TGA targets by date (a debt-limit year: run down, then rebuilt); each holds until the next."
+    )
+    tga_floor_bn: float = _f(
+        150.0,
+        "The TGA never falls below this: when the projected balance would, the Treasury sells a cash-management "
+        "bill ($bn).",
+        ge=0,
+        le=5000,
+    )
+    cmb_horizon_days: int = _f(
+        1,
+        "Business days ahead over which the Treasury projects its cash for cash-management bills (they settle "
+        "the next business day).",
+        ge=1,
+        le=60,
+    )
+    cmb_buffer_bn: float = _f(
+        50.0, "Cushion above the floor a cash-management bill restores the projected balance to ($bn).", ge=0, le=2000
+    )
     bill_steering_share: float = _f(0.25, "Share of the TGA gap closed by one week of bills.", ge=0, le=2)
     bill_size_min_share: float = _f(0.4, "Smallest bill size as a share of base.", ge=0, le=1)
     bill_size_max_share: float = _f(2.0, "Largest bill size as a share of base.", ge=1, le=10)
@@ -217,6 +244,13 @@ class DealerSection(Section):
     )
     repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
     repo_markup_util_bp: float = _f(8.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
+    client_repo_scarcity_bp: float = _f(
+        40.0,
+        "Extra rate every levered client pays per unit share of client repo dealers turn away (window "
+        "dressing, SLR): balance-sheet scarcity priced (bp).",
+        ge=0,
+        le=2000,
+    )
     funding_haircut_pct: float = _f(2.0, "Haircut repo lenders take on dealers' collateral in calm (%).", ge=0, le=50)
     funding_haircut_vol_elasticity: float = _f(
         1.0, "Dealers' funding haircut rises with the vol ratio to this power.", ge=0, le=10
@@ -321,6 +355,13 @@ class LeveredFundSection(Section):
         0.05, "Share of capital above (below) its opening level paid out (raised) per day.", ge=0, le=1
     )
     vol_unwind_ratio: float = _f(2.0, "Vol ratio above which funds unwind regardless of haircuts.", gt=1, le=100)
+    refinance_elsewhere_share: float = _f(
+        0.8,
+        "Share of the repo a dealer turns away (window-dressing, SLR) that funds find the same day at dealers "
+        "with leverage headroom.",
+        ge=0,
+        le=1,
+    )
     vol_unwind_target_share: float = _f(
         0.5, "Share of their target position funds keep once vol passes the unwind ratio.", ge=0, le=1
     )
@@ -341,6 +382,30 @@ class MoneyFundSection(Section):
     counterparty_limit_share: float = _f(0.15, "Largest share of a fund lent to one dealer.", gt=0, le=1)
     min_spread_over_rrp_bp: float = _f(
         1.0, "Repo must pay this much over ON RRP to beat the facility (bp).", ge=0, le=100
+    )
+    no_facility_share: float = _f(
+        0.1,
+        "Share of the population (by size, the smallest first) that cannot use the ON RRP: GSE-like cash pools "
+        "that lend in tri-party below the facility's rate.",
+        ge=0,
+        le=1,
+    )
+    no_facility_discount_bp: float = _f(
+        5.0, "How far below the ON RRP rate lenders without access to it ask (bp).", ge=0, le=100
+    )
+    mortgage_cycle_bn: float = _f(
+        60.0,
+        "Mortgage payments flowing into the no-facility pools around the 15th and paid out to MBS holders (real "
+        "money) around the 25th of each month ($bn).",
+        ge=0,
+        le=2000,
+    )
+    ask_slope_bp: float = _f(
+        12.0,
+        "Extra spread over their minimum at which funds lend all their investable cash in repo rather than "
+        "keep part at the ON RRP (bp); the share lent rises linearly in between.",
+        ge=0,
+        le=200,
     )
     bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
     bid_through_bp: float = _f(4.0, "Their bill tenders sit this far below WI (bp).", ge=0, le=100)
@@ -384,6 +449,31 @@ class BankSection(Section):
     comfort_dispersion: float = _f(0.05, "Log std of comfortable levels across banks of one size.", ge=0, le=2)
     tri_party_share: float = _f(
         0.5, "Share of banks' repo lending to dealers through tri-party (the rest through GCF).", ge=0, le=1
+    )
+    hurdle_vol_elasticity: float = _f(
+        1.0,
+        "Banks' lending hurdle rises with the volatility ratio to this power (stress costs balance sheet).",
+        ge=0,
+        le=10,
+    )
+    funding_pullback_sensitivity: float = _f(
+        1.0,
+        "Share of a funding pull-back shock that also hits banks' repo lending (1: as much as money funds').",
+        ge=0,
+        le=2,
+    )
+    dealer_parent_deposit_share: float = _f(
+        0.3,
+        "Share of each investor population's deposits held at banks that own primary dealers (the rest at "
+        "custody and other banks); the reserves behind them use those holding companies' SLR room.",
+        ge=0,
+        le=1,
+    )
+    quarter_end_lending_cut_share: float = _f(
+        0.3, "Share of their repo lending window-dressing banks withdraw on quarter-end days.", ge=0, le=1
+    )
+    year_end_intensity: float = _f(
+        1.5, "Year-end window dressing relative to other quarter-ends (multiplies the cut, capped at all).", ge=0, le=10
     )
     interbank_below_iorb_bp: float = _f(7.0, "Interbank (fed funds) rate below IORB (bp).", ge=-100, le=100)
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)

@@ -1,0 +1,126 @@
+"""The reservoir's channels: purchases' reserves on dealers' parents' balance sheets, the
+Treasury's cash above its floor, the SRF as a marginal source of funding."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import TreasuryMarketModel
+from tests.conftest import make_scenario
+
+MARCH = {"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 31)}
+QE_FROM_NONBANKS = {"central_bank": {"purchases": [{"bn_per_month": 40, "nonbank_seller_share": 1.0}]}}
+
+
+def parents_cash_exposure_bn(model: TreasuryMarketModel) -> float:
+    """The part of bank-affiliated dealers' leverage exposure that is cash (reserves), $bn."""
+    n = model.config.dealers.count
+    led = model.ledger
+    long_value = np.maximum(led.holdings_bn[:n], 0.0) @ led.price
+    none = np.zeros(n)
+    with_cash = model.dealers.market_exposure_bn(long_value, led.money_bn[:n], led.repo_lent_bn[:n], none, 0.0)
+    without = model.dealers.market_exposure_bn(long_value, none, led.repo_lent_bn[:n], none, 0.0)
+    return float((with_cash - without)[model.dealers.bank_affiliated].sum())
+
+
+@pytest.mark.parametrize("exempt", [False, True])
+def test_proceeds_paid_to_a_dealer_parents_depositor_use_its_slr_room_unless_reserves_are_exempt(exempt):
+    model = TreasuryMarketModel(make_scenario(MARCH, {"dealers": {"exempt_reserves_from_slr": exempt}}), seed=1)
+    led = model.ledger
+    investors = model.accounts_of("real_money")
+    at_parents = investors[np.isin(led.custodian[investors], np.flatnonzero(model.dealers.bank_affiliated))]
+    assert at_parents.size > 0, "some real-money investors bank with dealers' parents"
+    seller = int(at_parents[0])
+    slot = int(np.argmax(led.holdings_bn[seller]))
+    before = parents_cash_exposure_bn(model)
+    par = 0.5 * float(led.holdings_bn[seller, slot])
+    led.central_bank_buys(np.array([seller]), np.array([slot]), np.array([par]), led.price[[slot]])
+    proceeds = par * float(led.price[slot])
+    assert parents_cash_exposure_bn(model) - before == pytest.approx(0.0 if exempt else proceeds, abs=1e-9)
+
+
+def test_purchases_from_nonbanks_raise_dealer_parents_cash_exposure_and_not_when_reserves_are_exempt():
+    # Over a month, sellers' deposits move on (they buy, pay, park cash with money funds), so the
+    # parents keep a part of the reserves created, not exactly their deposit share: the band is
+    # wide; its point is the sign, and exactly nothing once reserves are exempt.
+    share = 0.3
+    for seed in (1, 2, 3):
+        for exempt in (False, True):
+            keys = {"dealers": {"exempt_reserves_from_slr": exempt}, "banks": {"dealer_parent_deposit_share": share}}
+            base, with_qe = make_scenario(MARCH, keys), make_scenario(MARCH, QE_FROM_NONBANKS, keys)
+            calm, bought = TreasuryMarketModel(base, seed=seed).run(), TreasuryMarketModel(with_qe, seed=seed).run()
+            created = bought.ledger.reserves_bn() - calm.ledger.reserves_bn()
+            extra = parents_cash_exposure_bn(bought) - parents_cash_exposure_bn(calm)
+            assert created > 20.0, "the month's purchases create reserves"
+            if exempt:
+                assert extra == 0.0
+            else:
+                assert 0.02 * created < extra < 0.6 * created, (seed, extra, created)
+
+
+def test_without_deposits_at_dealer_parents_purchases_leave_their_cash_as_it_was():
+    no_parents = {"banks": {"dealer_parent_deposit_share": 0.0}}
+    calm = TreasuryMarketModel(make_scenario(MARCH, no_parents), seed=1).run()
+    bought = TreasuryMarketModel(make_scenario(MARCH, no_parents, QE_FROM_NONBANKS), seed=1).run()
+    created = bought.ledger.reserves_bn() - calm.ledger.reserves_bn()
+    extra = parents_cash_exposure_bn(bought) - parents_cash_exposure_bn(calm)
+    assert abs(extra) < 0.02 * created
+
+
+def _tga_path_over_ten_years(path: str) -> tuple[str, float, float]:
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    ten_years = scenario.model_copy(
+        update={"end_date": scenario.start_date.replace(year=scenario.start_date.year + 10)}
+    )
+    model = TreasuryMarketModel(ten_years, seed=1)
+    lowest = model.ledger.tga_bn
+    while model.running:
+        model.step()
+        lowest = min(lowest, model.ledger.tga_bn)
+    return path, lowest, scenario.treasury.tga_floor_bn
+
+
+@pytest.mark.slow
+def test_the_treasury_cash_never_falls_below_its_floor_in_any_shipped_scenario_over_ten_years():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tests.golden.fingerprints import shipped_scenarios
+
+    paths = [str(p) for p in shipped_scenarios()]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_tga_path_over_ten_years, paths))
+    below = {path: round(lowest, 1) for path, lowest, floor in results if lowest < floor}
+    assert not below, f"TGA below its floor: {below}"
+    assert len(results) == len(paths) >= 18
+
+
+def _scarcity(seed: int, srf_enabled: bool) -> dict:
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(
+        Path(__file__).resolve().parents[1] / "scenarios" / "reserve_scarcity.yaml",
+        overrides={"central_bank": {"srf": {"enabled": srf_enabled}}, "end_date": "2025-09-30"},
+    )
+    return TreasuryMarketModel(scenario, seed=seed).run().results()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_when_private_repo_is_dearer_than_the_srf_dealers_borrow_there_instead_of_at_the_window(seed):
+    with_srf, without = _scarcity(seed, True), _scarcity(seed, False)
+    daily, dealers = with_srf["daily"], with_srf["dealers"]
+    assert (daily.srf_usage_bn > 0).any(), "scarce reserves make private repo dear on some days"
+    # The same shortfall goes to the window when there is no SRF (and not when there is).
+    assert without["daily"].discount_window_bn.sum() > 0
+    assert daily.discount_window_bn.sum() < without["daily"].discount_window_bn.sum()
+    # The dealers table adds up to the daily total, and those dealers' funding cost is the SRF's rate.
+    by_day = dealers.groupby("date").srf_borrowed_bn.sum().to_numpy()
+    assert by_day == pytest.approx(daily.srf_usage_bn.to_numpy(), abs=1e-9)
+    borrowers = dealers[dealers.srf_borrowed_bn > 0].merge(daily[["date", "iorb_pct"]], on="date")
+    assert (borrowers.funding_cost_pct > borrowers.iorb_pct).all()

@@ -62,7 +62,9 @@ class Treasury(mesa.Agent):
         the issue date (the scenario's base size when that is not known) and add a share of the
         TGA's gap to its target, spread over the week's bills in proportion to their base
         sizes: net bill issuance steers the cash, so a new target is reached and then held.
-        Sizes stay within the scenario's bounds around the base size.
+        Sizes stay within the scenario's bounds around the base size, except that near the
+        floor a bill always rolls over what matures (cash-management bills maturing on that
+        day included).
         """
         s = self.params.sizes
         if tenor in BILL_TENORS:
@@ -71,7 +73,11 @@ class Treasury(mesa.Agent):
             week_share = base / BILL_WEEKS_PER_AUCTION[tenor] / max(self.base_week_bn, 1e-9)
             rolled = base if rollover_bn is None else rollover_bn
             size = rolled + self.params.bill_steering_share * gap * week_share
-            return float(np.clip(size, self.params.bill_size_min_share * base, self.params.bill_size_max_share * base))
+            # Near the floor a bill always rolls over what matures: the bounds limit steering, not
+            # rollover (else maturing cash-management bills would chain into ever larger ones).
+            near_floor = tga_bn < self.params.tga_floor_bn + 2.0 * self.params.cmb_buffer_bn
+            largest = max(self.params.bill_size_max_share * base, rolled if near_floor else 0.0)
+            return float(np.clip(size, self.params.bill_size_min_share * base, largest))
         kind = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
         if kind:
             return getattr(s, f"{kind}_bn")

@@ -116,11 +116,11 @@ class Treasury(mesa.Agent):
         )
         # Auctions already scheduled within the horizon roll part of the maturities over.
         target = self.tga_target_bn(m.date)
+        ahead = m.calendar.days[m.day_index + 1 : m.day_index + horizon + 1]
         scheduled = sum(
             self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, target)
-            for day, specs in m.calendar.auctions_on.items()
-            if m.date < day <= end
-            for spec in specs
+            for day in ahead
+            for spec in m.calendar.auctions_on.get(day, [])
             if spec.issue_date <= end
         )
         net_outlays = p.daily_outlays_bn - p.daily_receipts_bn

@@ -175,10 +175,12 @@ def segment_trades(
             rates.append(rate)
             volumes.append(part)
             segments.append(np.full(rate.size, segment))
-    client_rates = np.broadcast_to(client_rate_pct[None, :], financing_bn.shape).ravel()
+    # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
+    client_rates = client_rate_pct
+    by_dealer_bn = financing_bn.sum(axis=0)
     for segment, client_share in ((SPONSORED_DVP, sponsored), (BILATERAL, 1.0 - sponsored)):
         rates.append(client_rates)
-        volumes.append(financing_bn.ravel() * client_share)
+        volumes.append(by_dealer_bn * client_share)
         segments.append(np.full(client_rates.size, segment))
     return SegmentedTrades(np.concatenate(rates), np.concatenate(volumes), np.concatenate(segments))
 
@@ -575,8 +577,8 @@ def repo_day(m: TreasuryMarketModel) -> None:
     interest = financing * client_rate[None, :] / 36000.0
     lf = m.accounts_of("levered_fund")
     led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
-    trade_rates = [*day.trade_rates_pct, np.broadcast_to(client_rate[None, :], financing.shape).ravel()]
-    trade_volumes = [*day.trade_volumes_bn, financing.ravel()]
+    trade_rates = [*day.trade_rates_pct, client_rate]
+    trade_volumes = [*day.trade_volumes_bn, client_lent]
     led.place_on_rrp(mmf, m.money_funds.on_rrp_placement_bn(led.money_bn[mmf]))
     rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
     percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)

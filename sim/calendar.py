@@ -8,8 +8,10 @@ end-of-month coupon settlement, and corporate tax dates (15 Mar/Apr/Jun/Sep/Dec)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from calendar import monthrange
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,8 @@ from sim.scenario.schema import BILL_TENORS
 
 TAX_MONTHS = (3, 4, 6, 9, 12)
 QUARTERLY_NEW_ISSUE_MONTHS = (2, 5, 8, 11)
+# Coupon tenors that settle (and so mature) at month-end; the others settle on the 15th.
+MONTH_END_TENORS = ("2y", "5y", "7y", "20y")
 # Tenor length in years, used for maturity dates, duration and trading buckets.
 TENOR_YEARS = {
     "4w": 4 / 52,
@@ -57,9 +61,21 @@ def business_days_before(day: dt.date, n: int) -> dt.date:
     return earlier[-n].date()
 
 
+@lru_cache(maxsize=1)
+def _busdaycal() -> np.busdaycalendar:
+    return np.busdaycalendar(holidays=_bday().holidays)
+
+
+def shift_business_days(day: pd.Timestamp, n: int, roll: Literal["forward", "backward"] = "forward") -> pd.Timestamp:
+    """The business day n business days after `day` (before it when n < 0), counting from
+    `day` rolled to a business day (`roll`: 'forward' or 'backward')."""
+    shifted = np.busday_offset(np.datetime64(day.date(), "D"), n, roll=roll, busdaycal=_busdaycal())
+    return pd.Timestamp(shifted)
+
+
 def roll_forward(day: pd.Timestamp) -> pd.Timestamp:
     """The day itself if a business day, else the next business day."""
-    return _bday().rollforward(day)
+    return shift_business_days(day, 0)
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,7 @@ class MarketCalendar:
         self.is_tax_date = self.is_mid_month & np.isin(d.month, TAX_MONTHS)
         self.is_settlement_date = self.is_mid_month | self.is_month_end
         self.mortgage_flow = self._mortgage_flows(d)
-        self.auctions = self._schedule(d)
+        self.auctions = self._schedule(d[0], d[-1])
         self.auctions_on: dict[pd.Timestamp, list[AuctionSpec]] = {}
         self.issues_on: dict[pd.Timestamp, list[AuctionSpec]] = {}
         for spec in self.auctions:
@@ -129,46 +145,82 @@ class MarketCalendar:
         return len(self.days)
 
     @staticmethod
-    def _schedule(days: pd.DatetimeIndex) -> list[AuctionSpec]:
-        """Auctions in the window, close to Treasury's regular calendar.
-
-        Bills weekly (13w/26w Monday, 4w/8w Tuesday, 52w every fourth Tuesday; issued
-        Thursday); 2y/5y/7y late in the month and 20y a week earlier, issued at month-end;
-        3y/10y/30y early in the month, issued on the 15th, new issues of 10y/20y/30y in
-        Feb/May/Aug/Nov and reopenings in between.
-        """
-        bday = _bday()
-        first, last = days[0], days[-1]
-        specs: list[AuctionSpec] = []
-        # Weekly bills: anchor on the Monday of each week.
-        for monday in pd.date_range(first - pd.Timedelta(days=first.weekday()), last, freq="W-MON"):
-            thursday = roll_forward(monday + pd.Timedelta(days=3))
-            for tenor, weekday in (("13w", 0), ("26w", 0), ("4w", 1), ("8w", 1), ("52w", 1)):
-                if tenor == "52w" and (monday.isocalendar().week % 4) != 0:
-                    continue
-                auction = roll_forward(monday + pd.Timedelta(days=weekday))
-                if auction >= thursday:
-                    auction = thursday - bday
-                specs.append(AuctionSpec(auction, thursday, tenor, False, thursday))
-        for month_start in pd.date_range(first - pd.offsets.MonthBegin(1), last, freq="MS"):
-            month_end = bday.rollback(month_start + pd.offsets.MonthEnd(0))
-            mid = roll_forward(month_start + pd.Timedelta(days=14))
-            quarterly_new = month_start.month in QUARTERLY_NEW_ISSUE_MONTHS
-            for tenor, lag in (("20y", 7), ("2y", 5), ("5y", 4), ("7y", 3)):
-                reopen = tenor == "20y" and not quarterly_new
-                specs.append(AuctionSpec(month_end - lag * bday, month_end, tenor, reopen, month_end))
-            first_bday = roll_forward(month_start)
-            for tenor, lag in (("3y", 5), ("10y", 6), ("30y", 7)):
-                reopen = tenor != "3y" and not quarterly_new
-                specs.append(AuctionSpec(first_bday + lag * bday, mid, tenor, reopen, mid))
-        kept = sorted(
-            (s for s in specs if first <= s.auction_date <= last),
-            key=lambda s: (s.auction_date, s.tenor),
-        )
-        return [
-            AuctionSpec(s.auction_date, s.issue_date, s.tenor, s.reopening, maturity_date(s.issue_date, s.tenor))
-            for s in kept
+    def _schedule(first: pd.Timestamp, last: pd.Timestamp) -> list[AuctionSpec]:
+        """The regular auctions held from `first` to `last`, and those held just before `first`
+        that settle after it: these are held on `first` (the securities they refund are in the
+        opening stock, which holds only what had settled by then)."""
+        specs = bill_auctions(first, last) + coupon_auctions(first, last)
+        kept = [
+            s if s.auction_date >= first else replace(s, auction_date=first)
+            for s in specs
+            if s.auction_date <= last and s.issue_date > first
         ]
+        return sorted(kept, key=lambda s: (s.auction_date, s.tenor))
+
+
+def bill_settlement_day(day: pd.Timestamp) -> pd.Timestamp:
+    """The regular bill settlement day of `day`'s week: its Thursday, rolled past a holiday."""
+    monday = day.normalize() - pd.Timedelta(days=day.weekday())
+    return roll_forward(monday + pd.Timedelta(days=3))
+
+
+def month_end_settlement(year: int, month: int) -> pd.Timestamp:
+    """The month's last business day, when 2y/5y/7y/20y issues settle (and mature)."""
+    last = pd.Timestamp(year, month, monthrange(year, month)[1])
+    return shift_business_days(last, 0, roll="backward")
+
+
+def mid_month_settlement(year: int, month: int) -> pd.Timestamp:
+    """The 15th rolled to a business day, when 3y/10y/30y issues settle (and mature)."""
+    return roll_forward(pd.Timestamp(year, month, 15))
+
+
+def bill_auctions(first: pd.Timestamp, last: pd.Timestamp) -> list[AuctionSpec]:
+    """Weekly bills in the weeks from `first`'s to `last`'s, close to Treasury's calendar.
+
+    13w/26w auctioned Monday, 4w/8w Tuesday, 52w every fourth Tuesday (ISO weeks divisible
+    by four); all issued on the week's Thursday (the next business day after a holiday).
+    """
+    specs: list[AuctionSpec] = []
+    for monday in pd.date_range(first.normalize() - pd.Timedelta(days=first.weekday()), last, freq="W-MON"):
+        thursday = bill_settlement_day(monday)
+        for tenor, weekday in (("13w", 0), ("26w", 0), ("4w", 1), ("8w", 1), ("52w", 1)):
+            if tenor == "52w" and (monday.isocalendar().week % 4) != 0:
+                continue
+            auction = roll_forward(monday + pd.Timedelta(days=weekday))
+            if auction >= thursday:
+                auction = shift_business_days(thursday, -1)
+            specs.append(AuctionSpec(auction, thursday, tenor, False, maturity_date(thursday, tenor)))
+    return specs
+
+
+def coupon_auctions(first: pd.Timestamp, last: pd.Timestamp) -> list[AuctionSpec]:
+    """Monthly notes and bonds in the months from the one before `first` to `last`'s.
+
+    2y/5y/7y late in the month and 20y a week earlier, issued at month-end; 3y/10y/30y early
+    in the month, issued on the 15th; new issues of 10y/20y/30y in Feb/May/Aug/Nov and
+    reopenings in between.
+    """
+    specs: list[AuctionSpec] = []
+    for month_start in pd.date_range(first - pd.offsets.MonthBegin(1), last, freq="MS"):
+        year, month = month_start.year, month_start.month
+        month_end = month_end_settlement(year, month)
+        mid = mid_month_settlement(year, month)
+        quarterly_new = month in QUARTERLY_NEW_ISSUE_MONTHS
+        for tenor, lag in (("20y", 7), ("2y", 5), ("5y", 4), ("7y", 3)):
+            reopen = tenor == "20y" and not quarterly_new
+            specs.append(
+                AuctionSpec(
+                    shift_business_days(month_end, -lag), month_end, tenor, reopen, maturity_date(month_end, tenor)
+                )
+            )
+        first_bday = roll_forward(month_start)
+        for tenor, lag in (("3y", 5), ("10y", 6), ("30y", 7)):
+            reopen = tenor != "3y" and not quarterly_new
+            specs.append(
+                AuctionSpec(shift_business_days(first_bday, lag), mid, tenor, reopen, maturity_date(mid, tenor))
+            )
+    return specs
 
 
 def day_number(ts: pd.Timestamp) -> int:
@@ -177,7 +229,16 @@ def day_number(ts: pd.Timestamp) -> int:
 
 
 def maturity_date(issue_date: pd.Timestamp, tenor: str) -> pd.Timestamp:
-    """Maturity of a new issue: bills in weeks, coupons in years (rolled to a business day)."""
+    """Maturity of a new issue, on the settlement day of the auction that refunds it.
+
+    Bills mature on the regular bill settlement day (Thursday, holiday-rolled) the tenor's
+    weeks after their issue week, even when a holiday pushed their issue to the Friday;
+    2y/5y/7y/20y at the month-end and 3y/10y/30y on the 15th of the month the tenor's years
+    later, when that tenor's new issues settle.
+    """
     if tenor in BILL_TENORS:
-        return roll_forward(issue_date + pd.Timedelta(weeks=BILL_WEEKS[tenor]))
-    return roll_forward(issue_date + pd.DateOffset(years=int(TENOR_YEARS[tenor])))
+        return bill_settlement_day(issue_date + pd.Timedelta(weeks=BILL_WEEKS[tenor]))
+    year = issue_date.year + int(TENOR_YEARS[tenor])
+    if tenor in MONTH_END_TENORS:
+        return month_end_settlement(year, issue_date.month)
+    return mid_month_settlement(year, issue_date.month)

@@ -7,6 +7,7 @@ to its assets minus its liabilities once, and from then on moves only by P&L.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,16 +19,16 @@ from sim.agents.foreign_official import ForeignOfficial, ForeignOfficials
 from sim.agents.levered_fund import LeveredFund, LeveredFunds
 from sim.agents.money_fund import MoneyFund, MoneyFunds
 from sim.agents.real_money import RealMoneyInvestor, RealMoneyInvestors
-from sim.calendar import BILL_WEEKS, day_number, maturity_date
+from sim.calendar import AuctionSpec, bill_auctions, coupon_auctions, day_number
 from sim.ledger import Ledger
-from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, Scenario
+from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, IssuanceSizes, Scenario
 from sim.securities import COUPON_PERIOD_DAYS, N_BUCKETS, IssueRegister, bucket_of
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
-# How many past issues of each tenor are still outstanding, and how often they came.
-_HISTORY = {"2y": (24, 1), "3y": (36, 1), "5y": (60, 1), "7y": (84, 1), "10y": (40, 3), "20y": (20, 3), "30y": (120, 3)}
+# How many past new issues of each tenor are still outstanding (at most; older ones have matured).
+_HISTORY = {"2y": 24, "3y": 36, "5y": 60, "7y": 84, "10y": 40, "20y": 20, "30y": 120}
 
 
 def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
@@ -43,36 +44,54 @@ def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
     return sizes / sizes.sum()
 
 
+@lru_cache(maxsize=8)
+def _settled_by(start: pd.Timestamp) -> tuple[AuctionSpec, ...]:
+    """The regular calendar's auctions that had settled by `start` and whose issues (or, for a
+    reopening, possibly its original issue) have not matured, oldest first."""
+    oldest = start - pd.DateOffset(years=31)
+    specs = bill_auctions(start - pd.Timedelta(weeks=53), start) + coupon_auctions(oldest, start)
+    return tuple(sorted((s for s in specs if s.issue_date <= start), key=lambda s: (s.issue_date, s.tenor)))
+
+
 def build_issue_stock(scenario: Scenario, start: pd.Timestamp, register: IssueRegister) -> None:
-    """Open the issues outstanding at the start: the auction calendar's history at the scenario's sizes."""
+    """Open the issues outstanding at the start: the auction calendar's history at the scenario's sizes.
+
+    Every issue carries the issue and maturity dates the calendar gave it, so what matures
+    during the run matures on the settlement day of the auction that refunds it (bills on the
+    week's bill settlement day, 2y/5y/7y at month-end, 3y/10y/30y on the 15th). A reopening
+    adds to the new issue before it; only what had settled by the start is outstanding.
+    """
     sizes = scenario.treasury.sizes
-    for tenor in BILL_TENORS:
-        weeks = BILL_WEEKS[tenor]
-        every = 4 if tenor == "52w" else 1
-        size = getattr(sizes, f"bills_{tenor}_bn")
-        for back in range(0, weeks, every):
-            last_thursday = start - pd.Timedelta(days=(start.weekday() - 3) % 7)
-            issued = last_thursday - pd.Timedelta(weeks=back)
-            matures = maturity_date(issued, tenor)
-            if matures <= start:
-                continue
-            slot = register.add(tenor, day_number(issued), day_number(matures), 0.0)
-            register.outstanding_bn[slot] = size
-    for tenor in COUPON_TENORS:
-        count, months = _HISTORY[tenor]
-        name = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
-        if name:
-            size = getattr(sizes, f"{name}_bn")
-        else:
-            prefix = {"10y": "notes_10y", "20y": "bonds_20y", "30y": "bonds_30y"}[tenor]
-            size = getattr(sizes, f"{prefix}_new_bn") + 2 * getattr(sizes, f"{prefix}_reopen_bn")
-        for back in range(count, 0, -1):
-            issued = start - pd.DateOffset(months=back * months)
-            matures = maturity_date(pd.Timestamp(issued), tenor)
-            if matures <= start:
-                continue
-            slot = register.add(tenor, day_number(pd.Timestamp(issued)), day_number(matures), 0.0)
-            register.outstanding_bn[slot] = size
+    slots: dict[str, int] = {}
+    new_issues: dict[str, list[pd.Timestamp]] = {t: [] for t in COUPON_TENORS}
+    for spec in _settled_by(start):
+        if spec.tenor in COUPON_TENORS and not spec.reopening:
+            new_issues[spec.tenor].append(spec.issue_date)
+    kept = {t: set(days[-_HISTORY[t] :]) for t, days in new_issues.items()}
+    for spec in _settled_by(start):
+        tenor = spec.tenor
+        if spec.reopening:
+            slot = slots.get(tenor)
+            if slot is not None:
+                register.outstanding_bn[slot] += _opening_size(sizes, tenor, reopening=True)
+            continue
+        if spec.maturity <= start or (tenor in COUPON_TENORS and spec.issue_date not in kept[tenor]):
+            slots.pop(tenor, None)  # its reopenings would reopen an issue no longer outstanding
+            continue
+        slot = register.add(tenor, day_number(spec.issue_date), day_number(spec.maturity), 0.0)
+        register.outstanding_bn[slot] = _opening_size(sizes, tenor, reopening=False)
+        slots[tenor] = slot
+
+
+def _opening_size(sizes: IssuanceSizes, tenor: str, reopening: bool) -> float:
+    """Par sold at one past auction ($bn): bills at their base size, coupons as the scenario sizes them."""
+    if tenor in BILL_TENORS:
+        return float(getattr(sizes, f"bills_{tenor}_bn"))
+    name = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
+    if name:
+        return float(getattr(sizes, f"{name}_bn"))
+    prefix = {"10y": "notes_10y", "20y": "bonds_20y", "30y": "bonds_30y"}[tenor]
+    return float(getattr(sizes, f"{prefix}_{'reopen' if reopening else 'new'}_bn"))
 
 
 def allocate_holdings(

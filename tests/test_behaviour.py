@@ -109,7 +109,9 @@ def test_scarce_reserves_spike_on_a_tax_and_settlement_date_and_abundant_reserve
 
 
 # ------------------------------------------------------------------ purchases
-QE_SPAN = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 5, 30)}
+# Ends a week after the purchases, on a bill settlement day: maturities (the month-end ones
+# of 30 May included) are reinvested with the bills that settle then.
+QE_SPAN = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 6, 5)}
 BILL_PURCHASES = {"central_bank": {"purchases": [{"start": "2025-01-15", "end": "2025-05-30", "bn_per_month": 40}]}}
 
 

@@ -1,8 +1,11 @@
-"""The Treasury's cash: the opening stock matures where the auction calendar refunds it."""
+"""The Treasury's cash: the opening stock matures where the auction calendar refunds it, and
+in the 2025 debt-limit scenario the TGA follows its dated target path without breaching its
+floor."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +13,16 @@ import pytest
 
 from sim import TreasuryMarketModel
 from sim.calendar import MONTH_END_TENORS, bill_settlement_day, mid_month_settlement, month_end_settlement
+from sim.scenario import load_scenario
 from sim.scenario.schema import TENORS
-from tests.conftest import make_scenario
+from tests.conftest import assert_books_balance, make_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+DEBT_LIMIT = SCENARIOS / "debt_limit_2025.yaml"
+# How far the TGA may stand from a target that has held for some weeks ($bn): a week of bills
+# closes half the gap, and a week's net outlays, tax receipts and coupon settlements move the
+# balance by up to about $100bn between bill settlement days.
+PATH_BAND_BN = 150.0
 
 
 def _opening_issues(model: TreasuryMarketModel) -> pd.DataFrame:
@@ -46,3 +57,44 @@ def test_the_opening_stock_matures_on_the_calendars_settlement_days(start):
     assert len(in_run) > 100
     unrefunded = [(r.tenor, r.maturity.date()) for r in in_run.itertuples() if (r.maturity, r.tenor) not in settling]
     assert not unrefunded
+
+
+@pytest.fixture(scope="module")
+def debt_limit_runs() -> dict[int, tuple[TreasuryMarketModel, pd.Series, float]]:
+    """The debt-limit scenario over its full year with seeds 1 and 2, books checked every day:
+    the model, the recorded TGA by date and the lowest balance on any day (warm-up included)."""
+    out = {}
+    for seed in (1, 2):
+        model = TreasuryMarketModel(load_scenario(DEBT_LIMIT), seed=seed)
+        lowest = model.ledger.tga_bn
+        while model.running:
+            model.step()
+            assert_books_balance(model)
+            lowest = min(lowest, model.ledger.tga_bn)
+        tga = model.results()["daily"].set_index("date")["tga_bn"]
+        out[seed] = (model, tga, lowest)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_in_the_debt_limit_year_the_tga_never_falls_below_its_floor(debt_limit_runs, seed):
+    model, tga, lowest = debt_limit_runs[seed]
+    assert tga.index[-1] == pd.Timestamp("2025-12-31")
+    assert lowest >= model.config.treasury.tga_floor_bn
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_in_the_debt_limit_year_the_tga_follows_its_target_down_and_back_up(debt_limit_runs, seed):
+    model, tga, _ = debt_limit_runs[seed]
+    target = pd.Series([model.treasury.tga_target_bn(day) for day in tga.index], index=tga.index)
+    # Early July: the $300bn target has held since 19 May, so the cash has been run down to it.
+    early_july = tga["2025-07-01":"2025-07-11"]
+    assert (target[early_july.index] == 300).all()
+    assert early_july.max() < 300 + PATH_BAND_BN
+    assert (early_july - target[early_july.index]).abs().max() <= PATH_BAND_BN
+    # 30 September: the $890bn target has held since 25 August, so the cash has been rebuilt.
+    end_september = pd.Timestamp("2025-09-30")
+    assert target[end_september] == 890
+    assert tga[end_september] > 890 - PATH_BAND_BN
+    # Run down, then rebuilt: about $600bn from the July balance to the September one.
+    assert tga[end_september] - early_july.mean() > 400

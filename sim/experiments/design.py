@@ -104,6 +104,7 @@ class Experiment:
         kind: "experiment" or "stress_matrix".
         swept: label -> the value a sweep set (sweep variants only; see `sim.experiments.sweep`).
         sweep_key: the scenario key the sweep sets ("" without a sweep).
+        figures: the extra figures the file asks for (e.g. "reserve_demand_curve").
     """
 
     path: Path
@@ -116,6 +117,7 @@ class Experiment:
     kind: str = "experiment"
     swept: dict[str, Any] = field(default_factory=dict)
     sweep_key: str = ""
+    figures: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,9 @@ FINDING_COLUMNS = [
     "variant", "reference", "metric", "reference_mean", "variant_mean", "difference", "ci_low", "ci_high", "n",
 ]  # fmt: skip
 # Saved runs of another record layout are run again rather than read.
-RECORD_VERSION = 2
+RECORD_VERSION = 3
+# Figures an experiment file may ask for beyond the standard ones (see `write_figures`).
+ExtraFigure = Literal["reserve_demand_curve"]
 
 RunRecord = dict[str, Any]
 Simulate = Callable[[dict[str, Any], str, int], RunRecord]
@@ -97,6 +99,7 @@ class ExperimentSpec(BaseModel):
     seeds: Seeds = Field(description="Seeds every scenario runs with (common random numbers).")
     start_date: dt.date | None = Field(None, description="If set, overrides start_date of every scenario.")
     end_date: dt.date | None = Field(None, description="If set, overrides end_date of every scenario.")
+    figures: list[ExtraFigure] = Field([], description="Extra figures to draw (reserve_demand_curve).")
 
     @field_validator("name")
     @classmethod
@@ -167,7 +170,8 @@ def load_experiment(path: str | Path) -> Experiment:
     comparisons = [(label, REFERENCE_LABEL) for label in scenarios if label != REFERENCE_LABEL]
     scored_against = dict.fromkeys(scenarios, REFERENCE_LABEL)
     return Experiment(path, spec.name, spec.description, list(spec.seeds), scenarios, comparisons, scored_against,
-                      swept=swept, sweep_key=spec.sweep.key if spec.sweep else "")  # fmt: skip
+                      swept=swept, sweep_key=spec.sweep.key if spec.sweep else "",
+                      figures=tuple(spec.figures))  # fmt: skip
 
 
 def load_any(path: str | Path) -> Experiment:
@@ -265,6 +269,7 @@ def run_experiment(
     workers: int = 2,
     scheduler: Any = None,
     simulate: Simulate | None = None,
+    data_dir: str | Path | None = None,
 ) -> Findings:
     """Run an experiment or a stress-test matrix (resuming any earlier partial run) and write its findings.
 
@@ -277,6 +282,8 @@ def run_experiment(
             `dask.distributed.Client`, to run on a cluster instead of local processes.
         simulate: the function that runs one (scenario, label, seed); `simulate_run` by
             default. Must be importable by the workers when they are other processes.
+        data_dir: the public data folder, for figures that draw the real market beside the
+            model (`figures: [reserve_demand_curve]`); None reads `PLUMBING_DATA_DIR`.
 
     Returns:
         The Findings, also written as `findings.csv` and `findings.md` (and `matrix.csv` for a
@@ -317,7 +324,7 @@ def run_experiment(
                 records[task.label, task.seed] = saved
     findings = compute_findings(experiment, records)
     findings.write(folder)
-    write_figures(experiment, findings, records, folder)
+    write_figures(experiment, findings, records, folder, data_dir)
     return findings
 
 
@@ -455,25 +462,35 @@ def series_by_label(experiment: Experiment, records: dict[tuple[str, int], RunRe
 
 
 def write_figures(
-    experiment: Experiment, findings: Findings, records: dict[tuple[str, int], RunRecord], folder: Path
+    experiment: Experiment,
+    findings: Findings,
+    records: dict[tuple[str, int], RunRecord],
+    folder: Path,
+    data_dir: str | Path | None = None,
 ) -> list[Path]:
     """Draw the experiment's figures into `folder`; returns the files written.
 
     A plain experiment gets `reservoir_vs_pipe.png` and `panels.png` (dashboard panels A, B,
-    C and the pipe across variants); a stress-test matrix gets `matrix.png` and, for each
+    C and the pipe across variants), and, when its file asks for it, the reserve demand curve
+    (`reserve_demand_curve.png` and `.csv`, with the real market from `data_dir`; see
+    `sim.experiments.reserve_curve`); a stress-test matrix gets `matrix.png` and, for each
     stress, `panels-<stress>.png` and `reservoir_vs_pipe-<stress>.png` (calm, stressed and
     each fix).
     """
     from sim.experiments import figures
+    from sim.experiments.reserve_curve import write_reserve_demand_curve
 
     series = series_by_label(experiment, records)
     if findings.matrix is None:  # only a stress-test matrix has a matrix table
         description = experiment.description.rstrip(". ")
         title = f"{experiment.name} - {description}" if description else experiment.name
-        return [
+        written = [
             figures.draw_reservoir_vs_pipe(findings.runs, series, folder / "reservoir_vs_pipe.png", title),
             figures.draw_experiment_panels(series, folder / "panels.png", title),
         ]
+        if "reserve_demand_curve" in experiment.figures:
+            written += write_reserve_demand_curve(experiment, records, folder, data_dir)
+        return written
 
     # The `none` rows are each stress against its calm window: its damage, drawn for scale.
     matrix = findings.matrix.assign(fix=findings.matrix["fix"].replace({NONE_FIX: "(the stress vs calm)"}))

@@ -129,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     experiment.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: local processes)")
     experiment.add_argument("--workers", type=_count(1), default=2, metavar="N", help="local processes (default 2)")
     experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (results)")
+    experiment.add_argument(
+        "--data", type=Path, metavar="DATA_DIR",
+        help="real public data folder for figures that draw the real market (default: PLUMBING_DATA_DIR)",
+    )  # fmt: skip
 
     fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
@@ -439,13 +443,18 @@ def _holdout(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace) -> int:
     """Run an experiment or a stress-test matrix (resuming saved runs) and print its findings."""
+    from sim.data import DataFileError
     from sim.experiments import ExperimentError, run_experiment
 
     try:
-        findings = run_experiment(args.file, args.out, workers=args.workers, scheduler=args.scheduler)
+        findings = run_experiment(args.file, args.out, workers=args.workers, scheduler=args.scheduler,
+                                  data_dir=args.data)  # fmt: skip
     except ExperimentError as err:
         for problem in err.problems:
             _error(f"error: {problem}")
+        return EXIT_BAD_INPUT
+    except DataFileError as err:
+        _error(f"error: {err} (the runs are saved; a re-run draws the figures without simulating again)")
         return EXIT_BAD_INPUT
     print(findings.markdown())
     _error(f"findings, runs and figures in {findings.folder}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,8 @@ from sim.scenario import Problem, ScenarioError
 
 # Indices from scoring each run's dashboard against an ensemble of runs (its scoring reference).
 STRESS_INDEX, THROUGHPUT_INDEX = "stress_index", "throughput_index"
+# Labels name run files and results folders: letters, digits, '_', '.' or '-'.
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class ExperimentError(ScenarioError):
@@ -99,6 +102,9 @@ class Experiment:
         comparisons: (variant label, reference label) pairs the findings report.
         scored_against: label -> label of the ensemble its runs' indices are scored against.
         kind: "experiment" or "stress_matrix".
+        swept: label -> the value a sweep set (sweep variants only; see `sim.experiments.sweep`).
+        sweep_key: the scenario key the sweep sets ("" without a sweep).
+        figures: the extra figures the file asks for (e.g. "reserve_demand_curve").
     """
 
     path: Path
@@ -109,6 +115,9 @@ class Experiment:
     comparisons: list[tuple[str, str]]
     scored_against: dict[str, str]
     kind: str = "experiment"
+    swept: dict[str, Any] = field(default_factory=dict)
+    sweep_key: str = ""
+    figures: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:

@@ -23,12 +23,11 @@ import datetime as dt
 import json
 import math
 import multiprocessing
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -37,6 +36,7 @@ from scipy import stats
 
 from sim.dashboard import Dashboard, compute_dashboard, score
 from sim.experiments.design import (
+    LABEL,
     STRESS_INDEX,
     THROUGHPUT_INDEX,
     Experiment,
@@ -50,6 +50,7 @@ from sim.experiments.design import (
 from sim.experiments.matrix import NONE as NONE_FIX
 from sim.experiments.matrix import load_matrix, matrix_markdown, matrix_table, stress_groups
 from sim.experiments.series import run_series, series_frames
+from sim.experiments.sweep import SweepSpec, sweep_scenarios
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
 from sim.scenario.loader import problems_from
@@ -76,8 +77,9 @@ FINDING_COLUMNS = [
     "variant", "reference", "metric", "reference_mean", "variant_mean", "difference", "ci_low", "ci_high", "n",
 ]  # fmt: skip
 # Saved runs of another record layout are run again rather than read.
-RECORD_VERSION = 2
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+RECORD_VERSION = 3
+# Figures an experiment file may ask for beyond the standard ones (see `write_figures`).
+ExtraFigure = Literal["reserve_demand_curve"]
 
 RunRecord = dict[str, Any]
 Simulate = Callable[[dict[str, Any], str, int], RunRecord]
@@ -92,30 +94,32 @@ class ExperimentSpec(BaseModel):
     name: str = Field(description="Experiment name; also the name of its results folder.")
     description: str = Field("", description="One line on what the experiment asks.")
     reference: str = Field(description="Scenario file of the reference market (relative to this file).")
-    variants: dict[str, str] = Field(description="Variant label -> scenario file (relative to this file).")
+    variants: dict[str, str] = Field({}, description="Variant label -> scenario file (relative to this file).")
+    sweep: SweepSpec | None = Field(None, description="One scenario key set to each of a list of values (variants).")
     seeds: Seeds = Field(description="Seeds every scenario runs with (common random numbers).")
     start_date: dt.date | None = Field(None, description="If set, overrides start_date of every scenario.")
     end_date: dt.date | None = Field(None, description="If set, overrides end_date of every scenario.")
+    figures: list[ExtraFigure] = Field([], description="Extra figures to draw (reserve_demand_curve).")
 
     @field_validator("name")
     @classmethod
     def _name_is_a_folder(cls, value: str) -> str:
-        if not _LABEL.match(value):
+        if not LABEL.match(value):
             raise ValueError("a name of letters, digits, '_', '.' or '-'")
         return value
 
     @field_validator("variants")
     @classmethod
     def _labels_are_file_names(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            raise ValueError("at least one variant")
         for label in value:
-            if not _LABEL.match(label) or label == REFERENCE_LABEL:
+            if not LABEL.match(label) or label == REFERENCE_LABEL:
                 raise ValueError(f"labels of letters, digits, '_', '.' or '-', not {REFERENCE_LABEL!r}")
         return value
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> ExperimentSpec:
+    def _some_variant_and_dates_in_order(self) -> ExperimentSpec:
+        if not self.variants and self.sweep is None:
+            raise ValueError("at least one variant, in `variants:` or `sweep:`")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date on or after start_date ({self.start_date})")
         return self
@@ -130,7 +134,8 @@ def load_experiment(path: str | Path) -> Experiment:
     Raises:
         ExperimentError: every problem with its file and key: unknown or missing keys of the
             experiment file, a scenario file that does not exist (key `reference` or
-            `variants.<label>`) and any problem inside a named scenario.
+            `variants.<label>`), any problem inside a named scenario, and a sweep's bad key
+            path (`sweep.key`) or a value the schema refuses (`sweep.values[i] -> <key>`).
     """
     path = Path(path).resolve()
     data = read_experiment_yaml(path)
@@ -152,11 +157,21 @@ def load_experiment(path: str | Path) -> Experiment:
             scenarios[label] = load_scenario(scenario_path, overrides).model_dump(mode="json")
         except ScenarioError as err:
             problems.extend(Problem(p.file, f"{key} -> {p.key_path}", p.expected, p.found) for p in err.problems)
+    swept: dict[str, Any] = {}
+    if spec.sweep is not None:
+        # Without a valid reference only the key path is checked: the values have nothing to apply to.
+        reference_file = path.parent / spec.reference if REFERENCE_LABEL in scenarios else None
+        swept_scenarios, swept, sweep_problems = sweep_scenarios(path, spec.sweep, reference_file, overrides,
+                                                                 set(scenarios))  # fmt: skip
+        scenarios |= swept_scenarios
+        problems.extend(sweep_problems)
     if problems:
         raise ExperimentError(problems)
-    comparisons = [(label, REFERENCE_LABEL) for label in spec.variants]
+    comparisons = [(label, REFERENCE_LABEL) for label in scenarios if label != REFERENCE_LABEL]
     scored_against = dict.fromkeys(scenarios, REFERENCE_LABEL)
-    return Experiment(path, spec.name, spec.description, list(spec.seeds), scenarios, comparisons, scored_against)
+    return Experiment(path, spec.name, spec.description, list(spec.seeds), scenarios, comparisons, scored_against,
+                      swept=swept, sweep_key=spec.sweep.key if spec.sweep else "",
+                      figures=tuple(spec.figures))  # fmt: skip
 
 
 def load_any(path: str | Path) -> Experiment:
@@ -254,6 +269,7 @@ def run_experiment(
     workers: int = 2,
     scheduler: Any = None,
     simulate: Simulate | None = None,
+    data_dir: str | Path | None = None,
 ) -> Findings:
     """Run an experiment or a stress-test matrix (resuming any earlier partial run) and write its findings.
 
@@ -266,6 +282,8 @@ def run_experiment(
             `dask.distributed.Client`, to run on a cluster instead of local processes.
         simulate: the function that runs one (scenario, label, seed); `simulate_run` by
             default. Must be importable by the workers when they are other processes.
+        data_dir: the public data folder, for figures that draw the real market beside the
+            model (`figures: [reserve_demand_curve]`); None reads `PLUMBING_DATA_DIR`.
 
     Returns:
         The Findings, also written as `findings.csv` and `findings.md` (and `matrix.csv` for a
@@ -306,7 +324,7 @@ def run_experiment(
                 records[task.label, task.seed] = saved
     findings = compute_findings(experiment, records)
     findings.write(folder)
-    write_figures(experiment, findings, records, folder)
+    write_figures(experiment, findings, records, folder, data_dir)
     return findings
 
 
@@ -444,25 +462,35 @@ def series_by_label(experiment: Experiment, records: dict[tuple[str, int], RunRe
 
 
 def write_figures(
-    experiment: Experiment, findings: Findings, records: dict[tuple[str, int], RunRecord], folder: Path
+    experiment: Experiment,
+    findings: Findings,
+    records: dict[tuple[str, int], RunRecord],
+    folder: Path,
+    data_dir: str | Path | None = None,
 ) -> list[Path]:
     """Draw the experiment's figures into `folder`; returns the files written.
 
     A plain experiment gets `reservoir_vs_pipe.png` and `panels.png` (dashboard panels A, B,
-    C and the pipe across variants); a stress-test matrix gets `matrix.png` and, for each
+    C and the pipe across variants), and, when its file asks for it, the reserve demand curve
+    (`reserve_demand_curve.png` and `.csv`, with the real market from `data_dir`; see
+    `sim.experiments.reserve_curve`); a stress-test matrix gets `matrix.png` and, for each
     stress, `panels-<stress>.png` and `reservoir_vs_pipe-<stress>.png` (calm, stressed and
     each fix).
     """
     from sim.experiments import figures
+    from sim.experiments.reserve_curve import write_reserve_demand_curve
 
     series = series_by_label(experiment, records)
     if findings.matrix is None:  # only a stress-test matrix has a matrix table
         description = experiment.description.rstrip(". ")
         title = f"{experiment.name} - {description}" if description else experiment.name
-        return [
+        written = [
             figures.draw_reservoir_vs_pipe(findings.runs, series, folder / "reservoir_vs_pipe.png", title),
             figures.draw_experiment_panels(series, folder / "panels.png", title),
         ]
+        if "reserve_demand_curve" in experiment.figures:
+            written += write_reserve_demand_curve(experiment, records, folder, data_dir)
+        return written
 
     # The `none` rows are each stress against its calm window: its damage, drawn for scale.
     matrix = findings.matrix.assign(fix=findings.matrix["fix"].replace({NONE_FIX: "(the stress vs calm)"}))

@@ -1,7 +1,8 @@
 """The compact time series an experiment keeps of each run, for its figures.
 
 A run's record carries, besides its dashboard metrics, the few daily series the experiment
-figures draw (the reservoir, the pipe and the three dashboard panels), as JSON-ready lists
+figures draw (the reservoir, the pipe, the three dashboard panels and SOFR and EFFR against IORB,
+which the reserve demand curve plots against reserves), as JSON-ready lists
 rounded to 0.001 of their unit: enough for a chart, about 20 kB a run. Metrics are always
 computed from the unrounded tables.
 """
@@ -16,7 +17,9 @@ import pandas as pd
 
 from sim.dashboard.metrics import (
     auction_groups,
+    effr_minus_iorb_bp,
     fails_weekly_table,
+    median_minus_iorb_bp,
     prepare_auctions,
     prepare_daily,
     repo_dispersion_bp,
@@ -25,7 +28,7 @@ from sim.dashboard.metrics import (
 # Daily columns kept: the reservoir, the pipe, and panels A and C; units in their names.
 DAILY_SERIES = (
     "reserves_bn", "soma_bn", "customer_volume_bn", "dealer_utilization", "bid_ask_bp", "repo_dispersion_bp",
-    "fails_bn",
+    "fails_bn", "sofr_minus_iorb_bp", "effr_minus_iorb_bp",
 )  # fmt: skip
 DECIMALS = 3
 
@@ -50,7 +53,11 @@ def run_series(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list[A
     daily = prepare_daily(tables.get("daily"))
     out: dict[str, dict[str, list[Any]]] = {"daily": {"date": []}, "auctions": {}, "fails_weekly": {}}
     if daily is not None:
-        daily = daily.assign(repo_dispersion_bp=repo_dispersion_bp(daily))
+        daily = daily.assign(
+            repo_dispersion_bp=repo_dispersion_bp(daily),
+            sofr_minus_iorb_bp=median_minus_iorb_bp(daily),
+            effr_minus_iorb_bp=effr_minus_iorb_bp(daily),
+        )
         out["daily"] = {"date": _dates(daily["date"])}
         for column in DAILY_SERIES:
             values = daily[column] if column in daily.columns else pd.Series(np.nan, index=daily.index)

@@ -470,3 +470,178 @@ def test_manifest_json_round_trip_still_reads(good_run: Path, capsys: pytest.Cap
     code, _, _ = _call(["dashboard", str(good_run), "--png", str(good_run.parent / "ok.png")], capsys)
     assert code == 0
     (good_run.parent / "ok.png").unlink()
+
+
+# ---------------------------------------------------------------- real-data folders
+FIXTURE_DATA = ROOT / "tests" / "fixtures" / "data"
+
+
+def _lines(relative: str, change: Callable[[list[str]], list[str]]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / relative
+        path.write_text("\n".join(change(path.read_text(encoding="utf-8").splitlines())) + "\n", encoding="utf-8")
+
+    return apply
+
+
+def _cell(line: int, column: int, value: str) -> Callable[[list[str]], list[str]]:
+    """Set one cell (0-based column) of a file line (1-based, the header is line 1)."""
+
+    def change(lines: list[str]) -> list[str]:
+        cells = lines[line - 1].split(",")
+        cells[column] = value
+        return [*lines[: line - 1], ",".join(cells), *lines[line:]]
+
+    return change
+
+
+def _replace_with(relative: str, make: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        (folder / relative).unlink()
+        make(folder / relative)
+
+    return apply
+
+
+def _format_sample_only(folder: Path) -> None:
+    export = folder / "nyfed" / "reference_rates.csv"
+    export.rename(folder / "nyfed" / "reference_rates_format_sample.csv")
+    (folder / "fred" / "SOFR.csv").unlink()
+
+
+# name -> (change to a good data folder, the file named, where in it: "row N" or "" for the whole file)
+DATA_CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    "fred_truncated_mid_row": (_lines("fred/SOFR.csv", lambda ls: [*ls[:-1], ls[-1][:8]]), "SOFR.csv", "short row"),
+    "fred_non_numeric": (_lines("fred/SOFR.csv", _cell(3, 1, "abc")), "SOFR.csv", "row 3"),
+    "fred_sofr_1e308": (_lines("fred/SOFR.csv", _cell(3, 1, "1e308")), "SOFR.csv", "row 3"),
+    "fred_sofr_60pct": (_lines("fred/SOFR.csv", _cell(4, 1, "60")), "SOFR.csv", "row 4"),
+    "fred_sofr_minus_10pct": (_lines("fred/SOFR.csv", _cell(4, 1, "-10")), "SOFR.csv", "row 4"),
+    "fred_dated_2300": (_lines("fred/SOFR.csv", _cell(3, 0, "2300-01-03")), "SOFR.csv", "row 3"),
+    "fred_dated_1850": (_lines("fred/SOFR1.csv", _cell(3, 0, "1850-01-03")), "SOFR1.csv", "row 3"),
+    "fred_february_30": (_lines("fred/SOFR.csv", _cell(2, 0, "2022-02-30")), "SOFR.csv", "row 2"),
+    "fred_duplicate_date": (_lines("fred/SOFR.csv", lambda ls: [*ls, ls[2]]), "SOFR.csv", "duplicate date"),
+    "fred_long_row": (_lines("fred/EFFR.csv", _cell(2, 1, "0.3,0.4")), "EFFR.csv", "row 2"),
+    "fred_reserves_negative": (_lines("fred/WRESBAL.csv", _cell(2, 1, "-5")), "WRESBAL.csv", "row 2"),
+    "fred_on_rrp_negative": (_lines("fred/RRPONTSYD.csv", _cell(2, 1, "-1")), "RRPONTSYD.csv", "row 2"),
+    "fred_iorb_implausible": (_lines("fred/IORB.csv", _cell(2, 1, "75")), "IORB.csv", "row 2"),
+    "fred_yield_text": (_lines("fred/DGS10.csv", _cell(2, 1, "n/a")), "DGS10.csv", "row 2"),
+    "fred_empty_file": (lambda f: _write(f / "fred/SOFR1.csv", ""), "SOFR1.csv", "empty"),
+    "fred_header_renamed": (_lines("fred/SOFR.csv", _cell(1, 1, "sofr")), "SOFR.csv", "row 1"),
+    "fred_not_utf8": (
+        lambda f: _write(f / "fred/TREAST.csv", b"observation_date,TREAST\n2022-04-06,\xff\n"),
+        "TREAST.csv",
+        "UTF-8",
+    ),  # fmt: skip
+    "fred_a_folder": (_replace_with("fred/SOFR.csv", lambda p: p.mkdir()), "SOFR.csv", "a folder"),
+    "fred_dev_zero": (_replace_with("fred/SOFR.csv", lambda p: p.symlink_to("/dev/zero")), "SOFR.csv", "device"),
+    "fred_dangling_link": (
+        _replace_with("fred/SOFR99.csv", lambda p: p.symlink_to(p.parent / "gone.csv")),
+        "SOFR99.csv",
+        "link",
+    ),  # fmt: skip
+    "fred_weekly_a_folder": (_replace_with("fred/WTREGEN.csv", lambda p: p.mkdir()), "WTREGEN.csv", "a folder"),
+    "nyfed_short_row": (
+        _lines("nyfed/reference_rates.csv", lambda ls: [*ls[:3], ls[3][:20], *ls[4:]]),
+        "reference_rates.csv",
+        "row 4",
+    ),  # fmt: skip
+    "nyfed_rate_99pct": (_lines("nyfed/reference_rates.csv", _cell(2, 2, "99")), "reference_rates.csv", "row 2"),
+    "nyfed_negative_volume": (
+        _lines("nyfed/reference_rates.csv", _cell(4, 7, "-340")),
+        "reference_rates.csv",
+        "row 4",
+    ),  # fmt: skip
+    "nyfed_month_13": (
+        _lines("nyfed/reference_rates.csv", _cell(2, 0, "13/04/2022")),
+        "reference_rates.csv",
+        "row 2",
+    ),  # fmt: skip
+    "nyfed_duplicate_type_date": (
+        _lines("nyfed/reference_rates.csv", lambda ls: [*ls[:4], ls[3], *ls[4:]]),
+        "reference_rates.csv",
+        "duplicate",
+    ),  # fmt: skip
+    "nyfed_second_export_a_folder": (
+        lambda f: (f / "nyfed/reference_rates_2022.csv").mkdir(),
+        "reference_rates_2022.csv",
+        "a folder",
+    ),  # fmt: skip
+    "nyfed_format_sample_only": (_format_sample_only, "SOFR.csv", "not found"),
+    "fails_truncated_mid_row": (
+        _lines("nyfed/pd_fails_weekly.csv", lambda ls: [*ls[:-1], ls[-1][:30]]),
+        "pd_fails_weekly.csv",
+        "short row",
+    ),  # fmt: skip
+    "fails_negative": (_lines("nyfed/pd_fails_weekly.csv", _cell(2, 1, "-120")), "pd_fails_weekly.csv", "row 2"),
+    "fails_duplicate_week": (
+        _lines("nyfed/pd_fails_weekly.csv", lambda ls: [*ls, ls[1]]),
+        "pd_fails_weekly.csv",
+        "duplicate week",
+    ),  # fmt: skip
+    "fails_a_folder": (
+        _replace_with("nyfed/pd_fails_weekly.csv", lambda p: p.mkdir()),
+        "pd_fails_weekly.csv",
+        "a folder",
+    ),  # fmt: skip
+    "auctions_short_row": (
+        _lines("treasury/auctions_query.csv", lambda ls: [*ls[:1], ls[1][:40], *ls[2:]]),
+        "auctions_query.csv",
+        "row 2",
+    ),  # fmt: skip
+    "auctions_yield_75pct": (
+        _lines("treasury/auctions_query.csv", _cell(2, 16, "75.0")),
+        "auctions_query.csv",
+        "row 2",
+    ),  # fmt: skip
+    "auctions_negative_offering": (
+        _lines("treasury/auctions_query.csv", _cell(2, 21, "-4e10")),
+        "auctions_query.csv",
+        "row 2",
+    ),  # fmt: skip
+    "dts_negative_tga": (
+        _lines("treasury/dts_operating_cash_balance.csv", _cell(2, 2, "-888000")),
+        "dts_operating_cash_balance.csv",
+        "row 2",
+    ),  # fmt: skip
+    "dts_duplicate_opening": (
+        _lines("treasury/dts_operating_cash_balance.csv", lambda ls: [*ls, ls[1]]),
+        "dts_operating_cash_balance.csv",
+        "duplicate",
+    ),  # fmt: skip
+    "dts_short_row": (
+        _lines("treasury/dts_operating_cash_balance.csv", lambda ls: [*ls[:-1], ls[-1][:25]]),
+        "dts_operating_cash_balance.csv",
+        "short row",
+    ),  # fmt: skip
+    "sofr_volume_negative": (
+        _lines("market/sofr_volume_daily.csv", _cell(2, 1, "-950000000000")),
+        "sofr_volume_daily.csv",
+        "row 2",
+    ),  # fmt: skip
+    "sofr_volume_a_folder": (
+        _replace_with("market/sofr_volume_daily.csv", lambda p: p.mkdir()),
+        "sofr_volume_daily.csv",
+        "a folder",
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", sorted(DATA_CASES))
+def test_bad_data_folder(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    change, file, where = DATA_CASES[case]
+    folder = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, folder, ignore=shutil.ignore_patterns("responses", "README.md"))
+    change(folder)
+    png = tmp_path / "figure.png"
+    code, _, err = _call(["dashboard", "--real", str(folder), "--png", str(png)], capsys)
+    assert code == 2, err
+    assert file in err and where in err
+    assert not png.exists()
+
+
+def test_the_good_data_folder_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The corpus's starting point is clean: every case above fails because of its one change."""
+    folder = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, folder, ignore=shutil.ignore_patterns("responses", "README.md"))
+    code, _, err = _call(["dashboard", "--real", str(folder), "--png", str(tmp_path / "figure.png")], capsys)
+    assert code == 0, err

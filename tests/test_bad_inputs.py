@@ -41,6 +41,8 @@ SCENARIO_CASES: dict[str, tuple[str | bytes, str]] = {
     "alias_bomb": (BOMB, "aliases expanded"),
     "alias_bomb_under_key": (BOMB_UNDER_KEY, "dealers.a"),
     "many_aliases": ("x: &x 1\nl: [" + ", ".join(["*x"] * 1500) + "]\n", "aliases"),
+    "recursive_alias": ("dealers: &d\n  x: *d\n", "dealers.x"),
+    "recursive_alias_in_list": ("shocks: &s [*s]\n", "shocks[0]"),
     "deep_brackets": ("name: x\ndealers: " + "[" * 5000 + "]" * 5000 + "\n", "levels of nesting"),
     "deep_block_mappings": (_deep_block(100), "levels of nesting"),
     "deep_braces_top": ("{" * 3000 + "}" * 3000 + "\n", "levels of nesting"),

@@ -90,7 +90,9 @@ class LimitedLoader(yaml.SafeLoader):
                     raise self._limit(f"at most {MAX_ALIASES} aliases", "more", self.peek_event().start_mark)
                 mark = self.peek_event().start_mark
                 node = super().compose_node(parent, index)
-                self._count(self._weight.get(id(node), 1), mark)
+                if id(node) not in self._weight:  # its anchor is still open: the alias sits inside it
+                    raise self._limit("aliases to finished values", "an alias inside the value it names", mark)
+                self._count(self._weight[id(node)], mark)
                 return node
             is_scalar = self.check_event(ScalarEvent)
             mark = self.peek_event().start_mark

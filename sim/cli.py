@@ -1,23 +1,71 @@
 """The `plumbing` command: run scenarios, check them, list them, compare runs, print the keys.
 
 Exit codes: 0 success, 1 a failure inside the model or while writing, 2 bad input (a
-scenario problem, a bad option, a missing run folder), 130 interrupted (Ctrl-C).
+scenario problem, a bad option, a missing or incomplete run folder, a malformed data file),
+128 + the signal's number when interrupted (130 Ctrl-C/SIGINT, 143 SIGTERM, 129 SIGHUP).
+Expected failures print located one-line errors; an unexpected one prints one line saying
+what failed, and its traceback only with `--debug`.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import signal
+import stat
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from sim import __version__
+from sim.messages import printable
 
 EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+# Signals that stop a command the way Ctrl-C does: whatever it was writing is removed.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP) turned into an exception, so clean-up code runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _exit_code(stop: KeyboardInterrupt) -> int:
+    return 128 + getattr(stop, "signum", signal.SIGINT)
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    # Later signals are ignored, so the clean-up the first one starts can finish.
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise `Interrupted` while inside; the earlier handlers are restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    try:
+        for s in STOP_SIGNALS:
+            if previous[s] is not signal.SIG_IGN:  # nohup's ignored SIGHUP stays ignored
+                signal.signal(s, _on_stop_signal)
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class ProgressLine:
@@ -77,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="plumbing", description="Agent-based simulator of the US Treasury market's plumbing."
     )
     parser.add_argument("--version", action="version", version=f"plumbing {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an unexpected failure")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a scenario and write a run folder")
@@ -143,6 +192,8 @@ def _parser() -> argparse.ArgumentParser:
 
     keys = commands.add_parser("keys", help="print every scenario key (Markdown, from the schema)")
     keys.add_argument("--write", type=Path, metavar="README", help="replace the keys section of this file instead")
+    for sub in commands.choices.values():  # `--debug` also after the command; SUPPRESS keeps one given before
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -159,6 +210,56 @@ def _error(message: str) -> None:
     print(f"plumbing: {message}", file=sys.stderr)
 
 
+def _problems(err: Exception, prefix: str = "error: ") -> None:
+    """Print a ScenarioError's problems, one a line, the list capped (see `ScenarioError.lines`)."""
+    lines = err.lines() if hasattr(err, "lines") else [str(err)]
+    for line in lines:
+        _error(f"{prefix}{line}")
+
+
+def _kind_at(path: Path) -> str:
+    """What is at `path`, for messages: a regular file, a device..."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        return f"an unreadable path ({err.strerror})"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a device, pipe or socket"
+
+
+def _check_folder(path: Path, option: str, must_exist: bool = False, shown: Path | None = None) -> None:
+    """`path` is a folder this process can write into, or one it can create there.
+
+    Raises:
+        BadInput: something other than a folder at `path` or at its nearest existing parent,
+            a parent that cannot be written, or (with `must_exist`) no folder.
+    """
+    label = f"{option} {shown or path}"
+    probe = path
+    while not (probe.exists() or probe.is_symlink()):
+        if must_exist:
+            raise BadInput(f"{label}: expected an existing folder; found no folder {probe}")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise BadInput(f"{label}: expected a folder; found {_kind_at(probe)} at {probe}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise BadInput(f"{label}: expected a folder this user can write to; found {probe} read-only")
+
+
+def _check_output_file(path: Path, option: str, create_folder: bool) -> None:
+    """`path` can be written as a file: not a folder, and its folder exists (or, with `create_folder`, can be made)."""
+    if path.is_dir():
+        raise BadInput(f"{option} {path}: expected a file name; found a folder")
+    _check_folder(path.parent, option, must_exist=not create_folder, shown=path)
+    if create_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
 # ---------------------------------------------------------------- commands
 def _run(args: argparse.Namespace) -> int:
     from sim.runs import RunFolderError, execute_run, prepare_scenario
@@ -167,26 +268,31 @@ def _run(args: argparse.Namespace) -> int:
     try:
         scenario = prepare_scenario(args.scenario, days=args.days, start=args.start, end=args.end)
     except ScenarioError as err:
-        for problem in err.problems:
-            _error(f"error: {problem}")
+        _problems(err)
         return EXIT_BAD_INPUT
+    _check_folder(args.out, "--out")
     try:
         reference = _reference_dashboards(args.reference)
     except RunFolderError as err:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
-    print(f"{scenario.name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
+    name = printable(scenario.name)
+    print(f"{name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
     try:
         result = execute_run(
             scenario, args.seed, args.out, progress=ProgressLine(), source=str(args.scenario),
             notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
         )  # fmt: skip
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         _error("interrupted; no run folder written")
-        return EXIT_INTERRUPTED
+        return _exit_code(stop)
+    except RunFolderError as err:  # the results folder could not be made
+        _error(f"error: {err}; no run folder written")
+        return EXIT_BAD_INPUT
     except Exception as err:
-        traceback.print_exc(file=sys.stderr)
-        _error(f"run failed ({type(err).__name__}: {err}); no run folder written")
+        if getattr(args, "debug", False):
+            traceback.print_exc(file=sys.stderr)
+        _error(f"run failed ({type(err).__name__}: {_first_line(err)}); no run folder written")
         return EXIT_FAILURE
     print(f"wrote {result.folder} in {result.manifest['wall_seconds']:.1f}s", file=sys.stderr)
     print(result.folder)  # stdout carries only the folder, for scripts
@@ -202,11 +308,12 @@ def _validate(args: argparse.Namespace) -> int:
             scenario = load_scenario(path)
         except ScenarioError as err:
             status = EXIT_BAD_INPUT
-            print(f"INVALID {path}: {len(err.problems)} problem(s)")
-            for problem in err.problems:
-                print(f"  {problem}")
+            print(f"INVALID {printable(str(path))}: {len(err.problems)} problem(s)")
+            for line in err.lines():
+                print(f"  {line}")
             continue
-        print(f"ok      {path}: {scenario.name}, {scenario.start_date} to {scenario.end_date}")
+        name = printable(scenario.name)
+        print(f"ok      {printable(str(path))}: {name}, {scenario.start_date} to {scenario.end_date}")
     return status
 
 
@@ -307,6 +414,7 @@ def _compare(args: argparse.Namespace) -> int:
         card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real))
         print(card.table(only_available=True))
         png = args.png or Path(f"compare-{safe_name(label_a)}-vs-real.png")
+        _check_output_file(png, "--png", create_folder=True)
         draw_overlay(tables_a, real, png, labels=(label_a, label_real))
         print(f"wrote {png}")
         return 0
@@ -319,7 +427,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(score(compute_dashboard(tables_b, label_b), compute_dashboard(tables_a, label_a)).table())
     safe = [safe_name(label) for label in (label_a, label_b)]
     png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
-    png.parent.mkdir(parents=True, exist_ok=True)
+    _check_output_file(png, "--png", create_folder=True)
     runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]
     png.write_bytes(compare_png(runs, f"A {label_a}  vs  B {label_b}"))
     print(f"wrote {png}")
@@ -338,6 +446,10 @@ def _dashboard(args: argparse.Namespace) -> int:
     if (args.run is None) == (args.real is None):
         _error("error: dashboard takes a run folder or --real, not both")
         return EXIT_BAD_INPUT
+    if args.png is not None:
+        _check_output_file(args.png, "--png", create_folder=False)
+    if args.json is not None:
+        _check_output_file(args.json, "--json", create_folder=True)
     try:
         if args.run is not None:
             manifest, tables = read_run(args.run)
@@ -368,7 +480,6 @@ def _dashboard(args: argparse.Namespace) -> int:
     draw_dashboard(tables, dashboard, png, scorecard)
     print(f"wrote {png}")
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {**dashboard.to_dict(), "scorecard": None if scorecard is None else scorecard.to_dict()}
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
@@ -383,8 +494,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ScenarioError as err:
-        for problem in err.problems:
-            _error(f"error: {problem}")
+        _problems(err)
         return EXIT_BAD_INPUT
     if not config.targets.is_file():
         _error(f"error: {args.config}: targets: expected an existing targets file; found no file at {config.targets}")
@@ -398,8 +508,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     try:
         paths = run_fit(config, scenarios_dir().parent, progress)
     except ScenarioError as err:
-        for problem in err.problems:
-            _error(f"error: {problem}")
+        _problems(err)
         return EXIT_BAD_INPUT
     for kind, path in paths.items():
         print(f"{kind}: {path}")
@@ -420,8 +529,7 @@ def _holdout(args: argparse.Namespace) -> int:
     try:
         scenario = prepare_scenario(args.scenario, start=args.start, end=args.end)
     except ScenarioError as err:
-        for p in err.problems:
-            _error(f"error: {p}")
+        _problems(err)
         return EXIT_BAD_INPUT
     runs = []
     for seed in args.seeds:
@@ -436,6 +544,7 @@ def _holdout(args: argparse.Namespace) -> int:
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
     print(score(compute_dashboard(real, label_real), dashboards).table(only_available=True))
     png = args.png or Path(f"holdout-{safe_name(scenario.name)}.png")
+    _check_output_file(png, "--png", create_folder=True)
     draw_overlay(runs[0], real, png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
     print(f"wrote {png}")
     return 0
@@ -446,12 +555,14 @@ def _experiment(args: argparse.Namespace) -> int:
     from sim.data import DataFileError
     from sim.experiments import ExperimentError, run_experiment
 
+    _check_folder(args.out, "--out")
     try:
-        findings = run_experiment(args.file, args.out, workers=args.workers, scheduler=args.scheduler,
-                                  data_dir=args.data)  # fmt: skip
+        findings = run_experiment(
+            args.file, args.out, workers=args.workers, scheduler=args.scheduler, data_dir=args.data,
+            notify=lambda warning: _error(f"warning: {warning}"),
+        )  # fmt: skip
     except ExperimentError as err:
-        for problem in err.problems:
-            _error(f"error: {problem}")
+        _problems(err)
         return EXIT_BAD_INPUT
     except DataFileError as err:
         _error(f"error: {err} (the runs are saved; a re-run draws the figures without simulating again)")
@@ -504,17 +615,51 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `plumbing` command; returns the exit code."""
     try:
+        with _stop_signals_raise():
+            return _main(argv)
+    except KeyboardInterrupt as stop:  # a signal while the handlers were being put back
+        _error("interrupted")
+        return _exit_code(stop)
+
+
+def _is_bad_input(err: Exception) -> bool:
+    from sim.data.errors import DataFileError
+    from sim.files import RunFolderError
+    from sim.scenario import ScenarioError
+
+    return isinstance(err, DataFileError | RunFolderError | ScenarioError)
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return printable(lines[0] if lines else "", 300)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = None
+    try:
         args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
     except SystemExit as stop:  # argparse exits 2 on bad options, 0 on --help
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
-    try:
-        return COMMANDS[args.command](args)
     except BadInput as err:
-        _error(f"error: {err}")
+        _error(f"error: {printable(str(err), 2000)}")
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         _error("interrupted")
-        return EXIT_INTERRUPTED
+        return _exit_code(stop)
+    except Exception as err:
+        if _is_bad_input(err):  # located input errors a command did not catch itself
+            _problems(err)
+            return EXIT_BAD_INPUT
+        # Not an input problem the commands know: one line, the traceback only when asked for.
+        debug = getattr(args, "debug", False) or (argv is None and "--debug" in sys.argv)
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        command = getattr(args, "command", None) or "plumbing"
+        hint = "" if debug else " (rerun with --debug for the traceback)"
+        _error(f"{command} failed: {type(err).__name__}: {_first_line(err)}{hint}")
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

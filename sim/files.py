@@ -9,6 +9,10 @@ from pathlib import Path
 FILE_MODE = 0o644  # mkstemp makes 0600 files; results are for anyone on the machine to read
 
 
+class RunFolderError(ValueError):
+    """A folder given as a run is missing, unfinished or corrupt, or a results folder cannot be made."""
+
+
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
     """Write `data` (text as UTF-8) to `path` through a temporary file beside it, renamed into place.
 

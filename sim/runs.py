@@ -1,14 +1,18 @@
 """Run folders: one scenario and seed in, one self-describing folder of results out.
 
 A run folder is `<out>/<scenario-name>/<UTC-timestamp>-seed<N>/` holding exactly the files
-of the output contract. It is built in a hidden temporary folder beside its target and
-moved into place in one `os.replace`, so a folder that exists is always complete: a
-failure or Ctrl-C part-way leaves nothing behind.
+of the output contract. It is built in a hidden temporary folder `<out>/.tmp-<scenario>-...`
+with `manifest.json` written last, and moved into place in one `os.replace` onto a name
+claimed with `mkdir` (so concurrent runs never take the same name): a folder that exists is
+complete, and a failure, Ctrl-C or SIGTERM part-way leaves nothing behind. Temporary folders
+of processes that were killed outright (SIGKILL, power loss) are swept by the next run into
+the same `<out>`. `read_run` accepts only a folder holding a manifest, never a temporary one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import platform
@@ -27,8 +31,11 @@ from sim import TreasuryMarketModel, __version__
 from sim.calendar import business_days
 from sim.dashboard import Dashboard, Scorecard, compute_dashboard, score
 from sim.dashboard.plots import render_dashboard
+from sim.files import RunFolderError
+from sim.messages import printable
 from sim.report.html import report_html
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_to_yaml
+from sim.scenario.loader import FIRST_DATE, LAST_DATE
 
 TABLES = ("daily", "auctions", "dealers")
 RUN_FILES = (
@@ -36,10 +43,11 @@ RUN_FILES = (
     "dashboard.json", "dashboard.png", "report.html",
 )  # fmt: skip
 Progress = Callable[[int, int, dt.date], None]
+TMP_PREFIX = ".tmp-"
+# `.tmp-<scenario>-<stamp>-seed<N>-<pid>-<ns>`: the pid tells whether its maker still runs.
+_TMP_NAME = re.compile(r"^\.tmp-.+-(\d+)-(\d+)$")
 
-
-class RunFolderError(ValueError):
-    """A folder given as a run is missing or incomplete."""
+__all__ = ["RunFolderError", "RunResult", "execute_run", "prepare_scenario", "read_run", "safe_name"]
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,14 @@ class RunResult:
 
 
 # ---------------------------------------------------------------- the scenario to run
-def nth_business_day(start: dt.date, n: int) -> dt.date:
-    """The n-th US business day on or after `start` (n >= 1)."""
+def nth_business_day(start: dt.date, n: int) -> dt.date | None:
+    """The n-th US business day on or after `start` (n >= 1); None if it falls after LAST_DATE."""
     # Two calendar days per business day plus a month covers every holiday cluster.
-    days = business_days(start, start + dt.timedelta(days=2 * n + 31))
-    return days[n - 1].date()
+    window = (LAST_DATE - start).days
+    if n > window + 1:
+        return None
+    days = business_days(start, min(start + dt.timedelta(days=2 * n + 31), LAST_DATE))
+    return days[n - 1].date() if len(days) >= n else None
 
 
 def prepare_scenario(
@@ -74,14 +85,23 @@ def prepare_scenario(
         ScenarioError: the file or the overridden dates are invalid (located problems).
     """
     scenario = load_scenario(path)
+    source = f"{path} (dates from the command line)"
+    for option, day in (("--start", start), ("--end", end)):
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            raise ScenarioError([Problem(source, option, f"a date from {FIRST_DATE} to {LAST_DATE}", str(day))])
     update: dict[str, dt.date] = {}
     if start is not None:
         update["start_date"] = start
     if end is not None:
         update["end_date"] = end
     if days is not None:
-        update["end_date"] = nth_business_day(start or scenario.start_date, days)
-    source = f"{path} (dates from the command line)" if update else str(path)
+        first = start or scenario.start_date
+        last = nth_business_day(first, days)
+        if last is None:
+            expected = f"a horizon from {first} ending by {LAST_DATE}"
+            raise ScenarioError([Problem(source, "--days", expected, f"{days:,} business days")])
+        update["end_date"] = last
+    source = source if update else str(path)
     if update:
         # Re-validate, so an end before the start is reported like any other scenario problem.
         scenario = scenario_from_dict({**scenario.model_dump(), **update}, source=source)
@@ -109,13 +129,48 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def _free_target(parent: Path, stem: str) -> Path:
-    """`parent/stem`, or `stem-2`, `stem-3`... when a run of the same second and seed exists."""
-    target, k = parent / stem, 1
-    while target.exists():
-        k += 1
-        target = parent / f"{stem}-{k}"
-    return target
+def _claim_target(parent: Path, stem: str) -> Path:
+    """Claim `parent/stem` (or `stem-2`, `stem-3`... when taken) by creating it empty, atomically.
+
+    `mkdir` succeeds for one process only, so two runs of the same second and seed never pick
+    the same name; the claimed empty folder is then replaced by the finished one.
+    """
+    k = 1
+    while True:
+        target = parent / (stem if k == 1 else f"{stem}-{k}")
+        try:
+            target.mkdir()
+            return target
+        except FileExistsError:
+            k += 1
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def sweep_abandoned(out: Path) -> list[Path]:
+    """Remove temporary run folders under `out` whose process is gone (killed outright); return them.
+
+    A folder whose maker still runs (or whose pid was reused by a live process) is left alone.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(out.iterdir()) if out.is_dir() else []
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TMP_NAME.match(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() and not _pid_alive(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 def execute_run(
@@ -152,11 +207,18 @@ def execute_run(
     slug = safe_name(scenario.name)
     stem = f"{started:%Y%m%dT%H%M%SZ}-seed{seed}"
     # A hidden, unique name beside the target; mkdir (unlike mkdtemp) keeps the user's umask.
-    tmp = out / f".tmp-{slug}-{stem}-{os.getpid()}-{time.monotonic_ns()}"
+    tmp = out / f"{TMP_PREFIX}{slug}-{stem}-{os.getpid()}-{time.monotonic_ns()}"
     created: list[Path] = []
+    target: Path | None = None
     try:
-        created += _make_dirs(out)
-        tmp.mkdir()
+        try:
+            created += _make_dirs(out)
+            sweep_abandoned(out)
+            tmp.mkdir()
+        except OSError as err:
+            raise RunFolderError(
+                f"--out {out}: expected a folder to write runs into; found {_os_reason(err)}"
+            ) from None
         model, warnings = _simulate(scenario, seed, progress, notify)
         simulated = time.perf_counter() - clock
         tables = model.results()
@@ -169,12 +231,21 @@ def execute_run(
         manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
         _write_json(tmp / "manifest.json", manifest)
         created += _make_dirs(out / slug)
-        target = _free_target(out / slug, stem)
-        os.replace(tmp, target)
+        target = _claim_target(out / slug, stem)
+        os.replace(tmp, target)  # onto the claimed empty folder: atomic
     except BaseException:
+        if target is not None and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
         _remove_partial_run(tmp, created)
         raise
     return RunResult(target, manifest)
+
+
+def _os_reason(err: OSError) -> str:
+    where = f" at {err.filename}" if err.filename else ""
+    if err.errno == errno.ENOTDIR:
+        return f"a regular file in the way{where}"
+    return f"{err.strerror or err}{where}"
 
 
 def _simulate(
@@ -252,18 +323,54 @@ def _remove_partial_run(tmp: Path, created: list[Path]) -> None:
 
 
 def read_run(folder: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """A run folder's manifest and its daily, auctions and dealers tables.
+    """A finished run folder's manifest and its daily, auctions and dealers tables.
+
+    A folder counts as a run only if it is not a temporary one and holds `manifest.json` (a
+    JSON object, written last) and the three tables as readable Parquet files.
 
     Raises:
-        RunFolderError: the folder or one of its tables is missing.
+        RunFolderError: no such folder, a temporary folder of an unfinished run, a missing or
+            corrupt manifest or table (naming the file and what was found).
     """
     folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except OSError:
+        is_dir = False
+    if not is_dir:
         raise RunFolderError(f"{folder}: expected a run folder; found no folder")
+    if folder.resolve().name.startswith(TMP_PREFIX):
+        raise RunFolderError(
+            f"{folder}: expected a finished run folder; found the temporary folder of an unfinished run"
+        )
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise RunFolderError(f"{manifest_path}: expected the manifest of a finished run; found no file")
     missing = [f"{name}.parquet" for name in TABLES if not (folder / f"{name}.parquet").is_file()]
     if missing:
         raise RunFolderError(f"{folder}: expected a run folder; missing {', '.join(missing)}")
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise RunFolderError(f"{manifest_path}: expected a JSON object; found {_json_problem(err)}") from None
+    if not isinstance(manifest, dict):
+        raise RunFolderError(f"{manifest_path}: expected a JSON object; found a JSON {type(manifest).__name__}")
+    tables = {}
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        try:
+            tables[name] = pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises ArrowInvalid, OSError and others on a corrupt file
+            reason = printable(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__, 160)
+            raise RunFolderError(f"{path}: expected a Parquet table; found an unreadable file ({reason})") from None
     return manifest, tables
+
+
+def _json_problem(err: BaseException) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"invalid JSON at line {err.lineno}, column {err.colno} ({err.msg})"
+    if isinstance(err, UnicodeDecodeError):
+        return "bytes that are not UTF-8"
+    if isinstance(err, RecursionError):
+        return "nesting too deep"
+    return str(getattr(err, "strerror", None) or err)

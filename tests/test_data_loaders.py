@@ -17,6 +17,7 @@ import pytest
 
 from sim.calendar import MarketCalendar, business_days
 from sim.data import DataFileError, load_real_tables
+from sim.data.nyfed import read_reference_rates, reference_rate_files
 from sim.data.real import as_of, calendar_flags, on_rrp_rate_from_iorb
 from sim.tables import AUCTION_COLUMNS, DAILY_COLUMNS, FAILS_WEEKLY_COLUMNS
 
@@ -378,7 +379,7 @@ MALFORMED = [
     # (file, line edited, change, expected column, words in the message)
     ("fred/SOFR.csv", 4, set_cell(0, "2022-13-45"), "observation_date", "expected a date YYYY-MM-DD"),
     ("fred/SOFR.csv", 6, set_cell(0, ""), "observation_date", "found nothing"),
-    ("fred/WRESBAL.csv", 3, set_cell(1, "3,852,500"), None, "Expected 2 fields"),
+    ("fred/WRESBAL.csv", 3, set_cell(1, "3,852,500"), None, "expected 2 fields"),
     ("fred/WRESBAL.csv", 3, set_cell(1, "n/a"), "WRESBAL", "expected a number; found 'n/a'"),
     ("fred/DGS10.csv", 5, set_cell(1, "null"), "DGS10", "expected a number"),
     ("fred/IORB.csv", 11, set_cell(0, "2022-04-17"), "observation_date", "duplicate date 2022-04-17 (first on row 10)"),
@@ -507,17 +508,20 @@ def test_real_daily(real: dict) -> None:
     assert daily["effr_pct"].notna().sum() >= len(daily) - 5
     window = daily[(daily["date"] >= DAY("2022-01-01")) & (daily["date"] <= DAY("2024-12-31"))]
     assert (100 * (window["effr_pct"] - window["iorb_pct"])).median() == pytest.approx(-7.0)
-    assert daily["tgcr_median_pct"].isna().all()  # only the 2026 sample export has TGCR rows
+    # The folder holds no New York Fed export (TGCR's only source), just its format sample, never read as data.
+    assert "tgcr_median_pct" not in daily.columns
 
 
 @needs_real_data
-def test_real_nyfed_sample_adds_effr_and_tgcr() -> None:
-    daily = load_real_tables(REAL_DIR, dt.date(2026, 1, 1))["daily"]
-    # nyfed/reference_rates_format_sample.csv: 2026-01-02 and 2026-01-05, after FRED's last date.
-    assert list(daily["date"]) == [DAY("2026-01-02"), DAY("2026-01-05")]
-    assert list(daily["sofr_median_pct"]) == pytest.approx([3.75, 3.70])
-    assert list(daily["effr_pct"]) == pytest.approx([3.64, 3.64])
-    assert list(daily["tgcr_median_pct"]) == pytest.approx([3.70, 3.66])
+def test_real_nyfed_format_sample_is_not_data() -> None:
+    sample = Path(REAL_DIR) / "nyfed" / "reference_rates_format_sample.csv"
+    assert sample.is_file() and sample not in reference_rate_files(REAL_DIR)
+    # Its 2026-01-02 and 2026-01-05 rows, after FRED's last date, do not enter the daily table.
+    assert load_real_tables(REAL_DIR, dt.date(2026, 1, 1))["daily"].empty
+    # Read as an export on purpose, its layout is the export's.
+    rates = read_reference_rates(sample)
+    assert list(rates["SOFR"]["sofr_median_pct"]) == pytest.approx([3.75, 3.70])
+    assert list(rates["TGCR"]["tgcr_median_pct"]) == pytest.approx([3.70, 3.66])
 
 
 @needs_real_data

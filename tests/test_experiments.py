@@ -188,3 +188,29 @@ def test_shipped_experiment_files_are_valid(path: Path) -> None:
                for variant, reference in experiment.comparisons)  # fmt: skip
     if experiment.kind == "experiment":
         assert experiment.labels[0] == "reference" and experiment == load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    "saved", ["[]", "{}", '{"scenario": "x", "record_version": 2}', "{not json", '{"metrics": []}']
+)
+def test_corrupt_saved_runs_are_run_again_with_a_warning(
+    tiny: tuple[Path, Path, Findings], tmp_path: Path, saved: str
+) -> None:
+    path, out, first = tiny
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    runs = sorted((copy / first.name / "runs").glob("*.json"))
+    runs[0].write_text(saved, encoding="utf-8")
+    calls: list[tuple[str, int]] = []
+    warnings: list[str] = []
+
+    def counting(scenario: dict[str, Any], label: str, seed: int) -> dict[str, Any]:
+        calls.append((label, seed))
+        return simulate_run(scenario, label, seed)
+
+    again = run_experiment(path, copy, workers=1, simulate=counting, notify=warnings.append)
+    label, seed = runs[0].stem.rsplit("-seed", 1)
+    assert calls == [(label, int(seed))]  # only the corrupt run is simulated again
+    assert len(warnings) == 1 and runs[0].name in warnings[0] and "running it again" in warnings[0]
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert json.loads(runs[0].read_text(encoding="utf-8"))["metrics"]

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calibration.msm import Calibration, Evaluation, Parameter, Target, fitted_fragment, stamp
 from sim.scenario import Problem, ScenarioError
 from sim.scenario.loader import problems_from
+from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 
 class _Strict(BaseModel):
@@ -61,12 +61,12 @@ class CalibrationConfig(_Strict):
 def load_config(path: str | Path) -> CalibrationConfig:
     """Read and validate a calibration config; problems are located like scenario problems."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError([Problem(str(path), "(file)", "an existing calibration config", "no file")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise ScenarioError([Problem(str(path), "(file)", "valid YAML", "a syntax error")]) from None
+        data = load_yaml_file(path, "an existing calibration config")
+    except YamlFileError as err:
+        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
     try:
         config = CalibrationConfig.model_validate(data)
     except ValidationError as err:
@@ -96,7 +96,10 @@ def base_mapping(config: CalibrationConfig) -> dict[str, Any]:
 
 def read_targets(path: Path) -> pd.DataFrame:
     """The targets table: name, value, se, unit, level_comparable (YAML list of moments)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = load_yaml_file(path, "a targets file")
+    except YamlFileError as err:
+        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
     rows = data["moments"] if isinstance(data, dict) else data
     return pd.DataFrame(rows)
 

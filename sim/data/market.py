@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.data.csvfile import CsvFile
+from sim.data.csvfile import NON_NEGATIVE, CsvFile
 
 
 def read_sofr_volume(path: str | Path) -> pd.Series:
@@ -22,6 +22,6 @@ def read_sofr_volume(path: str | Path) -> pd.Series:
     table = CsvFile(path, required=("date", "sofr_volume_usd"))
     dates = table.dates("date")
     table.check_unique(dates, "date")
-    volume = table.numbers("sofr_volume_usd") / 1e9
+    volume = table.numbers("sofr_volume_usd", bounds=NON_NEGATIVE) / 1e9
     series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="sofr_volume_bn")
     return series.sort_index()

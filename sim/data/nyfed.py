@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.data.csvfile import CsvFile
+from sim.data.csvfile import NON_NEGATIVE, RATE_RANGE_PCT, CsvFile, present
 
 NYFED_MISSING = frozenset({"", "*"})
 
@@ -43,9 +43,20 @@ FAILS_REPORTED = "ust_total_fails_to_deliver_n_reported"
 NOMINAL_FAILS_TENORS = ("2y", "3y", "5y", "7y", "10y", "20y", "30y")
 
 
+# Files beside the exports that show the layout only; never read as data.
+FORMAT_SAMPLE_SUFFIX = "_format_sample.csv"
+
+
 def reference_rate_files(data_dir: str | Path) -> list[Path]:
-    """The NY Fed all-rates exports in a data folder (`nyfed/reference_rates*.csv`), sorted by name."""
-    return sorted((Path(data_dir) / "nyfed").glob("reference_rates*.csv"))
+    """The NY Fed all-rates exports in a data folder (`nyfed/reference_rates*.csv`), sorted by name.
+
+    A format sample (`reference_rates*_format_sample.csv`) is not an export and is left out.
+
+    Raises:
+        DataFileError: a name that matches but is not a regular file (a folder, a device).
+    """
+    found = sorted((Path(data_dir) / "nyfed").glob("reference_rates*.csv"))
+    return [path for path in found if not path.name.endswith(FORMAT_SAMPLE_SUFFIX) and present(path)]
 
 
 def read_reference_rates(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -68,7 +79,15 @@ def read_reference_rates(path: str | Path) -> dict[str, pd.DataFrame]:
     dates = table.dates(REFERENCE_DATE, fmt="%m/%d/%Y")
     kinds = table.text(REFERENCE_TYPE)
     # Every row's numbers are parsed, so a malformed cell is reported whatever its rate type.
-    numbers = {column: table.numbers(column, missing=NYFED_MISSING) for column in sofr_columns}
+    numbers = {
+        column: table.numbers(
+            column,
+            missing=NYFED_MISSING,
+            bounds=NON_NEGATIVE if column == REFERENCE_VOLUME else RATE_RANGE_PCT,
+            unit=" ($ billions)" if column == REFERENCE_VOLUME else "%",
+        )
+        for column in sofr_columns
+    }
     out: dict[str, pd.DataFrame] = {}
     for kind, columns in REFERENCE_RATE_COLUMNS.items():
         # A row without a rate is not a publication.
@@ -119,7 +138,7 @@ def read_fails_weekly(path: str | Path) -> pd.DataFrame:
         raise table.error(index, FAILS_DATE, f"expected a Wednesday (weeks run Thursday to Wednesday); "
                                              f"found {day.date().isoformat()}, a {day.day_name()}")  # fmt: skip
     table.check_unique(weeks, FAILS_DATE, what="week")
-    reported = table.numbers(FAILS_REPORTED, missing=NYFED_MISSING)
+    reported = table.numbers(FAILS_REPORTED, missing=NYFED_MISSING, bounds=NON_NEGATIVE)
     fractional = reported.notna() & (reported != np.round(reported))
     if fractional.any():
         index = fractional.idxmax()
@@ -127,13 +146,16 @@ def read_fails_weekly(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "week_end": weeks,
-            "fails_to_deliver_bn": table.numbers(FAILS_DELIVER_TOTAL, missing=NYFED_MISSING) / 1000.0,
-            "fails_to_receive_bn": table.numbers(FAILS_RECEIVE_TOTAL, missing=NYFED_MISSING) / 1000.0,
+            "fails_to_deliver_bn": table.numbers(FAILS_DELIVER_TOTAL, missing=NYFED_MISSING, bounds=NON_NEGATIVE)
+            / 1000.0,
+            "fails_to_receive_bn": table.numbers(FAILS_RECEIVE_TOTAL, missing=NYFED_MISSING, bounds=NON_NEGATIVE)
+            / 1000.0,
             "fails_reported_series": reported.astype("Int64"),
         }
     )
     for tenor in NOMINAL_FAILS_TENORS:
         column = f"ust_{tenor}_fails_to_deliver_mn"
         if table.has(column):
-            frame[f"fails_to_deliver_{tenor}_bn"] = table.numbers(column, missing=NYFED_MISSING) / 1000.0
+            fails = table.numbers(column, missing=NYFED_MISSING, bounds=NON_NEGATIVE)
+            frame[f"fails_to_deliver_{tenor}_bn"] = fails / 1000.0
     return frame.sort_values("week_end").reset_index(drop=True)

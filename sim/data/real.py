@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import TAX_MONTHS, business_days, roll_forward
+from sim.data.csvfile import present
 from sim.data.errors import DataFileError
 from sim.data.fred import fred_path, read_fred_series
 from sim.data.market import read_sofr_volume
@@ -93,12 +94,12 @@ def load_real_tables(data_dir: str | Path, start: dt.date | None = None, end: dt
     notes: list[str] = []
     daily = _window(_daily(data_dir, notes), "date", start, end)
 
-    if (data_dir / AUCTIONS_FILE).is_file():
+    if present(data_dir / AUCTIONS_FILE):
         auctions = read_auctions(data_dir / AUCTIONS_FILE)
     else:
         notes.append(f"{AUCTIONS_FILE.as_posix()}: not found; the auctions table is empty")
         auctions = _empty(AUCTION_COLUMNS, dates=("auction_date", "issue_date"), text=("tenor", "security_type"))
-    if (data_dir / FAILS_FILE).is_file():
+    if present(data_dir / FAILS_FILE):
         fails = read_fails_weekly(data_dir / FAILS_FILE)
     else:
         notes.append(f"{FAILS_FILE.as_posix()}: not found; the fails_weekly table is empty")
@@ -153,13 +154,13 @@ def _reference_rates(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     """
     sofr_path = fred_path(data_dir, "SOFR")
     exports = reference_rate_files(data_dir)
-    if not sofr_path.is_file() and not exports:
+    if not present(sofr_path) and not exports:
         raise DataFileError(sofr_path, None, None,
                             "file not found, and no New York Fed export nyfed/reference_rates*.csv either: "
                             "the daily table needs SOFR from one of them")  # fmt: skip
     fred = _fred_sofr(data_dir, bool(exports), notes)
     effr_path = fred_path(data_dir, "EFFR")
-    fred_effr = read_fred_series(effr_path, "EFFR").dropna().rename("effr_pct") if effr_path.is_file() else None
+    fred_effr = read_fred_series(effr_path, "EFFR").dropna().rename("effr_pct") if present(effr_path) else None
     nyfed = _nyfed_rates(exports, fred, fred_effr)
 
     # FRED first; NY Fed exports add dates FRED does not have (their common values were checked equal).
@@ -167,7 +168,7 @@ def _reference_rates(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     rates = fred.combine_first(sofr.drop(columns=["line", "sofr_volume_bn"])) if sofr is not None else fred
     rates = rates.sort_index()
     volume = sofr["sofr_volume_bn"] if sofr is not None else None
-    if (data_dir / SOFR_VOLUME_FILE).is_file():
+    if present(data_dir / SOFR_VOLUME_FILE):
         market = read_sofr_volume(data_dir / SOFR_VOLUME_FILE)
         volume = market if volume is None else volume.combine_first(market)
     if volume is None:
@@ -193,13 +194,13 @@ def _reference_rates(data_dir: Path, notes: list[str]) -> pd.DataFrame:
 def _fred_sofr(data_dir: Path, has_exports: bool, notes: list[str]) -> pd.DataFrame:
     """FRED's SOFR and percentiles (percent) on the dates FRED publishes SOFR; empty without fred/SOFR.csv."""
     sofr_path = fred_path(data_dir, "SOFR")
-    if not sofr_path.is_file():
+    if not present(sofr_path):
         notes.append("fred/SOFR.csv: not found; sofr columns from the New York Fed export only")
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
     fred = read_fred_series(sofr_path, "SOFR").dropna().rename("sofr_median_pct").to_frame()
     for series_id, column in SOFR_PERCENTILES.items():
         path = fred_path(data_dir, series_id)
-        if path.is_file():
+        if present(path):
             fred[column] = read_fred_series(path, series_id).reindex(fred.index).to_numpy()
         elif has_exports:
             notes.append(f"fred/{series_id}.csv: not found; {column} from the New York Fed export only")
@@ -257,7 +258,7 @@ def _check_agreement(
 def _fred_or_note(data_dir: Path, series_id: str, column: str, notes: list[str]) -> pd.Series | None:
     """A FRED series if its file exists; else None and a note that `column` is omitted."""
     path = fred_path(data_dir, series_id)
-    if not path.is_file():
+    if not present(path):
         notes.append(f"fred/{series_id}.csv: not found; {column} omitted")
         return None
     return read_fred_series(path, series_id)
@@ -267,14 +268,14 @@ def _tga(data_dir: Path, dates: pd.DatetimeIndex, notes: list[str]) -> np.ndarra
     """TGA balance ($ bn): the DTS daily close, else the FRED weekly average (WTREGEN) carried forward."""
     tga = np.full(len(dates), np.nan)
     dts_path = data_dir / DTS_FILE
-    if dts_path.is_file():
+    if present(dts_path):
         tga = read_tga_closing(dts_path).reindex(dates).to_numpy()
     weekly_path = fred_path(data_dir, "WTREGEN")
-    if weekly_path.is_file():
+    if present(weekly_path):
         weekly = as_of(read_fred_series(weekly_path, "WTREGEN"), dates) / 1000.0
         tga = np.where(np.isnan(tga), weekly, tga)
-    if not dts_path.is_file():
-        if weekly_path.is_file():
+    if not present(dts_path):
+        if present(weekly_path):
             notes.append(f"{DTS_FILE.as_posix()}: not found; tga_bn from fred/WTREGEN.csv weekly averages")
         else:
             notes.append(f"{DTS_FILE.as_posix()} and fred/WTREGEN.csv: not found; tga_bn omitted")

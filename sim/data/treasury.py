@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.data.csvfile import CsvFile
+from sim.data.csvfile import NON_NEGATIVE, RATE_RANGE_PCT, CsvFile
 
 FISCAL_MISSING = frozenset({"", "null"})
 
@@ -88,7 +88,10 @@ def read_auctions(path: str | Path) -> pd.DataFrame:
         raise table.error(index, "original_security_term", f"expected e.g. 13-Week or 10-Year; found {terms[index]!r}")
 
     def number(column: str) -> pd.Series:
-        return table.numbers(column, missing=FISCAL_MISSING, where=keep)
+        # Yields and rates in percent within the plausible range; amounts and ratios not negative.
+        is_rate = column in COUPON_YIELDS + BILL_INVESTMENT_RATES + BILL_DISCOUNT_RATES
+        bounds = RATE_RANGE_PCT if is_rate else NON_NEGATIVE
+        return table.numbers(column, missing=FISCAL_MISSING, where=keep, bounds=bounds, unit="%" if is_rate else "")
 
     is_bill = (security_type == "Bill").to_numpy()
     coupon = np.column_stack([number(c) for c in COUPON_YIELDS])
@@ -150,8 +153,11 @@ def read_tga_closing(path: str | Path) -> pd.Series:
     """
     table = CsvFile(path, required=(DTS_DATE, DTS_ACCOUNT, DTS_BALANCE))
     dates = table.dates(DTS_DATE)
-    balance = table.numbers(DTS_BALANCE, missing=FISCAL_MISSING)
     account = table.text(DTS_ACCOUNT)
+    balance = table.numbers(DTS_BALANCE, missing=FISCAL_MISSING)
+    # The TGA's own balances cannot be negative (deposit and withdrawal rows are other accounts).
+    table.numbers(DTS_BALANCE, missing=FISCAL_MISSING, bounds=NON_NEGATIVE,
+                  where=account.isin((*DTS_OPENING_ACCOUNTS, DTS_CLOSING_ACCOUNT)))  # fmt: skip
 
     def by_date(rows: pd.Series) -> pd.Series:
         table.check_unique(dates.loc[rows], DTS_DATE, what=f"{DTS_ACCOUNT} row for date")

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import yaml
 from pydantic import AfterValidator
 
 from sim.scenario import Problem, ScenarioError
+from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 # Indices from scoring each run's dashboard against an ensemble of runs (its scoring reference).
 STRESS_INDEX, THROUGHPUT_INDEX = "stress_index", "throughput_index"
@@ -47,14 +47,13 @@ def read_experiment_yaml(path: Path) -> dict[str, Any]:
     """The top-level mapping of an experiment or matrix file.
 
     Raises:
-        ExperimentError: no such file, a YAML syntax error, or a top level that is not a mapping.
+        ExperimentError: no such file (or not a regular file), invalid YAML or past the reader's
+            limits (see `sim.scenario.yamlfile`), an empty file, or a top level that is not a mapping.
     """
-    if not path.is_file():
-        raise ExperimentError([Problem(str(path), "(file)", "an existing experiment file", "no file")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise ExperimentError([Problem(str(path), "(file)", "valid YAML", "a syntax error")]) from None
+        data = load_yaml_file(path, "an existing experiment file")
+    except YamlFileError as err:
+        raise ExperimentError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
     if not isinstance(data, dict):
         raise ExperimentError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
     return data

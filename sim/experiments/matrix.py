@@ -43,6 +43,7 @@ from sim.experiments.design import (
 )
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
 from sim.scenario.loader import deep_merge, problems_from, read_yaml_mapping
+from sim.scenario.yamlfile import absolute_path
 
 CALM, NONE = "calm", "none"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -90,8 +91,8 @@ def fix_fragment(fix_path: Path, baseline_path: Path) -> dict[str, Any]:
     Raises:
         ScenarioError: a file cannot be read, or the `extends:` chain never reaches the baseline.
     """
-    target = baseline_path.resolve()
-    path = fix_path.resolve()
+    target = absolute_path(baseline_path)
+    path = absolute_path(fix_path)
     chain: list[Path] = []
     fragments: list[dict[str, Any]] = []
     while path != target:
@@ -99,10 +100,10 @@ def fix_fragment(fix_path: Path, baseline_path: Path) -> dict[str, Any]:
         parent = data.pop("extends", None)
         fragments.append(data)
         chain.append(path)
-        if not isinstance(parent, str) or (path.parent / parent).resolve() in chain:
+        if not isinstance(parent, str) or absolute_path(path.parent / parent) in chain:
             found = f"{path} extends nothing" if parent is None else f"{path} extends {parent!r}"
             raise ScenarioError([Problem(str(fix_path), "extends", f"a chain of files that reaches {target}", found)])
-        path = (path.parent / parent).resolve()
+        path = absolute_path(path.parent / parent)
     merged: dict[str, Any] = {}
     for fragment in reversed(fragments):
         merged = deep_merge(merged, fragment)
@@ -143,7 +144,7 @@ def load_matrix(path: str | Path) -> Experiment:
             scenario file that is missing or invalid, a fix that does not extend the baseline or
             sets nothing on top of it, or a stress-with-fix combination that is not a valid scenario.
     """
-    path = Path(path).resolve()
+    path = absolute_path(path)
     data = read_experiment_yaml(path)
     try:
         spec = StressMatrixSpec.model_validate(data)

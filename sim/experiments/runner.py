@@ -54,6 +54,7 @@ from sim.experiments.sweep import SweepSpec, sweep_scenarios
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
 from sim.scenario.loader import problems_from
+from sim.scenario.yamlfile import absolute_path
 
 REFERENCE_LABEL = "reference"
 CONFIDENCE = 0.95
@@ -137,7 +138,7 @@ def load_experiment(path: str | Path) -> Experiment:
             `variants.<label>`), any problem inside a named scenario, and a sweep's bad key
             path (`sweep.key`) or a value the schema refuses (`sweep.values[i] -> <key>`).
     """
-    path = Path(path).resolve()
+    path = absolute_path(path)
     data = read_experiment_yaml(path)
     try:
         spec = ExperimentSpec.model_validate(data)
@@ -154,7 +155,7 @@ def load_experiment(path: str | Path) -> Experiment:
             problems.append(Problem(str(path), key, "an existing scenario file", f"no file at {scenario_path}"))
             continue
         try:
-            scenarios[label] = load_scenario(scenario_path, overrides).model_dump(mode="json")
+            scenarios[label] = load_scenario(scenario_path, overrides, str(path)).model_dump(mode="json")
         except ScenarioError as err:
             problems.extend(Problem(p.file, f"{key} -> {p.key_path}", p.expected, p.found) for p in err.problems)
     swept: dict[str, Any] = {}
@@ -176,7 +177,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def load_any(path: str | Path) -> Experiment:
     """Load an experiment file, or a stress-test matrix file (one with `stresses:` and `fixes:`)."""
-    data = read_experiment_yaml(Path(path).resolve())
+    data = read_experiment_yaml(absolute_path(path))
     if "stresses" in data or "fixes" in data:
         return load_matrix(path)
     return load_experiment(path)
@@ -220,16 +221,43 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def _saved_record(path: Path, task: RunTask) -> RunRecord | None:
-    """The saved run for this task, or None if absent or made from another scenario."""
+def _saved_record(path: Path, task: RunTask, notify: Callable[[str], None] | None = None) -> RunRecord | None:
+    """The saved run for this task, or None if absent, made from another scenario, or corrupt.
+
+    A file that exists but cannot be a record of this layout (not JSON, not an object, no
+    `metrics` mapping, a `period` or `series` of the wrong type) is run again, with a warning
+    through `notify`; a record of another scenario or layout version is run again silently.
+    """
     if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        problem: str | None = "not a JSON file"
+    else:
+        problem = _record_problem(record)
+    if problem is not None:
+        if notify is not None:
+            notify(f"{path}: saved run {problem}; running it again")
         return None
     same = record.get("scenario_sha256") == task.fingerprint and record.get("record_version") == RECORD_VERSION
     return record if same else None
+
+
+def _record_problem(record: Any) -> str | None:
+    """What makes a saved run unusable, or None when its fields have the types findings read."""
+    if not isinstance(record, dict):
+        return f"is a JSON {type(record).__name__}, not an object"
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict):
+        return "lacks its metrics" if metrics is None else "has metrics that are not a mapping"
+    if any(value is not None and not isinstance(value, int | float) for value in metrics.values()):
+        return "has a metric that is not a number"
+    if not isinstance(record.get("scenario"), str):
+        return "lacks its scenario name"
+    if not isinstance(record.get("period", []), list | None) or not isinstance(record.get("series", {}), dict | None):
+        return "has a period or series of the wrong type"
+    return None
 
 
 # ---------------------------------------------------------------- running them all
@@ -270,6 +298,7 @@ def run_experiment(
     scheduler: Any = None,
     simulate: Simulate | None = None,
     data_dir: str | Path | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Findings:
     """Run an experiment or a stress-test matrix (resuming any earlier partial run) and write its findings.
 
@@ -284,6 +313,7 @@ def run_experiment(
             default. Must be importable by the workers when they are other processes.
         data_dir: the public data folder, for figures that draw the real market beside the
             model (`figures: [reserve_demand_curve]`); None reads `PLUMBING_DATA_DIR`.
+        notify: receives warnings (a corrupt saved run that is run again).
 
     Returns:
         The Findings, also written as `findings.csv` and `findings.md` (and `matrix.csv` for a
@@ -299,7 +329,7 @@ def run_experiment(
     records: dict[tuple[str, int], RunRecord] = {}
     pending = []
     for task in experiment.tasks():
-        saved = _saved_record(runs_dir / task.file_name, task)
+        saved = _saved_record(runs_dir / task.file_name, task, notify)
         if saved is None:
             pending.append(task)
         else:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from sim.messages import printable
 from sim.scenario.schema import SHOCK_KINDS, Scenario
+from sim.scenario.yamlfile import YamlFileError, absolute_path, parse_yaml, read_text_limited
+
+# Dates a scenario may hold: the calendar, the pricing and pandas' timestamps are sound here.
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2200, 12, 31)
+# At most this many problems are listed; the rest are counted in one closing line.
+MAX_LISTED_PROBLEMS = 50
 
 _EXPECTATIONS = {
     "extra_forbidden": "no such key (unknown keys are errors)",
@@ -27,7 +36,11 @@ class Problem:
     found: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key_path}: expected {self.expected}; found {self.found}"
+        # Control characters from the file (a NUL or newline in a name) are shown escaped.
+        return (
+            f"{printable(self.file, 400)}: {printable(self.key_path, 400)}: "
+            f"expected {printable(self.expected, 400)}; found {printable(self.found, 400)}"
+        )
 
 
 class ScenarioError(Exception):
@@ -35,24 +48,41 @@ class ScenarioError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One line per problem, at most MAX_LISTED_PROBLEMS, then a line counting the rest."""
+        shown = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        rest = self.problems[MAX_LISTED_PROBLEMS:]
+        if rest:
+            unknown = sum(p.expected == _EXPECTATIONS["extra_forbidden"] for p in rest)
+            files = sorted({p.file for p in rest})
+            what = f" ({unknown:,} of them unknown keys)" if unknown else ""
+            shown.append(f"... and {len(rest):,} more problems{what} in {', '.join(printable(f) for f in files[:3])}")
+        return shown
+
+
+def _problem(err: YamlFileError) -> Problem:
+    return Problem(err.file, err.key_path, err.expected, err.found)
 
 
 def read_yaml_mapping(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    if not path.is_file():
-        where = str(chain[-1]) if chain else str(path)
-        key = "extends" if chain else "(file)"
-        raise ScenarioError([Problem(where, key, "an existing scenario file", f"no file at {path}")])
+    """The top-level mapping of one scenario file, read within the YAML limits.
+
+    Raises:
+        ScenarioError: no such file (reported at `extends` of the file naming it), not a regular
+            file, too large, not UTF-8, invalid YAML, a limit passed, a duplicate key, an
+            impossible date, an empty file or a top level that is not a mapping.
+    """
+    where = str(chain[-1]) if chain else None
+    key = "extends" if chain else "(file)"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise ScenarioError([Problem(str(path), "(file)", "valid YAML", f"a syntax error at {at}")]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem(str(path), "(file)", "UTF-8 text", "undecodable bytes")]) from None
+        text = read_text_limited(path, "an existing scenario file", key, where)
+        data = parse_yaml(text, str(path))
+    except YamlFileError as err:
+        raise ScenarioError([_problem(err)]) from None
     if data is None:
-        data = {}
+        raise ScenarioError([Problem(str(path), "(file)", "a mapping of scenario keys", "an empty file")])
     if not isinstance(data, dict):
         raise ScenarioError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
     return data
@@ -75,7 +105,7 @@ def resolve_file(path: str | Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     Returns the merged mapping and, for each top-level key, the file that last set it (for
     error messages).
     """
-    path = Path(path).resolve()
+    path = absolute_path(Path(path))
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError([Problem(str(chain[-1]), "extends", "a chain without cycles", cycle)])
@@ -85,7 +115,7 @@ def resolve_file(path: str | Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     if parent is None:
         return data, origin
     if not isinstance(parent, str):
-        raise ScenarioError([Problem(str(path), "extends", "a file path (string)", repr(parent))])
+        raise ScenarioError([Problem(str(path), "extends", "a file path (string)", _show(parent))])
     base, base_origin = resolve_file(path.parent / parent, (*chain, path))
     return deep_merge(base, data), {**base_origin, **origin}
 
@@ -100,10 +130,14 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+# Values are shown abbreviated: a list of a million items prints as its first few.
+_REPR = reprlib.Repr(maxlevel=2, maxdict=4, maxlist=4, maxtuple=4, maxset=4, maxstring=80, maxother=80, maxlong=40)
+
+
 def _show(value: Any) -> str:
     if hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = repr(value)
+        return str(value.isoformat())
+    text = _REPR.repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -126,12 +160,16 @@ def problems_from(err: ValidationError, origin: dict[str, Path], default_file: s
     return problems
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: dict[str, Any] | None = None, overrides_from: str | None = None
+) -> Scenario:
     """Load and validate a scenario file (following `extends:`).
 
     Args:
         path: YAML scenario file.
         overrides: nested keys to set on top of the file (e.g. from the command line).
+        overrides_from: the file the overrides came from (e.g. an experiment file), named in
+            the problems of those keys.
 
     Raises:
         ScenarioError: listing every problem with file, key path, expected and found.
@@ -139,18 +177,68 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     data, origin = resolve_file(path)
     if overrides:
         data = deep_merge(data, overrides)
+        if overrides_from is not None:
+            origin = {**origin, **dict.fromkeys(overrides, Path(overrides_from))}
+    default_file = str(absolute_path(Path(path)))
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(problems_from(err, origin, str(Path(path).resolve()))) from None
+        raise ScenarioError(problems_from(err, origin, default_file)) from None
+    except RecursionError:
+        raise ScenarioError([Problem(default_file, "(file)", "nesting a scenario can hold", "deeper")]) from None
+    check_scenario(scenario, origin, default_file)
+    return scenario
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     """Validate a mapping as a scenario, with the same located errors as a file."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(problems_from(err, {}, source)) from None
+    check_scenario(scenario, {}, source)
+    return scenario
+
+
+def _dates(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dt.date]]:
+    """Every date in a validated scenario, with its location."""
+    if isinstance(value, dt.date):
+        return [(path, value)]
+    if isinstance(value, BaseModel):
+        return [found for name in type(value).model_fields for found in _dates(getattr(value, name), (*path, name))]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _dates(item, (*path, i))]
+    return []
+
+
+def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: str) -> None:
+    """What the schema's field rules cannot see: dates in range, one policy change a day, a business day.
+
+    Raises:
+        ScenarioError: dates outside FIRST_DATE..LAST_DATE, two policy changes on one date, or a
+            horizon (start_date to end_date) without a business day.
+    """
+    from sim.calendar import business_days  # the calendar imports the schema, so not at the top
+
+    def file_of(loc: tuple[Any, ...]) -> str:
+        return str(origin.get(loc[0], default_file)) if loc else default_file
+
+    problems = []
+    for loc, day in _dates(scenario):
+        if not FIRST_DATE <= day <= LAST_DATE:
+            problems.append(Problem(file_of(loc), _key_path(loc), f"a date from {FIRST_DATE} to {LAST_DATE}", str(day)))
+    seen: dict[dt.date, int] = {}
+    for i, change in enumerate(scenario.policy.path):
+        if change.date in seen:
+            loc = ("policy", "path", i, "date")
+            problems.append(Problem(file_of(loc), _key_path(loc), "one change of the target range per date",
+                                    f"{change.date} again (also policy.path[{seen[change.date]}])"))  # fmt: skip
+        seen.setdefault(change.date, i)
+    if not problems and len(business_days(scenario.start_date, scenario.end_date)) == 0:
+        found = f"{scenario.start_date} to {scenario.end_date}, no business day"
+        problems.append(Problem(file_of(("end_date",)), "end_date", "at least one business day from start_date", found))
+    if problems:
+        raise ScenarioError(problems)
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

@@ -107,7 +107,8 @@ class TreasuryMarketModel(mesa.Model):
         self.market.sofr_percentiles = np.full(5, rates.on_rrp_pct)
         self.market.tgcr_median_pct = rates.on_rrp_pct
         self.market.bilateral_median_pct = rates.iorb_pct
-        self.market.effr_pct = rates.iorb_pct - sc.banks.interbank_below_iorb_bp / 100.0
+        bank_reserves_bn = self.ledger.money_bn[self.accounts_of("bank")]
+        self.market.effr_pct = self.banks.fed_funds_bid_pct(bank_reserves_bn, rates.iorb_pct)
         self.dealers.end_of_day(self, initial=True)
         self.recorder = Recorder(self)
 

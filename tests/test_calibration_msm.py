@@ -19,8 +19,10 @@ TOY_BASE = {
     "dealers": {"count": 8},
     "real_money": {"count": 10},
     "levered_funds": {"count": 4},
-    # Every fund has the ON RRP, so the lowest repo rate is the funds' floor (pinned by one parameter).
-    "money_funds": {"count": 5, "no_facility_share": 0.0},
+    # Every fund has the ON RRP, lends at one rate whatever share of its cash it lends (no
+    # slope) and to any dealer (no limit rations them), so the lowest repo rate is the funds'
+    # floor (pinned by one parameter).
+    "money_funds": {"count": 5, "no_facility_share": 0.0, "ask_slope_bp": 0.0, "counterparty_limit_share": 1.0},
     "banks": {"count": 6},
     # Lenders take their ask (no share of the gap, no trade noise): the floor is observable.
     "repo": {"bargaining_share": 0.0, "trade_noise_bp": 0.0},
@@ -40,7 +42,10 @@ def toy_moments(tables: Mapping[str, Any]) -> dict[str, float]:
 def test_apply_parameters_and_loss():
     data = apply_parameters(TOY_BASE, TRUE)
     assert data["dealers"] == {"count": 8, "half_spread_bp": 0.25}
-    assert data["money_funds"] == {"count": 5, "no_facility_share": 0.0, "min_spread_over_rrp_bp": 2.0}
+    assert data["money_funds"] == {
+        "count": 5, "no_facility_share": 0.0, "ask_slope_bp": 0.0, "counterparty_limit_share": 1.0,
+        "min_spread_over_rrp_bp": 2.0,
+    }
     assert scenario_from_dict(data).money_funds.min_spread_over_rrp_bp == 2.0
     targets = [Target("a", 1.0, 0.5), Target("b", 2.0, 0.0, floor=1.0)]
     assert loss({"a": 2.0, "b": 2.0}, targets) == pytest.approx(4.0)

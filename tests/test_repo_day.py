@@ -18,6 +18,7 @@ def two_round_day(**changes) -> RepoDayInputs:
         "fund_cap_per_dealer_bn": np.array([100.0]),
         "fund_ask_slope_pct": 0.0,
         "fund_has_facility": np.array([True]),
+        "no_facility_discount_pct": 0.05,
         "bank_ask_pct": np.array([4.40, 4.50]),
         "bank_cash_bn": np.array([3.0, 10.0]),
         "max_rate_pct": 5.0,
@@ -35,18 +36,19 @@ def two_round_day(**changes) -> RepoDayInputs:
 def test_a_two_round_day_matches_the_hand_computation():
     # The day: funds can lend 4 of the 10 needed, so banks are marginal for the other 6, which
     # reach into the 4.50 tranche: the day's clearing rate is 4.50. Round 1: the dealer brings 5;
-    # the fund lends its 4 at 4.30 + 0.5 x (4.50 - 0.02 - 4.30) = 4.39; banks lend 1 from the
-    # 4.40 tranche at 4.40 + 0.5 x 0.10 = 4.45. Round 2: banks lend 2 more at 4.45 and 3 from
-    # the 4.50 tranche at 4.50.
+    # the fund's 4 do not cover it, so the dealer bids the fund's cash up to the marginal cash
+    # less the tri-party discount, 4.50 - 0.02 = 4.48; banks lend 1 from the 4.40 tranche at
+    # 4.40 + 0.5 x 0.10 = 4.45. Round 2: banks lend 2 more at 4.45 and 3 from the 4.50 tranche
+    # at 4.50.
     day = clear_repo_day(two_round_day())
     assert day.fund_lent_bn == pytest.approx([4.0])
     assert day.bank_lent_bn == pytest.approx([3.0, 3.0])
     assert day.dealer_borrowed_bn == pytest.approx([10.0])
     assert day.dealer_unfilled_bn == pytest.approx([0.0])
-    assert day.fund_interest_bn * 36000 == pytest.approx([4 * 4.39])
+    assert day.fund_interest_bn * 36000 == pytest.approx([4 * 4.48])
     assert day.bank_interest_bn * 36000 == pytest.approx([3 * 4.45, 3 * 4.50])
-    assert day.dealer_interest_bn * 36000 == pytest.approx([4 * 4.39 + 3 * 4.45 + 3 * 4.50])
-    assert day.trade_rates_pct[0] == pytest.approx([4.39])
+    assert day.dealer_interest_bn * 36000 == pytest.approx([4 * 4.48 + 3 * 4.45 + 3 * 4.50])
+    assert day.trade_rates_pct[0] == pytest.approx([4.48])
     assert day.dealer_marginal_rate_pct == pytest.approx([4.50])
     traded = np.concatenate(day.trade_volumes_bn)
     assert traded.sum() == pytest.approx(10.0)
@@ -55,12 +57,12 @@ def test_a_two_round_day_matches_the_hand_computation():
 def test_interest_paid_equals_interest_received_and_the_cap_leaves_need_unfilled():
     # The fund's limit per dealer binds at 2 and banks will not lend above the dealer's limit
     # of 4.45, so the 4.50 tranche stays out, the day clears at the limit, and 10 - 2 - 3 = 5
-    # is left for the facilities.
+    # is left for the facilities. The rationed dealer bids the fund's 2 up to 4.45 - 0.02.
     day = clear_repo_day(two_round_day(fund_cap_per_dealer_bn=np.array([2.0]), max_rate_pct=4.45))
     assert day.fund_lent_bn == pytest.approx([2.0])
     assert day.bank_lent_bn == pytest.approx([3.0, 0.0])
     assert day.dealer_unfilled_bn == pytest.approx([5.0])
-    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.365])
+    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.43])
     assert day.bank_interest_bn * 36000 == pytest.approx([3 * 4.425, 0.0])
     paid = day.dealer_interest_bn.sum()
     assert paid == pytest.approx(day.fund_interest_bn.sum() + day.bank_interest_bn.sum(), rel=1e-12)
@@ -70,11 +72,12 @@ def test_interest_paid_equals_interest_received_and_the_cap_leaves_need_unfilled
 def test_funds_keep_at_the_facility_what_the_day_does_not_need():
     # Funds alone can cover a need of 2 from cash of 4: with a 10bp slope the day clears at
     # 4.30 + 0.10 x 2 / 4 = 4.35, funds lend half their cash (the rest stays at the ON RRP) at
-    # 4.30 + 0.5 x (4.35 - 0.02 - 4.30) = 4.315, and banks lend nothing.
+    # that rate (their supply price; banks are not marginal, so there is no gap to bargain
+    # over), and banks lend nothing.
     day = clear_repo_day(two_round_day(dealer_need_bn=np.array([2.0]), fund_ask_slope_pct=0.10))
     assert day.fund_lent_bn == pytest.approx([2.0])
     assert day.bank_lent_bn == pytest.approx([0.0, 0.0])
-    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.315])
+    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.35])
     # More need, a higher clearing rate: the funds' supply curve slopes up.
     dearer = clear_repo_day(two_round_day(dealer_need_bn=np.array([3.0]), fund_ask_slope_pct=0.10))
     assert dearer.fund_interest_bn[0] / dearer.fund_lent_bn[0] > day.fund_interest_bn[0] / day.fund_lent_bn[0]
@@ -98,3 +101,51 @@ def test_lenders_without_the_facility_lend_below_its_rate_when_cash_is_plentiful
     assert day.fund_lent_bn == pytest.approx([0.0, 2.0])
     assert day.fund_interest_bn[1] * 36000 == pytest.approx(2 * 4.20)
     assert day.bank_lent_bn.sum() == pytest.approx(0.0)
+
+
+def test_lenders_without_the_facility_earn_the_funds_rate_less_their_discount_when_funds_lend_most():
+    # The pool (ask 4.20, cash 1) and a fund with the facility (ask 4.30, cash 4, slope 10bp);
+    # the dealer needs 3: the pool lends all it has, the fund 2 of its 4, so the day clears at
+    # 4.30 + 0.10 x (3 - 1) / 4 = 4.35. The fund earns 4.35; the pool, without the facility as
+    # an outside option, 5bp less: 4.30, above its ask (the ON RRP rate's neighbourhood), as in
+    # 2025 when the facility emptied and the 1st SOFR percentile rose above the facility's rate.
+    day = clear_repo_day(
+        two_round_day(
+            dealer_need_bn=np.array([3.0]),
+            fund_ask_pct=np.array([4.30, 4.20]),
+            fund_cash_bn=np.array([4.0, 1.0]),
+            fund_has_facility=np.array([True, False]),
+            fund_noise_pct=np.zeros((2, 2)),
+            fund_ask_slope_pct=0.10,
+        )
+    )
+    assert day.fund_lent_bn == pytest.approx([2.0, 1.0])
+    assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.35, 1 * 4.30])
+    # With less need the pool's rate falls with the funds' to its ask, never below it.
+    slack = clear_repo_day(
+        two_round_day(
+            dealer_need_bn=np.array([1.2]),
+            fund_ask_pct=np.array([4.30, 4.20]),
+            fund_cash_bn=np.array([4.0, 1.0]),
+            fund_has_facility=np.array([True, False]),
+            fund_noise_pct=np.zeros((2, 2)),
+            fund_ask_slope_pct=0.10,
+        )
+    )
+    pool_rate = slack.fund_interest_bn[1] * 36000 / slack.fund_lent_bn[1]
+    assert 4.20 - 1e-12 <= pool_rate < 4.30
+
+
+def test_funds_earn_more_when_banks_are_the_marginal_lenders():
+    # Same fund cash and slope; the day needs 10, so funds lend all they can and banks set the
+    # marginal rate: funds earn their top supply rate plus half the gap to the banks' marginal
+    # (less the tri-party discount), more than when they alone cover the day.
+    scarce = clear_repo_day(two_round_day(fund_ask_slope_pct=0.10))
+    ample = clear_repo_day(two_round_day(dealer_need_bn=np.array([2.0]), fund_ask_slope_pct=0.10))
+    assert fund_rate_pct(scarce) > fund_rate_pct(ample)
+    assert fund_rate_pct(scarce) <= max(scarce.dealer_marginal_rate_pct) + 1e-12
+
+
+def fund_rate_pct(day) -> float:
+    """The first fund's average lending rate over the day (%)."""
+    return float(day.fund_interest_bn[0] * 36000 / day.fund_lent_bn[0])

@@ -126,3 +126,4 @@ def test_when_private_repo_is_dearer_than_the_srf_dealers_borrow_there_instead_o
     assert by_day == pytest.approx(daily.srf_usage_bn.to_numpy(), abs=1e-9)
     borrowers = dealers[dealers.srf_borrowed_bn > 0].merge(daily[["date", "iorb_pct"]], on="date")
     assert (borrowers.funding_cost_pct > borrowers.iorb_pct).all()
+

@@ -138,7 +138,7 @@ def test_behavioural_keys_reach_the_model():
     base = run(make_scenario(window), seed=3)["daily"]
     for override in (
         {"money_funds": {"invested_cash_share": 0.9}},
-        {"banks": {"interbank_below_iorb_bp": 2.0, "household_deposits_per_reserve": 3.0}},
+        {"banks": {"reserve_arbitrage_cost_bp": 2.0, "household_deposits_per_reserve": 3.0}},
         {"curve": {"gc_repo_below_top_bp": 5.0}},
         {"real_money": {"habitat_dispersion": 0.1}},
     ):

@@ -90,27 +90,55 @@ class Banks:
             cut = cut * self.params.year_end_intensity
         return min(cut, 1.0)
 
-    def lend_reserves_interbank(self, ledger: Ledger, accounts: np.ndarray, iorb_pct: float) -> tuple[float, float]:
-        """Overnight interbank (fed funds) loans spread reserves in proportion to comfort levels.
+    def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float) -> float:
+        """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves
+        costs them (the arbitrage must cover it), plus the marginal value of reserves at the
+        system's reserves relative to comfortable levels (interbank loans equalise that ratio).
+        Near IORB less the cost when reserves are abundant, above IORB when they are scarce."""
+        comfortable = self.lowest_comfortable_bn
+        even = comfortable * (reserves_bn.sum() / comfortable.sum())
+        value_bp = float(self.marginal_value_bp(even) @ comfortable / comfortable.sum())
+        return iorb_pct + (value_bp - self.params.reserve_arbitrage_cost_bp) / 100.0
 
-        Payments scatter reserves across banks; banks long of their comfortable share lend
-        the surplus to banks short of it, so each bank's reserves relative to its lowest
-        comfortable level follow the system's. Loans are unsecured (not in the repo
-        percentiles), priced a little below IORB, and repaid the next morning.
+    def fed_funds_market(
+        self,
+        ledger: Ledger,
+        accounts: np.ndarray,
+        iorb_pct: float,
+        outside_lenders: np.ndarray,
+        outside_offer_bn: np.ndarray,
+        outside_reservation_pct: float,
+    ) -> tuple[float, float]:
+        """Overnight unsecured loans of reserves, priced at banks' bid (`fed_funds_bid_pct`).
 
-        Returns the day's fed funds rate (%) and volume ($bn); NaN and 0 with no trades.
+        Lenders without IORB (FHLB-like cash pools) lend what they offer to banks whenever
+        the bid beats what they would earn in repo; banks take it in proportion to their
+        comfortable levels. Then payments having scattered reserves, banks long of their
+        comfortable share lend the surplus to banks short of it. All loans are repaid the
+        next morning; they are not repo collateralised, so they stay out of the SOFR statistics.
+
+        Returns the day's fed funds rate (EFFR-like, %) and volume ($bn); NaN and 0 with no trades.
         """
+        rate = self.fed_funds_bid_pct(ledger.money_bn[accounts], iorb_pct)
+        volume = 0.0
+        offered = float(outside_offer_bn.sum())
+        if offered > 0 and rate >= outside_reservation_pct:
+            taken = offered * self.lowest_comfortable_bn / self.lowest_comfortable_bn.sum()
+            taken[-1] += offered - taken.sum()
+            ledger.repo_open(
+                outside_lenders, outside_offer_bn, outside_offer_bn * rate / 36000.0,
+                accounts, taken, taken * rate / 36000.0,
+            )
+            volume += offered
         reserves = ledger.money_bn[accounts]
         comfortable = self.lowest_comfortable_bn
-        target = comfortable * (reserves.sum() / comfortable.sum())
-        surplus = reserves - target
+        surplus = reserves - comfortable * (reserves.sum() / comfortable.sum())
         lenders, borrowers = surplus > 0, surplus < 0
-        if not lenders.any() or not borrowers.any():
-            return float("nan"), 0.0
-        lent, borrowed = surplus[lenders], -surplus[borrowers]
-        borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
-        rate = iorb_pct - self.params.interbank_below_iorb_bp / 100.0
-        interest_paid = borrowed * rate / 36000.0
-        interest_received = lent * (interest_paid.sum() / lent.sum())
-        ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)
-        return rate, float(lent.sum())
+        if lenders.any() and borrowers.any():
+            lent, borrowed = surplus[lenders], -surplus[borrowers]
+            borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
+            interest_paid = borrowed * rate / 36000.0
+            interest_received = lent * (interest_paid.sum() / lent.sum())
+            ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)
+            volume += float(lent.sum())
+        return (rate, volume) if volume > 0 else (float("nan"), 0.0)

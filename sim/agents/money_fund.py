@@ -49,6 +49,12 @@ class MoneyFunds:
         )
         return ask, np.maximum(cash_bn * p.invested_cash_share, 0.0)
 
+    def fed_funds_offer_bn(self, cash_bn: np.ndarray) -> np.ndarray:
+        """What each account offers to lend overnight to banks in fed funds ($bn): the cash
+        pools without the ON RRP (FHLB-like) lend their fed funds share; funds lend none."""
+        lendable = np.maximum(cash_bn * self.params.invested_cash_share, 0.0)
+        return np.where(self.facility_access, 0.0, lendable * self.params.no_facility_fed_funds_share)
+
     def on_rrp_placement_bn(self, cash_bn: np.ndarray) -> np.ndarray:
         """What each fund places at the ON RRP at the end of the day: its investable cash left, if it can."""
         return np.where(self.facility_access, np.maximum(cash_bn * self.params.invested_cash_share, 0.0), 0.0)

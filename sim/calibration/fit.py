@@ -178,15 +178,22 @@ def draw_window_overlay(config: CalibrationConfig, scenario: Any, folder: Path) 
     return path
 
 
-def moment_table(table: pd.DataFrame, targets: list[Target], evaluation: Evaluation) -> pd.DataFrame:
-    """Target, SE, simulated value and t-statistic per moment (fitted ones first)."""
+def moment_table(
+    table: pd.DataFrame, targets: list[Target], evaluation: Evaluation, se_floor_share: float = 0.0
+) -> pd.DataFrame:
+    """Target, SE, simulated value and t-statistic per moment (fitted ones first). Where the SE is
+    zero to rounding (a real series that never moved, EFFR - IORB at -7bp for years, is not
+    measured with infinite precision) the t-statistic divides by the fit's floor instead,
+    `se_floor_share` of |target|."""
     fitted_names = {t.name for t in targets}
     weight_se = {t.name: t.weight_se for t in targets}
     rows = []
     for r in table.itertuples(index=False):
         simulated = evaluation.moments.get(r.name)
         se = float(r.se) if pd.notna(r.se) else math.nan
-        t = (simulated - r.value) / se if simulated is not None and se and se > 0 else math.nan
+        negligible = math.isfinite(se) and se <= 1e-9 * max(1.0, abs(float(r.value)))
+        se_t = se_floor_share * abs(float(r.value)) if negligible else se
+        t = (simulated - r.value) / se_t if simulated is not None and se_t > 0 else math.nan
         rows.append({
             "moment": r.name, "unit": getattr(r, "unit", ""), "target": r.value, "se": se, "simulated": simulated,
             "t": t, "within_2se": bool(abs(t) <= 2) if math.isfinite(t) else None, "fitted": r.name in fitted_names,
@@ -207,7 +214,7 @@ def write_report(
     from matplotlib.figure import Figure
 
     folder.mkdir(parents=True, exist_ok=True)
-    moments = moment_table(table, targets, final)
+    moments = moment_table(table, targets, final, config.se_floor_share)
     moments.to_csv(folder / "moments.csv", index=False)
     fig = Figure(figsize=(7, 3.5), layout="constrained")
     ax = fig.subplots()

@@ -199,6 +199,7 @@ class RepoDayInputs:
     fund_cap_per_dealer_bn: np.ndarray
     fund_ask_slope_pct: float  # extra rate funds ask to lend all their cash rather than none (%)
     fund_has_facility: np.ndarray  # lenders without it lend all their cash whatever the rate
+    no_facility_discount_pct: float  # what lenders without the facility earn below funds with it (%)
     bank_ask_pct: np.ndarray
     bank_cash_bn: np.ndarray
     max_rate_pct: float
@@ -246,6 +247,17 @@ def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
     return np.where(day.fund_has_facility, share, 1.0)
 
 
+def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
+    """The rate on money funds' supply curve at the amount they lend today (%): the day's rate
+    while they cover the day, else the rate at which they lend all they can within their limits
+    per dealer. Funds that lend at a rate keep lending at it: no fund takes less."""
+    pools = float(day.fund_cash_bn[~day.fund_has_facility].sum())
+    cash = float(day.fund_cash_bn[day.fund_has_facility].sum())
+    usable = min(float(np.minimum(day.dealer_need_bn, day.fund_cap_per_dealer_bn).sum()), cash + pools)
+    top = facility_floor_pct(day) + day.fund_ask_slope_pct * (max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
+    return min(day_rate_pct, max(top, facility_floor_pct(day)))
+
+
 def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     """The day's market-clearing rate: the rate at which money funds' supply covers the day's
     demand within their limits per dealer, else the ask of the bank tranche that covers the
@@ -267,6 +279,29 @@ def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     if cumulative.size == 0 or cumulative[-1] < rest:
         return day.max_rate_pct
     return max(funds_top, float(day.bank_ask_pct[order[int(np.searchsorted(cumulative, rest, side="left"))]]))
+
+
+def rationed_share(got_bn: np.ndarray, capped: np.ndarray, funds_exhausted: bool) -> float:
+    """Share of a round's fund lending that went to dealers whose need the funds' limits (or
+    their cash) left unmet: those dealers bid the funds' cash up to their marginal source."""
+    total = float(got_bn.sum())
+    if funds_exhausted or total <= 0:
+        return 1.0 if funds_exhausted else 0.0
+    return float(got_bn[capped].sum()) / total
+
+
+def fund_round_rates_pct(
+    day: RepoDayInputs, round_index: int, supply_rate_pct: float, marginal_pct: float, rationed: float
+) -> np.ndarray:
+    """Each fund's rate in a round (%). Funds earn their supply rate and bargain over the gap to
+    the round's marginal cash (less the tri-party discount); what dealers their limits ration
+    borrow is bid up to that marginal cash. Lenders without the facility take a discount to
+    what funds earn; no lender goes below its ask or above the dealers' outside option."""
+    gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
+    captured = rationed + (1.0 - rationed) * day.bargaining_share
+    discount = np.where(day.fund_has_facility, 0.0, day.no_facility_discount_pct)
+    rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
+    return np.minimum(np.maximum(rate, day.fund_ask_pct), day.max_rate_pct)
 
 
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
@@ -292,6 +327,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     trade_volumes: list[np.ndarray] = []
     trade_lenders: list[str] = []
     theta = day.bargaining_share
+    fund_supply_rate = funds_supply_rate_pct(day, day_rate)
     for r in range(day.rounds):
         bring = need_left / (day.rounds - r)
         from_funds = np.minimum(bring, cap)
@@ -318,10 +354,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
             if cleared.tranche_fill_bn.sum() > DUST_BN:
                 bank_round = cleared
         marginal = bank_round.marginal_rate_pct if bank_round is not None else day_rate
-        fund_ask = day.fund_ask_pct
-        gap = np.maximum(marginal + day.round_noise_pct[r] - day.tri_party_discount_pct - fund_ask, 0.0)
-        fund_rate = fund_ask + theta * gap + day.fund_noise_pct[r]
-        fund_rate = np.minimum(np.maximum(fund_rate, fund_ask), day.max_rate_pct)
+        rationed = rationed_share(got, bring > from_funds + DUST_BN, fund_supply < fund_demand)
+        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed)
         fund_left -= fund_fill
         fund_lent += fund_fill
         fund_interest += fund_fill * fund_rate / 36000.0
@@ -469,13 +503,22 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     """Lenders' tranches, caps, outside option and the day's noise; also each bank tranche's bank.
 
     Money funds lend up to their limit per dealer (cut for window-dressers at quarter-ends);
-    banks first spread reserves among themselves (fed funds), then offer tranches.
+    first the fed funds market spreads reserves (from cash pools to banks, among banks),
+    then banks offer tranches.
     """
     sc = m.config
     led = m.ledger
     rates = m.market.rates
     n_d = sc.dealers.count
     mmf = m.accounts_of("money_fund")
+    banks = m.accounts_of("bank")
+    # Fed funds first: pools without the ON RRP lend to banks when banks' bid beats their repo rate.
+    pools_repo_pct = m.market.tgcr_median_pct - sc.money_funds.no_facility_discount_bp / 100.0
+    fed_funds_pct, _ = m.banks.fed_funds_market(
+        led, banks, rates.iorb_pct, mmf, m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]), pools_repo_pct
+    )
+    if np.isfinite(fed_funds_pct):
+        m.market.effr_pct = fed_funds_pct
     max_rate = dealers_outside_option_pct(m)
     fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct)
     mmf_assets = float((led.money_bn[mmf] + led.holdings_bn[mmf] @ led.price).sum())
@@ -483,10 +526,6 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
         cap = cap * np.where(m.dealers.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
-    banks = m.accounts_of("bank")
-    fed_funds_pct, _ = m.banks.lend_reserves_interbank(led, banks, rates.iorb_pct)
-    if np.isfinite(fed_funds_pct):
-        m.market.effr_pct = fed_funds_pct
     bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct, m.curve.vol_ratio)
     # Snapshot days: window-dressing banks step back from intermediating repo (more at year-end);
     # a funding pull-back hits banks' lending as it hits money funds'.
@@ -505,6 +544,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
         fund_cap_per_dealer_bn=cap,
         fund_ask_slope_pct=sc.money_funds.ask_slope_bp / 100.0,
         fund_has_facility=m.money_funds.facility_access,
+        no_facility_discount_pct=sc.money_funds.no_facility_discount_bp / 100.0,
         bank_ask_pct=bank_ask,
         bank_cash_bn=bank_cash,
         max_rate_pct=max_rate,

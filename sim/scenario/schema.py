@@ -391,7 +391,18 @@ class MoneyFundSection(Section):
         le=1,
     )
     no_facility_discount_bp: float = _f(
-        5.0, "How far below the ON RRP rate lenders without access to it ask (bp).", ge=0, le=100
+        5.0,
+        "How far below what funds with the ON RRP earn in repo lenders without it lend (bp): without the "
+        "facility as an outside option they take a discount; their ask is the ON RRP rate less it.",
+        ge=0,
+        le=100,
+    )
+    no_facility_fed_funds_share: float = _f(
+        0.3,
+        "Share of the no-facility pools' cash lent overnight to banks in fed funds (FHLB-like lenders, who "
+        "cannot earn IORB), when banks' bid beats their repo rate.",
+        ge=0,
+        le=1,
     )
     mortgage_cycle_bn: float = _f(
         60.0,
@@ -475,7 +486,13 @@ class BankSection(Section):
     year_end_intensity: float = _f(
         1.5, "Year-end window dressing relative to other quarter-ends (multiplies the cut, capped at all).", ge=0, le=10
     )
-    interbank_below_iorb_bp: float = _f(7.0, "Interbank (fed funds) rate below IORB (bp).", ge=-100, le=100)
+    reserve_arbitrage_cost_bp: float = _f(
+        7.0,
+        "What holding borrowed reserves costs a bank (deposit-insurance assessment, balance sheet): banks bid "
+        "this far below IORB, plus the marginal value of reserves, for fed funds (bp).",
+        ge=-100,
+        le=100,
+    )
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
     household_deposits_per_reserve: float = _f(
         4.0, "Households' opening deposits as a multiple of banks' reserves.", ge=0, le=100

@@ -31,6 +31,10 @@ def test_banks_bid_iorb_less_their_cost_when_reserves_are_abundant_and_more_as_t
     assert all(later > earlier for earlier, later in zip(bids, bids[1:], strict=False))
     # Below comfortable levels banks pay more than IORB for reserves (September 2019).
     assert bids[-1] > IORB
+    # But never more than their outside option: at a fifth of comfortable levels the curve's
+    # value is astronomical, the bid is the ceiling.
+    assert banks.fed_funds_bid_pct(comfortable * 0.2, IORB, ceiling_pct=IORB + 0.2) == pytest.approx(IORB + 0.2)
+    assert banks.fed_funds_bid_pct(comfortable * 0.9, IORB, ceiling_pct=IORB + 5.0) == pytest.approx(bids[-1])
 
 
 def pools_and_banks(model: TreasuryMarketModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -90,15 +90,16 @@ class Banks:
             cut = cut * self.params.year_end_intensity
         return min(cut, 1.0)
 
-    def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float) -> float:
+    def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:
         """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves
         costs them (the arbitrage must cover it), plus the marginal value of reserves at the
         system's reserves relative to comfortable levels (interbank loans equalise that ratio).
-        Near IORB less the cost when reserves are abundant, above IORB when they are scarce."""
+        Near IORB less the cost when reserves are abundant, above IORB when they are scarce, and
+        never above `ceiling_pct` (the discount window with its stigma: banks borrow there instead)."""
         comfortable = self.lowest_comfortable_bn
         even = comfortable * (reserves_bn.sum() / comfortable.sum())
         value_bp = float(self.marginal_value_bp(even) @ comfortable / comfortable.sum())
-        return iorb_pct + (value_bp - self.params.reserve_arbitrage_cost_bp) / 100.0
+        return min(iorb_pct + (value_bp - self.params.reserve_arbitrage_cost_bp) / 100.0, ceiling_pct)
 
     def fed_funds_market(
         self,
@@ -108,6 +109,7 @@ class Banks:
         outside_lenders: np.ndarray,
         outside_offer_bn: np.ndarray,
         outside_reservation_pct: float,
+        ceiling_pct: float = np.inf,
     ) -> tuple[float, float]:
         """Overnight unsecured loans of reserves, priced at banks' bid (`fed_funds_bid_pct`).
 
@@ -119,7 +121,7 @@ class Banks:
 
         Returns the day's fed funds rate (EFFR-like, %) and volume ($bn); NaN and 0 with no trades.
         """
-        rate = self.fed_funds_bid_pct(ledger.money_bn[accounts], iorb_pct)
+        rate = self.fed_funds_bid_pct(ledger.money_bn[accounts], iorb_pct, ceiling_pct)
         volume = 0.0
         offered = float(outside_offer_bn.sum())
         if offered > 0 and rate >= outside_reservation_pct:

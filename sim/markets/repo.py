@@ -416,21 +416,26 @@ def close_overnight_positions(m: TreasuryMarketModel) -> None:
     led.place_on_rrp(mmf, -led.on_rrp_bn[mmf])
 
 
-def dealers_outside_option_pct(m: TreasuryMarketModel) -> float:
-    """The most dealers pay in the market: the window (with its stigma) and the SRF (with its
-    stigma, less the balance sheet it saves when centrally cleared), capped over IORB."""
+def outside_option_pct(m: TreasuryMarketModel, srf_saving_bp: float = 0.0) -> float:
+    """The most a borrower pays overnight: the window (with its stigma) and the SRF (with its
+    stigma, less `srf_saving_bp` of balance sheet it saves), capped over IORB."""
     sc = m.config
     cb = sc.central_bank
     rates = m.market.rates
-    max_rate = min(
+    ceiling = min(
         rates.iorb_pct + sc.repo.max_rate_above_iorb_bp / 100.0,
         rates.discount_window_pct + cb.discount_window_stigma_bp / 100.0,
     )
     if cb.srf.enabled:
-        dealers = m.dealers
-        cleared_saving = float(dealers.size_share @ dealers.repo_markup_bp()) if cb.srf.centrally_cleared else 0.0
-        max_rate = min(max_rate, rates.srf_pct + max(cb.srf.stigma_bp - cleared_saving, 0.0) / 100.0)
-    return max_rate
+        ceiling = min(ceiling, rates.srf_pct + max(cb.srf.stigma_bp - srf_saving_bp, 0.0) / 100.0)
+    return ceiling
+
+
+def dealers_outside_option_pct(m: TreasuryMarketModel) -> float:
+    """The most dealers pay in the market; a centrally cleared SRF saves them their balance-sheet markup."""
+    dealers = m.dealers
+    cleared = m.config.central_bank.srf.centrally_cleared
+    return outside_option_pct(m, float(dealers.size_share @ dealers.repo_markup_bp()) if cleared else 0.0)
 
 
 @dataclass(frozen=True)
@@ -515,7 +520,8 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     # Fed funds first: pools without the ON RRP lend to banks when banks' bid beats their repo rate.
     pools_repo_pct = m.market.tgcr_median_pct - sc.money_funds.no_facility_discount_bp / 100.0
     fed_funds_pct, _ = m.banks.fed_funds_market(
-        led, banks, rates.iorb_pct, mmf, m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]), pools_repo_pct
+        led, banks, rates.iorb_pct, mmf, m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]), pools_repo_pct,
+        outside_option_pct(m),
     )
     if np.isfinite(fed_funds_pct):
         m.market.effr_pct = fed_funds_pct

@@ -4,16 +4,14 @@ ones, and a small sweep run end to end, twice, with identical output."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments import ExperimentError, load_experiment, run_experiment
+from sim.experiments import load_experiment, run_experiment
 from sim.experiments.reserve_curve import (
     SPREADS,
     TABLE_COLUMNS,
@@ -26,6 +24,7 @@ from sim.experiments.reserve_curve import (
     reserve_demand_curve_figure,
     run_medians,
 )
+from tests.test_experiment_sweep import _problems, _write_sweep
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = SCENARIOS / "experiments" / "reserve_demand_curve.yaml"
@@ -33,20 +32,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 REAL_DIR = os.environ.get("PLUMBING_DATA_DIR", "")
 
 
-def _write_sweep(folder: Path, sweep: Any, **extra: Any) -> Path:
-    """An experiment file sweeping the baseline (without its warm-up, so a run takes a fraction of a second)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ref.yaml").write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nwarmup_business_days: 0\n")
-    data = {"name": "sweep_test", "reference": "ref.yaml", "seeds": [1], "sweep": sweep, **extra}
-    path = folder / "experiment.yaml"
-    path.write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML
-    return path
-
-
-def _problems(path: Path) -> list[str]:
-    with pytest.raises(ExperimentError) as caught:
-        load_experiment(path)
-    return [str(problem) for problem in caught.value.problems]
 
 
 # ---------------------------------------------------------------- the experiment file

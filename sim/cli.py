@@ -16,13 +16,11 @@ import signal
 import stat
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
 
 from sim import __version__
 from sim.messages import printable
@@ -68,38 +66,6 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-class ProgressLine:
-    """A one-line progress bar on stderr: days done, simulated date, time left.
-
-    On a terminal the line is redrawn in place (at most ten times a second); in a log it
-    is printed at every tenth of the run, so CI output stays short.
-    """
-
-    def __init__(self, stream: TextIO | None = None, width: int = 30):
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.tty = self.stream.isatty()
-        self.started = time.perf_counter()
-        self.last_drawn = -1.0
-        self.last_decile = -1
-
-    def __call__(self, done: int, total: int, date: dt.date) -> None:
-        now = time.perf_counter()
-        elapsed = now - self.started
-        left = elapsed / done * (total - done) if done else float("nan")
-        filled = int(self.width * done / total) if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        text = f"[{bar}] {done}/{total} days  {date:%Y-%m-%d}  {elapsed:5.1f}s elapsed, {left:5.1f}s left"
-        if self.tty:
-            if done == total or now - self.last_drawn >= 0.1:
-                self.stream.write("\r" + text + ("\n" if done == total else ""))
-                self.stream.flush()
-                self.last_drawn = now
-        elif (decile := 10 * done // max(total, 1)) > self.last_decile:
-            self.last_decile = decile
-            self.stream.write(text + "\n")
-
-
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -137,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
     run.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
+    _quiet_option(run)
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
@@ -160,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
     calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
     calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
+    _quiet_option(calibrate)
 
     holdout = commands.add_parser(
         "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
@@ -168,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     _real_options(holdout)
     holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
     holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
+    _quiet_option(holdout)
 
     experiment = commands.add_parser(
         "experiment", help="run a reference scenario and its variants (or a stress-test matrix) over common seeds"
@@ -182,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, metavar="DATA_DIR",
         help="real public data folder for figures that draw the real market (default: PLUMBING_DATA_DIR)",
     )  # fmt: skip
+    _quiet_option(experiment)
 
     fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
@@ -195,6 +165,12 @@ def _parser() -> argparse.ArgumentParser:
     for sub in commands.choices.values():  # `--debug` also after the command; SUPPRESS keeps one given before
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
+
+
+def _quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (none is drawn either when stderr is not a terminal)"
+    )
 
 
 def _real_options(parser: argparse.ArgumentParser) -> None:
@@ -262,6 +238,7 @@ def _check_output_file(path: Path, option: str, create_folder: bool) -> None:
 
 # ---------------------------------------------------------------- commands
 def _run(args: argparse.Namespace) -> int:
+    from sim.progress import DayProgress, progress_wanted
     from sim.runs import RunFolderError, execute_run, prepare_scenario
     from sim.scenario import ScenarioError
 
@@ -279,10 +256,11 @@ def _run(args: argparse.Namespace) -> int:
     name = printable(scenario.name)
     print(f"{name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
     try:
-        result = execute_run(
-            scenario, args.seed, args.out, progress=ProgressLine(), source=str(args.scenario),
-            notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
-        )  # fmt: skip
+        with DayProgress(progress_wanted(args.quiet)) as progress:
+            result = execute_run(
+                scenario, args.seed, args.out, progress=progress, source=str(args.scenario),
+                notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
+            )  # fmt: skip
     except KeyboardInterrupt as stop:
         _error("interrupted; no run folder written")
         return _exit_code(stop)
@@ -488,6 +466,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.fit import load_config, run_fit
+    from sim.progress import TrialProgress, progress_wanted
     from sim.scenario import ScenarioError
     from sim.scenario.catalog import scenarios_dir
 
@@ -499,14 +478,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     if not config.targets.is_file():
         _error(f"error: {args.config}: targets: expected an existing targets file; found no file at {config.targets}")
         return EXIT_BAD_INPUT
-    started = time.perf_counter()
-
-    def progress(done: int, total: int, best: float) -> None:
-        left = (time.perf_counter() - started) / max(done, 1) * (total - done)
-        print(f"trial {done}/{total}  best loss {best:.3f}  {left:5.0f}s left", file=sys.stderr)
-
     try:
-        paths = run_fit(config, scenarios_dir().parent, progress)
+        with TrialProgress(progress_wanted(args.quiet), description=config.name) as progress:
+            paths = run_fit(config, scenarios_dir().parent, progress)
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT
@@ -519,6 +493,7 @@ def _holdout(args: argparse.Namespace) -> int:
     from sim import TreasuryMarketModel
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
+    from sim.progress import DayProgress, progress_wanted
     from sim.runs import prepare_scenario, safe_name
     from sim.scenario import ScenarioError
 
@@ -534,7 +509,8 @@ def _holdout(args: argparse.Namespace) -> int:
     runs = []
     for seed in args.seeds:
         print(f"simulating {scenario.name} {args.start} to {args.end}, seed {seed}", file=sys.stderr)
-        runs.append(TreasuryMarketModel(scenario, seed=seed).run().results())
+        with DayProgress(progress_wanted(args.quiet)) as progress:
+            runs.append(TreasuryMarketModel(scenario, seed=seed).run(progress=progress).results())
     label_real = _real_label(args, real)
     dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
     print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
@@ -554,13 +530,15 @@ def _experiment(args: argparse.Namespace) -> int:
     """Run an experiment or a stress-test matrix (resuming saved runs) and print its findings."""
     from sim.data import DataFileError
     from sim.experiments import ExperimentError, run_experiment
+    from sim.progress import RunProgress, progress_wanted
 
     _check_folder(args.out, "--out")
     try:
-        findings = run_experiment(
-            args.file, args.out, workers=args.workers, scheduler=args.scheduler, data_dir=args.data,
-            notify=lambda warning: _error(f"warning: {warning}"),
-        )  # fmt: skip
+        with RunProgress(progress_wanted(args.quiet), description=args.file.stem) as progress:
+            findings = run_experiment(
+                args.file, args.out, workers=args.workers, scheduler=args.scheduler, data_dir=args.data,
+                notify=lambda warning: _error(f"warning: {warning}"), progress=progress,
+            )  # fmt: skip
     except ExperimentError as err:
         _problems(err)
         return EXIT_BAD_INPUT

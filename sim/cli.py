@@ -312,26 +312,51 @@ def _label(folder: Path, manifest: dict) -> str:
     return f"{manifest.get('scenario', folder.parent.name)}-seed{manifest.get('seed', '?')}"
 
 
+def _reference_runs(folders: list[Path] | None) -> list[tuple[str, dict]]:
+    """The labels and tables of reference run folders, which must cover the same dates to form one ensemble.
+
+    Raises:
+        BadInput: runs over different periods (a 20-day and a 250-day run are not seeds of one market).
+    """
+    from sim.dashboard.window import table_span
+    from sim.runs import read_run
+
+    runs = []
+    for folder in folders or []:
+        manifest, tables = read_run(folder)
+        runs.append((folder, _label(folder, manifest), tables))
+    spans = {folder: table_span(tables) for folder, _, tables in runs}
+    if len(set(spans.values())) > 1:
+        described = "; ".join(f"{folder}: {_span_text(span)}" for folder, span in spans.items())
+        raise BadInput(
+            f"--reference: expected runs over the same dates (an ensemble is seeds of one period); found {described}"
+        )
+    return [(label, tables) for _, label, tables in runs]
+
+
+def _span_text(span: tuple[dt.date, dt.date] | None) -> str:
+    return "no days" if span is None else f"{span[0]} to {span[1]}"
+
+
 def _reference_dashboards(folders: list[Path] | None) -> list | None:
-    """Dashboards of reference run folders (their dashboard.json, or computed from their tables)."""
+    """Dashboards of reference run folders (computed from their tables); None without any."""
     if not folders:
         return None
     from sim.dashboard import compute_dashboard
-    from sim.runs import read_run
 
-    out = []
-    for folder in folders:
-        manifest, tables = read_run(folder)
-        out.append(compute_dashboard(tables, _label(folder, manifest)))
-    return out
+    return [compute_dashboard(tables, label) for label, tables in _reference_runs(folders)]
 
 
 class BadInput(Exception):
     """A located input problem; `main` prints it and exits 2."""
 
 
-def _real_tables(args: argparse.Namespace):
-    """The real period asked for with --real/--start/--end.
+def _real_tables(args: argparse.Namespace, window: tuple[dt.date, dt.date] | None = None, runs: str = ""):
+    """The real period asked for with --real/--start/--end, or the days of `window` (already within them).
+
+    Args:
+        window: the days to load (the runs' dates within --start/--end); None loads --start to --end.
+        runs: what `window` came from, for the message when the data hold none of its days.
 
     Raises:
         BadInput: no data folder, dates out of order, a malformed file or no repo data.
@@ -345,17 +370,59 @@ def _real_tables(args: argparse.Namespace):
         raise BadInput("--real needs a data folder (or set PLUMBING_DATA_DIR)")
     if not Path(folder).is_dir():
         raise BadInput(f"{folder}: expected a data folder; found no folder")
-    if args.start and args.end and args.end < args.start:
-        raise BadInput(f"--end {args.end} is before --start {args.start}")
+    _check_dates(args)
+    start, end = window or (args.start, args.end)
     try:
-        tables = load_real_tables(folder, args.start, args.end)
+        tables = load_real_tables(folder, start, end)
     except DataFileError as err:
         raise BadInput(str(err)) from None
     for note in tables.get("notes", []):
         _error(f"warning: {note}")
     if tables["daily"].empty:
-        raise BadInput(f"{folder}: no repo data between {args.start} and {args.end}")
+        where = f" ({runs}; the real data hold none of those days)" if runs else ""
+        raise BadInput(f"{folder}: no repo data between {start} and {end}{where}")
     return tables
+
+
+def _check_dates(args: argparse.Namespace) -> None:
+    if args.start and args.end and args.end < args.start:
+        raise BadInput(f"--end {args.end} is before --start {args.start}")
+
+
+def _runs_window(args: argparse.Namespace, span: tuple[dt.date, dt.date] | None, what: str) -> tuple[dt.date, dt.date]:
+    """The runs' dates within --start/--end: the most of them a real period can be scored on.
+
+    Raises:
+        BadInput: runs without days, or --start/--end outside their dates.
+    """
+    from sim.dashboard.window import intersect
+
+    _check_dates(args)
+    if span is None:
+        raise BadInput(f"{what}: expected runs with simulated days; found none")
+    window = intersect(span, args.start, args.end)
+    if window is None:
+        asked = f"{args.start or 'the start'} to {args.end or 'the end'}"
+        raise BadInput(f"--start/--end: expected dates within {what} ({_span_text(span)}); found {asked}")
+    return window
+
+
+def _on_common_days(args: argparse.Namespace, runs: list[dict], what: str):
+    """Real tables and the runs' tables, all cut to the days both the runs and the data cover.
+
+    Returns:
+        (the real tables, the runs' tables, a sentence stating the window and where it came from).
+    """
+    from sim.dashboard.window import restrict, table_span
+
+    span = table_span(runs[0])
+    asked = _runs_window(args, span, what)
+    real = _real_tables(args, asked, runs=f"{what}: {_span_text(span)}")
+    window = table_span(real)
+    assert window is not None  # _real_tables refuses a period without days
+    bounds = " within --start/--end" if args.start or args.end else ""
+    statement = f"{window[0]} to {window[1]}: the days both {what} ({_span_text(span)}) and the real data cover{bounds}"
+    return restrict(real, *window), [restrict(t, *window) for t in runs], statement
 
 
 def _real_label(args: argparse.Namespace, tables) -> str:
@@ -381,10 +448,11 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     label_a = _label(args.run_a, manifest_a)
     if args.real is not None:
-        real = _real_tables(args)
+        real, (tables_a,), window = _on_common_days(args, [tables_a], "the run")
         label_real = _real_label(args, real)
         print(f"simulated = {args.run_a}  ({label_a})")
         print(f"real      = {label_real}")
+        print(f"window    = {window}")
         print()
         print("Distributions (simulated vs real; Kolmogorov-Smirnov where the metric is a distribution):")
         print(distribution_distances(tables_a, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -419,7 +487,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard.metrics import PANEL_TITLES
     from sim.dashboard.plots import draw_dashboard
     from sim.dashboard.scoring import format_value
-    from sim.runs import RunFolderError, read_run, safe_name
+    from sim.runs import RunFolderError, safe_name
 
     if (args.run is None) == (args.real is None):
         _error("error: dashboard takes a run folder or --real, not both")
@@ -429,17 +497,14 @@ def _dashboard(args: argparse.Namespace) -> int:
     if args.json is not None:
         _check_output_file(args.json, "--json", create_folder=True)
     try:
-        if args.run is not None:
-            manifest, tables = read_run(args.run)
-            label = _label(args.run, manifest)
-        reference = _reference_dashboards(args.reference)
+        tables, label, references, window = _dashboard_inputs(args)
     except RunFolderError as err:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
-    if args.real is not None:
-        tables = _real_tables(args)
-        label = _real_label(args, tables)
+    reference = [compute_dashboard(t, name) for name, t in references] or None
     dashboard = compute_dashboard(tables, label)
+    if window is not None:
+        print(f"Window: {window}")
     scorecard = score(dashboard, reference) if reference else None
     if scorecard is not None:
         print(scorecard.table())
@@ -462,6 +527,30 @@ def _dashboard(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
     return 0
+
+
+def _dashboard_inputs(args: argparse.Namespace):
+    """What `dashboard` shows: (its tables, their label, the reference runs as (label, tables), the window note).
+
+    With --real and reference runs, the real period is the runs' own dates (within
+    --start/--end) and the runs are cut to the days the data cover; the note says so.
+    """
+    from sim.runs import read_run
+
+    if args.run is not None:
+        manifest, tables = read_run(args.run)
+        label = _label(args.run, manifest)
+    references = _reference_runs(args.reference)
+    window = None
+    if args.real is not None and references:
+        what = "the reference run" if len(references) == 1 else "the reference runs"
+        tables, cut, window = _on_common_days(args, [t for _, t in references], what)
+        references = [(name, t) for (name, _), t in zip(references, cut, strict=True)]
+        label = _real_label(args, tables)
+    elif args.real is not None:
+        tables = _real_tables(args)
+        label = _real_label(args, tables)
+    return tables, label, references, window
 
 
 def _calibrate(args: argparse.Namespace) -> int:

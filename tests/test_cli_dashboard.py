@@ -57,17 +57,67 @@ def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
     assert "Scored against" in (folder / "report.html").read_text()
 
 
-def test_dashboard_and_compare_against_a_real_period(short_run, tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def fixture_period_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run over the fixture data's weeks (2022-04-11 to 2022-05-04)."""
+    out = tmp_path_factory.mktemp("runs2022")
+    args = ["run", str(ROOT / "scenarios" / "baseline.yaml"), "--start", "2022-04-11", "--end", "2022-05-04"]
+    assert main([*args, "--seed", "1", "--out", str(out)]) == 0
+    return next((out / "baseline").iterdir())
+
+
+def test_dashboard_and_compare_against_a_real_period(fixture_period_run, tmp_path, capsys, monkeypatch):
     png = tmp_path / "real.png"
     assert main(["dashboard", "--real", str(FIXTURE_DATA), "--png", str(png)]) == 0
     assert png.read_bytes()[:8] == PNG
     # The data folder can also come from the environment.
     monkeypatch.setenv("PLUMBING_DATA_DIR", str(FIXTURE_DATA))
     overlay = tmp_path / "overlay.png"
-    assert main(["compare", str(short_run), "--real", "--png", str(overlay)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(fixture_period_run), "--real", "--png", str(overlay)]) == 0
     out = capsys.readouterr().out
     assert "ks_statistic" in out and "Scorecard" in out
     assert overlay.read_bytes()[:8] == PNG
+    # By default the real period is the run's own dates, and the output says so.
+    assert "window    = 2022-04-11 to 2022-05-04: the days both the run (2022-04-11 to 2022-05-04)" in out
+
+
+def test_start_and_end_restrict_the_run_and_the_real_side(fixture_period_run, tmp_path, capsys):
+    args = ["compare", str(fixture_period_run), "--real", str(FIXTURE_DATA), "--png", str(tmp_path / "c.png")]
+    assert main([*args, "--start", "2022-04-20"]) == 0
+    out = capsys.readouterr().out
+    assert "window    = 2022-04-20 to 2022-05-04" in out and "within --start/--end" in out
+    assert "real      = real 2022-04-20 to 2022-05-04" in out
+    # Dates outside the run, or a run the data do not cover, are refused with what each side holds.
+    assert main([*args, "--start", "2023-01-01"]) == 2
+    assert "expected dates within the run (2022-04-11 to 2022-05-04)" in capsys.readouterr().err
+
+
+def test_a_run_outside_the_data_is_refused(short_run, tmp_path, capsys):
+    png = tmp_path / "c.png"
+    assert main(["compare", str(short_run), "--real", str(FIXTURE_DATA), "--png", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "no repo data between 2025-01-02" in err and "the real data hold none of those days" in err
+    assert not png.exists()
+
+
+def test_dashboard_real_against_reference_runs_scores_their_window(fixture_period_run, tmp_path, capsys):
+    png = tmp_path / "d.png"
+    assert main(["dashboard", "--real", str(FIXTURE_DATA), "--reference", str(fixture_period_run),
+                 "--start", "2022-04-25", "--png", str(png)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Window: 2022-04-25 to 2022-05-04: the days both the reference run" in out
+    assert "Scorecard: real 2022-04-25 to 2022-05-04" in out
+
+
+def test_reference_runs_of_different_horizons_are_refused(short_run, fixture_period_run, tmp_path, capsys):
+    png = tmp_path / "d.png"
+    code = main(["dashboard", str(short_run), "--reference", str(short_run), str(fixture_period_run),
+                 "--png", str(png)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "expected runs over the same dates" in err and "2022-04-11 to 2022-05-04" in err
+    assert not png.exists()
 
 
 def test_bad_real_data_requests_exit_2(short_run, tmp_path, monkeypatch, capsys):

@@ -433,6 +433,7 @@ def _real_label(args: argparse.Namespace, tables) -> str:
 def _compare(args: argparse.Namespace) -> int:
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
+    from sim.dashboard.scoring import distances_text
     from sim.report.figures import compare_png
     from sim.runs import RunFolderError, read_run, safe_name
 
@@ -454,10 +455,10 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"real      = {label_real}")
         print(f"window    = {window}")
         print()
-        print("Distributions (simulated vs real; Kolmogorov-Smirnov where the metric is a distribution):")
-        print(distribution_distances(tables_a, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print("Distributions, simulated against real (KS distance: largest gap between the two ECDFs, 0-1):")
+        print(distances_text(distribution_distances(tables_a, real)))
         print()
-        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real))
+        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real), real="reference")
         print(card.table(only_available=True))
         png = args.png or Path(f"compare-{safe_name(label_a)}-vs-real.png")
         _check_output_file(png, "--png", create_folder=True)
@@ -486,7 +487,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard import compute_dashboard, score
     from sim.dashboard.metrics import PANEL_TITLES
     from sim.dashboard.plots import draw_dashboard
-    from sim.dashboard.scoring import format_value
+    from sim.dashboard.scoring import NOT_PUBLISHED, format_value
     from sim.runs import RunFolderError, safe_name
 
     if (args.run is None) == (args.real is None):
@@ -505,15 +506,20 @@ def _dashboard(args: argparse.Namespace) -> int:
     dashboard = compute_dashboard(tables, label)
     if window is not None:
         print(f"Window: {window}")
-    scorecard = score(dashboard, reference) if reference else None
+    scorecard = score(dashboard, reference, real="value" if args.real is not None else None) if reference else None
     if scorecard is not None:
         print(scorecard.table())
     else:
         print(f"Dashboard: {label}  ({dashboard.period[0]} to {dashboard.period[1]})")
-        for row in dashboard.frame().astype({"value": object}).itertuples():
-            print(
-                f"  {PANEL_TITLES.get(row.panel, row.panel):<12} {row.name:<44} {format_value(row.value, row.unit):>12}"
-            )
+        missing = NOT_PUBLISHED if args.real is not None else "n/a"
+        rows = [
+            (PANEL_TITLES.get(r.panel, r.panel), r.label, r.unit,
+             missing if r.value is None else format_value(r.value, r.unit))
+            for r in dashboard.frame().astype({"value": object}).itertuples()
+        ]  # fmt: skip
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for panel, name, unit, value in rows:
+            print(f"  {panel:<{widths[0]}}  {name:<{widths[1]}}  {unit:<{widths[2]}}  {value:>13}")
         spikes = dashboard.detail.get("repo_spike_days") or []
         if spikes:
             print("Repo spike days:")
@@ -582,6 +588,7 @@ def _holdout(args: argparse.Namespace) -> int:
     from sim import TreasuryMarketModel
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
+    from sim.dashboard.scoring import distances_text
     from sim.progress import DayProgress, progress_wanted
     from sim.runs import prepare_scenario, safe_name
     from sim.scenario import ScenarioError
@@ -604,10 +611,10 @@ def _holdout(args: argparse.Namespace) -> int:
     dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
     print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
     print()
-    print(distribution_distances(runs, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(distances_text(distribution_distances(runs, real)))
     print()
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
-    print(score(compute_dashboard(real, label_real), dashboards).table(only_available=True))
+    print(score(compute_dashboard(real, label_real), dashboards, real="value").table(only_available=True))
     png = args.png or Path(f"holdout-{safe_name(scenario.name)}.png")
     _check_output_file(png, "--png", create_folder=True)
     draw_overlay(runs[0], real, png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))

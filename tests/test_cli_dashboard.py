@@ -76,7 +76,7 @@ def test_dashboard_and_compare_against_a_real_period(fixture_period_run, tmp_pat
     capsys.readouterr()
     assert main(["compare", str(fixture_period_run), "--real", "--png", str(overlay)]) == 0
     out = capsys.readouterr().out
-    assert "ks_statistic" in out and "Scorecard" in out
+    assert "KS distance" in out and "Scorecard" in out
     assert overlay.read_bytes()[:8] == PNG
     # By default the real period is the run's own dates, and the output says so.
     assert "window    = 2022-04-11 to 2022-05-04: the days both the run (2022-04-11 to 2022-05-04)" in out
@@ -151,7 +151,7 @@ def test_fetch_data_reports_failures_and_writes_nothing(tmp_path, monkeypatch, c
 def test_compare_with_real_2025(short_run, tmp_path, capsys):
     assert main(["compare", str(short_run), "--real", "--start", "2025-01-01", "--end", "2025-09-30",
                  "--png", str(tmp_path / "c.png")]) == 0  # fmt: skip
-    assert "high_minus_median_bp:2-7y" in capsys.readouterr().out
+    assert "High minus median accepted yield, per auction, 2-7y" in capsys.readouterr().out
 
 
 def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
@@ -159,5 +159,5 @@ def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
     args = ["holdout", str(ROOT / "scenarios" / "baseline.yaml"), "--real", str(FIXTURE_DATA)]
     assert main([*args, "--start", "2022-04-11", "--end", "2022-05-04", "--seeds", "1", "--png", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "ks_statistic" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
+    assert "KS distance" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
     assert main(args) == 2  # a held-out period needs its dates

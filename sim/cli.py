@@ -116,13 +116,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("run_a", type=Path, help="run folder (the reference when two are given)")
     compare.add_argument("run_b", type=Path, nargs="?", help="second run folder, scored against the first")
     _real_options(compare)
-    compare.add_argument("--png", type=Path, help="figure path (default compare-<a>-vs-<b>.png here)")
+    compare.add_argument("--png", type=Path, help="figure path (default: a compare-*.png in the scored run's folder)")
 
     dashboard = commands.add_parser("dashboard", help="print and draw the dashboard of a run or of a real period")
     dashboard.add_argument("run", type=Path, nargs="?", help="run folder (or use --real)")
     _real_options(dashboard)
     dashboard.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
-    dashboard.add_argument("--png", type=Path, help="figure path (default dashboard-<label>.png here)")
+    dashboard.add_argument(
+        "--png",
+        type=Path,
+        help="figure path (default: in the run's folder; --real alone draws only with --png)",
+    )
     dashboard.add_argument("--json", type=Path, help="also write the dashboard (and scorecard) as JSON here")
 
     calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
@@ -135,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     holdout.add_argument("scenario", type=Path, help="scenario YAML file (e.g. scenarios/baseline.yaml)")
     _real_options(holdout)
     holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
-    holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
+    holdout.add_argument("--png", type=Path, help="overlay figure path (no figure without it)")
     _quiet_option(holdout)
 
     experiment = commands.add_parser(
@@ -434,6 +438,7 @@ def _compare(args: argparse.Namespace) -> int:
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
     from sim.dashboard.scoring import distances_text
+    from sim.dashboard.window import table_span
     from sim.report.figures import compare_png
     from sim.runs import RunFolderError, read_run, safe_name
 
@@ -460,8 +465,10 @@ def _compare(args: argparse.Namespace) -> int:
         print()
         card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real), real="reference")
         print(card.table(only_available=True))
-        png = args.png or Path(f"compare-{safe_name(label_a)}-vs-real.png")
-        _check_output_file(png, "--png", create_folder=True)
+        # Never into the current folder unasked: beside the run it describes.
+        days = table_span(real) or (None, None)
+        png = args.png or args.run_a / f"compare-real-{days[0]}-to-{days[1]}.png"
+        _check_output_file(png, "--png" if args.png else "figure", create_folder=True)
         draw_overlay(tables_a, real, png, labels=(label_a, label_real))
         print(f"wrote {png}")
         return 0
@@ -473,8 +480,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"B = {args.run_b}  ({label_b})")
     print(score(compute_dashboard(tables_b, label_b), compute_dashboard(tables_a, label_a)).table())
     safe = [safe_name(label) for label in (label_a, label_b)]
-    png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
-    _check_output_file(png, "--png", create_folder=True)
+    png = args.png or args.run_b / f"compare-vs-{safe[0]}.png"  # in the folder of the run scored
+    _check_output_file(png, "--png" if args.png else "figure", create_folder=True)
     runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]
     png.write_bytes(compare_png(runs, f"A {label_a}  vs  B {label_b}"))
     print(f"wrote {png}")
@@ -485,10 +492,8 @@ def _dashboard(args: argparse.Namespace) -> int:
     import json
 
     from sim.dashboard import compute_dashboard, score
-    from sim.dashboard.metrics import PANEL_TITLES
     from sim.dashboard.plots import draw_dashboard
-    from sim.dashboard.scoring import NOT_PUBLISHED, format_value
-    from sim.runs import RunFolderError, safe_name
+    from sim.runs import RunFolderError
 
     if (args.run is None) == (args.real is None):
         _error("error: dashboard takes a run folder or --real, not both")
@@ -510,29 +515,59 @@ def _dashboard(args: argparse.Namespace) -> int:
     if scorecard is not None:
         print(scorecard.table())
     else:
-        print(f"Dashboard: {label}  ({dashboard.period[0]} to {dashboard.period[1]})")
-        missing = NOT_PUBLISHED if args.real is not None else "n/a"
-        rows = [
-            (PANEL_TITLES.get(r.panel, r.panel), r.label, r.unit,
-             missing if r.value is None else format_value(r.value, r.unit))
-            for r in dashboard.frame().astype({"value": object}).itertuples()
-        ]  # fmt: skip
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        for panel, name, unit, value in rows:
-            print(f"  {panel:<{widths[0]}}  {name:<{widths[1]}}  {unit:<{widths[2]}}  {value:>13}")
-        spikes = dashboard.detail.get("repo_spike_days") or []
-        if spikes:
-            print("Repo spike days:")
-            for d in spikes:
-                print(f"  {d['date']}  {format_value(d['dispersion_bp'], 'bp'):>8}  {', '.join(d['tags']) or '-'}")
-    png = args.png or Path(f"dashboard-{safe_name(label)}.png")
-    draw_dashboard(tables, dashboard, png, scorecard)
-    print(f"wrote {png}")
+        _print_dashboard(dashboard, real=args.real is not None)
+    png = args.png or _dashboard_png(args, references, tables, label)
+    if png is None and args.run is not None:
+        print(f"figure: {args.run / 'dashboard.png'} (drawn with the run; --png PATH draws it again)")
+    elif png is None:
+        _error("no figure drawn: --png PATH draws the real period's dashboard (nothing is written here unasked)")
+    else:
+        draw_dashboard(tables, dashboard, png, scorecard)
+        print(f"wrote {png}")
     if args.json is not None:
         payload = {**dashboard.to_dict(), "scorecard": None if scorecard is None else scorecard.to_dict()}
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
     return 0
+
+
+def _print_dashboard(dashboard, real: bool) -> None:
+    """One line per metric (panel, readable name, unit, value), then the repo spike days."""
+    from sim.dashboard.metrics import PANEL_TITLES
+    from sim.dashboard.scoring import NOT_PUBLISHED, format_value
+
+    print(f"Dashboard: {dashboard.label}  ({dashboard.period[0]} to {dashboard.period[1]})")
+    missing = NOT_PUBLISHED if real else "n/a"
+    rows = [
+        (PANEL_TITLES.get(r.panel, r.panel), r.label, r.unit,
+         missing if r.value is None else format_value(r.value, r.unit))
+        for r in dashboard.frame().astype({"value": object}).itertuples()
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for panel, name, unit, value in rows:
+        print(f"  {panel:<{widths[0]}}  {name:<{widths[1]}}  {unit:<{widths[2]}}  {value:>13}")
+    spikes = dashboard.detail.get("repo_spike_days") or []
+    if spikes:
+        print("Repo spike days:")
+        for d in spikes:
+            print(f"  {d['date']}  {format_value(d['dispersion_bp'], 'bp'):>8}  {', '.join(d['tags']) or '-'}")
+
+
+def _dashboard_png(args: argparse.Namespace, references: list, tables, label: str) -> Path | None:
+    """Where `dashboard` draws without --png: a run folder (the run's, else the first reference's), never here.
+
+    None when there is nothing new to draw there: a run alone (its dashboard.png was drawn with it) or a real
+    period with no run to put it beside.
+    """
+    from sim.dashboard.window import table_span
+    from sim.runs import safe_name
+
+    if args.run is not None:
+        return args.run / f"dashboard-vs-{safe_name(references[0][0])}.png" if references else None
+    if args.reference:
+        days = table_span(tables)
+        return args.reference[0] / f"dashboard-real-{days[0]}-to-{days[1]}.png" if days else None
+    return None
 
 
 def _dashboard_inputs(args: argparse.Namespace):
@@ -590,7 +625,7 @@ def _holdout(args: argparse.Namespace) -> int:
     from sim.dashboard.plots import draw_overlay
     from sim.dashboard.scoring import distances_text
     from sim.progress import DayProgress, progress_wanted
-    from sim.runs import prepare_scenario, safe_name
+    from sim.runs import prepare_scenario
     from sim.scenario import ScenarioError
 
     if args.real is None or args.start is None or args.end is None:
@@ -615,10 +650,12 @@ def _holdout(args: argparse.Namespace) -> int:
     print()
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
     print(score(compute_dashboard(real, label_real), dashboards, real="value").table(only_available=True))
-    png = args.png or Path(f"holdout-{safe_name(scenario.name)}.png")
-    _check_output_file(png, "--png", create_folder=True)
-    draw_overlay(runs[0], real, png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
-    print(f"wrote {png}")
+    if args.png is None:
+        _error("no figure drawn: --png PATH draws the overlay (nothing is written here unasked)")
+        return 0
+    _check_output_file(args.png, "--png", create_folder=True)
+    draw_overlay(runs[0], real, args.png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
+    print(f"wrote {args.png}")
     return 0
 
 

@@ -233,9 +233,13 @@ def test_compare_prints_a_table_and_writes_a_png(
     for spec in METRIC_SPECS.values():  # readable names, not keys
         assert spec.label in out
     assert "Plumbing-stress index" in out and "Throughput index" in out
-    monkeypatch.chdir(tmp_path)
+    # Without --png the figure goes beside the run scored, never into the current folder.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     assert main(["compare", str(baseline_run), str(qe_run)]) == 0
-    assert (tmp_path / "compare-baseline-seed7-vs-qe_40b_bills-seed7.png").is_file()
+    assert (qe_run / "compare-vs-baseline-seed7.png").is_file()
+    assert list(here.iterdir()) == []
     assert main(["compare", str(baseline_run), str(tmp_path / "not-a-run")]) == 2
 
 

@@ -161,3 +161,21 @@ def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "KS distance" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
     assert main(args) == 2  # a held-out period needs its dates
+
+
+def test_figures_go_to_the_run_folder_or_the_png_path_never_here(fixture_period_run, tmp_path, capsys, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    real = ["--real", str(FIXTURE_DATA)]
+    assert main(["dashboard", *real]) == 0
+    assert "--png PATH" in capsys.readouterr().err
+    assert main(["compare", str(fixture_period_run), *real]) == 0
+    assert (fixture_period_run / "compare-real-2022-04-11-to-2022-05-04.png").read_bytes()[:8] == PNG
+    assert main(["dashboard", *real, "--reference", str(fixture_period_run)]) == 0
+    assert (fixture_period_run / "dashboard-real-2022-04-11-to-2022-05-04.png").read_bytes()[:8] == PNG
+    assert main(["dashboard", str(fixture_period_run)]) == 0
+    assert f"figure: {fixture_period_run / 'dashboard.png'}" in capsys.readouterr().out
+    assert main(["holdout", str(ROOT / "scenarios" / "baseline.yaml"), *real, "--start", "2022-04-11",
+                 "--end", "2022-04-20", "--seeds", "1"]) == 0  # fmt: skip
+    assert list(here.iterdir()) == [], "nothing written into the current folder unasked"

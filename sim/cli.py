@@ -708,7 +708,11 @@ def _keys(args: argparse.Namespace) -> int:
         return 0
     try:
         text = args.write.read_text(encoding="utf-8")
-        args.write.write_text(replace_keys_section(text, keys_markdown()), encoding="utf-8")
+        new = replace_keys_section(text, keys_markdown())
+        if new == text:
+            print(f"the keys section of {args.write} is unchanged")
+            return 0
+        args.write.write_text(new, encoding="utf-8")
     except (OSError, ValueError) as err:
         _error(f"error: {args.write}: {err}")
         return EXIT_BAD_INPUT

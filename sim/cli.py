@@ -16,13 +16,11 @@ import signal
 import stat
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
 
 from sim import __version__
 from sim.messages import printable
@@ -68,38 +66,6 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-class ProgressLine:
-    """A one-line progress bar on stderr: days done, simulated date, time left.
-
-    On a terminal the line is redrawn in place (at most ten times a second); in a log it
-    is printed at every tenth of the run, so CI output stays short.
-    """
-
-    def __init__(self, stream: TextIO | None = None, width: int = 30):
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.tty = self.stream.isatty()
-        self.started = time.perf_counter()
-        self.last_drawn = -1.0
-        self.last_decile = -1
-
-    def __call__(self, done: int, total: int, date: dt.date) -> None:
-        now = time.perf_counter()
-        elapsed = now - self.started
-        left = elapsed / done * (total - done) if done else float("nan")
-        filled = int(self.width * done / total) if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        text = f"[{bar}] {done}/{total} days  {date:%Y-%m-%d}  {elapsed:5.1f}s elapsed, {left:5.1f}s left"
-        if self.tty:
-            if done == total or now - self.last_drawn >= 0.1:
-                self.stream.write("\r" + text + ("\n" if done == total else ""))
-                self.stream.flush()
-                self.last_drawn = now
-        elif (decile := 10 * done // max(total, 1)) > self.last_decile:
-            self.last_decile = decile
-            self.stream.write(text + "\n")
-
-
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -137,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
     run.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
+    _quiet_option(run)
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
@@ -149,17 +116,22 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("run_a", type=Path, help="run folder (the reference when two are given)")
     compare.add_argument("run_b", type=Path, nargs="?", help="second run folder, scored against the first")
     _real_options(compare)
-    compare.add_argument("--png", type=Path, help="figure path (default compare-<a>-vs-<b>.png here)")
+    compare.add_argument("--png", type=Path, help="figure path (default: a compare-*.png in the scored run's folder)")
 
     dashboard = commands.add_parser("dashboard", help="print and draw the dashboard of a run or of a real period")
     dashboard.add_argument("run", type=Path, nargs="?", help="run folder (or use --real)")
     _real_options(dashboard)
     dashboard.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
-    dashboard.add_argument("--png", type=Path, help="figure path (default dashboard-<label>.png here)")
+    dashboard.add_argument(
+        "--png",
+        type=Path,
+        help="figure path (default: in the run's folder; --real alone draws only with --png)",
+    )
     dashboard.add_argument("--json", type=Path, help="also write the dashboard (and scorecard) as JSON here")
 
     calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
     calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
+    _quiet_option(calibrate)
 
     holdout = commands.add_parser(
         "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
@@ -167,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     holdout.add_argument("scenario", type=Path, help="scenario YAML file (e.g. scenarios/baseline.yaml)")
     _real_options(holdout)
     holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
-    holdout.add_argument("--png", type=Path, help="overlay figure path (default holdout-<name>.png here)")
+    holdout.add_argument("--png", type=Path, help="overlay figure path (no figure without it)")
+    _quiet_option(holdout)
 
     experiment = commands.add_parser(
         "experiment", help="run a reference scenario and its variants (or a stress-test matrix) over common seeds"
@@ -182,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, metavar="DATA_DIR",
         help="real public data folder for figures that draw the real market (default: PLUMBING_DATA_DIR)",
     )  # fmt: skip
+    _quiet_option(experiment)
 
     fetch = commands.add_parser("fetch-data", help="download the public data files from the official endpoints")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR", help="data folder to write")
@@ -195,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     for sub in commands.choices.values():  # `--debug` also after the command; SUPPRESS keeps one given before
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
+
+
+def _quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (none is drawn either when stderr is not a terminal)"
+    )
 
 
 def _real_options(parser: argparse.ArgumentParser) -> None:
@@ -262,6 +242,7 @@ def _check_output_file(path: Path, option: str, create_folder: bool) -> None:
 
 # ---------------------------------------------------------------- commands
 def _run(args: argparse.Namespace) -> int:
+    from sim.progress import DayProgress, progress_wanted
     from sim.runs import RunFolderError, execute_run, prepare_scenario
     from sim.scenario import ScenarioError
 
@@ -279,10 +260,11 @@ def _run(args: argparse.Namespace) -> int:
     name = printable(scenario.name)
     print(f"{name}: {scenario.start_date} to {scenario.end_date}, seed {args.seed}", file=sys.stderr)
     try:
-        result = execute_run(
-            scenario, args.seed, args.out, progress=ProgressLine(), source=str(args.scenario),
-            notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
-        )  # fmt: skip
+        with DayProgress(progress_wanted(args.quiet)) as progress:
+            result = execute_run(
+                scenario, args.seed, args.out, progress=progress, source=str(args.scenario),
+                notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
+            )  # fmt: skip
     except KeyboardInterrupt as stop:
         _error("interrupted; no run folder written")
         return _exit_code(stop)
@@ -334,26 +316,51 @@ def _label(folder: Path, manifest: dict) -> str:
     return f"{manifest.get('scenario', folder.parent.name)}-seed{manifest.get('seed', '?')}"
 
 
+def _reference_runs(folders: list[Path] | None) -> list[tuple[str, dict]]:
+    """The labels and tables of reference run folders, which must cover the same dates to form one ensemble.
+
+    Raises:
+        BadInput: runs over different periods (a 20-day and a 250-day run are not seeds of one market).
+    """
+    from sim.dashboard.window import table_span
+    from sim.runs import read_run
+
+    runs = []
+    for folder in folders or []:
+        manifest, tables = read_run(folder)
+        runs.append((folder, _label(folder, manifest), tables))
+    spans = {folder: table_span(tables) for folder, _, tables in runs}
+    if len(set(spans.values())) > 1:
+        described = "; ".join(f"{folder}: {_span_text(span)}" for folder, span in spans.items())
+        raise BadInput(
+            f"--reference: expected runs over the same dates (an ensemble is seeds of one period); found {described}"
+        )
+    return [(label, tables) for _, label, tables in runs]
+
+
+def _span_text(span: tuple[dt.date, dt.date] | None) -> str:
+    return "no days" if span is None else f"{span[0]} to {span[1]}"
+
+
 def _reference_dashboards(folders: list[Path] | None) -> list | None:
-    """Dashboards of reference run folders (their dashboard.json, or computed from their tables)."""
+    """Dashboards of reference run folders (computed from their tables); None without any."""
     if not folders:
         return None
     from sim.dashboard import compute_dashboard
-    from sim.runs import read_run
 
-    out = []
-    for folder in folders:
-        manifest, tables = read_run(folder)
-        out.append(compute_dashboard(tables, _label(folder, manifest)))
-    return out
+    return [compute_dashboard(tables, label) for label, tables in _reference_runs(folders)]
 
 
 class BadInput(Exception):
     """A located input problem; `main` prints it and exits 2."""
 
 
-def _real_tables(args: argparse.Namespace):
-    """The real period asked for with --real/--start/--end.
+def _real_tables(args: argparse.Namespace, window: tuple[dt.date, dt.date] | None = None, runs: str = ""):
+    """The real period asked for with --real/--start/--end, or the days of `window` (already within them).
+
+    Args:
+        window: the days to load (the runs' dates within --start/--end); None loads --start to --end.
+        runs: what `window` came from, for the message when the data hold none of its days.
 
     Raises:
         BadInput: no data folder, dates out of order, a malformed file or no repo data.
@@ -367,17 +374,59 @@ def _real_tables(args: argparse.Namespace):
         raise BadInput("--real needs a data folder (or set PLUMBING_DATA_DIR)")
     if not Path(folder).is_dir():
         raise BadInput(f"{folder}: expected a data folder; found no folder")
-    if args.start and args.end and args.end < args.start:
-        raise BadInput(f"--end {args.end} is before --start {args.start}")
+    _check_dates(args)
+    start, end = window or (args.start, args.end)
     try:
-        tables = load_real_tables(folder, args.start, args.end)
+        tables = load_real_tables(folder, start, end)
     except DataFileError as err:
         raise BadInput(str(err)) from None
     for note in tables.get("notes", []):
         _error(f"warning: {note}")
     if tables["daily"].empty:
-        raise BadInput(f"{folder}: no repo data between {args.start} and {args.end}")
+        where = f" ({runs}; the real data hold none of those days)" if runs else ""
+        raise BadInput(f"{folder}: no repo data between {start} and {end}{where}")
     return tables
+
+
+def _check_dates(args: argparse.Namespace) -> None:
+    if args.start and args.end and args.end < args.start:
+        raise BadInput(f"--end {args.end} is before --start {args.start}")
+
+
+def _runs_window(args: argparse.Namespace, span: tuple[dt.date, dt.date] | None, what: str) -> tuple[dt.date, dt.date]:
+    """The runs' dates within --start/--end: the most of them a real period can be scored on.
+
+    Raises:
+        BadInput: runs without days, or --start/--end outside their dates.
+    """
+    from sim.dashboard.window import intersect
+
+    _check_dates(args)
+    if span is None:
+        raise BadInput(f"{what}: expected runs with simulated days; found none")
+    window = intersect(span, args.start, args.end)
+    if window is None:
+        asked = f"{args.start or 'the start'} to {args.end or 'the end'}"
+        raise BadInput(f"--start/--end: expected dates within {what} ({_span_text(span)}); found {asked}")
+    return window
+
+
+def _on_common_days(args: argparse.Namespace, runs: list[dict], what: str):
+    """Real tables and the runs' tables, all cut to the days both the runs and the data cover.
+
+    Returns:
+        (the real tables, the runs' tables, a sentence stating the window and where it came from).
+    """
+    from sim.dashboard.window import restrict, table_span
+
+    span = table_span(runs[0])
+    asked = _runs_window(args, span, what)
+    real = _real_tables(args, asked, runs=f"{what}: {_span_text(span)}")
+    window = table_span(real)
+    assert window is not None  # _real_tables refuses a period without days
+    bounds = " within --start/--end" if args.start or args.end else ""
+    statement = f"{window[0]} to {window[1]}: the days both {what} ({_span_text(span)}) and the real data cover{bounds}"
+    return restrict(real, *window), [restrict(t, *window) for t in runs], statement
 
 
 def _real_label(args: argparse.Namespace, tables) -> str:
@@ -388,6 +437,8 @@ def _real_label(args: argparse.Namespace, tables) -> str:
 def _compare(args: argparse.Namespace) -> int:
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
+    from sim.dashboard.scoring import distances_text
+    from sim.dashboard.window import table_span
     from sim.report.figures import compare_png
     from sim.runs import RunFolderError, read_run, safe_name
 
@@ -403,18 +454,21 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     label_a = _label(args.run_a, manifest_a)
     if args.real is not None:
-        real = _real_tables(args)
+        real, (tables_a,), window = _on_common_days(args, [tables_a], "the run")
         label_real = _real_label(args, real)
         print(f"simulated = {args.run_a}  ({label_a})")
         print(f"real      = {label_real}")
+        print(f"window    = {window}")
         print()
-        print("Distributions (simulated vs real; Kolmogorov-Smirnov where the metric is a distribution):")
-        print(distribution_distances(tables_a, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print("Distributions, simulated against real (KS distance: largest gap between the two ECDFs, 0-1):")
+        print(distances_text(distribution_distances(tables_a, real)))
         print()
-        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real))
+        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real), real="reference")
         print(card.table(only_available=True))
-        png = args.png or Path(f"compare-{safe_name(label_a)}-vs-real.png")
-        _check_output_file(png, "--png", create_folder=True)
+        # Never into the current folder unasked: beside the run it describes.
+        days = table_span(real) or (None, None)
+        png = args.png or args.run_a / f"compare-real-{days[0]}-to-{days[1]}.png"
+        _check_output_file(png, "--png" if args.png else "figure", create_folder=True)
         draw_overlay(tables_a, real, png, labels=(label_a, label_real))
         print(f"wrote {png}")
         return 0
@@ -426,8 +480,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"B = {args.run_b}  ({label_b})")
     print(score(compute_dashboard(tables_b, label_b), compute_dashboard(tables_a, label_a)).table())
     safe = [safe_name(label) for label in (label_a, label_b)]
-    png = args.png or Path(f"compare-{safe[0]}-vs-{safe[1]}.png")
-    _check_output_file(png, "--png", create_folder=True)
+    png = args.png or args.run_b / f"compare-vs-{safe[0]}.png"  # in the folder of the run scored
+    _check_output_file(png, "--png" if args.png else "figure", create_folder=True)
     runs = [(f"A {label_a}", tables_a), (f"B {label_b}", tables_b)]
     png.write_bytes(compare_png(runs, f"A {label_a}  vs  B {label_b}"))
     print(f"wrote {png}")
@@ -438,10 +492,8 @@ def _dashboard(args: argparse.Namespace) -> int:
     import json
 
     from sim.dashboard import compute_dashboard, score
-    from sim.dashboard.metrics import PANEL_TITLES
     from sim.dashboard.plots import draw_dashboard
-    from sim.dashboard.scoring import format_value
-    from sim.runs import RunFolderError, read_run, safe_name
+    from sim.runs import RunFolderError
 
     if (args.run is None) == (args.real is None):
         _error("error: dashboard takes a run folder or --real, not both")
@@ -451,34 +503,27 @@ def _dashboard(args: argparse.Namespace) -> int:
     if args.json is not None:
         _check_output_file(args.json, "--json", create_folder=True)
     try:
-        if args.run is not None:
-            manifest, tables = read_run(args.run)
-            label = _label(args.run, manifest)
-        reference = _reference_dashboards(args.reference)
+        tables, label, references, window = _dashboard_inputs(args)
     except RunFolderError as err:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
-    if args.real is not None:
-        tables = _real_tables(args)
-        label = _real_label(args, tables)
+    reference = [compute_dashboard(t, name) for name, t in references] or None
     dashboard = compute_dashboard(tables, label)
-    scorecard = score(dashboard, reference) if reference else None
+    if window is not None:
+        print(f"Window: {window}")
+    scorecard = score(dashboard, reference, real="value" if args.real is not None else None) if reference else None
     if scorecard is not None:
         print(scorecard.table())
     else:
-        print(f"Dashboard: {label}  ({dashboard.period[0]} to {dashboard.period[1]})")
-        for row in dashboard.frame().astype({"value": object}).itertuples():
-            print(
-                f"  {PANEL_TITLES.get(row.panel, row.panel):<12} {row.name:<44} {format_value(row.value, row.unit):>12}"
-            )
-        spikes = dashboard.detail.get("repo_spike_days") or []
-        if spikes:
-            print("Repo spike days:")
-            for d in spikes:
-                print(f"  {d['date']}  {format_value(d['dispersion_bp'], 'bp'):>8}  {', '.join(d['tags']) or '-'}")
-    png = args.png or Path(f"dashboard-{safe_name(label)}.png")
-    draw_dashboard(tables, dashboard, png, scorecard)
-    print(f"wrote {png}")
+        _print_dashboard(dashboard, real=args.real is not None)
+    png = args.png or _dashboard_png(args, references, tables, label)
+    if png is None and args.run is not None:
+        print(f"figure: {args.run / 'dashboard.png'} (drawn with the run; --png PATH draws it again)")
+    elif png is None:
+        _error("no figure drawn: --png PATH draws the real period's dashboard (nothing is written here unasked)")
+    else:
+        draw_dashboard(tables, dashboard, png, scorecard)
+        print(f"wrote {png}")
     if args.json is not None:
         payload = {**dashboard.to_dict(), "scorecard": None if scorecard is None else scorecard.to_dict()}
         args.json.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
@@ -486,8 +531,72 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_dashboard(dashboard, real: bool) -> None:
+    """One line per metric (panel, readable name, unit, value), then the repo spike days."""
+    from sim.dashboard.metrics import PANEL_TITLES
+    from sim.dashboard.scoring import NOT_PUBLISHED, format_value
+
+    print(f"Dashboard: {dashboard.label}  ({dashboard.period[0]} to {dashboard.period[1]})")
+    missing = NOT_PUBLISHED if real else "n/a"
+    rows = [
+        (PANEL_TITLES.get(r.panel, r.panel), r.label, r.unit,
+         missing if r.value is None else format_value(r.value, r.unit))
+        for r in dashboard.frame().astype({"value": object}).itertuples()
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for panel, name, unit, value in rows:
+        print(f"  {panel:<{widths[0]}}  {name:<{widths[1]}}  {unit:<{widths[2]}}  {value:>13}")
+    spikes = dashboard.detail.get("repo_spike_days") or []
+    if spikes:
+        print("Repo spike days:")
+        for d in spikes:
+            print(f"  {d['date']}  {format_value(d['dispersion_bp'], 'bp'):>8}  {', '.join(d['tags']) or '-'}")
+
+
+def _dashboard_png(args: argparse.Namespace, references: list, tables, label: str) -> Path | None:
+    """Where `dashboard` draws without --png: a run folder (the run's, else the first reference's), never here.
+
+    None when there is nothing new to draw there: a run alone (its dashboard.png was drawn with it) or a real
+    period with no run to put it beside.
+    """
+    from sim.dashboard.window import table_span
+    from sim.runs import safe_name
+
+    if args.run is not None:
+        return args.run / f"dashboard-vs-{safe_name(references[0][0])}.png" if references else None
+    if args.reference:
+        days = table_span(tables)
+        return args.reference[0] / f"dashboard-real-{days[0]}-to-{days[1]}.png" if days else None
+    return None
+
+
+def _dashboard_inputs(args: argparse.Namespace):
+    """What `dashboard` shows: (its tables, their label, the reference runs as (label, tables), the window note).
+
+    With --real and reference runs, the real period is the runs' own dates (within
+    --start/--end) and the runs are cut to the days the data cover; the note says so.
+    """
+    from sim.runs import read_run
+
+    if args.run is not None:
+        manifest, tables = read_run(args.run)
+        label = _label(args.run, manifest)
+    references = _reference_runs(args.reference)
+    window = None
+    if args.real is not None and references:
+        what = "the reference run" if len(references) == 1 else "the reference runs"
+        tables, cut, window = _on_common_days(args, [t for _, t in references], what)
+        references = [(name, t) for (name, _), t in zip(references, cut, strict=True)]
+        label = _real_label(args, tables)
+    elif args.real is not None:
+        tables = _real_tables(args)
+        label = _real_label(args, tables)
+    return tables, label, references, window
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.fit import load_config, run_fit
+    from sim.progress import TrialProgress, progress_wanted
     from sim.scenario import ScenarioError
     from sim.scenario.catalog import scenarios_dir
 
@@ -499,14 +608,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     if not config.targets.is_file():
         _error(f"error: {args.config}: targets: expected an existing targets file; found no file at {config.targets}")
         return EXIT_BAD_INPUT
-    started = time.perf_counter()
-
-    def progress(done: int, total: int, best: float) -> None:
-        left = (time.perf_counter() - started) / max(done, 1) * (total - done)
-        print(f"trial {done}/{total}  best loss {best:.3f}  {left:5.0f}s left", file=sys.stderr)
-
     try:
-        paths = run_fit(config, scenarios_dir().parent, progress)
+        with TrialProgress(progress_wanted(args.quiet), description=config.name) as progress:
+            paths = run_fit(config, scenarios_dir().parent, progress)
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT
@@ -519,7 +623,9 @@ def _holdout(args: argparse.Namespace) -> int:
     from sim import TreasuryMarketModel
     from sim.dashboard import compute_dashboard, distribution_distances, score
     from sim.dashboard.plots import draw_overlay
-    from sim.runs import prepare_scenario, safe_name
+    from sim.dashboard.scoring import distances_text
+    from sim.progress import DayProgress, progress_wanted
+    from sim.runs import prepare_scenario
     from sim.scenario import ScenarioError
 
     if args.real is None or args.start is None or args.end is None:
@@ -534,19 +640,22 @@ def _holdout(args: argparse.Namespace) -> int:
     runs = []
     for seed in args.seeds:
         print(f"simulating {scenario.name} {args.start} to {args.end}, seed {seed}", file=sys.stderr)
-        runs.append(TreasuryMarketModel(scenario, seed=seed).run().results())
+        with DayProgress(progress_wanted(args.quiet)) as progress:
+            runs.append(TreasuryMarketModel(scenario, seed=seed).run(progress=progress).results())
     label_real = _real_label(args, real)
     dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
     print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
     print()
-    print(distribution_distances(runs, real).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(distances_text(distribution_distances(runs, real)))
     print()
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
-    print(score(compute_dashboard(real, label_real), dashboards).table(only_available=True))
-    png = args.png or Path(f"holdout-{safe_name(scenario.name)}.png")
-    _check_output_file(png, "--png", create_folder=True)
-    draw_overlay(runs[0], real, png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
-    print(f"wrote {png}")
+    print(score(compute_dashboard(real, label_real), dashboards, real="value").table(only_available=True))
+    if args.png is None:
+        _error("no figure drawn: --png PATH draws the overlay (nothing is written here unasked)")
+        return 0
+    _check_output_file(args.png, "--png", create_folder=True)
+    draw_overlay(runs[0], real, args.png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
+    print(f"wrote {args.png}")
     return 0
 
 
@@ -554,13 +663,15 @@ def _experiment(args: argparse.Namespace) -> int:
     """Run an experiment or a stress-test matrix (resuming saved runs) and print its findings."""
     from sim.data import DataFileError
     from sim.experiments import ExperimentError, run_experiment
+    from sim.progress import RunProgress, progress_wanted
 
     _check_folder(args.out, "--out")
     try:
-        findings = run_experiment(
-            args.file, args.out, workers=args.workers, scheduler=args.scheduler, data_dir=args.data,
-            notify=lambda warning: _error(f"warning: {warning}"),
-        )  # fmt: skip
+        with RunProgress(progress_wanted(args.quiet), description=args.file.stem) as progress:
+            findings = run_experiment(
+                args.file, args.out, workers=args.workers, scheduler=args.scheduler, data_dir=args.data,
+                notify=lambda warning: _error(f"warning: {warning}"), progress=progress,
+            )  # fmt: skip
     except ExperimentError as err:
         _problems(err)
         return EXIT_BAD_INPUT
@@ -597,7 +708,11 @@ def _keys(args: argparse.Namespace) -> int:
         return 0
     try:
         text = args.write.read_text(encoding="utf-8")
-        args.write.write_text(replace_keys_section(text, keys_markdown()), encoding="utf-8")
+        new = replace_keys_section(text, keys_markdown())
+        if new == text:
+            print(f"the keys section of {args.write} is unchanged")
+            return 0
+        args.write.write_text(new, encoding="utf-8")
     except (OSError, ValueError) as err:
         _error(f"error: {args.write}: {err}")
         return EXIT_BAD_INPUT

@@ -67,8 +67,9 @@ def test_calibrate_command_writes_fragment_and_report_and_resumes(tmp_path, caps
     # Resuming: asking for 3 trials runs only the one missing.
     config.write_text(yaml.safe_dump({**base, "trials": 3}))
     capsys.readouterr()
-    assert main(["calibrate", str(config)]) == 0
-    assert "trial 3/3" in capsys.readouterr().err
+    assert main(["calibrate", str(config), "--quiet"]) == 0
+    assert "3 trials" in (tmp_path / "out" / "report" / "report.md").read_text()
+    assert "best loss" not in capsys.readouterr().err, "no progress bar when quiet"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**base, "trials": 0, "surprise": 1}))
     assert main(["calibrate", str(bad)]) == 2

@@ -230,12 +230,16 @@ def test_compare_prints_a_table_and_writes_a_png(
     out = capsys.readouterr().out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "baseline-seed7" in out and "qe_40b_bills-seed7" in out
-    for name in METRIC_SPECS:
-        assert name in out
+    for spec in METRIC_SPECS.values():  # readable names, not keys
+        assert spec.label in out
     assert "Plumbing-stress index" in out and "Throughput index" in out
-    monkeypatch.chdir(tmp_path)
+    # Without --png the figure goes beside the run scored, never into the current folder.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     assert main(["compare", str(baseline_run), str(qe_run)]) == 0
-    assert (tmp_path / "compare-baseline-seed7-vs-qe_40b_bills-seed7.png").is_file()
+    assert (qe_run / "compare-vs-baseline-seed7.png").is_file()
+    assert list(here.iterdir()) == []
     assert main(["compare", str(baseline_run), str(tmp_path / "not-a-run")]) == 2
 
 
@@ -252,3 +256,26 @@ def test_readme_keys_section_matches_the_schema() -> None:
     assert keys_section(readme) == keys_markdown().strip("\n"), (
         "README.md's scenario keys are out of date: run `plumbing keys --write README.md`"
     )
+
+
+def test_readme_command_table_lists_exactly_the_subcommands() -> None:
+    import argparse
+    import re
+
+    from sim.cli import _parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    documented = {m for m in re.findall(r"^\| `plumbing ([a-z][a-z-]*)", section, flags=re.MULTILINE)}
+    actions = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert documented == set(actions[0].choices), "README's command table differs from `plumbing --help`"
+
+
+def test_keys_write_says_unchanged_when_nothing_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["keys", "--write", str(readme)]) == 0
+    assert "unchanged" in capsys.readouterr().out
+    readme.write_text(readme.read_text(encoding="utf-8").replace("`repo.rounds_per_day`", "`stale`"), encoding="utf-8")
+    assert main(["keys", "--write", str(readme)]) == 0
+    assert "updated" in capsys.readouterr().out and "`repo.rounds_per_day`" in readme.read_text(encoding="utf-8")

@@ -57,17 +57,67 @@ def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
     assert "Scored against" in (folder / "report.html").read_text()
 
 
-def test_dashboard_and_compare_against_a_real_period(short_run, tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def fixture_period_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run over the fixture data's weeks (2022-04-11 to 2022-05-04)."""
+    out = tmp_path_factory.mktemp("runs2022")
+    args = ["run", str(ROOT / "scenarios" / "baseline.yaml"), "--start", "2022-04-11", "--end", "2022-05-04"]
+    assert main([*args, "--seed", "1", "--out", str(out)]) == 0
+    return next((out / "baseline").iterdir())
+
+
+def test_dashboard_and_compare_against_a_real_period(fixture_period_run, tmp_path, capsys, monkeypatch):
     png = tmp_path / "real.png"
     assert main(["dashboard", "--real", str(FIXTURE_DATA), "--png", str(png)]) == 0
     assert png.read_bytes()[:8] == PNG
     # The data folder can also come from the environment.
     monkeypatch.setenv("PLUMBING_DATA_DIR", str(FIXTURE_DATA))
     overlay = tmp_path / "overlay.png"
-    assert main(["compare", str(short_run), "--real", "--png", str(overlay)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(fixture_period_run), "--real", "--png", str(overlay)]) == 0
     out = capsys.readouterr().out
-    assert "ks_statistic" in out and "Scorecard" in out
+    assert "KS distance" in out and "Scorecard" in out
     assert overlay.read_bytes()[:8] == PNG
+    # By default the real period is the run's own dates, and the output says so.
+    assert "window    = 2022-04-11 to 2022-05-04: the days both the run (2022-04-11 to 2022-05-04)" in out
+
+
+def test_start_and_end_restrict_the_run_and_the_real_side(fixture_period_run, tmp_path, capsys):
+    args = ["compare", str(fixture_period_run), "--real", str(FIXTURE_DATA), "--png", str(tmp_path / "c.png")]
+    assert main([*args, "--start", "2022-04-20"]) == 0
+    out = capsys.readouterr().out
+    assert "window    = 2022-04-20 to 2022-05-04" in out and "within --start/--end" in out
+    assert "real      = real 2022-04-20 to 2022-05-04" in out
+    # Dates outside the run, or a run the data do not cover, are refused with what each side holds.
+    assert main([*args, "--start", "2023-01-01"]) == 2
+    assert "expected dates within the run (2022-04-11 to 2022-05-04)" in capsys.readouterr().err
+
+
+def test_a_run_outside_the_data_is_refused(short_run, tmp_path, capsys):
+    png = tmp_path / "c.png"
+    assert main(["compare", str(short_run), "--real", str(FIXTURE_DATA), "--png", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "no repo data between 2025-01-02" in err and "the real data hold none of those days" in err
+    assert not png.exists()
+
+
+def test_dashboard_real_against_reference_runs_scores_their_window(fixture_period_run, tmp_path, capsys):
+    png = tmp_path / "d.png"
+    assert main(["dashboard", "--real", str(FIXTURE_DATA), "--reference", str(fixture_period_run),
+                 "--start", "2022-04-25", "--png", str(png)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Window: 2022-04-25 to 2022-05-04: the days both the reference run" in out
+    assert "Scorecard: real 2022-04-25 to 2022-05-04" in out
+
+
+def test_reference_runs_of_different_horizons_are_refused(short_run, fixture_period_run, tmp_path, capsys):
+    png = tmp_path / "d.png"
+    code = main(["dashboard", str(short_run), "--reference", str(short_run), str(fixture_period_run),
+                 "--png", str(png)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "expected runs over the same dates" in err and "2022-04-11 to 2022-05-04" in err
+    assert not png.exists()
 
 
 def test_bad_real_data_requests_exit_2(short_run, tmp_path, monkeypatch, capsys):
@@ -101,7 +151,7 @@ def test_fetch_data_reports_failures_and_writes_nothing(tmp_path, monkeypatch, c
 def test_compare_with_real_2025(short_run, tmp_path, capsys):
     assert main(["compare", str(short_run), "--real", "--start", "2025-01-01", "--end", "2025-09-30",
                  "--png", str(tmp_path / "c.png")]) == 0  # fmt: skip
-    assert "high_minus_median_bp:2-7y" in capsys.readouterr().out
+    assert "High minus median accepted yield, per auction, 2-7y" in capsys.readouterr().out
 
 
 def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
@@ -109,5 +159,23 @@ def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
     args = ["holdout", str(ROOT / "scenarios" / "baseline.yaml"), "--real", str(FIXTURE_DATA)]
     assert main([*args, "--start", "2022-04-11", "--end", "2022-05-04", "--seeds", "1", "--png", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "ks_statistic" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
+    assert "KS distance" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
     assert main(args) == 2  # a held-out period needs its dates
+
+
+def test_figures_go_to_the_run_folder_or_the_png_path_never_here(fixture_period_run, tmp_path, capsys, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    real = ["--real", str(FIXTURE_DATA)]
+    assert main(["dashboard", *real]) == 0
+    assert "--png PATH" in capsys.readouterr().err
+    assert main(["compare", str(fixture_period_run), *real]) == 0
+    assert (fixture_period_run / "compare-real-2022-04-11-to-2022-05-04.png").read_bytes()[:8] == PNG
+    assert main(["dashboard", *real, "--reference", str(fixture_period_run)]) == 0
+    assert (fixture_period_run / "dashboard-real-2022-04-11-to-2022-05-04.png").read_bytes()[:8] == PNG
+    assert main(["dashboard", str(fixture_period_run)]) == 0
+    assert f"figure: {fixture_period_run / 'dashboard.png'}" in capsys.readouterr().out
+    assert main(["holdout", str(ROOT / "scenarios" / "baseline.yaml"), *real, "--start", "2022-04-11",
+                 "--end", "2022-04-20", "--seeds", "1"]) == 0  # fmt: skip
+    assert list(here.iterdir()) == [], "nothing written into the current folder unasked"

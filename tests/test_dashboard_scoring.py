@@ -153,8 +153,9 @@ def test_scorecard_to_dict_and_table(dashboard):
     assert data["stress_index"] == pytest.approx(card.stress_index)
     text = card.table()
     assert "Plumbing-stress index" in text and "Throughput index" in text
-    assert "repo_dispersion_mean_bp" in text and "red" in text
-    assert "fails_specials_corr" not in card.table(only_available=True)
+    label = METRIC_SPECS["repo_dispersion_mean_bp"].label
+    assert label in text and "repo_dispersion_mean_bp" not in text and "red" in text
+    assert METRIC_SPECS["fails_specials_corr"].label not in card.table(only_available=True)
 
 
 def test_real_shaped_dashboard_scores_without_errors(sim_tables, dashboard):
@@ -198,3 +199,45 @@ def test_figures_are_written_for_both_shapes(tmp_path, sim_tables, dashboard):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size < 400_000
     draw_dashboard({}, compute_dashboard({}, "nothing"), tmp_path / "empty.png")
+
+
+# ---------------------------------------------------------------- against the real market
+def test_against_real_data_lights_measure_distance_not_direction(dashboard):
+    real = copy.deepcopy(dashboard)
+    real.label = "real"
+    # Reality had 49 spike days and calmer dispersion; a run with none is far from it, not "good".
+    real.metrics["repo_spike_days"] = 49.0
+    real.metrics["repo_dispersion_mean_bp"] = dashboard.metrics["repo_dispersion_mean_bp"] * 3
+    real.metrics["bid_ask_mean_bp"] = None  # not in the public files
+    versus_runs = score(dashboard, real)
+    versus_real = score(dashboard, real, real="reference")
+    for name in ("repo_spike_days", "repo_dispersion_mean_bp"):
+        assert versus_runs.lights()[name] == "green", "between runs, calmer is green"
+        assert versus_real.lights()[name] == "red", "against reality, far is off whichever the direction"
+    text = versus_real.table(only_available=True)
+    assert "Match to reality" in text and "Simulated" in text and "Real" in text
+    spike_line = next(line for line in text.splitlines() if METRIC_SPECS["repo_spike_days"].label in line)
+    assert spike_line.rstrip().endswith("off") and "-5.00" in spike_line  # 0 against 49 days: z = -1 / 0.2
+    bid_ask_line = next(line for line in text.splitlines() if METRIC_SPECS["bid_ask_mean_bp"].label in line)
+    assert "not published" in bid_ask_line and "nan" not in text
+    # The indices keep their direction: + = more stress than the real period.
+    assert versus_real.stress_index == pytest.approx(versus_runs.stress_index)
+    assert json.loads(json.dumps(versus_real.to_dict()))["lights_mean"] == "distance to the real market"
+
+
+def test_one_z_rule_shown_everywhere():
+    from sim.dashboard.scoring import format_z
+
+    assert [format_z(z) for z in (None, 0.0, 4.996, 5.0, 5.01, 32.18, -10.0)] == [
+        "n/a", "+0.00", "+5.00", "+5.00", ">+5", ">+5", "<-5"
+    ]  # fmt: skip
+
+
+def test_distances_text_names_each_distribution_and_marks_what_is_not_published(sim_tables):
+    from sim.dashboard.scoring import distances_text
+
+    real = real_shaped(sim_tables)
+    text = distances_text(distribution_distances(sim_tables, {"daily": real["daily"]}))
+    assert "SOFR 99th-1st percentile dispersion, daily" in text and "nan" not in text
+    fails_line = next(line for line in text.splitlines() if line.startswith("Fails to deliver"))
+    assert "not published" in fails_line

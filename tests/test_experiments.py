@@ -111,8 +111,11 @@ def test_rerun_resumes_from_saved_runs(tiny: tuple[Path, Path, Findings], tmp_pa
         return simulate_run(scenario, label, seed)
 
     monkeypatch.setattr(runner_module, "simulate_run", counting)
-    resumed = run_experiment(path, tmp_path / "out", workers=1)
+    progress: list[tuple[int, int, str]] = []
+    resumed = run_experiment(path, tmp_path / "out", workers=1, progress=lambda *call: progress.append(call))
     assert calls == [("indigestion", 1)], "only the missing run is simulated again"
+    # Progress counts the saved runs as done, then names each run as it finishes.
+    assert progress == [(5, 6, "resuming saved runs"), (6, 6, "last indigestion seed 1")]
     pd.testing.assert_frame_equal(resumed.table, findings.table)
 
     def failing(scenario: dict[str, Any], label: str, seed: int) -> dict[str, Any]:

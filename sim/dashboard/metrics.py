@@ -912,6 +912,18 @@ DISTRIBUTION_UNITS: dict[str, str] = (
     | {f"dealer_share:{g}": "share" for g in GROUPS}
     | {"fails_weekly_bn": "$bn"}
 )
+# What each distribution is, for text output.
+DISTRIBUTION_LABELS: dict[str, str] = (
+    {
+        "repo_dispersion_bp": "SOFR 99th-1st percentile dispersion, daily",
+        "repo_median_minus_iorb_bp": "SOFR minus IORB, daily",
+        "repo_median_vol_20d_bp": "20-day st. dev. of daily SOFR changes",
+        "effr_minus_iorb_bp": "EFFR minus IORB, daily",
+    }
+    | {f"high_minus_median_bp:{g}": f"High minus median accepted yield, per auction, {g}" for g in GROUPS}
+    | {f"dealer_share:{g}": f"Primary-dealer takedown share, per auction, {g}" for g in GROUPS}
+    | {"fails_weekly_bn": "Fails to deliver, Thu-Wed weekly"}
+)
 
 
 def distributions(tables: Tables) -> dict[str, pd.Series | None]:

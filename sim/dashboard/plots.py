@@ -38,7 +38,7 @@ from sim.dashboard.metrics import (
     repo_spike_baseline_bp,
     spike_days,
 )
-from sim.dashboard.scoring import Dashboard, Scorecard, distribution_distances
+from sim.dashboard.scoring import MATCH_WORDS, Dashboard, Scorecard, distribution_distances, format_z
 
 Tables = Mapping[str, pd.DataFrame]
 DPI = 100
@@ -297,10 +297,11 @@ def _scorecard_table(ax: Axes, scorecard: Scorecard, rows: int = 14) -> None:
     if not worst:
         ax.text(0.5, 0.5, "no metric could be scored against this reference", ha="center", fontsize=8)
         return
-    cells = [[PANEL_TITLES.get(s.panel, s.panel), s.name, s.unit, _fmt(s.value, ".4g"), _fmt(s.reference, ".4g"),
-              _fmt(s.z, "+.2f"), s.light] for s in worst]  # fmt: skip
+    cells = [[PANEL_TITLES.get(s.panel, s.panel), s.label, s.unit, _fmt(s.value, ".4g"), _fmt(s.reference, ".4g"),
+              format_z(s.z), MATCH_WORDS[s.light] if scorecard.real else s.light] for s in worst]  # fmt: skip
     colours = [["white"] * 6 + [LIGHT_COLOURS[s.light]] for s in worst]
-    headers = ["panel", "metric (index metrics, worst first)", "unit", "value", "reference", "z", "light"]
+    headers = ["panel", "metric (index metrics, worst first)", "unit", "value", "reference", "z",
+               "match to reality" if scorecard.real else "light"]  # fmt: skip
     table = ax.table(cellText=cells, cellColours=colours, loc="upper center", cellLoc="left", colLabels=headers,
                      colWidths=[0.1, 0.36, 0.08, 0.1, 0.1, 0.08, 0.08])  # fmt: skip
     table.auto_set_font_size(False)

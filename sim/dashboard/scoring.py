@@ -23,6 +23,15 @@ the signed z (positive = worse) decides: green below 1, amber below 2, red from 
 move toward calm or toward more throughput stays green however large. For "neither"
 metrics (the reservoir, correlations) |z| decides, since a big move either way is news.
 
+Against the real market the question is not "better or worse" but "does it match": with
+`real=` given to `score`, a light measures distance to reality whatever its direction
+(|z| < 1 within the typical variation: "within"; < 2 "near"; from 2 "off"), and the text
+table says so. The indices stay directional (+ = more stress than the real period).
+
+One z rule everywhere: z is computed as above, never clipped in the numbers; wherever it
+is shown, |z| above Z_SHOWN_CAP (the index cap) prints as ">+5" or "<-5", since beyond that
+the size says only "far".
+
 Indices (positive = worse than the reference, 0 = like it):
 - plumbing-stress index: each of panels A, B, C averages the signed z of its index
   metrics, and the index averages the panels, so panel B's many tenor-group metrics do
@@ -44,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.dashboard.metrics import (
+    DISTRIBUTION_LABELS,
     DISTRIBUTION_UNITS,
     METRIC_SPECS,
     PANEL_TITLES,
@@ -68,6 +78,15 @@ DEFAULT_FLOOR = 1e-6
 INDEX_CAP = 5.0
 GREEN_BELOW, AMBER_BELOW = 1.0, 2.0
 STRESS_PANELS = ("A", "B", "C")
+# |z| shown beyond this reads ">+5" / "<-5" (the numbers keep their value; indices cap at the same).
+Z_SHOWN_CAP = INDEX_CAP
+# Against real data a light is a distance to reality, not a judgement of better or worse.
+MATCH_WORDS = {"green": "within", "amber": "near", "red": "off", "n/a": "n/a"}
+MATCH_LEGEND = (
+    "Match to reality: within = |z| < 1 (inside the typical variation), near = |z| < 2, off = |z| >= 2, "
+    "whichever the direction"
+)
+NOT_PUBLISHED = "not published"
 
 
 # ---------------------------------------------------------------- the dashboard
@@ -203,6 +222,8 @@ class Scorecard:
         stress_by_panel: mean capped signed z of panels A, B, C (None without data).
         stress_index: mean of the available panel values (positive = more stress).
         throughput_index: mean capped signed z of the pipe (positive = less throughput).
+        real: which side is the real market ("reference" or "value"), or None when both
+            are runs; with real data the lights measure distance to reality.
     """
 
     label: str
@@ -211,6 +232,7 @@ class Scorecard:
     stress_by_panel: dict[str, float | None]
     stress_index: float | None
     throughput_index: float | None
+    real: str | None = None
 
     def lights(self) -> dict[str, str]:
         """Metric name -> light."""
@@ -233,29 +255,50 @@ class Scorecard:
             "stress_by_panel": self.stress_by_panel,
             "throughput_index": self.throughput_index,
             "counts": self.counts(),
+            "real": self.real,
+            "lights_mean": "distance to the real market" if self.real else "better or worse than the reference",
             "scores": {s.name: {k: v for k, v in asdict(s).items() if k != "name"} for s in self.scores},
         }
 
+    def unpublished(self) -> list[MetricScore]:
+        """The metrics the real side lacks (none when both sides are runs)."""
+        if self.real is None:
+            return []
+        return [s for s in self.scores if (s.reference if self.real == "reference" else s.value) is None]
+
     def table(self, only_available: bool = False) -> str:
-        """The scorecard as plain text: indices first, then one line per metric.
+        """The scorecard as plain text: indices first, then one line per metric (readable names, units).
 
         Args:
-            only_available: drop the metrics with no light (value or reference missing).
+            only_available: drop the metrics with no light (value or reference missing),
+                except, against real data, those the real side lacks: they stay, marked
+                "not published".
         """
+        against = "the real period" if self.real else "the reference"
         lines = [
             f"Scorecard: {self.label}  vs  {self.reference}",
             f"Plumbing-stress index: {_fmt(self.stress_index, '+.2f')}  ("
             + ", ".join(f"{p} {_fmt(v, '+.2f')}" for p, v in self.stress_by_panel.items())
-            + ")   [+ = more stress than the reference]",
-            f"Throughput index:      {_fmt(self.throughput_index, '+.2f')}   [+ = less throughput than the reference]",
-            "",
+            + f")   [+ = more stress than {against}]",
+            f"Throughput index:      {_fmt(self.throughput_index, '+.2f')}   [+ = less throughput than {against}]",
         ]
-        rows = [("Panel", "Metric", "Unit", "Value", "Reference", "z", "Light")]
+        value_head, reference_head = {"reference": ("Simulated", "Real"), "value": ("Real", "Simulated")}.get(
+            self.real or "", ("Value", "Reference")
+        )
+        if self.real:
+            lines.append(MATCH_LEGEND)
+        lines.append("")
+        rows = [("Panel", "Metric", "Unit", value_head, reference_head, "z", "Match" if self.real else "Light")]
+        unpublished = {s.name for s in self.unpublished()}
         for s in self.scores:
-            if only_available and s.light == "n/a":
+            if only_available and s.light == "n/a" and s.name not in unpublished:
                 continue
-            rows.append((PANEL_TITLES.get(s.panel, s.panel), s.name, s.unit, _fmt(s.value, ".4g"),
-                         _fmt(s.reference, ".4g"), _fmt(s.z, "+.2f"), s.light))  # fmt: skip
+            value, reference = format_value(s.value, s.unit), format_value(s.reference, s.unit)
+            z, light = format_z(s.z), MATCH_WORDS[s.light] if self.real else s.light
+            if s.name in unpublished:
+                value, reference = (NOT_PUBLISHED, reference) if self.real == "value" else (value, NOT_PUBLISHED)
+                z = light = ""
+            rows.append((PANEL_TITLES.get(s.panel, s.panel), s.label, s.unit, value, reference, z, light))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         right = {3, 4, 5}
         for j, row in enumerate(rows):
@@ -264,6 +307,17 @@ class Scorecard:
             if j == 0:
                 lines.append("  ".join("-" * w for w in widths))
         return "\n".join(lines)
+
+
+def format_z(z: float | None) -> str:
+    """A z-score as shown everywhere: two decimals, beyond +/- Z_SHOWN_CAP as ">+5" / "<-5"; "n/a" when missing."""
+    if z is None:
+        return "n/a"
+    if z > Z_SHOWN_CAP:
+        return f">+{Z_SHOWN_CAP:g}"
+    if z < -Z_SHOWN_CAP:
+        return f"<-{Z_SHOWN_CAP:g}"
+    return f"{z:+.2f}"
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -304,7 +358,7 @@ def reference_scale(spec: MetricSpec, reference: float, members: Sequence[float]
     return max(TYPICAL_REL * abs(reference), floor)
 
 
-def _score_one(spec: MetricSpec, value: float | None, members: list[float]) -> MetricScore:
+def _score_one(spec: MetricSpec, value: float | None, members: list[float], real: bool = False) -> MetricScore:
     reference = scale = z = signed = percentile = None
     if members:
         reference = float(np.mean(members))
@@ -315,8 +369,10 @@ def _score_one(spec: MetricSpec, value: float | None, members: list[float]) -> M
     if value is not None and reference is not None and scale is not None:
         z = (value - reference) / scale
         signed = z * spec.sign if spec.sign else abs(z)
+    # Against real data the light is the distance to reality; between runs, how much worse.
+    light = light_for(abs(z) if real and z is not None else signed)
     return MetricScore(spec.name, spec.label, spec.panel, spec.unit, spec.direction, spec.in_index, value, reference,
-                       scale, z, signed, percentile, light_for(signed))  # fmt: skip
+                       scale, z, signed, percentile, light)  # fmt: skip
 
 
 def _index(scores: Sequence[MetricScore]) -> float | None:
@@ -324,13 +380,16 @@ def _index(scores: Sequence[MetricScore]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def score(dashboard: Dashboard, reference: Dashboard | Sequence[Dashboard]) -> Scorecard:
+def score(dashboard: Dashboard, reference: Dashboard | Sequence[Dashboard], real: str | None = None) -> Scorecard:
     """Score a dashboard against a single reference or an ensemble of them.
 
     Args:
         dashboard: what is judged.
         reference: one Dashboard (a baseline run, a real period) or several (an ensemble
             of seeds); see the module docstring for the z-score in each case.
+        real: "reference" when the reference is the real market, "value" when the judged
+            dashboard is (a real period against a simulated ensemble), None between runs.
+            With real data, lights measure distance to reality in either direction.
 
     Returns:
         A Scorecard over every metric of METRIC_SPECS (plus any other metric the dashboard
@@ -348,7 +407,7 @@ def score(dashboard: Dashboard, reference: Dashboard | Sequence[Dashboard]) -> S
     scores = []
     for name in names:
         ref_values = [v for m in members if (v := _finite(m.metrics.get(name))) is not None]
-        scores.append(_score_one(dashboard.spec(name), _finite(dashboard.metrics.get(name)), ref_values))
+        scores.append(_score_one(dashboard.spec(name), _finite(dashboard.metrics.get(name)), ref_values, bool(real)))
     by_panel: dict[str, float | None] = {}
     for panel in STRESS_PANELS:
         by_panel[panel] = _index([s for s in scores if s.panel == panel and s.in_index and s.direction in
@@ -357,7 +416,9 @@ def score(dashboard: Dashboard, reference: Dashboard | Sequence[Dashboard]) -> S
     stress = float(np.mean(available)) if available else None
     throughput = _index([s for s in scores if s.panel == "pipe" and s.in_index and s.direction in
                          ("less_throughput", "more_throughput")])  # fmt: skip
-    return Scorecard(dashboard.label, description, scores, by_panel, stress, throughput)
+    if real not in (None, "reference", "value"):
+        raise ValueError(f"score: real must be None, 'reference' or 'value'; found {real!r}")
+    return Scorecard(dashboard.label, description, scores, by_panel, stress, throughput, real)
 
 
 # ---------------------------------------------------------------- simulated vs real distributions
@@ -403,3 +464,35 @@ def distribution_distances(sim_tables: Tables | Sequence[Tables], real_tables: T
         rows.append(row)
     return pd.DataFrame(rows, columns=["metric", "unit", "n_sim", "n_real", "sim_mean", "real_mean", "difference",
                                        "ks_statistic", "ks_pvalue"])  # fmt: skip
+
+
+def distances_text(distances: pd.DataFrame, real_label: str = "real") -> str:
+    """`distribution_distances` as plain text: readable names with units, "not published" where the real data lack one.
+
+    The Kolmogorov-Smirnov statistic is the largest gap between the two ECDFs (0 = the same
+    distribution, 1 = no overlap).
+    """
+    rows = [("Distribution", "Unit", "n sim", f"n {real_label}", "Simulated mean", "Real mean", "Sim - real",
+             "KS distance")]  # fmt: skip
+    for r in distances.itertuples(index=False):
+        label = DISTRIBUTION_LABELS.get(r.metric, r.metric)
+        if r.n_real == 0:
+            real_mean = difference = ks = NOT_PUBLISHED
+        else:
+            real_mean, difference = format_value(_finite(r.real_mean), r.unit), _signed(_finite(r.difference), r.unit)
+            ks = _fmt(_finite(r.ks_statistic), ".2f")
+        sim_mean = format_value(_finite(r.sim_mean), r.unit) if r.n_sim else "n/a"
+        rows.append((label, r.unit, str(r.n_sim), str(r.n_real), sim_mean, real_mean, difference, ks))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, row in enumerate(rows):
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _signed(value: float | None, unit: str) -> str:
+    text = format_value(value, unit)
+    return text if value is None or text.startswith("-") or not value else "+" + text

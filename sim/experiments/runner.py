@@ -299,6 +299,7 @@ def run_experiment(
     simulate: Simulate | None = None,
     data_dir: str | Path | None = None,
     notify: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Findings:
     """Run an experiment or a stress-test matrix (resuming any earlier partial run) and write its findings.
 
@@ -314,6 +315,8 @@ def run_experiment(
         data_dir: the public data folder, for figures that draw the real market beside the
             model (`figures: [reserve_demand_curve]`); None reads `PLUMBING_DATA_DIR`.
         notify: receives warnings (a corrupt saved run that is run again).
+        progress: called with (runs done, runs in all, the run just done as "label seed N"),
+            first with the runs already saved, then as each run finishes.
 
     Returns:
         The Findings, also written as `findings.csv` and `findings.md` (and `matrix.csv` for a
@@ -339,6 +342,9 @@ def run_experiment(
     twins: dict[tuple[str, int], list[RunTask]] = {}
     for task in pending:
         twins.setdefault(task.market_key, []).append(task)
+    total = len(records) + len(pending)
+    if progress is not None and pending:
+        progress(len(records), total, "resuming saved runs" if records else "starting")
     if twins:
         unique = [group[0] for group in twins.values()]
         finished = (
@@ -352,6 +358,8 @@ def run_experiment(
                          "record_version": RECORD_VERSION}  # fmt: skip
                 _write_json_atomic(runs_dir / task.file_name, saved)
                 records[task.label, task.seed] = saved
+            if progress is not None:
+                progress(len(records), total, f"last {done.label} seed {done.seed}")
     findings = compute_findings(experiment, records)
     findings.write(folder)
     write_figures(experiment, findings, records, folder, data_dir)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sim.dashboard import Dashboard, Scorecard
 from sim.dashboard.metrics import PANEL_TITLES
-from sim.dashboard.scoring import format_value
+from sim.dashboard.scoring import format_value, format_z
 from sim.scenario import Scenario
 
 
@@ -88,7 +88,7 @@ def _metric_table(dashboard: Dashboard, scorecard: Scorecard | None) -> tuple[st
         numbers = [format_value(row.value, row.unit)]
         if scorecard is not None:
             s = scores.get(row.name)
-            z = f"{s.z:+.1f}" if s and s.z is not None else ""
+            z = format_z(s.z) if s and s.z is not None else ""
             numbers += [format_value(s.reference, row.unit) if s else "", z, s.light if s else ""]
         rows.append(
             "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)

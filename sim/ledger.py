@@ -332,14 +332,26 @@ class Ledger:
         """assets - liabilities - equity for every account (zero when the books balance)."""
         return self._balance()[0]
 
-    def total_assets_bn(self) -> np.ndarray:
-        """Gross assets of every account ($bn), the scale for relative checks."""
+    def gross_size_bn(self) -> np.ndarray:
+        """Every line of each account's balance sheet in absolute value, summed ($bn).
+
+        The scale of a relative balance check: assets - liabilities - equity is a sum of
+        these lines, each the running sum of the flows booked to it, so its rounding error
+        is a few machine epsilons times them. Gross assets alone miss what sits on the
+        other side: a dealer funded by a large window loan with equity far below zero, a
+        bank whose fixed block is negative (reserves above its deposits and equity), a
+        book whose long and short positions net out.
+        """
         return self._balance()[1]
 
     def _balance(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.money_bn.size
+        n_trading = self.accounts.n_trading
         securities = np.zeros(n)
-        securities[: self.accounts.n_trading] = self.securities_value_bn()
+        securities[:n_trading] = self.securities_value_bn()
+        # Long and short positions valued apart: they offset in the net value but each is a line.
+        positions = np.zeros(n)
+        positions[:n_trading] = np.abs(self.holdings_bn[:n_trading]) @ self.price
         assets = (
             self.money_bn
             + securities
@@ -348,21 +360,24 @@ class Ledger:
             + self.currency_held_bn
             + self.other_assets_bn
         )
-        gross = (
-            np.abs(self.money_bn)
-            + np.abs(securities)
-            + self.repo_lent_bn
-            + self.on_rrp_bn
-            + self.currency_held_bn
-            + self.other_assets_bn
-        )
+        deposits_owed = self.deposits_owed_bn()
         liabilities = (
-            self.repo_borrowed_bn
-            + self.srf_bn
-            + self.discount_window_bn
-            + self.other_liabilities_bn
-            + self.deposits_owed_bn()
+            self.repo_borrowed_bn + self.srf_bn + self.discount_window_bn + self.other_liabilities_bn + deposits_owed
         )
+        lines = (
+            self.money_bn,
+            self.repo_lent_bn,
+            self.on_rrp_bn,
+            self.currency_held_bn,
+            self.other_assets_bn,
+            self.repo_borrowed_bn,
+            self.srf_bn,
+            self.discount_window_bn,
+            self.other_liabilities_bn,
+            deposits_owed,
+            self.equity_bn,
+        )
+        gross = positions + np.sum(np.abs(lines), axis=0)
         return assets - liabilities - self.equity_bn, gross
 
     def central_bank_gap_bn(self) -> float:

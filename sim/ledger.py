@@ -380,6 +380,21 @@ class Ledger:
         gross = positions + np.sum(np.abs(lines), axis=0)
         return assets - liabilities - self.equity_bn, gross
 
+    def central_bank_gross_bn(self) -> float:
+        """Every line of the central bank's balance sheet in absolute value, summed ($bn)."""
+        lines = (
+            self.soma_par_bn(),
+            self.cb_other_assets_bn,
+            self.srf_bn.sum(),
+            self.discount_window_bn.sum(),
+            self.reserves_bn(),
+            self.tga_bn,
+            self.on_rrp_bn.sum(),
+            self.currency_bn,
+            self.cb_capital_bn,
+        )
+        return float(np.abs(lines).sum())
+
     def central_bank_gap_bn(self) -> float:
         """Central bank assets - liabilities - capital (zero when its books balance)."""
         assets = self.soma_par_bn() + self.cb_other_assets_bn + self.srf_bn.sum() + self.discount_window_bn.sum()

@@ -101,9 +101,10 @@ class TreasuryMarketModel(mesa.Model):
         self.flows = DayFlows()
         self.household_deposit_target_bn = np.zeros(sc.banks.count)
         self.equity_open = np.zeros(self.accounts.n_accounts)
-        # Scale of the balance-sheet check: each account's largest gross size on any day
+        # Scales of the balance-sheet checks: the largest balances involved on any day
         # checked so far, at least $1bn (see `accounting_gaps`).
         self.accounting_scale_bn = np.ones(self.accounts.n_accounts)
+        self.central_bank_scale_bn = 1.0
         opening.open_books(self)
         # Until a segment trades, its statistics stand at the opening rates (the publication's fallback).
         self.market.repo_percentiles = np.full(5, rates.on_rrp_pct)
@@ -195,12 +196,16 @@ class TreasuryMarketModel(mesa.Model):
 
         securities: |outstanding - sum of all holders' positions| / outstanding, worst issue
             (retired issues must be held by no one).
-        balance_sheets: |assets - liabilities - equity| / scale, worst account. The scale is
-            the account's largest gross size (every line of its balance sheet in absolute
-            value, `Ledger.gross_size_bn`) on any day this check has run, at least $1bn:
-            rounding is a few machine epsilons of the largest amounts booked to the lines,
-            and it stays when a balance sheet shrinks (tests/conftest.py, ACCOUNTING_RTOL).
-        central_bank: |assets - liabilities - capital| / assets.
+        balance_sheets: |assets - liabilities - equity| / scale, worst account.
+        central_bank: |assets - liabilities - capital| / scale.
+
+        Rounding is a few machine epsilons of the largest amounts booked to a balance sheet's
+        lines (tests/conftest.py, ACCOUNTING_RTOL), so each scale is the largest balance
+        involved on any day this check has run, at least $1bn: an account's gross size (every
+        line in absolute value, `Ledger.gross_size_bn`); for a bank also its depositors',
+        whose payments all pass through its reserves; for the central bank also every
+        reserve holder's, whose payments all pass through its liabilities. The scales keep
+        their peaks because rounding stays when a balance sheet shrinks.
         """
         led = self.ledger
         iss = self.issues
@@ -209,12 +214,19 @@ class TreasuryMarketModel(mesa.Model):
         securities = np.abs(
             np.where(iss.active, iss.outstanding_bn - held, np.abs(led.holdings_bn).sum(axis=0)[: iss.capacity])
         )
-        cb_assets = led.soma_par_bn() + led.cb_other_assets_bn + led.srf_bn.sum() + led.discount_window_bn.sum()
-        self.accounting_scale_bn = np.maximum(self.accounting_scale_bn, led.gross_size_bn())
+        involved = led.gross_size_bn()
+        depositors = ~led.reserve_holder
+        np.maximum.at(involved, led.custodian[depositors], involved[depositors])
+        self.accounting_scale_bn = np.maximum(self.accounting_scale_bn, involved)
+        self.central_bank_scale_bn = max(
+            self.central_bank_scale_bn,
+            led.central_bank_gross_bn(),
+            float(self.accounting_scale_bn[led.reserve_holder].max(initial=0.0)),
+        )
         return {
             "securities": float((securities / scale).max()),
             "balance_sheets": float((np.abs(led.balance_gaps_bn()) / self.accounting_scale_bn).max()),
-            "central_bank": abs(led.central_bank_gap_bn()) / max(cb_assets, 1.0),
+            "central_bank": abs(led.central_bank_gap_bn()) / self.central_bank_scale_bn,
         }
 
     def has_non_finite_state(self) -> bool:

@@ -14,14 +14,15 @@ from sim.scenario.loader import deep_merge
 
 # Relative tolerance of the accounting invariants (DESIGN.md section 7). The books are
 # floats: each line of a balance sheet is a running sum of the amounts booked to it, and
-# each booking rounds it by at most eps/2 of its size (eps = 2.2e-16). After K bookings
-# assets - liabilities - equity can be off by about K x eps x the largest size its lines
-# reached, which is why the check divides by each account's largest gross size so far
-# (`TreasuryMarketModel.accounting_scale_bn`), never by today's gross assets alone. An
-# account is booked to some tens of times a day (fiscal flows, auctions, trades, repo
-# rounds, marks), so a year of days is K < 1e4 and rounding < 2e-12 of that scale: 1e-9
-# leaves a factor of 500, while a booking to one side only of more than a billionth of
-# the account fails it.
+# each booking rounds it by at most eps/2 of the amounts involved (eps = 2.2e-16). After K
+# bookings assets - liabilities - equity can be off by about K x eps x the largest balance
+# involved, so the checks divide by that (`TreasuryMarketModel.accounting_gaps`): an
+# account's largest gross size so far, a bank's depositors' too (their payments pass
+# through its reserves), every reserve holder's for the central bank; never by today's
+# gross assets alone. An account is booked to some tens of times a day (fiscal flows,
+# auctions, trades, repo rounds, marks), so a year of days is K < 1e4 and rounding
+# < 2e-12 of that scale: 1e-9 leaves a factor of 500, while a booking to one side only of
+# more than a billionth of the scale fails.
 ACCOUNTING_RTOL = 1e-9
 ALL_LOOP_ARROWS_OFF = {
     "loop": {

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sim import TreasuryMarketModel
 from sim.scenario import schema
 from sim.scenario.schema import SHOCK_KINDS, TENORS
-from tests.conftest import assert_books_balance, make_scenario, run_checked
+from tests.conftest import ACCOUNTING_RTOL, assert_books_balance, make_scenario, run_checked
 
 START = dt.date(2025, 1, 2)
 # Holder classes and their population sections.
@@ -250,6 +250,19 @@ def test_books_balance_every_day_in_random_scenarios(scenario, seed):
 @given(scenario=scenarios(), seed=st.integers(0, 2**31 - 1))
 def test_books_balance_every_day_in_thousands_of_scenarios(scenario, seed):
     check_every_day(scenario, seed)
+
+
+def test_a_booking_to_one_side_only_fails_the_check():
+    """The scales allow for rounding, not for a small amount booked to one side only."""
+    model = TreasuryMarketModel(make_scenario({"end_date": dt.date(2025, 1, 10)}), seed=3)
+    assert_books_balance(model)
+    smallest = model.accounts_of("real_money")[np.argmin(model.ledger.gross_size_bn()[model.accounts_of("real_money")])]
+    model.ledger.equity_bn[smallest] += 1e-6  # a thousand dollars on a ~$50bn balance sheet
+    assert model.accounting_gaps()["balance_sheets"] > ACCOUNTING_RTOL
+    model.ledger.equity_bn[smallest] -= 1e-6
+    assert model.accounting_gaps()["balance_sheets"] <= ACCOUNTING_RTOL
+    model.ledger.tga_bn += 1e-3  # a million dollars the central bank does not owe
+    assert model.accounting_gaps()["central_bank"] > ACCOUNTING_RTOL
 
 
 def test_a_default_year_balances_every_day():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.bank import BankReserveManager, Banks
-from sim.agents.dealer import Dealer, Dealers
+from sim.agents.dealer import Dealer, Dealers, cleared_repo_books_bn
 from sim.agents.foreign_official import ForeignOfficial, ForeignOfficials
 from sim.agents.levered_fund import LeveredFund, LeveredFunds
 from sim.agents.money_fund import MoneyFund, MoneyFunds
@@ -410,8 +410,19 @@ def _open_dealer_limits(m: TreasuryMarketModel) -> np.ndarray:
     dealers = m.slices["dealer"]
     equity = d.equity_bn * pop.size_share
     long_value = np.maximum(led.holdings_bn[dealers], 0) @ led.price
+    # Today's rules: sponsored repo nets; central clearing of all repo would be a change.
+    ms = sc.market_structure
+    cleared, cleared_reverse = cleared_repo_books_bn(
+        ms, led.repo_borrowed_bn[dealers], led.repo_lent_bn[dealers], all_cleared=False
+    )
     exposure = pop.market_exposure_bn(
-        long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], np.zeros(d.count), 0.0, exemptions=False
+        long_value,
+        led.money_bn[dealers],
+        led.repo_lent_bn[dealers],
+        cleared,
+        ms.netting_efficiency,
+        exemptions=False,
+        cleared_reverse_repo_bn=cleared_reverse,
     )
     start_use = d.initial_utilization * np.exp(m.setup_rng.normal(0.0, d.initial_utilization_dispersion, d.count))
     start_use = np.clip(start_use, 0.05, 0.95)

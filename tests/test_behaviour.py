@@ -15,6 +15,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from sim.scenario.schema import BankSection
 from tests.conftest import ALL_LOOP_ARROWS_OFF, make_scenario, run
 
 # ------------------------------------------------------------------ the loop
@@ -80,7 +81,7 @@ PLUMBING_2019 = {
     "money_funds": {"assets_bn": 2300},
     "central_bank": {"on_rrp_start_bn": 0, "srf": {"enabled": False}},
 }
-NEAR_COMFORT = {"banks": {"reserves_bn": 2300}}  # = their lowest comfortable level
+NEAR_COMFORT = {"banks": {"reserves_bn": BankSection().lowest_comfortable_reserves_bn}}
 ABUNDANT = {"banks": {"reserves_bn": 2700}}
 
 

@@ -43,7 +43,10 @@ def test_apply_parameters_and_loss():
     data = apply_parameters(TOY_BASE, TRUE)
     assert data["dealers"] == {"count": 8, "half_spread_bp": 0.25}
     assert data["money_funds"] == {
-        "count": 5, "no_facility_share": 0.0, "ask_slope_bp": 0.0, "counterparty_limit_share": 1.0,
+        "count": 5,
+        "no_facility_share": 0.0,
+        "ask_slope_bp": 0.0,
+        "counterparty_limit_share": 1.0,
         "min_spread_over_rrp_bp": 2.0,
     }
     assert scenario_from_dict(data).money_funds.min_spread_over_rrp_bp == 2.0
@@ -73,3 +76,29 @@ def test_calibration_recovers_known_parameters():
     # Within 10% of the truth on both parameters.
     for key, value in TRUE.items():
         assert best.params[key] == pytest.approx(value, rel=0.10), f"{key}: fitted {best.params[key]:.3f}"
+
+
+def test_a_new_search_starts_from_the_given_point_clipped_to_the_box(tmp_path):
+    # The first trial of a new study is the start (so a re-fit never ends worse than the fit it
+    # replaces); a key outside the box is ignored, a value outside it clipped; a resumed study
+    # does not evaluate the start again.
+    fit = Calibration(
+        TOY_BASE,
+        [Parameter("dealers.half_spread_bp", 0.05, 0.8), Parameter("money_funds.min_spread_over_rrp_bp", 0.0, 6.0)],
+        [Target("bid_ask_mean_bp", 1.0, 0.1)],
+        moments="tests.test_calibration_msm:toy_moments",
+        seeds=[4],
+        workers=1,
+    )
+    start = {"dealers.half_spread_bp": 0.3, "money_funds.min_spread_over_rrp_bp": 9.0, "repo.rounds_per_day": 3}
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    _, history = fit.run(trials=2, storage=storage, study_name="s", sampler_seed=1, start=start)
+    import optuna
+
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert trials[0].params == {"dealers.half_spread_bp": 0.3, "money_funds.min_spread_over_rrp_bp": 6.0}
+    _, history = fit.run(
+        trials=3, storage=storage, study_name="s", sampler_seed=1, start={"dealers.half_spread_bp": 0.7}
+    )
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert len(history) == 3 and all(t.params["dealers.half_spread_bp"] != 0.7 for t in trials)

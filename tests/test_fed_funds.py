@@ -82,7 +82,9 @@ def test_effr_over_iorb_rises_as_opening_reserves_fall(seed):
     # higher EFFR - IORB (a demand-curve direction; the size depends on the curve's keys).
     horizon = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 2, 28), "warmup_business_days": 0}
     spreads = []
-    for reserves_bn in (3200.0, 2200.0):
+    # Abundant: well above banks' lowest comfortable reserves; scarce: a little below them.
+    comfortable = make_scenario().banks.lowest_comfortable_reserves_bn
+    for reserves_bn in (comfortable + 1000.0, comfortable - 100.0):
         model = TreasuryMarketModel(make_scenario({"banks": {"reserves_bn": reserves_bn}}, **horizon), seed=seed)
         for _ in range(20):
             model.step()

@@ -14,7 +14,10 @@ from sim.dashboard.metrics import prepare_daily, sofr_quarter_end_jump_bp
 from sim.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-NO_SNAPSHOTS = {"banks": {"quarter_end_lending_cut_share": 0.0}, "dealers": {"quarter_end_shrink_share": 0.0}}
+NO_SNAPSHOTS = {
+    "banks": {"quarter_end_lending_cut_share": 0.0, "quarter_end_hurdle_bp": 0.0},
+    "dealers": {"quarter_end_shrink_share": 0.0},
+}
 
 
 def _jumps(overrides: dict, seed: int) -> pd.Series:

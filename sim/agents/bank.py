@@ -61,16 +61,18 @@ class Banks:
         return p.demand_curve_level_bp * np.exp(np.minimum(p.demand_curve_steepness * (1.0 - ratio), 50.0))
 
     def repo_tranches(
-        self, reserves_bn: np.ndarray, iorb_pct: float, vol_ratio: float = 1.0
+        self, reserves_bn: np.ndarray, iorb_pct: float, vol_ratio: float = 1.0, snapshot_hurdle_bp: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lending offers: (bank index, asking rate %, amount $bn), TRANCHES per bank.
 
         Each bank splits what it could lend (reserves above its hard floor) into equal
         tranches; each asks IORB + hurdle + the marginal value of reserves after lending it.
-        The hurdle (balance-sheet and counterparty cost) rises with volatility.
+        The hurdle (balance-sheet and counterparty cost) rises when volatility is above
+        normal and, on snapshot days, by `snapshot_hurdle_bp`.
         """
         p = self.params
-        hurdle_bp = p.lending_hurdle_bp * max(vol_ratio, 1.0) ** p.hurdle_vol_elasticity
+        stress_bp = p.stress_hurdle_bp * (max(vol_ratio, 1.0) ** p.hurdle_vol_elasticity - 1.0)
+        hurdle_bp = p.lending_hurdle_bp + stress_bp + snapshot_hurdle_bp
         lendable = np.maximum(reserves_bn - p.hard_floor_share * self.lowest_comfortable_bn, 0.0)
         piece = lendable / TRANCHES
         steps = np.arange(1, TRANCHES + 1)
@@ -80,15 +82,20 @@ class Banks:
         banks = np.repeat(np.arange(reserves_bn.size), TRANCHES)
         return banks, ask.ravel(), np.repeat(piece, TRANCHES)
 
-    def snapshot_lending_cut_share(self, calendar: MarketCalendar, day_index: int) -> float:
-        """Share of repo lending window-dressing banks withdraw today: on quarter-ends, more at
-        year-end (the largest banks' surcharge scores are measured then), nothing otherwise."""
+    def snapshot_intensity(self, calendar: MarketCalendar, day_index: int) -> float:
+        """How hard banks window-dress today: 1 on quarter-ends, `year_end_intensity` at
+        year-end (the largest banks' surcharge scores are measured then), 0 otherwise."""
         if not bool(calendar.is_quarter_end[day_index]):
             return 0.0
-        cut = self.params.quarter_end_lending_cut_share
-        if calendar.days[day_index].month == 12:
-            cut = cut * self.params.year_end_intensity
-        return min(cut, 1.0)
+        return self.params.year_end_intensity if calendar.days[day_index].month == 12 else 1.0
+
+    def snapshot_lending_cut_share(self, calendar: MarketCalendar, day_index: int) -> float:
+        """Share of repo lending window-dressing banks withdraw today."""
+        return min(self.params.quarter_end_lending_cut_share * self.snapshot_intensity(calendar, day_index), 1.0)
+
+    def snapshot_hurdle_bp(self, calendar: MarketCalendar, day_index: int) -> float:
+        """Extra rate banks still lending ask today for the balance sheet the snapshot reports (bp)."""
+        return self.params.quarter_end_hurdle_bp * self.snapshot_intensity(calendar, day_index)
 
     def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:
         """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves

@@ -19,13 +19,24 @@ import numpy as np
 
 from sim.agents.member import PopulationMember
 from sim.ledger import Ledger
-from sim.scenario.schema import DealerSection, LoopSwitches
+from sim.scenario.schema import DealerSection, LoopSwitches, MarketStructureSection
 from sim.securities import BUCKET_YEARS
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
 _DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
+
+
+def cleared_repo_books_bn(
+    structure: MarketStructureSection, borrowed_bn: np.ndarray, lent_bn: np.ndarray, all_cleared: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cleared parts of dealers' repo borrowing and of their repo to clients ($bn): the
+    sponsored shares (cleared DVP at FICC), or all of both when repo is centrally cleared.
+    Only cleared repo nets against cleared reverse repo in the leverage ratio."""
+    if all_cleared:
+        return borrowed_bn, lent_bn
+    return borrowed_bn * structure.sponsored_cash_lending_share, lent_bn * structure.sponsored_client_repo_share
 
 
 class Dealer(PopulationMember):
@@ -150,20 +161,24 @@ class Dealers:
         cleared_repo_bn: np.ndarray,
         netting_efficiency: float,
         exemptions: bool = True,
+        cleared_reverse_repo_bn: np.ndarray | None = None,
     ) -> np.ndarray:
         """Leverage exposure of the markets business ($bn), with the scenario's exemptions and netting.
 
         Args:
             cleared_repo_bn: repo borrowing done through a central counterparty, which nets
-                against reverse repo to clients (gross otherwise).
+                against cleared reverse repo to clients (gross otherwise).
             exemptions: apply the scenario's SLR exemptions; False measures exposure under
                 today's rules (how the opening balance sheets were built).
+            cleared_reverse_repo_bn: the part of reverse repo to clients that is cleared
+                (sponsored); all of it when not given.
         """
         p = self.params
         treasuries = 0.0 if p.exempt_treasuries_from_slr and exemptions else long_value_bn
         reserves_exempt = p.exempt_reserves_from_slr & self.bank_affiliated & exemptions
         cash = np.where(reserves_exempt, 0.0, np.maximum(money_bn, 0.0))
-        netted = netting_efficiency * np.minimum(reverse_repo_bn, cleared_repo_bn)
+        cleared_reverse = reverse_repo_bn if cleared_reverse_repo_bn is None else cleared_reverse_repo_bn
+        netted = netting_efficiency * np.minimum(cleared_reverse, cleared_repo_bn)
         return treasuries + cash + reverse_repo_bn - netted
 
     def measure_constraints(
@@ -332,11 +347,18 @@ class Dealers:
             self.funding_capacity_bn = (1.0 - self.funding_haircut_share(1.0)) * (long_value + client_collateral)
         self.when_issued_dv01_mn = m.auctions.when_issued_dv01_mn(n_d)
         ms = sc.market_structure
-        cleared = led.repo_borrowed_bn[dealers] if ms.central_clearing_repo else np.zeros(n_d)
+        cleared, cleared_reverse = cleared_repo_books_bn(
+            ms, led.repo_borrowed_bn[dealers], led.repo_lent_bn[dealers], ms.central_clearing_repo
+        )
         if sc.central_bank.srf.centrally_cleared:
             cleared = cleared + led.srf_bn[dealers]
         exposure = self.market_exposure_bn(
-            long_value, led.money_bn[dealers], led.repo_lent_bn[dealers], cleared, ms.netting_efficiency
+            long_value,
+            led.money_bn[dealers],
+            led.repo_lent_bn[dealers],
+            cleared,
+            ms.netting_efficiency,
+            cleared_reverse_repo_bn=cleared_reverse,
         )
         self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
         dv01 = self.net_dv01_mn(led, m.prices.dv01_per_par)

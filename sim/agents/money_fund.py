@@ -38,16 +38,19 @@ class MoneyFunds:
         if not self.facility_access.any():
             self.facility_access[int(np.argmax(size_share))] = True  # someone holds the facility's balances
 
-    def repo_tranches(self, cash_bn: np.ndarray, on_rrp_rate_pct: float) -> tuple[np.ndarray, np.ndarray]:
-        """Each fund offers its investable cash: at the ON RRP rate plus its minimum spread, or,
-        without access to the facility, a little below its rate."""
+    def repo_tranches(
+        self, cash_bn: np.ndarray, on_rrp_rate_pct: float, pullback_share: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each fund offers its investable cash, less the share a funding pull-back withdraws
+        from dealers (kept at the ON RRP or in deposits): at the ON RRP rate plus its minimum
+        spread, or, without access to the facility, a little below its rate."""
         p = self.params
         ask = np.where(
             self.facility_access,
             on_rrp_rate_pct + p.min_spread_over_rrp_bp / 100.0,
             on_rrp_rate_pct - p.no_facility_discount_bp / 100.0,
         )
-        return ask, np.maximum(cash_bn * p.invested_cash_share, 0.0)
+        return ask, np.maximum(cash_bn * p.invested_cash_share, 0.0) * (1.0 - pullback_share)
 
     def fed_funds_offer_bn(self, cash_bn: np.ndarray) -> np.ndarray:
         """What each account offers to lend overnight to banks in fed funds ($bn): the cash

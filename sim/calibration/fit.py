@@ -139,8 +139,9 @@ def run_fit(
     fit = Calibration(
         base, parameters, targets, "sim.calibration.simulated:simulated_moments", config.seeds, config.workers
     )
+    start = starting_point(fit, fitted)
     best, history = fit.run(config.trials, storage=study, study_name=config.name, sampler_seed=config.sampler_seed,
-                            progress=progress)  # fmt: skip
+                            progress=progress, start=start)  # fmt: skip
     # Re-evaluate the best parameters to report every moment with its per-seed spread.
     final = fit.evaluate(best.params)
     fit.close()
@@ -155,6 +156,27 @@ def run_fit(
     if overlay is not None:
         paths["overlay"] = overlay
     return {"fitted": fitted, **paths}
+
+
+def starting_point(fit: Calibration, fitted: Path) -> dict[str, float]:
+    """Where a new search starts: each parameter's value in the fit being replaced (the fitted
+    file, when there is one), else its value in the base scenario (a key new to the fit)."""
+    previous: dict[str, Any] = {}
+    if fitted.exists():
+        data = load_yaml_file(fitted, "a fitted-parameters file")
+        previous = data if isinstance(data, dict) else {}
+    base = fit.scenario({})
+    start: dict[str, float] = {}
+    for p in fit.parameters:
+        value: Any = previous
+        for part in p.key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, int | float):
+            value = base
+            for part in p.key.split("."):
+                value = getattr(value, part)
+        start[p.key] = float(value)
+    return start
 
 
 def draw_window_overlay(config: CalibrationConfig, scenario: Any, folder: Path) -> Path | None:
@@ -238,7 +260,8 @@ def write_report(
     within = moments.loc[moments["fitted"], "within_2se"].fillna(False)
     out = io.StringIO()
     out.write(f"# Calibration report: {config.name}\n\n{config.description}\n\n")
-    out.write(f"Method of simulated moments, {len(history)} trials (Optuna TPE), seeds {config.seeds} as common ")
+    out.write(f"Method of simulated moments, {len(history)} trials (Optuna TPE, the first at the fit it replaced: ")
+    out.write(f"loss {history[0]:.3f} there), seeds {config.seeds} as common ")
     base = base_mapping(config)
     out.write(f"random numbers, simulated window {base['start_date']} to {base['end_date']}. Loss at the fit: ")
     out.write(f"{final.loss:.3f}. {int(within.sum())} of {len(within)} fitted moments lie within two standard ")

@@ -161,6 +161,11 @@ class Calibration:
             means[name] = float(np.mean(finite)) if len(finite) == len(values) and finite else None
         return Evaluation(dict(params), means, per_seed, loss(means, self.targets))
 
+    def clipped(self, params: Mapping[str, float]) -> dict[str, float]:
+        """The box's parameters of `params` (those it names), each clipped to its bounds."""
+        box = {p.key: p for p in self.parameters}
+        return {k: float(min(max(v, box[k].low), box[k].high)) for k, v in params.items() if k in box}
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
@@ -173,6 +178,7 @@ class Calibration:
         study_name: str = "calibration",
         sampler_seed: int = 0,
         progress: Callable[[int, int, float], None] | None = None,
+        start: Mapping[str, float] | None = None,
     ) -> tuple[Evaluation, list[float]]:
         """Search the parameter box; returns the best evaluation and the loss history.
 
@@ -182,6 +188,8 @@ class Calibration:
             study_name: name of the study inside the storage.
             sampler_seed: seed of the TPE sampler (the search is reproducible).
             progress: called after each trial with (trials done, trials wanted, best loss).
+            start: a parameter set a new study evaluates first (clipped to the box), e.g. the
+                fit being replaced, so a re-fit never ends worse than it.
         """
         import optuna
 
@@ -191,6 +199,8 @@ class Calibration:
             study_name=study_name, storage=storage, sampler=sampler, direction="minimize", load_if_exists=True
         )
         done = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
+        if start is not None and not study.trials:
+            study.enqueue_trial(self.clipped(start))
 
         def objective(trial: optuna.Trial) -> float:
             params: dict[str, float] = {}

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.dealer import cleared_repo_books_bn
+
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
@@ -155,34 +157,69 @@ def reference_rates(trades: SegmentedTrades) -> ReferenceRates:
     )
 
 
-def segment_trades(
-    m: TreasuryMarketModel, day: RepoDay, client_rate_pct: np.ndarray, financing_bn: np.ndarray
-) -> SegmentedTrades:
-    """Tag the day's trades: money funds lend tri-party; banks tri-party or GCF; clients borrow
-    sponsored (cleared DVP) or uncleared bilateral."""
-    tri_share = m.config.banks.tri_party_share
+def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -> SegmentedTrades:
+    """Tag the day's trades: cash lenders lend sponsored (cleared DVP) for their sponsored share,
+    the rest money funds in tri-party and banks in tri-party or GCF; clients borrow sponsored or
+    uncleared bilateral."""
     structure = m.config.market_structure
-    sponsored = 1.0 if structure.central_clearing_repo else structure.sponsored_client_repo_share
+    cleared_cash = 1.0 if structure.central_clearing_repo else structure.sponsored_cash_lending_share
+    tri_share = m.config.banks.tri_party_share
     rates: list[np.ndarray] = []
     volumes: list[np.ndarray] = []
     segments: list[np.ndarray] = []
     for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
+        uncleared = volume * (1.0 - cleared_cash)
+        pieces = [(SPONSORED_DVP, volume * cleared_cash)]
         if lender == "fund":
-            pieces = [(TRI_PARTY, volume)]
+            pieces.append((TRI_PARTY, uncleared))
         else:
-            pieces = [(TRI_PARTY, volume * tri_share), (GCF, volume * (1.0 - tri_share))]
+            pieces += [(TRI_PARTY, uncleared * tri_share), (GCF, uncleared * (1.0 - tri_share))]
         for segment, part in pieces:
             rates.append(rate)
             volumes.append(part)
             segments.append(np.full(rate.size, segment))
     # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
-    client_rates = client_rate_pct
-    by_dealer_bn = financing_bn.sum(axis=0)
-    for segment, client_share in ((SPONSORED_DVP, sponsored), (BILATERAL, 1.0 - sponsored)):
-        rates.append(client_rates)
-        volumes.append(by_dealer_bn * client_share)
-        segments.append(np.full(client_rates.size, segment))
+    for segment, rate, volume in (
+        (SPONSORED_DVP, clients.sponsored_rate_pct, clients.sponsored_bn),
+        (BILATERAL, clients.bilateral_rate_pct, clients.bilateral_bn),
+    ):
+        rates.append(rate)
+        volumes.append(volume)
+        segments.append(np.full(rate.size, segment))
     return SegmentedTrades(np.concatenate(rates), np.concatenate(volumes), np.concatenate(segments))
+
+
+@dataclass(frozen=True)
+class ClientRates:
+    """Dealers' repo to levered clients by segment, per dealer: volumes ($bn) and rates (%)."""
+
+    sponsored_bn: np.ndarray
+    sponsored_rate_pct: np.ndarray
+    bilateral_bn: np.ndarray
+    bilateral_rate_pct: np.ndarray
+
+    @property
+    def average_rate_pct(self) -> np.ndarray:
+        """Each dealer's average client rate (%), the bilateral rate where it lent nothing."""
+        total = self.sponsored_bn + self.bilateral_bn
+        blended = self.sponsored_bn * self.sponsored_rate_pct + self.bilateral_bn * self.bilateral_rate_pct
+        return np.divide(blended, total, out=self.bilateral_rate_pct.copy(), where=total > 0)
+
+
+def client_rates(
+    m: TreasuryMarketModel, cost_pct: np.ndarray, borrowed_bn: np.ndarray, lent_bn: np.ndarray, premium_bp: np.ndarray
+) -> ClientRates:
+    """What levered clients pay each dealer (%): its average funding cost plus the balance-sheet
+    premium (markup and scarcity, bp); sponsored trades pay only for the balance sheet they use
+    after netting against the dealer's cleared funding."""
+    ms = m.config.market_structure
+    cleared_borrowed, sponsored = cleared_repo_books_bn(ms, borrowed_bn, lent_bn, ms.central_clearing_repo)
+    netted_share = ms.netting_efficiency * np.minimum(
+        np.divide(cleared_borrowed, sponsored, out=np.ones_like(sponsored), where=sponsored > DUST_BN), 1.0
+    )
+    bilateral_rate = cost_pct + premium_bp / 100.0
+    sponsored_rate = cost_pct + premium_bp * (1.0 - netted_share) / 100.0
+    return ClientRates(sponsored, sponsored_rate, lent_bn - sponsored, bilateral_rate)
 
 
 @dataclass(frozen=True)
@@ -520,19 +557,27 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     # Fed funds first: pools without the ON RRP lend to banks when banks' bid beats their repo rate.
     pools_repo_pct = m.market.tgcr_median_pct - sc.money_funds.no_facility_discount_bp / 100.0
     fed_funds_pct, _ = m.banks.fed_funds_market(
-        led, banks, rates.iorb_pct, mmf, m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]), pools_repo_pct,
+        led,
+        banks,
+        rates.iorb_pct,
+        mmf,
+        m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]),
+        pools_repo_pct,
         outside_option_pct(m),
     )
     if np.isfinite(fed_funds_pct):
         m.market.effr_pct = fed_funds_pct
     max_rate = dealers_outside_option_pct(m)
-    fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct)
+    pullback_share = m.market.shocks.funding_pullback_share
+    fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct, pullback_share)
     mmf_assets = float((led.money_bn[mmf] + led.holdings_bn[mmf] @ led.price).sum())
-    fund_limit_bn = m.money_funds.dealer_limit_bn(mmf_assets, m.market.shocks.funding_pullback_share)
+    fund_limit_bn = m.money_funds.dealer_limit_bn(mmf_assets, pullback_share)
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
         cap = cap * np.where(m.dealers.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
-    bank_i, bank_ask, bank_cash = m.banks.repo_tranches(led.money_bn[banks], rates.iorb_pct, m.curve.vol_ratio)
+    bank_i, bank_ask, bank_cash = m.banks.repo_tranches(
+        led.money_bn[banks], rates.iorb_pct, m.curve.vol_ratio, m.banks.snapshot_hurdle_bp(m.calendar, m.day_index)
+    )
     # Snapshot days: window-dressing banks step back from intermediating repo (more at year-end);
     # a funding pull-back hits banks' lending as it hits money funds'.
     bank_cash = bank_cash * (1.0 - m.banks.snapshot_lending_cut_share(m.calendar, m.day_index))
@@ -619,19 +664,19 @@ def repo_day(m: TreasuryMarketModel) -> None:
     )
     # Balance sheet is priced: when dealers turn clients away, every client pays for the scarcity.
     scarcity_bp = m.config.dealers.client_repo_scarcity_bp * clients.turned_away_share
-    client_rate = dealer_cost + (m.dealers.repo_markup_bp() + scarcity_bp) / 100.0
-    interest = financing * client_rate[None, :] / 36000.0
+    client = client_rates(m, dealer_cost, day.dealer_borrowed_bn, client_lent, m.dealers.repo_markup_bp() + scarcity_bp)
+    interest = financing * client.average_rate_pct[None, :] / 36000.0
     lf = m.accounts_of("levered_fund")
     led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
-    trade_rates = [*day.trade_rates_pct, client_rate]
-    trade_volumes = [*day.trade_volumes_bn, client_lent]
+    trade_rates = [*day.trade_rates_pct, client.sponsored_rate_pct, client.bilateral_rate_pct]
+    trade_volumes = [*day.trade_volumes_bn, client.sponsored_bn, client.bilateral_bn]
     led.place_on_rrp(mmf, m.money_funds.on_rrp_placement_bn(led.money_bn[mmf]))
     rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
     percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
     # With no trades, the previous day's percentiles stand (the publication's fallback).
     if np.isfinite(percentiles).all():
         market.repo_percentiles = percentiles
-    market.publish(reference_rates(segment_trades(m, day, client_rate, financing)))
+    market.publish(reference_rates(segment_trades(m, day, client)))
     # A dealer's marginal funding cost: the facility it ended at, else its dearest private trade,
     # else (no need today) the day's SOFR.
     marginal = np.where(

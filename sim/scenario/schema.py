@@ -442,7 +442,7 @@ class BankSection(Section):
     count: int = _f(30, "Number of banks managing reserves.", ge=1, le=5000)
     reserves_bn: float = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
     lowest_comfortable_reserves_bn: float = _f(
-        2300.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000
+        2150.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000
     )
     concentration_alpha: float = _f(1.1, "Pareto tail of reserve holdings (a few large holders).", gt=0.1, le=10)
     demand_curve_level_bp: float = _f(
@@ -461,11 +461,15 @@ class BankSection(Section):
     tri_party_share: float = _f(
         0.5, "Share of banks' repo lending to dealers through tri-party (the rest through GCF).", ge=0, le=1
     )
-    hurdle_vol_elasticity: float = _f(
-        1.0,
-        "Banks' lending hurdle rises with the volatility ratio to this power (stress costs balance sheet).",
+    stress_hurdle_bp: float = _f(
+        10.0,
+        "Rise of banks' lending hurdle per unit of (volatility ratio ** hurdle_vol_elasticity - 1) when "
+        "volatility is above normal: stress costs balance sheet and risk capital (bp).",
         ge=0,
-        le=10,
+        le=200,
+    )
+    hurdle_vol_elasticity: float = _f(
+        1.0, "Power of the volatility ratio in banks' stress hurdle (see stress_hurdle_bp).", ge=0, le=10
     )
     funding_pullback_sensitivity: float = _f(
         1.0,
@@ -483,8 +487,19 @@ class BankSection(Section):
     quarter_end_lending_cut_share: float = _f(
         0.3, "Share of their repo lending window-dressing banks withdraw on quarter-end days.", ge=0, le=1
     )
+    quarter_end_hurdle_bp: float = _f(
+        4.0,
+        "Extra rate banks still lending repo ask on quarter-end days, for balance sheet reported at the "
+        "snapshot (bp; times year_end_intensity at year-end).",
+        ge=0,
+        le=200,
+    )
     year_end_intensity: float = _f(
-        1.5, "Year-end window dressing relative to other quarter-ends (multiplies the cut, capped at all).", ge=0, le=10
+        1.5,
+        "Year-end window dressing relative to other quarter-ends (multiplies the cut, capped at all, and the "
+        "quarter-end hurdle).",
+        ge=0,
+        le=10,
     )
     reserve_arbitrage_cost_bp: float = _f(
         7.0,
@@ -553,6 +568,14 @@ class MarketStructureSection(Section):
         0.25,
         "Share of dealers' repo to levered clients done as sponsored (cleared DVP, in SOFR); the rest is "
         "uncleared bilateral (outside SOFR). All of it with central_clearing_repo.",
+        ge=0,
+        le=1,
+    )
+    sponsored_cash_lending_share: float = _f(
+        0.4,
+        "Share of money funds' and banks' repo lending to dealers done as sponsored (cleared DVP, in SOFR; "
+        "DTCC sponsored reverse repo was about $1.0-1.2T in 2025); it nets in the SLR against sponsored "
+        "client repo. All of it with central_clearing_repo.",
         ge=0,
         le=1,
     )

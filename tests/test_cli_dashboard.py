@@ -54,7 +54,11 @@ def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
     folder = next((out / "qe_40b_bills").iterdir())
     card = json.loads((folder / "dashboard.json").read_text())["scorecard"]
     assert card is not None and "stress_index" in card
-    assert "Scored against" in (folder / "report.html").read_text()
+    page = (folder / "report.html").read_text()
+    assert "Scored against" in page
+    # The answer first: the figure, the verdict against the reference, then the tables.
+    order = [page.index(text) for text in ("<img", "Moved beyond noise", "No material change", "<table")]
+    assert order == sorted(order)
 
 
 @pytest.fixture(scope="module")

@@ -519,6 +519,11 @@ def _dashboard(args: argparse.Namespace) -> int:
     if window is not None:
         print(f"Window: {window}")
     scorecard = score(dashboard, reference, real="value" if args.real is not None else None) if reference else None
+    if scorecard is not None and args.real is None:
+        # Between runs, the answer first: what moved beyond the reference's noise (the report's verdict).
+        from sim.dashboard.verdict import judge
+
+        print("\n".join(judge(dashboard, reference or [], scorecard).lines()) + "\n")
     if scorecard is not None:
         print(scorecard.table())
     else:
@@ -728,6 +733,15 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 APP_MODULES = ("solara", "solara_assets", "mesa.visualization")
+
+
+def _free_port(host: str) -> int:
+    """A port nothing listens on at `host` now (`--port 0`), so the address printed is the one served."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 APP_INSTALL = 'pip install -c requirements.lock -e ".[app]"'
 
 
@@ -746,13 +760,14 @@ def _app(args: argparse.Namespace) -> int:
         _error(f"error: the app needs the optional `app` extra, not installed here: missing {', '.join(missing)}; "
                f"install it with {APP_INSTALL}")  # fmt: skip
         return EXIT_BAD_INPUT
-    command = [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", args.host, "--port", str(args.port),
+    port = args.port or _free_port(args.host)
+    command = [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", args.host, "--port", str(port),
                "--production", "--no-check-version", "--open" if args.open else "--no-open"]  # fmt: skip
     # No outbound calls: the page's assets come from the solara-assets package, usage statistics and the
     # version check are off. Its warning that a plain-http address cannot set cross-site cookies is moot here.
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_TITLE": "plumbing app",
            "PYTHONWARNINGS": "ignore::UserWarning:solara.server.starlette"}  # fmt: skip
-    print(f"plumbing app: serving on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    print(f"plumbing app: serving on http://{args.host}:{port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
     server = subprocess.Popen(command, env=env)
     try:
         return server.wait()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import time
@@ -44,23 +45,21 @@ MISSING = [
 pytestmark = pytest.mark.skipif(bool(MISSING), reason="the browser test of the app needs " + "; ".join(MISSING))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`plumbing app` on a free port of 127.0.0.1, until the module's tests are done."""
-    port = _free_port()
+    """`plumbing app --port 0` (a free port of 127.0.0.1, which it prints), until the module's tests are done."""
     log = tmp_path_factory.mktemp("app") / "server.log"
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port)], stdout=output,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
+        # In a session of its own, so the server it starts goes with it at the end.
+        process = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", "0"], stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + SERVER_START_S
+        while not (served := re.search(r"serving on (http://127\.0\.0\.1:\d+)", log.read_text())):
+            assert process.poll() is None, f"plumbing app exited {process.returncode}: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, f"plumbing app printed no address: {log.read_text()[-2000:]}"
+            time.sleep(0.1)
+        url = served.group(1) + "/"
         while True:
             assert process.poll() is None, f"plumbing app exited {process.returncode}: {log.read_text()[-2000:]}"
             try:
@@ -73,11 +72,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

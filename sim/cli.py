@@ -164,6 +164,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--end", type=_date, metavar="DATE", help="last date (default today)")
 
+    app = commands.add_parser(
+        "app", help="serve the interactive app: the levers, the dashboard panels, the market beside its twin"
+    )
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=_count(0), default=8765, metavar="N", help="port (default 8765; 0 = any free)")
+    app.add_argument("--open", action="store_true", help="also open the page in a web browser")
+
     keys = commands.add_parser("keys", help="print every scenario key (Markdown, from the schema)")
     keys.add_argument("--write", type=Path, metavar="README", help="replace the keys section of this file instead")
     for sub in commands.choices.values():  # `--debug` also after the command; SUPPRESS keeps one given before
@@ -512,6 +519,11 @@ def _dashboard(args: argparse.Namespace) -> int:
     if window is not None:
         print(f"Window: {window}")
     scorecard = score(dashboard, reference, real="value" if args.real is not None else None) if reference else None
+    if scorecard is not None and args.real is None:
+        # Between runs, the answer first: what moved beyond the reference's noise (the report's verdict).
+        from sim.dashboard.verdict import judge
+
+        print("\n".join(judge(dashboard, reference or [], scorecard).lines()) + "\n")
     if scorecard is not None:
         print(scorecard.table())
     else:
@@ -720,10 +732,58 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+APP_MODULES = ("solara", "solara_assets", "mesa.visualization")
+
+
+def _free_port(host: str) -> int:
+    """A port nothing listens on at `host` now (`--port 0`), so the address printed is the one served."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+APP_INSTALL = 'pip install -c requirements.lock -e ".[app]"'
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Serve the app (sim.app.page) with Solara until stopped; exit 2 when the `app` extra is not installed."""
+    import importlib
+    import subprocess
+
+    missing = []
+    for module in APP_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            missing.append(f"{module} ({_first_line(err)})")
+    if missing:
+        _error(f"error: the app needs the optional `app` extra, not installed here: missing {', '.join(missing)}; "
+               f"install it with {APP_INSTALL}")  # fmt: skip
+        return EXIT_BAD_INPUT
+    port = args.port or _free_port(args.host)
+    command = [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", args.host, "--port", str(port),
+               "--production", "--no-check-version", "--open" if args.open else "--no-open"]  # fmt: skip
+    # No outbound calls: the page's assets come from the solara-assets package, usage statistics and the
+    # version check are off. Its warning that a plain-http address cannot set cross-site cookies is moot here.
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_TITLE": "plumbing app",
+           "PYTHONWARNINGS": "ignore::UserWarning:solara.server.starlette"}  # fmt: skip
+    print(f"plumbing app: serving on http://{args.host}:{port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    server = subprocess.Popen(command, env=env)
+    try:
+        return server.wait()
+    except KeyboardInterrupt as stop:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        return _exit_code(stop)
+
+
 COMMANDS = {
     "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
     "calibrate": _calibrate, "holdout": _holdout, "experiment": _experiment, "fetch-data": _fetch_data,
-    "keys": _keys,
+    "app": _app, "keys": _keys,
 }  # fmt: skip
 
 

@@ -29,8 +29,9 @@ import pandas as pd
 
 from sim import TreasuryMarketModel, __version__
 from sim.calendar import business_days
-from sim.dashboard import Dashboard, Scorecard, compute_dashboard, score
+from sim.dashboard import Dashboard, compute_dashboard
 from sim.dashboard.plots import render_dashboard
+from sim.dashboard.verdict import Verdict, judge
 from sim.files import RunFolderError
 from sim.messages import printable
 from sim.report.html import report_html
@@ -192,7 +193,8 @@ def execute_run(
         notify: receives warnings (e.g. shocks dated after the last simulated day).
         source: the scenario file the run came from, recorded in the manifest.
         reference: dashboard(s) to score this run against (a baseline run, an ensemble,
-            a real period); the scorecard goes into dashboard.json, the figure and the report.
+            a real period); the scorecard goes into dashboard.json and the figure, the verdict
+            (what moved beyond the reference's noise) and the scorecard into the report.
 
     Returns:
         The run folder and its manifest.
@@ -225,9 +227,9 @@ def execute_run(
         for name in TABLES:
             tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
         dashboard = compute_dashboard(tables, f"{scenario.name} | seed {seed}")
-        scorecard = score(dashboard, reference) if reference else None
+        verdict = judge(dashboard, reference) if reference else None
         manifest = _manifest(scenario, seed, started, simulated, len(tables["daily"]), source, warnings)
-        _write_scenario_and_dashboard(tmp, scenario, seed, manifest, tables, dashboard, scorecard)
+        _write_scenario_and_dashboard(tmp, scenario, seed, manifest, tables, dashboard, verdict)
         manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
         _write_json(tmp / "manifest.json", manifest)
         created += _make_dirs(out / slug)
@@ -295,9 +297,10 @@ def _write_scenario_and_dashboard(
     manifest: dict[str, Any],
     tables: dict[str, pd.DataFrame],
     dashboard: Dashboard,
-    scorecard: Scorecard | None,
+    verdict: Verdict | None,
 ) -> None:
     """The resolved scenario (to rerun the run as it was), the dashboard as data, figure and report."""
+    scorecard = None if verdict is None else verdict.scorecard
     png = render_dashboard(tables, dashboard, scorecard)
     header = (
         f"# Resolved scenario of a plumbing {__version__} run (seed {seed}); every key, defaults included.\n"
@@ -310,7 +313,7 @@ def _write_scenario_and_dashboard(
         "scorecard": None if scorecard is None else scorecard.to_dict(),
     })  # fmt: skip
     (folder / "dashboard.png").write_bytes(png)
-    (folder / "report.html").write_text(report_html(scenario, manifest, dashboard, png, scorecard), encoding="utf-8")
+    (folder / "report.html").write_text(report_html(scenario, manifest, dashboard, png, verdict), encoding="utf-8")
 
 
 def _remove_partial_run(tmp: Path, created: list[Path]) -> None:

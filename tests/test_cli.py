@@ -258,7 +258,7 @@ def test_readme_keys_section_matches_the_schema() -> None:
     )
 
 
-def test_readme_command_table_lists_exactly_the_subcommands() -> None:
+def test_readme_command_table_lists_exactly_the_subcommands_and_their_options() -> None:
     import argparse
     import re
 
@@ -266,9 +266,16 @@ def test_readme_command_table_lists_exactly_the_subcommands() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
-    documented = {m for m in re.findall(r"^\| `plumbing ([a-z][a-z-]*)", section, flags=re.MULTILINE)}
+    documented: dict[str, set[str]] = {}
+    for command, usage in re.findall(r"^\| `plumbing ([a-z][a-z-]*)([^`]*)` \|", section, flags=re.MULTILINE):
+        documented.setdefault(command, set()).update(re.findall(r"--[a-z][a-z-]*", usage))
     actions = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    assert documented == set(actions[0].choices), "README's command table differs from `plumbing --help`"
+    commands = actions[0].choices
+    assert set(documented) == set(commands), "README's command table differs from `plumbing --help`"
+    for name, parser in commands.items():
+        options = {o for a in parser._actions if a.help != argparse.SUPPRESS for o in a.option_strings
+                   if o.startswith("--") and o != "--help"}  # fmt: skip
+        assert documented[name] == options, f"README's `plumbing {name}` options differ from `plumbing {name} --help`"
 
 
 def test_keys_write_says_unchanged_when_nothing_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

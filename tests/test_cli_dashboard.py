@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ def test_dashboard_scored_against_reference_runs(short_run, tmp_path, capsys):
     # A run scored against itself: every available light is green and both indices are zero.
     assert card["stress_index"] == pytest.approx(0.0) and card["throughput_index"] == pytest.approx(0.0)
     assert {s["light"] for s in card["scores"].values()} <= {"green", "n/a"}
-    assert "Plumbing-stress index" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Plumbing-stress index" in out
+    # The verdict comes first: against itself nothing moved beyond noise.
+    verdict = re.search(r"None of the \d+ headline numbers moved beyond noise", out)
+    assert verdict is not None and verdict.start() < out.index("Plumbing-stress index")
 
 
 def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
@@ -54,7 +59,11 @@ def test_run_with_a_reference_writes_a_scorecard(short_run, tmp_path):
     folder = next((out / "qe_40b_bills").iterdir())
     card = json.loads((folder / "dashboard.json").read_text())["scorecard"]
     assert card is not None and "stress_index" in card
-    assert "Scored against" in (folder / "report.html").read_text()
+    page = (folder / "report.html").read_text()
+    assert "Scored against" in page
+    # The answer first: the figure, the verdict against the reference, then the tables.
+    order = [page.index(text) for text in ("<img", "Moved beyond noise", "No material change", "<table")]
+    assert order == sorted(order)
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,17 @@
-"""docs/ODD.md stays true: its key tables are current and every key it names exists."""
+"""The documents stay true: docs/ODD.md's key tables are current and every key it names exists; every figure
+the READMEs show is one `python -m sim.docs.figures` regenerates, and is under version control."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from sim.docs.figures import FIGURES, READMES
 from sim.scenario.reference import key_paths, refresh_section_blocks
 from sim.scenario.schema import Scenario
 
-ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
 
 
 def test_odd_key_tables_are_generated_from_the_schema():
@@ -41,3 +44,18 @@ def test_every_submodel_section_has_its_keys_table():
         "shocks",
     }
     assert blocks == behavioural
+
+
+def test_every_figure_the_readmes_show_is_regenerated_by_one_script():
+    shown = set()
+    for readme in READMES:
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        folder = Path(readme).parent
+        shown |= {(folder / link).as_posix() for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text)}
+    assert len(shown) >= 6
+    regenerated = {figure.path for figure in FIGURES}
+    assert shown == regenerated, "python -m sim.docs.figures and the READMEs' images differ"
+    for path in shown:
+        assert (ROOT / path).is_file(), f"{path} is shown but missing"
+        # Under results/ git keeps only reference/: a figure anywhere else there would be untracked.
+        assert not path.startswith("results/") or path.startswith("results/reference/")

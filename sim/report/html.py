@@ -1,4 +1,4 @@
-"""The one-page HTML report of a run: scenario summary, dashboard table and panels.
+"""The one-page HTML report of a run: the dashboard figure, the verdict against a reference, the metrics by panel.
 
 Self-contained: the figure is embedded as a base64 PNG and the styles are inline, so the
 page can be mailed or archived without its folder.
@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.dashboard import Dashboard, Scorecard
-from sim.dashboard.metrics import PANEL_TITLES
+from sim.dashboard.metrics import PANEL_TITLES, PANELS
 from sim.dashboard.scoring import format_value, format_z
+from sim.dashboard.verdict import Verdict
 from sim.scenario import Scenario
 
 
@@ -79,35 +80,52 @@ def _run_summary(scenario: Scenario, manifest: Mapping[str, Any]) -> list[tuple[
     ]
 
 
-def _metric_table(dashboard: Dashboard, scorecard: Scorecard | None) -> tuple[str, str]:
-    """The dashboard's header cells and rows; with a scorecard, each metric's reference, z and light too."""
+def _metric_tables(dashboard: Dashboard, scorecard: Scorecard | None) -> str:
+    """The full dashboard, one table per panel; with a scorecard, each metric's reference, noise, z and light too."""
     scores = {s.name: s for s in scorecard.scores} if scorecard is not None else {}
-    rows = []
-    for row in dashboard.frame().itertuples():
-        cells = [PANEL_TITLES.get(row.panel, row.panel), row.label, row.unit]
-        numbers = [format_value(row.value, row.unit)]
-        if scorecard is not None:
-            s = scores.get(row.name)
-            z = format_z(s.z) if s and s.z is not None else ""
-            numbers += [format_value(s.reference, row.unit) if s else "", z, s.light if s else ""]
-        rows.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-            + "".join(f"<td class='num'>{html.escape(str(n))}</td>" for n in numbers) + "</tr>"
-        )  # fmt: skip
-    header = "<th>Panel</th><th>Metric</th><th>Unit</th><th>Value</th>"
+    header = "<th>Metric</th><th>Unit</th><th>Value</th>"
     if scorecard is not None:
-        header += "<th>Reference</th><th>z</th><th>Light</th>"
-    return header, "\n".join(rows)
+        header += "<th>Reference</th><th>Noise</th><th>z</th><th>Light</th>"
+    frame = dashboard.frame()
+    panels = [p for p in PANELS if p in set(frame["panel"])] + sorted(set(frame["panel"]) - set(PANELS))
+    sections = []
+    for panel in panels:
+        rows = []
+        for row in frame[frame["panel"] == panel].itertuples():
+            numbers = [format_value(row.value, row.unit)]
+            if scorecard is not None:
+                s = scores.get(row.name)
+                z = format_z(s.z) if s and s.z is not None else ""
+                numbers += [format_value(s.reference, row.unit) if s else "",
+                            format_value(s.scale, row.unit) if s else "", z, s.light if s else ""]  # fmt: skip
+            rows.append(
+                f"<tr><td>{html.escape(str(row.label))}</td><td>{html.escape(str(row.unit))}</td>"
+                + "".join(f"<td class='num'>{html.escape(str(n))}</td>" for n in numbers) + "</tr>"
+            )  # fmt: skip
+        title = html.escape(PANEL_TITLES.get(str(panel), str(panel)))
+        sections.append(f"<h3>{title}</h3>\n<table class='metrics'><tr>{header}</tr>\n" + "\n".join(rows) + "</table>")
+    return "\n".join(sections)
 
 
-def _scoring_note(scorecard: Scorecard | None) -> str:
-    """The two indices against the reference, or how to get them when the run had none."""
-    if scorecard is None:
-        return "<p>No reference was given for this run (see <code>plumbing dashboard --reference</code>).</p>"
-    stress = "n/a" if scorecard.stress_index is None else f"{scorecard.stress_index:+.2f}"
-    through = "n/a" if scorecard.throughput_index is None else f"{scorecard.throughput_index:+.2f}"
-    return (f"<p>Scored against {html.escape(scorecard.reference)}: plumbing-stress index {stress}, "
-            f"throughput index {through} (positive = worse than the reference).</p>")  # fmt: skip
+def _verdict_section(verdict: Verdict | None) -> str:
+    """The answer first: what moved beyond the reference's noise and what did not, or one line saying there is none."""
+    if verdict is None:
+        return ("<p class='verdict'>No reference was given, so there is no verdict: rerun with "
+                "<code>plumbing run SCENARIO --reference RUN ...</code> (one run, or several seeds as an "
+                "ensemble) to see what moved beyond noise.</p>")  # fmt: skip
+    def items(findings: list) -> str:
+        return "".join(f"<li>{html.escape(f.text())}</li>" for f in findings) or "<li>none</li>"
+
+    return f"""<div class='verdict'>
+<p class='verdict-summary'><strong>{html.escape(verdict.summary())}</strong></p>
+<p>Scored against {html.escape(verdict.reference.rstrip('.'))}. {html.escape(verdict.noise_note())} The indices are
+positive when the run is worse than the reference (more plumbing stress, less throughput).</p>
+<h3>Moved beyond noise</h3>
+<ul id='moved'>{items(verdict.moved)}</ul>
+<h3>No material change</h3>
+<ul id='unmoved'>{items(verdict.unmoved)}</ul>
+<p>{html.escape(verdict.others_text())}</p>
+</div>"""
 
 
 def _spike_table(dashboard: Dashboard) -> str:
@@ -130,21 +148,24 @@ def report_html(
     manifest: Mapping[str, Any],
     dashboard: Dashboard,
     dashboard_png: bytes,
-    scorecard: Scorecard | None = None,
+    verdict: Verdict | None = None,
 ) -> str:
-    """The report page of one run.
+    """The report page of one run: the figure, the verdict, the metrics by panel, then what was run.
 
     Args:
         scenario: the resolved scenario that was run.
         manifest: the run's manifest (seed, version, days, start time, wall seconds, warnings).
         dashboard: the run's dashboard (sim.dashboard).
         dashboard_png: the dashboard figure, embedded inline.
-        scorecard: the dashboard scored against a reference, when the run had one.
+        verdict: the run against its reference, when it had one (sim.dashboard.verdict):
+            what moved beyond the reference's noise, and the scorecard of every metric.
     """
+    scorecard = None if verdict is None else verdict.scorecard
     warnings = "".join(f"<p class='warn'>Warning: {html.escape(w)}</p>" for w in manifest.get("warnings", []))
-    header, table = _metric_table(dashboard, scorecard)
     image = base64.b64encode(dashboard_png).decode("ascii")
     title = html.escape(f"plumbing run: {scenario.name}, seed {manifest['seed']}")
+    facts = html.escape(f"{scenario.start_date} to {scenario.end_date}, {manifest['days']} business days. "
+                        f"{scenario.description}")  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -153,20 +174,21 @@ table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: 0.25em 0.8em; text-align: left; vertical-align: top; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .warn {{ color: #a40; }}
+.verdict {{ background: #f6f8fa; padding: 0.5em 1em; border-left: 4px solid #4a7; }}
 img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{title}</h1>
+<p>{facts}</p>
+{warnings}
+<img alt="Dashboard panels: A repo, B auctions, C fails, reservoir vs pipe" src="data:image/png;base64,{image}">
+<h2>Verdict</h2>
+{_verdict_section(verdict)}
+<h2>Dashboard, by panel</h2>
+{_metric_tables(dashboard, scorecard)}
+{_spike_table(dashboard)}
 <h2>Run</h2>
 <table>{_rows(_run_summary(scenario, manifest))}</table>
-{warnings}
 <h2>Key settings</h2>
 <table>{_rows(key_settings(scenario))}</table>
-<h2>Dashboard</h2>
-{_scoring_note(scorecard)}
-<table><tr>{header}</tr>
-{table}</table>
-{_spike_table(dashboard)}
-<h2>Panels: A repo, B auctions, C fails, reservoir vs pipe</h2>
-<img alt="Dashboard panels" src="data:image/png;base64,{image}">
 </body></html>
 """

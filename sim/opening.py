@@ -22,7 +22,7 @@ from sim.agents.real_money import RealMoneyInvestor, RealMoneyInvestors
 from sim.calendar import AuctionSpec, bill_auctions, coupon_auctions, day_number
 from sim.ledger import Ledger
 from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, IssuanceSizes, Scenario
-from sim.securities import COUPON_PERIOD_DAYS, N_BUCKETS, IssueRegister, bucket_of
+from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, N_BUCKETS, IssueRegister, bucket_of
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -244,7 +244,8 @@ def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueReg
     issues = IssueRegister()
     build_issue_stock(m.config, start, issues)
     years = issues.years_left(m.today)
-    issues.coupon_pct[:] = np.where(issues.is_bill, 0.0, np.round(m.prices.fundamental_pct(years, m.today) * 8) / 8)
+    coupons = np.maximum(np.round(m.prices.fundamental_pct(years, m.today) * 8) / 8, MIN_COUPON_PCT)
+    issues.coupon_pct[:] = np.where(issues.is_bill, 0.0, coupons)
     issues.coupon_pct[~issues.active] = 0.0
     issues.next_coupon_day[:] = issues.issue_day + COUPON_PERIOD_DAYS
     while (behind := issues.active & (issues.next_coupon_day <= m.today)).any():

@@ -1,0 +1,185 @@
+"""Values at the ends of the schema's ranges: refused when the arithmetic cannot carry them,
+run finite when it can.
+
+The schema's bounds (`sim.scenario.bounds`) are checked key by key here; the property tests
+in `tests/test_accounting.py` run whole scenarios drawn across every range, and the
+bad-input corpus (`tests/test_bad_inputs.py`) checks that the command line reports a value
+out of its bounds at its file and key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pytest
+from pydantic import BaseModel
+
+from sim.markets.settlement import specialness_bp
+from sim.scenario import ScenarioError, schema
+from sim.scenario.bounds import SMALLEST_AMOUNT_BN, zero_or_at_least
+from tests.conftest import make_scenario, run_checked
+from tests.strategies import SHOCK_MODELS, bounds
+
+
+def _numeric_fields(model: type[BaseModel], prefix: str = ""):
+    """(dotted path, field, model) of every number in the scenario, list items as `path[]`."""
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _numeric_fields(annotation, f"{path}.")
+        elif annotation in (int, float):
+            yield path, field, model
+    if model is schema.Scenario:
+        for path, item in (
+            ("policy.path[].", schema.PolicyRateChange),
+            ("treasury.tga_target_path[].", schema.TgaTarget),
+            ("central_bank.purchases[].", schema.PurchaseProgram),
+            ("central_bank.runoff_caps[].", schema.RunoffCap),
+            *((f"shocks[{kind}].", shock) for kind, shock in SHOCK_MODELS.items()),
+        ):
+            yield from _numeric_fields(item, path)
+
+
+NUMBERS = list(_numeric_fields(schema.Scenario))
+AMOUNTS = [(path, field, model) for path, field, model in NUMBERS if zero_or_at_least(field.metadata) is not None]
+
+
+def test_every_number_has_a_finite_range():
+    assert len(NUMBERS) > 200  # the walk reached every section and list item
+    for path, field, _ in NUMBERS:
+        low, high, _, _ = bounds(field)
+        assert np.isfinite([low, high]).all() and low < high, path
+
+
+def test_amounts_that_may_be_zero_are_zero_or_at_least_a_thousand_dollars():
+    """Every `_bn` amount whose range starts at zero keeps the rule; none of them is left out."""
+    zero_based = {
+        path
+        for path, field, _ in NUMBERS
+        if ("_bn" in path or path.endswith("bn_per_month")) and bounds(field)[0] == 0 and not bounds(field)[2]
+    }
+    assert {path for path, _, _ in AMOUNTS} == zero_based
+    assert len(AMOUNTS) == 41
+    for path, _, model in AMOUNTS:
+        name = path.rsplit(".", 1)[-1]
+        others = {k: v for k, v in _required(model).items() if k != name}
+        assert model.model_validate({**others, name: 0.0}), path
+        assert getattr(model.model_validate({**others, name: SMALLEST_AMOUNT_BN}), name) == SMALLEST_AMOUNT_BN
+        for tiny in (SMALLEST_AMOUNT_BN / 2, 1e-300, 5e-324):
+            with pytest.raises(ValueError, match=r"0 or a number >= 1e-06"):
+                model.model_validate({**others, name: tiny})
+
+
+def _required(model: type[BaseModel]) -> dict[str, object]:
+    """Values for a list item's required keys, so one key can be tried alone."""
+    values: dict[str, object] = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            values[name] = dt.date(2025, 3, 3) if field.annotation is dt.date else 1.0
+    if "kind" in model.model_fields:
+        values["kind"] = model.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+    return values
+
+
+# key path -> (the smallest value the schema takes, a value just below it that used to break the model)
+SCALES = {
+    "levered_funds.haircut_pct": (0.01, 2e-308),
+    "curve.term_premium_shape_years": (0.1, 5e-324),
+    "curve.level_vol_calm_bp": (0.01, 1e-300),
+    "curve.level_vol_risk_off_bp": (0.01, 1e-300),
+    "dealers.slr_min_pct": (0.1, 5e-324),
+    "dealers.initial_utilization": (0.01, 5e-324),
+    "dealers.initial_risk_utilization": (0.01, 5e-324),
+    "dealers.var_z": (0.1, 5e-324),
+    "dealers.half_spread_bp": (0.01, 5e-324),
+    "dealers.appetite_floor": (0.01, 5e-324),
+    "dealers.equity_bn": (SMALLEST_AMOUNT_BN, 1e-300),
+    "dealers.depth_bn": (SMALLEST_AMOUNT_BN, 1e-300),
+    "levered_funds.capital_bn": (SMALLEST_AMOUNT_BN, 1e-300),
+    "levered_funds.financing_cost_tolerance_bp": (0.01, 1e-308),
+    "money_funds.assets_bn": (SMALLEST_AMOUNT_BN, 1e-300),
+    "banks.lowest_comfortable_reserves_bn": (SMALLEST_AMOUNT_BN, 5e-324),
+}
+
+
+def _nested(path: str, value: float) -> dict:
+    out: dict = {}
+    node = out
+    *sections, name = path.split(".")
+    for section in sections:
+        node = node.setdefault(section, {})
+    node[name] = value
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(SCALES))
+def test_scales_stop_short_of_zero(path):
+    smallest, below = SCALES[path]
+    with pytest.raises(ScenarioError) as caught:
+        make_scenario(_nested(path, below))
+    (problem,) = caught.value.problems
+    assert problem.key_path == path and "greater than or equal to" in problem.expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run_checked(make_scenario(_nested(path, smallest), end_date=dt.date(2025, 1, 14)), seed=1)
+
+
+def test_haircuts_stop_short_of_everything():
+    """At a 100% haircut lenders lend nothing against the collateral: the opening's client
+    collateral (repo lent / (1 - haircut)) has no value."""
+    with pytest.raises(ScenarioError, match="levered_funds.haircut_pct"):
+        make_scenario({"levered_funds": {"haircut_pct": 100.0}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run_checked(make_scenario({"levered_funds": {"haircut_pct": 99.0}}, end_date=dt.date(2025, 1, 14)), seed=1)
+
+
+@pytest.mark.parametrize("kind", ["volatility_jump", "settlement_disruption", "haircut_jump"])
+def test_shock_multipliers_stop_short_of_zero(kind):
+    shock = {"kind": kind, "date": dt.date(2025, 1, 6), "days": 3}
+    with pytest.raises(ScenarioError) as caught:
+        make_scenario({"shocks": [{**shock, "multiplier": 1e-300}]})
+    assert [p.key_path for p in caught.value.problems] == ["shocks[0].multiplier"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run_checked(make_scenario({"shocks": [{**shock, "multiplier": 0.01}]}, end_date=dt.date(2025, 1, 14)), seed=1)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_vanishing_lendable_supply_presses_fully_without_overflow():
+    special = specialness_bp(np.array([100.0, 0.0, 1.0]), np.array([5e-324, 5e-324, 4.0]), 300.0, 2.0)
+    np.testing.assert_allclose(special, [300.0, 0.0, 300.0 / 16])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_bill_steered_to_a_vanishing_size_is_not_auctioned():
+    """A bill's floor at a share of 5e-324 of its base would offer ~1e-323 $bn, which tenders
+    split among bidders cannot price (its yields were NaN and spread into the books)."""
+    scenario = make_scenario(
+        {"treasury": {"sizes": {"bills_13w_bn": 5.5}, "bill_size_min_share": 5e-324, "cmb_buffer_bn": 2000}},
+        end_date=dt.date(2025, 1, 14),
+    )
+    auctions = run_checked(scenario, seed=1).results()["auctions"]
+    assert (auctions.offering_bn >= SMALLEST_AMOUNT_BN).all()
+    assert np.isfinite(auctions.high_yield_pct).all()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_coupons_are_at_least_an_eighth_when_yields_are_negative():
+    """The opening stock's coupons follow the curve down, but not below Treasury's 1/8%: a
+    negative coupon made prices negative and dealers' funding capacity with them."""
+    scenario = make_scenario(
+        {
+            "policy": {"target_upper_pct": 0.0},
+            "curve": {"term_premium_10y_bp": -300},
+            "dealers": {"inventory_bn": 1e-6},
+        },
+        end_date=dt.date(2025, 1, 31),
+    )
+    model = run_checked(scenario, seed=1)
+    coupons = model.issues.coupon_pct[model.issues.active & ~model.issues.is_bill]
+    assert coupons.min() == 0.125
+    assert (model.ledger.price[model.issues.active] > 0).all()

@@ -183,3 +183,12 @@ def test_coupons_are_at_least_an_eighth_when_yields_are_negative():
     coupons = model.issues.coupon_pct[model.issues.active & ~model.issues.is_bill]
     assert coupons.min() == 0.125
     assert (model.ledger.price[model.issues.active] > 0).all()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_vanishing_value_buying_is_not_scaled_by_an_overflowing_ratio():
+    """Real money buying a few 1e-324 $bn of dealers' excess is within any budget."""
+    scenario = make_scenario(
+        {"real_money": {"premium_buying_per_bp": 5e-324, "rebalancing_noise_bn": 0.0}}, end_date=dt.date(2025, 1, 14)
+    )
+    run_checked(scenario, seed=1)

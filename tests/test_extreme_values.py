@@ -20,7 +20,7 @@ from sim.markets.settlement import specialness_bp
 from sim.scenario import ScenarioError, schema
 from sim.scenario.bounds import SMALLEST_AMOUNT_BN, zero_or_at_least
 from tests.conftest import make_scenario, run_checked
-from tests.strategies import SHOCK_MODELS, bounds
+from tests.strategies import HOLDINGS_CAP_BN, OUTLAY_SHARES, SHOCK_MODELS, bounds
 
 
 def _numeric_fields(model: type[BaseModel], prefix: str = ""):
@@ -192,3 +192,55 @@ def test_vanishing_value_buying_is_not_scaled_by_an_overflowing_ratio():
         {"real_money": {"premium_buying_per_bp": 5e-324, "rebalancing_noise_bn": 0.0}}, end_date=dt.date(2025, 1, 14)
     )
     run_checked(scenario, seed=1)
+
+
+# The balances that fill the opening's issues: at their largest they outrun what even the
+# largest auction sizes leave outstanding, and the opening refuses the scenario.
+OPENING_HOLDINGS = {
+    *HOLDINGS_CAP_BN,
+    ("money_funds", "assets_bn"),
+    ("money_funds", "bills_share"),
+    ("money_funds", "max_share_of_bills_outstanding"),
+    ("central_bank", "soma_bills_share"),
+    ("dealers", "inventory_bills_share"),
+}
+
+
+def corner(model: type[BaseModel], end: str, where: tuple[str, ...] = ()) -> dict:
+    """Every number of `model` at one end of its range: "lowest" (amounts at their smallest
+    non-zero value), "zero" (amounts at zero, the rest lowest) or "highest" (opening holdings
+    left at their defaults). Populations stay small so the run is quick."""
+    out: dict = {}
+    for name, field in model.model_fields.items():
+        key = (*where, name)
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            out[name] = corner(field.annotation, end, key)
+            continue
+        if (
+            field.annotation not in (int, float)
+            or name in OUTLAY_SHARES
+            or (end == "highest" and key in OPENING_HOLDINGS)
+        ):
+            continue
+        low, high, exclude_low, exclude_high = bounds(field)
+        high = min(high, 50) if name == "count" else high
+        if field.annotation is int:
+            out[name] = int(high) - exclude_high if end == "highest" else int(low) + exclude_low
+        elif end == "highest":
+            out[name] = float(np.nextafter(high, -np.inf)) if exclude_high else high
+        else:
+            smallest = zero_or_at_least(field.metadata)
+            lowest = float(np.nextafter(low, np.inf)) if exclude_low else low
+            out[name] = lowest if smallest is None else (0.0 if end == "zero" else smallest)
+    return out
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("end", ["lowest", "zero", "highest"])
+def test_every_number_at_one_end_of_its_range_at_once(end):
+    data = corner(schema.Scenario, end)
+    data.pop("warmup_business_days")
+    model = run_checked(make_scenario(data, end_date=dt.date(2025, 1, 14)), seed=1)
+    for name, table in model.results().items():
+        numeric = table.select_dtypes(include=[np.number])
+        assert np.isfinite(numeric.to_numpy(dtype=float)).all(), f"non-finite value in the {name} table"

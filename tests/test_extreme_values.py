@@ -244,3 +244,14 @@ def test_every_number_at_one_end_of_its_range_at_once(end):
     for name, table in model.results().items():
         numeric = table.select_dtypes(include=[np.number])
         assert np.isfinite(numeric.to_numpy(dtype=float)).all(), f"non-finite value in the {name} table"
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_window_dressers_cutting_all_their_room_at_a_quarter_end():
+    """A shrink share of one leaves window-dressers a sliver of room on the snapshot day, so
+    their utilization is very high, not a division by zero."""
+    dressers = {"window_dresser_share": 1.0, "quarter_end_shrink_share": 1.0, "bank_affiliated_share": 1.0}
+    scenario = make_scenario({"dealers": dressers}, start_date=dt.date(2025, 3, 27), end_date=dt.date(2025, 4, 3))
+    dealers = run_checked(scenario, seed=1).results()["dealers"]
+    assert np.isfinite(dealers.select_dtypes(include=[np.number]).to_numpy(dtype=float)).all()
+

@@ -115,6 +115,10 @@ BOUND_CASES: dict[str, tuple[str, str]] = {
         "levered_funds:\n  financing_cost_tolerance_bp: 1.0e-308\n",
         f"levered_funds.financing_cost_tolerance_bp: {_AT_LEAST} 0.01",
     ),
+    "hurdle_elasticity_10": (
+        "banks:\n  hurdle_vol_elasticity: 10\n",
+        "banks.hurdle_vol_elasticity: expected less than or equal to 2",
+    ),
     "haircut_jump_subnormal": (
         "shocks:\n  - {kind: haircut_jump, date: 2025-03-03, multiplier: 5.0e-324}\n",
         f"shocks[0].multiplier: {_AT_LEAST} 0.01",

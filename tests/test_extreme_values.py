@@ -17,6 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from sim.markets.settlement import specialness_bp
+from sim.pricing import VOL_RATIO_CAP, YieldCurve
 from sim.scenario import ScenarioError, schema
 from sim.scenario.bounds import SMALLEST_AMOUNT_BN, zero_or_at_least
 from tests.conftest import make_scenario, run_checked
@@ -255,3 +256,31 @@ def test_window_dressers_cutting_all_their_room_at_a_quarter_end():
     dealers = run_checked(scenario, seed=1).results()["dealers"]
     assert np.isfinite(dealers.select_dtypes(include=[np.number]).to_numpy(dtype=float)).all()
 
+
+def test_behaviour_reads_the_volatility_ratio_at_most_a_hundred():
+    curve = YieldCurve(schema.CurveSection(level_vol_calm_bp=0.01))
+    curve.realised_vol_bp = 5000.0  # 500,000 times calm
+    assert curve.vol_ratio == VOL_RATIO_CAP == 100.0
+    curve.realised_vol_bp = 0.5
+    assert curve.vol_ratio == 50.0
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_negative_hurdle_in_extreme_volatility_keeps_the_books_exact():
+    """Banks' hurdle scales with the volatility ratio to its elasticity: at -50bp, a ratio in
+    the tens of thousands and an elasticity of ten, repo traded at -1e14 % and the books broke."""
+    with pytest.raises(ScenarioError, match="banks.hurdle_vol_elasticity"):
+        make_scenario({"banks": {"hurdle_vol_elasticity": 10}})
+    stress = {"kind": "volatility_jump", "date": dt.date(2025, 1, 6), "days": 20, "multiplier": 50}
+    scenario = make_scenario(
+        {
+            "curve": {"level_vol_calm_bp": 0.01, "level_vol_risk_off_bp": 100, "vol_ewma_decay": 5e-324},
+            "banks": {"lending_hurdle_bp": -50, "hurdle_vol_elasticity": 2},
+            "shocks": [stress, {"kind": "risk_off", "date": dt.date(2025, 1, 6), "days": 20}],
+        },
+        end_date=dt.date(2025, 1, 31),
+    )
+    model = run_checked(scenario, seed=1)
+    assert model.curve.vol_ratio == VOL_RATIO_CAP
+    daily = model.results()["daily"]
+    assert (daily.sofr_p1_pct > -50 * VOL_RATIO_CAP**2 / 100 - 100).all()

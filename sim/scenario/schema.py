@@ -476,7 +476,7 @@ class BankSection(Section):
         1.0,
         "Banks' lending hurdle rises with the volatility ratio to this power (stress costs balance sheet).",
         ge=0,
-        le=10,
+        le=2,
     )
     funding_pullback_sensitivity: float = _f(
         1.0,

@@ -26,7 +26,10 @@ from sim.scenario.bounds import zero_or_at_least
 from sim.scenario.schema import SHOCK_KINDS, TENORS
 from tests.conftest import make_scenario
 
-START = dt.date(2025, 1, 2)
+# First days drawn from: the year's start (a quarter-end in the warm-up), and a week or so
+# before each quarter-end, the June tax date and the year-end, so snapshot days, tax receipts,
+# month-end settlements and the year-end's window dressing fall inside short runs.
+STARTS = (dt.date(2025, 1, 2), dt.date(2025, 3, 24), dt.date(2025, 6, 9), dt.date(2025, 9, 23), dt.date(2025, 12, 22))
 # Holder classes and their population sections.
 POPULATIONS = ("dealers", "real_money", "foreign_official", "levered_funds", "money_funds", "banks")
 # Populations this share of their schema maximum, except in the large-population examples.
@@ -108,15 +111,15 @@ def outlay_shares(draw: st.DrawFn) -> dict[str, float]:
     return dict(zip(OUTLAY_SHARES, (first, second, max(1.0 - first - second, 0.0)), strict=True))
 
 
-def day_within(draw: st.DrawFn, days: int) -> dt.date:
-    return START + dt.timedelta(days=draw(st.integers(0, days)))
+def day_within(draw: st.DrawFn, start: dt.date, days: int) -> dt.date:
+    return start + dt.timedelta(days=draw(st.integers(0, days)))
 
 
 @st.composite
-def shock(draw: st.DrawFn, horizon_days: int) -> dict[str, Any]:
+def shock(draw: st.DrawFn, start: dt.date, horizon_days: int) -> dict[str, Any]:
     kind = draw(st.sampled_from(SHOCK_KINDS))
     model = SHOCK_MODELS[kind]
-    values = {"kind": kind, "date": day_within(draw, horizon_days), "days": draw(st.integers(1, 20))}
+    values = {"kind": kind, "date": day_within(draw, start, horizon_days), "days": draw(st.integers(1, 20))}
     values |= {k: v for k, v in numbers(draw, model).items() if k != "days"}
     if "tenor" in model.model_fields:
         values["tenor"] = draw(st.sampled_from(("all", *TENORS)))
@@ -124,47 +127,49 @@ def shock(draw: st.DrawFn, horizon_days: int) -> dict[str, Any]:
 
 
 @st.composite
-def dated_items(draw: st.DrawFn, model: type[BaseModel], horizon_days: int) -> list[dict[str, Any]]:
+def dated_items(draw: st.DrawFn, model: type[BaseModel], start: dt.date, horizon_days: int) -> list[dict[str, Any]]:
     """Up to two changes (policy rate, TGA target, runoff cap) on distinct dates in the horizon."""
     dates = draw(st.lists(st.integers(0, horizon_days), max_size=2, unique=True))
-    return [{"date": START + dt.timedelta(days=d), **numbers(draw, model)} for d in sorted(dates)]
+    return [{"date": start + dt.timedelta(days=d), **numbers(draw, model)} for d in sorted(dates)]
 
 
 @st.composite
-def purchases(draw: st.DrawFn, horizon_days: int) -> list[dict[str, Any]]:
+def purchases(draw: st.DrawFn, start: dt.date, horizon_days: int) -> list[dict[str, Any]]:
     if not draw(st.booleans()):
         return []
     program = numbers(draw, schema.PurchaseProgram)
-    start = day_within(draw, horizon_days)
-    program |= {"start": start, "end": start + dt.timedelta(days=draw(st.integers(0, 120)))}
+    first = day_within(draw, start, horizon_days)
+    program |= {"start": first, "end": first + dt.timedelta(days=draw(st.integers(0, 120)))}
     program["tenors"] = draw(st.lists(st.sampled_from(TENORS), min_size=1, max_size=4))
     return [program]
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    """A scenario with every number drawn across its schema range, over a week to two months."""
+    """A scenario with every number drawn across its schema range, over a week to two months
+    from one of `STARTS`."""
     # One example in twenty has populations up to the schema's largest, over a week:
     # larger runs would take minutes each.
     large = draw(st.sampled_from([False] * 19 + [True]))
+    start = draw(st.sampled_from(STARTS))
     days = draw(st.integers(5, 7 if large else 60))
     data: dict[str, Any] = {key: draw(population(key, large)) for key in POPULATIONS}
     for key in ("curve", "repo", "settlement", "market_structure", "loop"):
         data[key] = numbers(draw, typing.cast(type[BaseModel], schema.Scenario.model_fields[key].annotation))
     data["policy"] = numbers(draw, schema.PolicySection)
-    data["policy"]["path"] = draw(dated_items(schema.PolicyRateChange, days))
+    data["policy"]["path"] = draw(dated_items(schema.PolicyRateChange, start, days))
     treasury = numbers(draw, schema.TreasurySection, ("treasury",)) | draw(outlay_shares())
     treasury["sizes"] = numbers(draw, schema.IssuanceSizes)
-    treasury["tga_target_path"] = draw(dated_items(schema.TgaTarget, days))
+    treasury["tga_target_path"] = draw(dated_items(schema.TgaTarget, start, days))
     data["treasury"] = treasury
     central_bank = numbers(draw, schema.CentralBankSection, ("central_bank",))
     central_bank["srf"] = numbers(draw, schema.StandingRepoFacility)
-    central_bank["runoff_caps"] = draw(dated_items(schema.RunoffCap, days))
-    central_bank["purchases"] = draw(purchases(days))
+    central_bank["runoff_caps"] = draw(dated_items(schema.RunoffCap, start, days))
+    central_bank["purchases"] = draw(purchases(start, days))
     data["central_bank"] = central_bank
-    data["shocks"] = draw(st.lists(shock(days), max_size=3))
+    data["shocks"] = draw(st.lists(shock(start, days), max_size=3))
     data["warmup_business_days"] = draw(st.integers(0, 3))
-    return make_scenario(data, start_date=START, end_date=START + dt.timedelta(days=days))
+    return make_scenario(data, start_date=start, end_date=start + dt.timedelta(days=days))
 
 
 def open_or_reject(scenario: Scenario, seed: int) -> TreasuryMarketModel:

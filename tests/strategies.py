@@ -4,8 +4,8 @@ Every number of every section is drawn from the range its schema field accepts, 
 the field itself (`ge`/`gt`/`le`/`lt` and the zero-or-at-least rule of amounts), so a
 bound added to the schema is the bound drawn from. Populations are kept small except in
 one example in twenty (a run of the schema's largest takes many seconds a day); opening
-holdings are capped near what the issues outstanding can hold, and the opening refuses the
-rest (`open_or_reject`).
+holdings are capped near what the issues outstanding can hold, and validation refuses the
+rest (`valid_or_reject`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim import TreasuryMarketModel
-from sim.scenario import Scenario, schema
+from sim.issue_stock import HOLDING_KEYS
+from sim.scenario import Scenario, ScenarioError, schema
 from sim.scenario.bounds import zero_or_at_least
 from sim.scenario.schema import SHOCK_KINDS, TENORS
 from tests.conftest import make_scenario
@@ -35,7 +35,7 @@ POPULATIONS = ("dealers", "real_money", "foreign_official", "levered_funds", "mo
 # Populations this share of their schema maximum, except in the large-population examples.
 SMALL_POPULATION_SHARE = 0.1
 # Opening holdings capped near what the default issues outstanding (~$31tn) can hold, so
-# most draws open; the rest are refused by the opening (a located error) and rejected.
+# most draws open; validation refuses the rest (a located error) and they are rejected.
 HOLDINGS_CAP_BN = {
     ("central_bank", "soma_treasuries_bn"): 20000.0,
     ("foreign_official", "holdings_bn"): 20000.0,
@@ -169,14 +169,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     data["central_bank"] = central_bank
     data["shocks"] = draw(st.lists(shock(start, days), max_size=3))
     data["warmup_business_days"] = draw(st.integers(0, 3))
-    return make_scenario(data, start_date=start, end_date=start + dt.timedelta(days=days))
+    return valid_or_reject(data, start_date=start, end_date=start + dt.timedelta(days=days))
 
 
-def open_or_reject(scenario: Scenario, seed: int) -> TreasuryMarketModel:
-    """The opening market, or a rejected example when the opening refuses the scenario."""
+def valid_or_reject(data: dict[str, Any], **top: Any) -> Scenario:
+    """The scenario, or a rejected example when its opening holdings outrun the issues its sizes
+    leave outstanding (every number in range, but not together: validation refuses it)."""
     try:
-        return TreasuryMarketModel(scenario, seed=seed)
-    except ValueError as error:
-        if "opening holdings exceed the outstanding" in str(error):
+        return make_scenario(data, **top)
+    except ScenarioError as error:
+        if all(problem.key_path in HOLDING_KEYS.values() for problem in error.problems):
             reject()
         raise

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from sim import TreasuryMarketModel
 from tests.conftest import ACCOUNTING_RTOL, assert_books_balance, make_scenario, run_checked
-from tests.strategies import open_or_reject, scenarios
+from tests.strategies import scenarios
 
 
 def check_every_day(scenario, seed: int) -> None:
-    model = open_or_reject(scenario, seed)
+    model = TreasuryMarketModel(scenario, seed=seed)
     assert_books_balance(model)
     while model.running:
         model.step()

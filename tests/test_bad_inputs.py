@@ -37,8 +37,9 @@ def _deep_block(levels: int) -> str:
 
 
 # Values the schema's plain ranges once admitted but the arithmetic cannot carry (a haircut of
-# 2e-308 % made a fund's leverage cap infinite, a $1e-300bn bill NaN prices): refused at their
-# key with the bound they miss. name -> (file content, text the message must hold)
+# 2e-308 % made a fund's leverage cap infinite, a $1e-300bn bill NaN prices), and opening
+# holdings beyond what the sizes leave outstanding (the run failed with exit 1): refused at
+# their key with the bound they miss. name -> (file content, text the message must hold)
 _ABOVE_ZERO = "expected 0 or a number >= 1e-06"
 _AT_LEAST = "expected greater than or equal to"
 BOUND_CASES: dict[str, tuple[str, str]] = {
@@ -118,6 +119,18 @@ BOUND_CASES: dict[str, tuple[str, str]] = {
     "hurdle_elasticity_10": (
         "banks:\n  hurdle_vol_elasticity: 10\n",
         "banks.hurdle_vol_elasticity: expected less than or equal to 2",
+    ),
+    "soma_beyond_the_issues_outstanding": (
+        "central_bank:\n  soma_treasuries_bn: 50000\n",
+        "central_bank.soma_treasuries_bn: expected opening holdings within every issue's outstanding",
+    ),
+    "every_bill_held_before_real_money": (
+        "foreign_official: {bills_share: 1}\nmoney_funds: {max_share_of_bills_outstanding: 1}\n",
+        "foreign_official.holdings_bn: expected opening holdings within every issue's outstanding",
+    ),
+    "basis_positions_beyond_the_notes": (
+        "levered_funds:\n  positions_bn: 50000\n",
+        "levered_funds.positions_bn: expected opening holdings within every issue's outstanding",
     ),
     "haircut_jump_subnormal": (
         "shocks:\n  - {kind: haircut_jump, date: 2025-03-03, multiplier: 5.0e-324}\n",

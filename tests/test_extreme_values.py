@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
+from sim import TreasuryMarketModel
+from sim.issue_stock import opening_overdraw
 from sim.markets.settlement import specialness_bp
 from sim.pricing import VOL_RATIO_CAP, YieldCurve
 from sim.scenario import ScenarioError, schema
@@ -284,3 +286,29 @@ def test_a_negative_hurdle_in_extreme_volatility_keeps_the_books_exact():
     assert model.curve.vol_ratio == VOL_RATIO_CAP
     daily = model.results()["daily"]
     assert (daily.sofr_p1_pct > -50 * VOL_RATIO_CAP**2 / 100 - 100).all()
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"central_bank": {"soma_treasuries_bn": 50000}}, "central_bank.soma_treasuries_bn"),
+        (
+            {"foreign_official": {"bills_share": 1.0}, "money_funds": {"max_share_of_bills_outstanding": 1.0}},
+            "foreign_official.holdings_bn",
+        ),  # fmt: skip
+        ({"levered_funds": {"positions_bn": 12000}}, "levered_funds.positions_bn"),
+    ],
+)
+def test_validation_refuses_what_the_opening_cannot_hold(override, key):
+    """Every number in range, but together more than the sizes leave outstanding of an issue:
+    refused when the scenario is validated, at the key of the class holding most of it, and
+    for the same reason the opening itself would refuse it."""
+    with pytest.raises(ScenarioError) as caught:
+        make_scenario(override)
+    (problem,) = caught.value.problems
+    assert problem.key_path == key and "opening holdings within every issue's outstanding" in problem.expected
+    unvalidated = schema.Scenario.model_validate(override)
+    with pytest.raises(ValueError, match="opening holdings exceed the outstanding"):
+        TreasuryMarketModel(unvalidated, seed=1)
+    assert opening_overdraw(schema.Scenario()) is None
+

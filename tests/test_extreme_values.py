@@ -312,3 +312,15 @@ def test_validation_refuses_what_the_opening_cannot_hold(override, key):
         TreasuryMarketModel(unvalidated, seed=1)
     assert opening_overdraw(schema.Scenario()) is None
 
+
+def test_overdrawn_money_funds_lend_nothing_rather_than_a_negative_amount():
+    """Tiny funds bidding twice their share at bill auctions are overdrawn when the bills settle;
+    a negative limit per dealer had them lend negative cash no dealer borrowed."""
+    scenario = make_scenario(
+        {"money_funds": {"assets_bn": 1e-6, "bill_auction_share": 2}, "curve": {"level_vol_calm_bp": 0.01}},
+        {"central_bank": {"on_rrp_start_bn": 529.0}, "dealers": {"inventory_bn": 0.0}},
+        start_date=dt.date(2025, 3, 24),
+        end_date=dt.date(2025, 4, 7),
+    )
+    model = run_checked(scenario, seed=381)
+    assert model.money_funds.dealer_limit_bn(-5.0, 0.0) == 0.0

@@ -324,3 +324,37 @@ def test_overdrawn_money_funds_lend_nothing_rather_than_a_negative_amount():
     )
     model = run_checked(scenario, seed=381)
     assert model.money_funds.dealer_limit_bn(-5.0, 0.0) == 0.0
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_vanishing_holding_sold_in_full_does_not_overflow():
+    """Foreign officials holding a few 1e-313 $bn of bills sell their bucket share in risk-off:
+    sales beyond a holding deliver all of it, without dividing by the holding. (The example a
+    property test found, shrunk: a small market of bills and one bond, all flows off.)"""
+    sizes = {name: 0.0 for name in schema.IssuanceSizes.model_fields}
+    sizes |= {"bills_4w_bn": 63.0, "bills_13w_bn": 298.0, "bills_52w_bn": 1.0, "bonds_30y_reopen_bn": 77.0}
+    sizes |= {"bonds_20y_new_bn": 16.0, "bonds_20y_reopen_bn": 13.0}
+    scenario = make_scenario(
+        {
+            "curve": {"p_calm_to_risk_off": 1.0},
+            "treasury": {"daily_outlays_bn": 0.0, "daily_receipts_bn": 0.0, "sizes": sizes},
+            "central_bank": {"soma_treasuries_bn": 0.0},
+            "dealers": {"inventory_bn": 0.0, "depth_bn": 14.0},
+            "real_money": {"cash_bn": 0.0, "rebalancing_noise_bn": 0.0, "auction_cash_budget_share": 0.0},
+            "foreign_official": {"holdings_bn": 2.0, "selling_in_risk_off_bn": 1.0, "bills_share": 2.2250738585e-313},
+            "levered_funds": {"positions_bn": 0.0, "capital_bn": 81.0, "haircut_pct": 1.0},
+            "money_funds": {"mortgage_cycle_bn": 0.0, "max_share_of_bills_outstanding": 0.0},
+            "market_structure": {"all_to_all_share": 0.875},
+            "loop": {"utilization_drives_quotes": False},
+        },
+        {
+            "treasury": {"outlays_to_real_money_share": 0.0, "outlays_to_money_funds_share": 0.0},
+            "real_money": {"secondary_cash_budget_share": 0.25},
+            "levered_funds": {"target_leverage_use": 0.75, "adjustment_per_day": 0.75},
+            "money_funds": {"bill_cash_budget_share": 0.0},
+        },
+        {"treasury": {"outlays_to_foreign_official_share": 1.0}},
+        start_date=dt.date(2025, 12, 22),
+        end_date=dt.date(2025, 12, 29),
+    )
+    run_checked(scenario, seed=0)

@@ -7,7 +7,6 @@ to its assets minus its liabilities once, and from then on moves only by P&L.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,16 +18,13 @@ from sim.agents.foreign_official import ForeignOfficial, ForeignOfficials
 from sim.agents.levered_fund import LeveredFund, LeveredFunds
 from sim.agents.money_fund import MoneyFund, MoneyFunds
 from sim.agents.real_money import RealMoneyInvestor, RealMoneyInvestors
-from sim.calendar import AuctionSpec, bill_auctions, coupon_auctions, day_number
+from sim.issue_stock import OVERDRAW_TOLERANCE_BN, build_issue_stock, class_holdings
 from sim.ledger import Ledger
-from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, IssuanceSizes, Scenario
-from sim.securities import COUPON_PERIOD_DAYS, N_BUCKETS, IssueRegister, bucket_of
+from sim.scenario.schema import Scenario
+from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, N_BUCKETS, IssueRegister, bucket_of
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
-
-# How many past new issues of each tenor are still outstanding (at most; older ones have matured).
-_HISTORY = {"2y": 24, "3y": 36, "5y": 60, "7y": 84, "10y": 40, "20y": 20, "30y": 120}
 
 
 def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
@@ -44,95 +40,17 @@ def pareto_shares(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
     return sizes / sizes.sum()
 
 
-@lru_cache(maxsize=8)
-def _settled_by(start: pd.Timestamp) -> tuple[AuctionSpec, ...]:
-    """The regular calendar's auctions that had settled by `start` and whose issues (or, for a
-    reopening, possibly its original issue) have not matured, oldest first."""
-    oldest = start - pd.DateOffset(years=31)
-    specs = bill_auctions(start - pd.Timedelta(weeks=53), start) + coupon_auctions(oldest, start)
-    return tuple(sorted((s for s in specs if s.issue_date <= start), key=lambda s: (s.issue_date, s.tenor)))
-
-
-def build_issue_stock(scenario: Scenario, start: pd.Timestamp, register: IssueRegister) -> None:
-    """Open the issues outstanding at the start: the auction calendar's history at the scenario's sizes.
-
-    Every issue carries the issue and maturity dates the calendar gave it, so what matures
-    during the run matures on the settlement day of the auction that refunds it (bills on the
-    week's bill settlement day, 2y/5y/7y at month-end, 3y/10y/30y on the 15th). A reopening
-    adds to the new issue before it; only what had settled by the start is outstanding.
-    """
-    sizes = scenario.treasury.sizes
-    slots: dict[str, int] = {}
-    new_issues: dict[str, list[pd.Timestamp]] = {t: [] for t in COUPON_TENORS}
-    for spec in _settled_by(start):
-        if spec.tenor in COUPON_TENORS and not spec.reopening:
-            new_issues[spec.tenor].append(spec.issue_date)
-    kept = {t: set(days[-_HISTORY[t] :]) for t, days in new_issues.items()}
-    for spec in _settled_by(start):
-        tenor = spec.tenor
-        if spec.reopening:
-            slot = slots.get(tenor)
-            if slot is not None:
-                register.outstanding_bn[slot] += _opening_size(sizes, tenor, reopening=True)
-            continue
-        if spec.maturity <= start or (tenor in COUPON_TENORS and spec.issue_date not in kept[tenor]):
-            slots.pop(tenor, None)  # its reopenings would reopen an issue no longer outstanding
-            continue
-        slot = register.add(tenor, day_number(spec.issue_date), day_number(spec.maturity), 0.0)
-        register.outstanding_bn[slot] = _opening_size(sizes, tenor, reopening=False)
-        slots[tenor] = slot
-
-
-def _opening_size(sizes: IssuanceSizes, tenor: str, reopening: bool) -> float:
-    """Par sold at one past auction ($bn): bills at their base size, coupons as the scenario sizes them."""
-    if tenor in BILL_TENORS:
-        return float(getattr(sizes, f"bills_{tenor}_bn"))
-    name = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
-    if name:
-        return float(getattr(sizes, f"{name}_bn"))
-    prefix = {"10y": "notes_10y", "20y": "bonds_20y", "30y": "bonds_30y"}[tenor]
-    return float(getattr(sizes, f"{prefix}_{'reopen' if reopening else 'new'}_bn"))
-
-
 def allocate_holdings(
     scenario: Scenario, register: IssueRegister, start_day: int, shares: dict[str, np.ndarray], rm_tilt: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Split every issue's outstanding among holder classes and, within a class, agents.
-
-    Real-money investors hold the rest of each issue after the central bank, foreign
-    officials, money funds (bills), levered funds (2-10y coupons) and dealers.
+    """Split every issue's outstanding among holder classes (`class_holdings`) and, within a
+    class, agents.
 
     Returns holdings ($bn par) by class: arrays of shape (agents, slots); "soma" is 1-D.
     """
-    active = register.active
-    outstanding = np.where(active, register.outstanding_bn, 0.0)
-    is_bill = register.is_bill & active
-    is_coupon = ~register.is_bill & active
-    years = register.years_left(start_day)
-    buckets = bucket_of(years)
-    basis = is_coupon & (years >= 1.5) & (years <= 11.0)
-
-    def spread(total: float, eligible: np.ndarray) -> np.ndarray:
-        weight = np.where(eligible, outstanding, 0.0)
-        return total * weight / weight.sum() if weight.sum() > 0 else weight
-
-    cb = scenario.central_bank
-    mmf = scenario.money_funds
-    soma = spread(cb.soma_treasuries_bn * cb.soma_bills_share, is_bill) + spread(
-        cb.soma_treasuries_bn * (1 - cb.soma_bills_share), is_coupon
-    )
-    fo_total = scenario.foreign_official.holdings_bn
-    fo_bills = scenario.foreign_official.bills_share
-    foreign = spread(fo_bills * fo_total, is_bill) + spread((1 - fo_bills) * fo_total, is_coupon)
-    bills_total = outstanding[is_bill].sum()
-    funds = spread(min(mmf.bills_share * mmf.assets_bn, mmf.max_share_of_bills_outstanding * bills_total), is_bill)
-    levered = spread(scenario.levered_funds.positions_bn, basis)
-    dealer_bills = scenario.dealers.inventory_bills_share
-    dealers = spread(dealer_bills * scenario.dealers.inventory_bn, is_bill) + spread(
-        (1 - dealer_bills) * scenario.dealers.inventory_bn, is_coupon
-    )
-    real_money = outstanding - soma - foreign - funds - levered - dealers
-    if (real_money < -1e-9).any():
+    held = class_holdings(scenario, register, start_day)
+    real_money = held.real_money
+    if (real_money < -OVERDRAW_TOLERANCE_BN).any():
         worst = int(real_money.argmin())
         raise ValueError(
             f"opening holdings exceed the outstanding of an issue by {-real_money[worst]:.1f}bn: "
@@ -140,15 +58,16 @@ def allocate_holdings(
             "levered_funds.positions_bn or dealers.inventory_bn, or raise treasury.sizes"
         )
     real_money = np.maximum(real_money, 0.0)
+    buckets = bucket_of(register.years_left(start_day))
     tilt = rm_tilt[:, buckets] * shares["real_money"][:, None]
     tilt = tilt / tilt.sum(axis=0, keepdims=True)
     return {
-        "dealer": shares["dealer"][:, None] * dealers[None, :],
+        "dealer": shares["dealer"][:, None] * held.dealer[None, :],
         "real_money": tilt * real_money[None, :],
-        "foreign_official": shares["foreign_official"][:, None] * foreign[None, :],
-        "levered_fund": shares["levered_fund"][:, None] * levered[None, :],
-        "money_fund": shares["money_fund"][:, None] * funds[None, :],
-        "soma": soma,
+        "foreign_official": shares["foreign_official"][:, None] * held.foreign_official[None, :],
+        "levered_fund": shares["levered_fund"][:, None] * held.levered_fund[None, :],
+        "money_fund": shares["money_fund"][:, None] * held.money_fund[None, :],
+        "soma": held.soma,
     }
 
 
@@ -244,7 +163,8 @@ def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueReg
     issues = IssueRegister()
     build_issue_stock(m.config, start, issues)
     years = issues.years_left(m.today)
-    issues.coupon_pct[:] = np.where(issues.is_bill, 0.0, np.round(m.prices.fundamental_pct(years, m.today) * 8) / 8)
+    coupons = np.maximum(np.round(m.prices.fundamental_pct(years, m.today) * 8) / 8, MIN_COUPON_PCT)
+    issues.coupon_pct[:] = np.where(issues.is_bill, 0.0, coupons)
     issues.coupon_pct[~issues.active] = 0.0
     issues.next_coupon_day[:] = issues.issue_day + COUPON_PERIOD_DAYS
     while (behind := issues.active & (issues.next_coupon_day <= m.today)).any():

@@ -14,6 +14,11 @@ import numpy as np
 from sim.scenario.schema import CurveSection
 
 TEN_YEAR_DURATION = 10.0 / (1.0 + 0.02 * 10.0)
+# The volatility ratio behaviour reads (haircuts, spreads, depth, banks' hurdle) is at most
+# this: a hundred times calm volatility is far beyond any market on record (in March 2020
+# the 10-year's daily moves were about five times their calm size), and raised to the
+# schema's elasticities a larger ratio drives rates and spreads past what the books carry.
+VOL_RATIO_CAP = 100.0
 
 
 def duration_weight(years: np.ndarray) -> np.ndarray:
@@ -78,8 +83,8 @@ class YieldCurve:
 
     @property
     def vol_ratio(self) -> float:
-        """Realised volatility relative to calm (1 in calm)."""
-        return max(self.realised_vol_bp / self.params.level_vol_calm_bp, 0.25)
+        """Realised volatility relative to calm (1 in calm; at least 0.25, at most VOL_RATIO_CAP)."""
+        return min(max(self.realised_vol_bp / self.params.level_vol_calm_bp, 0.25), VOL_RATIO_CAP)
 
 
 def inventory_premium_bp(years: np.ndarray, risk_utilization: float, scale_bp: float) -> np.ndarray:

@@ -16,6 +16,9 @@ BUCKET_YEARS = np.array([TENOR_YEARS[t] for t in TENORS])
 N_BUCKETS = len(TENORS)
 BILL_BUCKETS = np.array([t in BILL_TENORS for t in TENORS])
 COUPON_PERIOD_DAYS = 182
+# Treasury sets coupons in eighths of a percent, never below one eighth: a coupon is never
+# zero or negative, however low the auction yield (and so no price is negative).
+MIN_COUPON_PCT = 0.125
 
 
 def bond_price(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:

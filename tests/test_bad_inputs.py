@@ -36,6 +36,112 @@ def _deep_block(levels: int) -> str:
     return "dealers:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(levels)) + "  " * (levels + 1) + "x: 1\n"
 
 
+# Values the schema's plain ranges once admitted but the arithmetic cannot carry (a haircut of
+# 2e-308 % made a fund's leverage cap infinite, a $1e-300bn bill NaN prices), and opening
+# holdings beyond what the sizes leave outstanding (the run failed with exit 1): refused at
+# their key with the bound they miss. name -> (file content, text the message must hold)
+_ABOVE_ZERO = "expected 0 or a number >= 1e-06"
+_AT_LEAST = "expected greater than or equal to"
+BOUND_CASES: dict[str, tuple[str, str]] = {
+    "haircut_2e-308": ("levered_funds:\n  haircut_pct: 2.0e-308\n", f"levered_funds.haircut_pct: {_AT_LEAST} 0.01"),
+    "haircut_all": ("levered_funds:\n  haircut_pct: 100\n", "levered_funds.haircut_pct: expected less"),
+    "bill_size_1e-300": (
+        "treasury:\n  sizes:\n    bills_4w_bn: 1.0e-300\n",
+        f"treasury.sizes.bills_4w_bn: {_ABOVE_ZERO}",
+    ),
+    "coupon_size_half_a_thousand_dollars": (
+        "treasury:\n  sizes:\n    notes_10y_new_bn: 5.0e-7\n",
+        f"treasury.sizes.notes_10y_new_bn: {_ABOVE_ZERO}",
+    ),
+    "tga_start_subnormal": ("treasury:\n  tga_start_bn: 5.0e-324\n", f"treasury.tga_start_bn: {_ABOVE_ZERO}"),
+    "tga_target_path_tiny": (
+        "treasury:\n  tga_target_path:\n    - {date: 2025-03-03, target_bn: 1.0e-9}\n",
+        f"treasury.tga_target_path[0].target_bn: {_ABOVE_ZERO}",
+    ),
+    "purchases_tiny": (
+        "central_bank:\n  purchases:\n    - {bn_per_month: 1.0e-12}\n",
+        f"central_bank.purchases[0].bn_per_month: {_ABOVE_ZERO}",
+    ),
+    "runoff_cap_tiny": (
+        "central_bank:\n  runoff_caps:\n    - {date: 2025-03-03, bn_per_month: 1.0e-200}\n",
+        f"central_bank.runoff_caps[0].bn_per_month: {_ABOVE_ZERO}",
+    ),
+    "soma_tiny": ("central_bank:\n  soma_treasuries_bn: 1.0e-100\n", f"central_bank.soma_treasuries_bn: {_ABOVE_ZERO}"),
+    "dealer_inventory_tiny": ("dealers:\n  inventory_bn: 1.0e-308\n", f"dealers.inventory_bn: {_ABOVE_ZERO}"),
+    "rebalancing_noise_tiny": (
+        "real_money:\n  rebalancing_noise_bn: 1.0e-308\n",
+        f"real_money.rebalancing_noise_bn: {_ABOVE_ZERO}",
+    ),
+    "comfortable_reserves_subnormal": (
+        "banks:\n  lowest_comfortable_reserves_bn: 5.0e-324\n",
+        f"banks.lowest_comfortable_reserves_bn: {_AT_LEAST} 0.000001",
+    ),
+    "comfortable_reserves_zero": (
+        "banks:\n  lowest_comfortable_reserves_bn: 0\n",
+        f"banks.lowest_comfortable_reserves_bn: {_AT_LEAST} 0.000001",
+    ),
+    "dealer_equity_tiny": ("dealers:\n  equity_bn: 1.0e-300\n", f"dealers.equity_bn: {_AT_LEAST} 0.000001"),
+    "dealer_depth_tiny": ("dealers:\n  depth_bn: 1.0e-300\n", f"dealers.depth_bn: {_AT_LEAST} 0.000001"),
+    "fund_capital_tiny": (
+        "levered_funds:\n  capital_bn: 1.0e-300\n",
+        f"levered_funds.capital_bn: {_AT_LEAST} 0.000001",
+    ),
+    "money_fund_assets_tiny": ("money_funds:\n  assets_bn: 1.0e-300\n", f"money_funds.assets_bn: {_AT_LEAST} 0.000001"),
+    "calm_vol_tiny": ("curve:\n  level_vol_calm_bp: 1.0e-300\n", f"curve.level_vol_calm_bp: {_AT_LEAST} 0.01"),
+    "risk_off_vol_tiny": (
+        "curve:\n  level_vol_risk_off_bp: 1.0e-300\n",
+        f"curve.level_vol_risk_off_bp: {_AT_LEAST} 0.01",
+    ),
+    "term_premium_shape_subnormal": (
+        "curve:\n  term_premium_shape_years: 5.0e-324\n",
+        f"curve.term_premium_shape_years: {_AT_LEAST} 0.1",
+    ),
+    "half_spread_subnormal": ("dealers:\n  half_spread_bp: 5.0e-324\n", f"dealers.half_spread_bp: {_AT_LEAST} 0.01"),
+    "var_z_subnormal": ("dealers:\n  var_z: 5.0e-324\n", f"dealers.var_z: {_AT_LEAST} 0.1"),
+    "slr_minimum_subnormal": ("dealers:\n  slr_min_pct: 5.0e-324\n", f"dealers.slr_min_pct: {_AT_LEAST} 0.1"),
+    "initial_utilization_subnormal": (
+        "dealers:\n  initial_utilization: 5.0e-324\n",
+        f"dealers.initial_utilization: {_AT_LEAST} 0.01",
+    ),
+    "initial_utilization_next_to_one": (
+        "dealers:\n  initial_utilization: 0.9999999999\n",
+        "dealers.initial_utilization: expected less than or equal to 0.99",
+    ),
+    "initial_risk_utilization_subnormal": (
+        "dealers:\n  initial_risk_utilization: 5.0e-324\n",
+        f"dealers.initial_risk_utilization: {_AT_LEAST} 0.01",
+    ),
+    "appetite_floor_subnormal": ("dealers:\n  appetite_floor: 5.0e-324\n", f"dealers.appetite_floor: {_AT_LEAST} 0.01"),
+    "financing_tolerance_tiny": (
+        "levered_funds:\n  financing_cost_tolerance_bp: 1.0e-308\n",
+        f"levered_funds.financing_cost_tolerance_bp: {_AT_LEAST} 0.01",
+    ),
+    "hurdle_elasticity_10": (
+        "banks:\n  hurdle_vol_elasticity: 10\n",
+        "banks.hurdle_vol_elasticity: expected less than or equal to 2",
+    ),
+    "soma_beyond_the_issues_outstanding": (
+        "central_bank:\n  soma_treasuries_bn: 50000\n",
+        "central_bank.soma_treasuries_bn: expected opening holdings within every issue's outstanding",
+    ),
+    "every_bill_held_before_real_money": (
+        "foreign_official: {bills_share: 1}\nmoney_funds: {max_share_of_bills_outstanding: 1}\n",
+        "foreign_official.holdings_bn: expected opening holdings within every issue's outstanding",
+    ),
+    "basis_positions_beyond_the_notes": (
+        "levered_funds:\n  positions_bn: 50000\n",
+        "levered_funds.positions_bn: expected opening holdings within every issue's outstanding",
+    ),
+    "haircut_jump_subnormal": (
+        "shocks:\n  - {kind: haircut_jump, date: 2025-03-03, multiplier: 5.0e-324}\n",
+        f"shocks[0].multiplier: {_AT_LEAST} 0.01",
+    ),
+    "fund_selling_tiny": (
+        "shocks:\n  - {kind: fund_selling, date: 2025-03-03, bn_per_day: 1.0e-9}\n",
+        f"shocks[0].bn_per_day: {_AT_LEAST} 0.000001",
+    ),
+}
+
 # name -> (file content, text the message must hold besides the file name)
 SCENARIO_CASES: dict[str, tuple[str | bytes, str]] = {
     "alias_bomb": (BOMB, "aliases expanded"),
@@ -102,6 +208,7 @@ SCENARIO_CASES: dict[str, tuple[str | bytes, str]] = {
     "extends_not_a_string": ("extends: [a, b]\n", "extends"),
     "extends_missing_file": ("extends: nowhere.yaml\n", "extends"),
     "too_large": ("# " + "x" * 1_100_000 + "\n", "bytes"),
+    **{f"bound_{name}": case for name, case in BOUND_CASES.items()},
 }
 
 

@@ -14,6 +14,7 @@ from sim.calibration.simulated import simulated_moments
 from sim.cli import main
 from sim.scenario import load_scenario, scenario_from_dict
 from sim.scenario.loader import deep_merge
+from sim.scenario.yamlfile import load_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "calibration" / "configs" / "baseline.yaml"
@@ -23,7 +24,7 @@ CONFIG = ROOT / "calibration" / "configs" / "baseline.yaml"
 def test_calibrated_model_is_within_two_standard_errors_for_most_moments():
     config = load_config(CONFIG)
     targets = read_targets(config.targets).set_index("name")
-    fitted = yaml.safe_load((ROOT / "calibration" / "fitted" / "baseline.yaml").read_text())
+    fitted = load_yaml_file(ROOT / "calibration" / "fitted" / "baseline.yaml")
     # The calibration window with the fitted behaviour, as the fit evaluated it.
     scenario = scenario_from_dict(deep_merge(base_mapping(config), fitted))
     runs = [simulated_moments(TreasuryMarketModel(scenario, seed=seed).run().results()) for seed in config.seeds]
@@ -60,7 +61,7 @@ def test_calibrate_command_writes_fragment_and_report_and_resumes(tmp_path, caps
     }  # fmt: skip
     config.write_text(yaml.safe_dump(base))
     assert main(["calibrate", str(config)]) == 0
-    fragment = yaml.safe_load((tmp_path / "out" / "tiny.yaml").read_text())
+    fragment = load_yaml_file(tmp_path / "out" / "tiny.yaml")
     assert 0.5 <= fragment["repo"]["trade_noise_bp"] <= 3.0
     report = (tmp_path / "out" / "report" / "report.md").read_text()
     assert "repo_dispersion_ordinary_mean_bp" in report and (tmp_path / "out" / "report" / "loss.png").is_file()

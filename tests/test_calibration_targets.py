@@ -25,6 +25,7 @@ from sim.calibration.moments import (
 )
 from sim.calibration.targets import TARGET_COLUMNS, compute_targets, main, read_targets, write_targets
 from sim.dashboard.metrics import compute_metrics
+from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_DATA = ROOT / "tests" / "fixtures" / "data"
@@ -275,6 +276,47 @@ def test_targets_round_trip_on_fixture(tmp_path: Path) -> None:
     pd.testing.assert_series_equal(back["value"], frame["value"])
     pd.testing.assert_series_equal(back["se"], frame["se"])
     assert list(back["level_comparable"]) == list(frame["level_comparable"])
+
+
+GOOD_MOMENT = "  - {name: sofr_iqr_median_bp, value: 6.0, se: 0.5, unit: bp}\n"
+# name -> (targets file text, the key the problem names, what the message says was expected)
+BAD_TARGETS: dict[str, tuple[str | bytes, str, str]] = {
+    "alias_bomb": (
+        "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+        "a",
+        "aliases expanded",
+    ),
+    "duplicate_key": ("moments:\n" + GOOD_MOMENT + "moments: []\n", "moments", "each key once"),
+    "empty": ("", "(file)", "a mapping"),
+    "not_utf8": (b"moments: [\xff]\n", "(file)", "UTF-8"),
+    "a_list": ("- 1\n", "(top level)", "a mapping"),
+    "no_moments": ("windows: {}\n", "moments", "a list of targets"),
+    "moment_not_a_mapping": ("moments:\n" + GOOD_MOMENT + "  - 3\n", "moments[1]", "a mapping"),
+    "value_text": ("moments:\n  - {name: x, value: high, se: 1}\n", "moments[0].value", "a number or null"),
+    "se_a_list": ("moments:\n  - {name: x, value: 1, se: [1]}\n", "moments[0].se", "a number or null"),
+    "name_missing": ("moments:\n  - {value: 1, se: 1}\n", "moments[0].name", "the target's name"),
+    "windows_a_list": ("windows: [1]\nmoments:\n" + GOOD_MOMENT, "windows", "a mapping"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TARGETS))
+def test_a_bad_targets_file_is_a_located_error(case: str, tmp_path: Path) -> None:
+    text, key, expected = BAD_TARGETS[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ScenarioError) as caught:
+        read_targets(path)
+    problem = caught.value.problems[0]
+    assert problem.file == str(path) and problem.key_path.startswith(key) and expected in problem.expected
+
+
+def test_a_missing_targets_file_is_a_located_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no file at"):
+        read_targets(tmp_path / "nowhere.yaml")
+    good = tmp_path / "good.yaml"
+    good.write_text("moments:\n" + GOOD_MOMENT, encoding="utf-8")
+    assert read_targets(good)["se"].tolist() == [0.5]
 
 
 def test_main_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

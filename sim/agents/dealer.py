@@ -199,7 +199,10 @@ class Dealers:
         allowance = self.leverage_allowance_bn(equity_bn)
         market_allowance = np.maximum(allowance - self.other_assets_bn, 1e-9) * self.appetite
         if quarter_end:
-            market_allowance = market_allowance * np.where(self.window_dresser, 1.0 - p.quarter_end_shrink_share, 1.0)
+            # A window-dresser cutting all its room (a shrink share of one) keeps a sliver of it,
+            # so its utilization is very high rather than undefined.
+            shrink = np.where(self.window_dresser, 1.0 - p.quarter_end_shrink_share, 1.0)
+            market_allowance = np.maximum(market_allowance * shrink, 1e-9)
         exposure = self.other_assets_bn + market_exposure_bn
         slr = equity_bn / np.maximum(exposure, 1e-9)
         var_mn = p.var_z * vol_bp * np.abs(dv01_mn)

@@ -86,8 +86,11 @@ class MoneyFunds:
             led.pay_pooled(m.accounts_of("household"), paid, pools, received, income=True)
 
     def dealer_limit_bn(self, assets_bn: float, pullback_share: float) -> float:
-        """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed."""
-        return self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share)
+        """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed.
+
+        Never below zero: funds overdrawn by bill settlements (net assets below zero) lend nothing.
+        """
+        return max(self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share), 0.0)
 
     def bill_bids(
         self, offering_bn: float, wi_pct: float, bills_bn: np.ndarray, assets_bn: np.ndarray, cash_bn: np.ndarray

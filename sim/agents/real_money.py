@@ -141,5 +141,9 @@ class RealMoneyInvestors:
         sells = np.minimum(np.maximum(-net, 0.0), np.maximum(holdings_bn, 0.0))
         net_buying = buys.sum(axis=1) - sells.sum(axis=1)
         budget = p.secondary_cash_budget_share * np.maximum(cash_bn, 0.0) + sells.sum(axis=1)
-        scale = np.minimum(1.0, np.divide(budget, buys.sum(axis=1), out=np.ones_like(budget), where=net_buying > 0))
+        wanted = buys.sum(axis=1)
+        # Scaled down only where purchases outrun the budget (dividing a budget by a vanishing
+        # purchase, a few 1e-324, would overflow for a scale that is 1 anyway).
+        over = (net_buying > 0) & (wanted > budget)
+        scale = np.divide(budget, wanted, out=np.ones_like(budget), where=over)
         return buys * scale[:, None], sells

@@ -40,6 +40,9 @@ from sim.data import load_real_tables
 from sim.data.fred import read_fred_series
 from sim.data.nyfed import read_fails_weekly
 from sim.data.treasury import read_auctions
+from sim.messages import printable
+from sim.scenario import Problem, ScenarioError
+from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 DEFAULT_REPO_WINDOW = ("2022-01-01", "2024-12-31")  # IORB starts 2021-07-29; fails 2022-01-05
 DEFAULT_AUCTION_WINDOW = ("2025-01-01", "2025-06-30")  # the public auction export starts 2025-01-08
@@ -243,10 +246,53 @@ def write_targets(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def _moments_of(data: Any, file: str) -> list[dict[str, Any]]:
+    """The `moments` list of a parsed targets file, each a mapping with a name and numeric value and se.
+
+    Raises:
+        ScenarioError: anything else, located at its key (the file is generated, so this is a file
+            edited by hand or cut short).
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(file, "(top level)", "a mapping of keys", type(data).__name__)])
+    moments = data.get("moments")
+    if not isinstance(moments, list):
+        raise ScenarioError([Problem(file, "moments", "a list of targets", type(moments).__name__)])
+    problems = []
+    for i, row in enumerate(moments):
+        if not isinstance(row, dict):
+            problems.append(Problem(file, f"moments[{i}]", "a mapping (name, value, se, ...)", type(row).__name__))
+            continue
+        if not isinstance(row.get("name"), str):
+            problems.append(Problem(file, f"moments[{i}].name", "the target's name", printable(repr(row.get("name")))))
+        for key in ("value", "se"):
+            if not (row.get(key) is None or _is_number(row[key])):
+                problems.append(Problem(file, f"moments[{i}].{key}", "a number or null", printable(repr(row[key]))))
+    for key in ("windows", "bootstrap"):
+        if not isinstance(data.get(key, {}), dict):
+            problems.append(Problem(file, key, "a mapping", type(data[key]).__name__))
+    if problems:
+        raise ScenarioError(problems)
+    return moments
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def read_targets(path: str | Path) -> pd.DataFrame:
-    """A targets file back as a frame (columns TARGET_COLUMNS, NaN for null); windows and bootstrap in attrs."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    frame = pd.DataFrame(data["moments"], columns=list(TARGET_COLUMNS))
+    """A targets file back as a frame (columns TARGET_COLUMNS, NaN for null); windows and bootstrap in attrs.
+
+    The file is read within the project's YAML limits (`sim.scenario.yamlfile`).
+
+    Raises:
+        ScenarioError: the file is missing, unreadable or malformed (file, key, expected, found).
+    """
+    try:
+        data = load_yaml_file(path, "a targets file")
+    except YamlFileError as err:
+        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
+    frame = pd.DataFrame(_moments_of(data, str(path)), columns=list(TARGET_COLUMNS))
     frame[["value", "se"]] = frame[["value", "se"]].astype(float)
     frame.attrs["meta"] = {"windows": data.get("windows", {}), "bootstrap": data.get("bootstrap", {})}
     return frame

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import BILL_WEEKS, TENOR_YEARS, AuctionSpec, day_number, roll_forward
+from sim.scenario.bounds import SMALLEST_AMOUNT_BN
 from sim.scenario.schema import BILL_TENORS, TENORS
-from sim.securities import COUPON_PERIOD_DAYS, bond_dv01, bond_price
+from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, bond_dv01, bond_price
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -221,8 +222,10 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
         maturing = iss.active & (iss.tenor == bucket) & (iss.maturity_day == day_number(spec.issue_date))
         rollover = float(iss.outstanding_bn[maturing].sum()) if maturing.any() else None
     offering = offering_bn or m.treasury.offering_bn(tenor, slot is not None, m.ledger.tga_bn, 0.0, target, rollover)
-    if offering <= 0:
-        return  # the scenario sized this auction at zero: it is not held
+    if offering < SMALLEST_AMOUNT_BN:
+        # Sized at zero (or, steered down to its floor, at less than a thousand dollars, which
+        # tenders split among bidders cannot price): the auction is not held.
+        return
     shortfall = m.shocks.shortfall(m.day_index, tenor)
     rows, yields, amounts = collect_tenders(m, tenor, offering, wi, shortfall)
     # Bidders' idiosyncratic views of value (a fraction of a bp).
@@ -276,7 +279,7 @@ def settle_award(m: TreasuryMarketModel, award: Award) -> bool:
     created = False
     if slot is None or not iss.active[slot]:
         is_bill = award.tenor in BILL_TENORS
-        coupon = 0.0 if is_bill else max(np.floor(award.high_yield_pct * 8.0) / 8.0, 0.125)
+        coupon = 0.0 if is_bill else max(np.floor(award.high_yield_pct * 8.0) / 8.0, MIN_COUPON_PCT)
         slot = iss.add(award.tenor, m.today, day_number(award.maturity), coupon)
         created = True
         if slot >= m.prices.dv01_per_par.size:

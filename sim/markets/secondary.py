@@ -161,8 +161,12 @@ def settle_bucket_trades(
     deliveries pro rata. Customers pay the dealers' half-spread on both sides.
     """
     prices = m.prices
-    sell_share = np.divide(sell_filled, long_by_bucket, out=np.zeros_like(sell_filled), where=long_by_bucket > 0)
-    sell_share = np.minimum(sell_share, 1.0)
+    # A seller delivers at most what it holds: all of it when it sells more, dividing only where its
+    # holding covers the sale (so a vanishing holding, a few 1e-313 $bn, does not overflow).
+    held = long_by_bucket > 0
+    sell_share = np.divide(
+        sell_filled, long_by_bucket, out=np.where(held, 1.0, 0.0), where=held & (long_by_bucket >= sell_filled)
+    )
     delivered = long_holdings * (sell_share @ prices.slot_of_bucket)  # by slot; retired slots hold nothing
     # Dealers' sales beyond their longs are short sales of the bucket's benchmark issue.
     dealer_short = np.maximum(sell_filled[:n_d] - long_by_bucket[:n_d], 0.0)

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 def specialness_bp(short_bn: np.ndarray, lendable_bn: np.ndarray, special_max_bp: float, exponent: float) -> np.ndarray:
     """Spread of an issue's special repo rate below general collateral (bp)."""
-    pressure = np.divide(short_bn, lendable_bn, out=np.where(short_bn > 0, 1.0, 0.0), where=lendable_bn > 0)
+    # Shorts beyond the lendable supply press at most fully; dividing only where the supply
+    # covers them keeps a vanishing supply (a tiny lendable share) from overflowing.
+    covered = (lendable_bn > 0) & (lendable_bn >= short_bn)
+    pressure = np.divide(short_bn, lendable_bn, out=np.where(short_bn > 0, 1.0, 0.0), where=covered)
     return special_max_bp * np.minimum(pressure, 1.0) ** exponent
 
 

@@ -212,13 +212,18 @@ def _dates(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...]
 
 
 def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: str) -> None:
-    """What the schema's field rules cannot see: dates in range, one policy change a day, a business day.
+    """What the schema's field rules cannot see: dates in range, one policy change a day, a business
+    day, opening holdings the issues outstanding can hold.
 
     Raises:
-        ScenarioError: dates outside FIRST_DATE..LAST_DATE, two policy changes on one date, or a
-            horizon (start_date to end_date) without a business day.
+        ScenarioError: dates outside FIRST_DATE..LAST_DATE, two policy changes on one date, a
+            horizon (start_date to end_date) without a business day, or opening holdings of the
+            central bank, foreign officials, money funds, levered funds and dealers beyond what
+            `treasury.sizes` leave outstanding of an issue (named at the largest holder's key).
     """
-    from sim.calendar import business_days  # the calendar imports the schema, so not at the top
+    # The calendar and the issue stock import the schema, so not at the top.
+    from sim.calendar import business_days
+    from sim.issue_stock import opening_overdraw
 
     def file_of(loc: tuple[Any, ...]) -> str:
         return str(origin.get(loc[0], default_file)) if loc else default_file
@@ -237,6 +242,11 @@ def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: st
     if not problems and len(business_days(scenario.start_date, scenario.end_date)) == 0:
         found = f"{scenario.start_date} to {scenario.end_date}, no business day"
         problems.append(Problem(file_of(("end_date",)), "end_date", "at least one business day from start_date", found))
+    over = None if problems else opening_overdraw(scenario)
+    if over is not None:
+        expected = "opening holdings within every issue's outstanding at treasury.sizes (lower this or raise the sizes)"
+        found = f"{over.amount_bn:,.1f}bn more than {over.issue} (held with the other classes' opening holdings)"
+        problems.append(Problem(file_of(tuple(over.key.split(".")[:1])), over.key, expected, found))
     if problems:
         raise ScenarioError(problems)
 

@@ -19,6 +19,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.scenario.bounds import zero_or_at_least
 from sim.scenario.schema import Scenario, Section
 
 START_MARKER = "<!-- keys:start -->"
@@ -71,9 +72,9 @@ def _type_name(annotation: Any) -> str:
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
-def _bounds(field: FieldInfo) -> str:
+def _ends(field: FieldInfo) -> tuple[str | None, str | None]:
+    """A number's lower and upper end as printed, `[` or `(` marking whether it is included."""
     lo = hi = None
-    length = []
     for item in field.metadata:
         if isinstance(item, at.Ge):
             lo = f"[{item.ge:g}"
@@ -83,12 +84,19 @@ def _bounds(field: FieldInfo) -> str:
             hi = f"{item.le:g}]"
         elif isinstance(item, at.Lt):
             hi = f"{item.lt:g})"
-        elif isinstance(item, at.MinLen):
-            length.append(f"at least {item.min_length}")
-        elif isinstance(item, at.MaxLen):
-            length.append(f"at most {item.max_length}")
+    return lo, hi
+
+
+def _bounds(field: FieldInfo) -> str:
+    length = [f"at least {item.min_length}" for item in field.metadata if isinstance(item, at.MinLen)]
+    length += [f"at most {item.max_length}" for item in field.metadata if isinstance(item, at.MaxLen)]
     if length:
         return ", " + " and ".join(length) + " characters"
+    lo, hi = _ends(field)
+    smallest = zero_or_at_least(field.metadata)
+    if smallest is not None and hi:
+        # An amount that may be zero: the range printed is that of its non-zero values.
+        return f" 0 or in [{smallest:g}, {hi}"
     if lo and hi:
         return f" in {lo}, {hi}"
     if lo:

@@ -2,7 +2,9 @@
 
 A scenario is data. It is validated into frozen pydantic models; unknown keys, wrong
 types and out-of-range values are errors. Units are in the names: `_bn` is $ billions,
-`_pct` percent, `_bp` basis points, `_days` business days.
+`_pct` percent, `_bp` basis points, `_days` business days. Ranges keep the arithmetic
+finite (`sim.scenario.bounds`): amounts that may be zero are zero or at least $1,000, and
+scales the model divides by (haircuts, volatilities, spreads) stop short of zero.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from sim.scenario.bounds import SMALLEST_AMOUNT_BN, Amount
 
 Tenor = Literal["4w", "8w", "13w", "26w", "52w", "2y", "3y", "5y", "7y", "10y", "20y", "30y"]
 BILL_TENORS: tuple[Tenor, ...] = ("4w", "8w", "13w", "26w", "52w")
@@ -44,9 +48,9 @@ class PolicySection(Section):
 
 class CurveSection(Section):
     term_premium_10y_bp: float = _f(45.0, "Fundamental 10y yield above the policy rate (bp).", ge=-300, le=500)
-    term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", gt=0, le=30)
-    level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", gt=0, le=50)
-    level_vol_risk_off_bp: float = _f(10.0, "Daily std of the level factor in risk-off (bp/day).", gt=0, le=100)
+    term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", ge=0.1, le=30)
+    level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", ge=0.01, le=50)
+    level_vol_risk_off_bp: float = _f(10.0, "Daily std of the level factor in risk-off (bp/day).", ge=0.01, le=100)
     slope_vol_bp: float = _f(2.5, "Daily std of the slope factor (bp/day).", ge=0, le=50)
     factor_mean_reversion_per_day: float = _f(0.01, "Pull of level and slope back to zero (per day).", ge=0, le=1)
     p_calm_to_risk_off: float = _f(0.005, "Daily probability of entering risk-off.", ge=0, le=1)
@@ -69,37 +73,37 @@ class IssuanceSizes(Section):
     fold in the 6-week and 17-week bills the model does not carry separately.
     """
 
-    bills_4w_bn: float = _f(95.0, "4-week bill base size ($bn).", ge=0, le=500)
-    bills_8w_bn: float = _f(90.0, "8-week bill base size ($bn).", ge=0, le=500)
-    bills_13w_bn: float = _f(100.0, "13-week bill base size ($bn).", ge=0, le=500)
-    bills_26w_bn: float = _f(95.0, "26-week bill base size ($bn).", ge=0, le=500)
-    bills_52w_bn: float = _f(60.0, "52-week bill base size, every four weeks ($bn).", ge=0, le=500)
-    notes_2y_bn: float = _f(69.0, "2-year note, monthly ($bn).", ge=0, le=300)
-    notes_3y_bn: float = _f(58.0, "3-year note, monthly ($bn).", ge=0, le=300)
-    notes_5y_bn: float = _f(70.0, "5-year note, monthly ($bn).", ge=0, le=300)
-    notes_7y_bn: float = _f(44.0, "7-year note, monthly ($bn).", ge=0, le=300)
-    notes_10y_new_bn: float = _f(42.0, "10-year new issue, Feb/May/Aug/Nov ($bn).", ge=0, le=300)
-    notes_10y_reopen_bn: float = _f(39.0, "10-year reopening, other months ($bn).", ge=0, le=300)
-    bonds_20y_new_bn: float = _f(16.0, "20-year new issue ($bn).", ge=0, le=300)
-    bonds_20y_reopen_bn: float = _f(13.0, "20-year reopening ($bn).", ge=0, le=300)
-    bonds_30y_new_bn: float = _f(25.0, "30-year new issue ($bn).", ge=0, le=300)
-    bonds_30y_reopen_bn: float = _f(22.0, "30-year reopening ($bn).", ge=0, le=300)
+    bills_4w_bn: Amount = _f(95.0, "4-week bill base size ($bn).", ge=0, le=500)
+    bills_8w_bn: Amount = _f(90.0, "8-week bill base size ($bn).", ge=0, le=500)
+    bills_13w_bn: Amount = _f(100.0, "13-week bill base size ($bn).", ge=0, le=500)
+    bills_26w_bn: Amount = _f(95.0, "26-week bill base size ($bn).", ge=0, le=500)
+    bills_52w_bn: Amount = _f(60.0, "52-week bill base size, every four weeks ($bn).", ge=0, le=500)
+    notes_2y_bn: Amount = _f(69.0, "2-year note, monthly ($bn).", ge=0, le=300)
+    notes_3y_bn: Amount = _f(58.0, "3-year note, monthly ($bn).", ge=0, le=300)
+    notes_5y_bn: Amount = _f(70.0, "5-year note, monthly ($bn).", ge=0, le=300)
+    notes_7y_bn: Amount = _f(44.0, "7-year note, monthly ($bn).", ge=0, le=300)
+    notes_10y_new_bn: Amount = _f(42.0, "10-year new issue, Feb/May/Aug/Nov ($bn).", ge=0, le=300)
+    notes_10y_reopen_bn: Amount = _f(39.0, "10-year reopening, other months ($bn).", ge=0, le=300)
+    bonds_20y_new_bn: Amount = _f(16.0, "20-year new issue ($bn).", ge=0, le=300)
+    bonds_20y_reopen_bn: Amount = _f(13.0, "20-year reopening ($bn).", ge=0, le=300)
+    bonds_30y_new_bn: Amount = _f(25.0, "30-year new issue ($bn).", ge=0, le=300)
+    bonds_30y_reopen_bn: Amount = _f(22.0, "30-year reopening ($bn).", ge=0, le=300)
 
 
 class TgaTarget(Section):
     date: dt.date = Field(description="Day from which the Treasury steers its cash to this level.")
-    target_bn: float = Field(description="TGA level the bill sizes steer to from that day ($bn).", ge=0, le=5000)
+    target_bn: Amount = Field(description="TGA level the bill sizes steer to from that day ($bn).", ge=0, le=5000)
 
 
 class TreasurySection(Section):
-    tga_start_bn: float = _f(850.0, "Treasury General Account at the start ($bn).", ge=0, le=5000)
-    tga_target_bn: float = _f(
+    tga_start_bn: Amount = _f(850.0, "Treasury General Account at the start ($bn).", ge=0, le=5000)
+    tga_target_bn: Amount = _f(
         850.0, "TGA level the bill sizes steer to ($bn), until the target path's first date.", ge=0, le=5000
     )
     tga_target_path: list[TgaTarget] = _f(
         [], "Later TGA targets by date (a debt-limit year: run down, then rebuilt); each holds until the next."
     )
-    tga_floor_bn: float = _f(
+    tga_floor_bn: Amount = _f(
         150.0,
         "The TGA never falls below this: when the projected balance would, the Treasury sells a cash-management "
         "bill ($bn).",
@@ -113,20 +117,20 @@ class TreasurySection(Section):
         ge=1,
         le=60,
     )
-    cmb_buffer_bn: float = _f(
+    cmb_buffer_bn: Amount = _f(
         50.0, "Cushion above the floor a cash-management bill restores the projected balance to ($bn).", ge=0, le=2000
     )
     bill_steering_share: float = _f(0.25, "Share of the TGA gap closed by one week of bills.", ge=0, le=2)
     bill_size_min_share: float = _f(0.4, "Smallest bill size as a share of base.", ge=0, le=1)
     bill_size_max_share: float = _f(2.0, "Largest bill size as a share of base.", ge=1, le=10)
-    daily_outlays_bn: float = _f(27.0, "Federal spending paid out of the TGA per business day ($bn).", ge=0, le=500)
-    daily_receipts_bn: float = _f(20.0, "Ordinary tax receipts into the TGA per business day ($bn).", ge=0, le=500)
-    tax_date_receipts_bn: float = _f(90.0, "Extra receipts on each corporate tax date ($bn).", ge=0, le=1000)
+    daily_outlays_bn: Amount = _f(27.0, "Federal spending paid out of the TGA per business day ($bn).", ge=0, le=500)
+    daily_receipts_bn: Amount = _f(20.0, "Ordinary tax receipts into the TGA per business day ($bn).", ge=0, le=500)
+    tax_date_receipts_bn: Amount = _f(90.0, "Extra receipts on each corporate tax date ($bn).", ge=0, le=1000)
     household_share_of_flows: float = _f(
         0.6, "Share of outlays paid to household deposits (rest to investors).", ge=0, le=1
     )
     sizes: IssuanceSizes = IssuanceSizes()
-    buybacks_bn_per_month: float = _f(
+    buybacks_bn_per_month: Amount = _f(
         0.0, "Liquidity-support buybacks of off-the-run coupons ($bn/month).", ge=0, le=500
     )
     household_savings_to_funds_share: float = _f(
@@ -160,7 +164,7 @@ class TreasurySection(Section):
 class PurchaseProgram(Section):
     start: dt.date | None = Field(None, description="First day of purchases; unset: the scenario's start_date.")
     end: dt.date | None = Field(None, description="Last day of purchases; unset: the scenario's end_date.")
-    bn_per_month: float = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=1000)
+    bn_per_month: Amount = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=1000)
     tenors: list[Tenor] = Field(default=list(BILL_TENORS), description="Tenor buckets bought, equal weights.")
     nonbank_seller_share: float = Field(
         default=0.5, description="Share bought (through dealers) from non-bank investors.", ge=0, le=1
@@ -184,24 +188,24 @@ class PurchaseProgram(Section):
 
 class RunoffCap(Section):
     date: dt.date = Field(description="Date the cap takes effect.")
-    bn_per_month: float = Field(description="Treasury maturities allowed to run off per month ($bn).", ge=0, le=10000)
+    bn_per_month: Amount = Field(description="Treasury maturities allowed to run off per month ($bn).", ge=0, le=10000)
 
 
 class StandingRepoFacility(Section):
     enabled: bool = _f(True, "Whether dealers can borrow from the SRF.")
     min_bid_above_top_bp: float = _f(0.0, "SRF minimum bid rate above the top of the range (bp).", ge=-50, le=500)
-    daily_limit_bn: float = _f(500.0, "Aggregate SRF limit per day ($bn).", ge=0, le=5000)
+    daily_limit_bn: Amount = _f(500.0, "Aggregate SRF limit per day ($bn).", ge=0, le=5000)
     stigma_bp: float = _f(10.0, "Extra cost dealers attach to using the SRF (bp).", ge=0, le=500)
     centrally_cleared: bool = _f(False, "Cleared SRF trades net against reverse repo in the SLR.")
 
 
 class CentralBankSection(Section):
-    soma_treasuries_bn: float = _f(4200.0, "SOMA Treasury holdings at the start, par ($bn).", ge=0, le=50000)
+    soma_treasuries_bn: Amount = _f(4200.0, "SOMA Treasury holdings at the start, par ($bn).", ge=0, le=50000)
     soma_bills_share: float = _f(0.05, "Share of SOMA held in bills at the start.", ge=0, le=1)
     capital_bn: float = _f(45.0, "Central-bank capital at the start ($bn).", ge=-1000, le=1000)
-    currency_bn: float = _f(2350.0, "Currency in circulation at the start ($bn).", ge=0, le=20000)
+    currency_bn: Amount = _f(2350.0, "Currency in circulation at the start ($bn).", ge=0, le=20000)
     currency_growth_pct_per_year: float = _f(3.0, "Growth of currency, drained from reserves (%/year).", ge=-20, le=50)
-    on_rrp_start_bn: float = _f(100.0, "ON RRP balances at the start ($bn).", ge=0, le=5000)
+    on_rrp_start_bn: Amount = _f(100.0, "ON RRP balances at the start ($bn).", ge=0, le=5000)
     reinvest_maturities: bool = _f(True, "Roll maturing SOMA holdings into new bills at auction.")
     runoff_caps: list[RunoffCap] = _f([], "Runoff (QT): monthly caps on maturities not reinvested, by date.")
     purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
@@ -219,20 +223,24 @@ class DealerSection(Section):
     bank_affiliated_share: float = _f(0.75, "Share of dealers inside bank holding companies (SLR-bound).", ge=0, le=1)
     window_dresser_share: float = _f(0.35, "Share of bank dealers that window-dress at quarter-ends.", ge=0, le=1)
     quarter_end_shrink_share: float = _f(0.4, "Cut in window-dressers' repo capacity on quarter-end days.", ge=0, le=1)
-    inventory_bn: float = _f(350.0, "Aggregate net Treasury inventory at the start ($bn).", ge=0, le=10000)
-    reserves_bn: float = _f(300.0, "Reserves held by bank-affiliated dealers at the start ($bn).", ge=0, le=10000)
-    equity_bn: float = _f(900.0, "Aggregate Tier 1 capital of the dealers' holding companies ($bn).", gt=0, le=100000)
-    slr_min_pct: float = _f(5.0, "Minimum supplementary leverage ratio (%).", gt=0, le=50)
+    inventory_bn: Amount = _f(350.0, "Aggregate net Treasury inventory at the start ($bn).", ge=0, le=10000)
+    reserves_bn: Amount = _f(300.0, "Reserves held by bank-affiliated dealers at the start ($bn).", ge=0, le=10000)
+    equity_bn: float = _f(
+        900.0, "Aggregate Tier 1 capital of the dealers' holding companies ($bn).", ge=SMALLEST_AMOUNT_BN, le=100000
+    )
+    slr_min_pct: float = _f(5.0, "Minimum supplementary leverage ratio (%).", ge=0.1, le=50)
     nonbank_leverage_max: float = _f(25.0, "Leverage limit of non-bank dealers (assets / equity).", gt=1, le=200)
-    initial_utilization: float = _f(0.55, "Share of the markets balance sheet used at the start.", gt=0, lt=1)
-    initial_risk_utilization: float = _f(0.35, "Share of the VaR limit used at the start.", gt=0, lt=1)
+    initial_utilization: float = _f(0.55, "Share of the markets balance sheet used at the start.", ge=0.01, le=0.99)
+    initial_risk_utilization: float = _f(0.35, "Share of the VaR limit used at the start.", ge=0.01, le=0.99)
     exempt_treasuries_from_slr: bool = _f(False, "Treasuries excluded from SLR exposure.")
     exempt_reserves_from_slr: bool = _f(False, "Reserves excluded from SLR exposure.")
-    var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", gt=0, le=10)
-    half_spread_bp: float = _f(0.2, "Calm bid/ask half-spread at zero utilization (bp of yield).", gt=0, le=50)
+    var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", ge=0.1, le=10)
+    half_spread_bp: float = _f(0.2, "Calm bid/ask half-spread at zero utilization (bp of yield).", ge=0.01, le=50)
     spread_convexity: float = _f(0.6, "How sharply the half-spread rises as utilization nears one.", ge=0, le=50)
     spread_vol_elasticity: float = _f(1.0, "Elasticity of the half-spread to volatility.", ge=0, le=5)
-    depth_bn: float = _f(60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", gt=0, le=10000)
+    depth_bn: float = _f(
+        60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", ge=SMALLEST_AMOUNT_BN, le=10000
+    )
     depth_exponent: float = _f(1.5, "Depth shrinks as (1 - utilization) to this power.", gt=0, le=10)
     short_end_depth_multiple: float = _f(
         3.0, "Depth is about DV01-neutral across tenors, but at most this multiple of the long end's.", ge=1, le=100
@@ -275,7 +283,7 @@ class DealerSection(Section):
     initial_utilization_dispersion: float = _f(
         0.08, "Log std of dealers' opening balance-sheet utilization around its mean.", ge=0, le=2
     )
-    appetite_floor: float = _f(0.3, "Lowest risk appetite losses and strain can push a dealer to.", gt=0, le=1)
+    appetite_floor: float = _f(0.3, "Lowest risk appetite losses and strain can push a dealer to.", ge=0.01, le=1)
     memory_strain_cap: float = _f(
         0.25, "Utilization above the threshold counted at most this much per day in appetite erosion.", ge=0, le=10
     )
@@ -284,7 +292,7 @@ class DealerSection(Section):
 # ---------------------------------------------------------------- end investors
 class RealMoneySection(Section):
     count: int = _f(40, "Number of real-money investors (asset managers, pensions, insurers).", ge=1, le=20000)
-    cash_bn: float = _f(
+    cash_bn: Amount = _f(
         2000.0, "Cash (deposits) at the start ($bn); they hold the Treasuries no one else does.", ge=0, le=100000
     )
     auction_share: float = _f(
@@ -311,9 +319,9 @@ class RealMoneySection(Section):
     premium_buying_per_bp: float = _f(
         0.15, "Share of dealers' excess inventory bought per day per bp of concession and premium.", ge=0, le=5
     )
-    rebalancing_noise_bn: float = _f(6.0, "Std of daily rebalancing flow per tenor, whole class ($bn).", ge=0, le=1000)
+    rebalancing_noise_bn: Amount = _f(6.0, "Std of daily rebalancing flow per tenor, whole class ($bn).", ge=0, le=1000)
     lendable_share: float = _f(0.25, "Share of holdings lent out in securities lending programs.", ge=0, le=1)
-    selling_in_risk_off_bn: float = _f(0.0, "Daily net selling by funds in risk-off ($bn/day).", ge=0, le=1000)
+    selling_in_risk_off_bn: Amount = _f(0.0, "Daily net selling by funds in risk-off ($bn/day).", ge=0, le=1000)
     size_pareto_alpha: float = _f(1.5, "Pareto tail of investor sizes (smaller = more unequal).", gt=0.1, le=10)
     required_concession_dispersion_bp: float = _f(
         0.3, "Std of the calm required concession across investors (bp).", ge=0, le=20
@@ -327,11 +335,11 @@ class RealMoneySection(Section):
 
 class ForeignOfficialSection(Section):
     count: int = _f(10, "Number of foreign official holders (reserve managers).", ge=1, le=2000)
-    holdings_bn: float = _f(3800.0, "Treasury holdings at the start ($bn).", ge=0, le=100000)
-    cash_bn: float = _f(150.0, "Cash at the start ($bn).", ge=0, le=100000)
+    holdings_bn: Amount = _f(3800.0, "Treasury holdings at the start ($bn).", ge=0, le=100000)
+    cash_bn: Amount = _f(150.0, "Cash at the start ($bn).", ge=0, le=100000)
     auction_share: float = _f(0.1, "Share of an auction they take in calm (indirect bidders).", ge=0, le=2)
     bid_through_bp: float = _f(3.0, "Their tenders sit this far below WI: they want the paper (bp).", ge=0, le=100)
-    selling_in_risk_off_bn: float = _f(8.0, "Daily selling in risk-off for dollar cash ($bn/day).", ge=0, le=1000)
+    selling_in_risk_off_bn: Amount = _f(8.0, "Daily selling in risk-off for dollar cash ($bn/day).", ge=0, le=1000)
     size_pareto_alpha: float = _f(1.5, "Pareto tail of holder sizes (smaller = more unequal).", gt=0.1, le=10)
     bills_share: float = _f(0.1, "Share of their opening holdings in bills.", ge=0, le=1)
     auction_cash_budget_share: float = _f(0.5, "Largest share of their cash they tender at one auction.", ge=0, le=1)
@@ -339,14 +347,17 @@ class ForeignOfficialSection(Section):
 
 class LeveredFundSection(Section):
     count: int = _f(16, "Number of levered (cash-futures basis) funds.", ge=1, le=5000)
-    positions_bn: float = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
+    positions_bn: Amount = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
     capital_bn: float = _f(
-        36.0, "Funds' capital at the start ($bn); about positions x haircut / target use.", gt=0, le=10000
+        36.0,
+        "Funds' capital at the start ($bn); about positions x haircut / target use.",
+        ge=SMALLEST_AMOUNT_BN,
+        le=10000,
     )
-    haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", gt=0, le=100)
+    haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", ge=0.01, le=99)
     haircut_vol_elasticity: float = _f(0.5, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
     financing_cost_tolerance_bp: float = _f(
-        50.0, "Rise in dealers' repo markup (bp) at which funds would give up the whole trade.", gt=0, le=1000
+        50.0, "Rise in dealers' repo markup (bp) at which funds would give up the whole trade.", ge=0.01, le=1000
     )
     target_leverage_use: float = _f(0.85, "Share of the haircut-implied maximum position they aim for.", gt=0, le=1)
     adjustment_per_day: float = _f(0.2, "Share of the gap to their target closed per day.", gt=0, le=1)
@@ -377,7 +388,7 @@ class LeveredFundSection(Section):
 
 class MoneyFundSection(Section):
     count: int = _f(20, "Number of money market funds.", ge=1, le=5000)
-    assets_bn: float = _f(3500.0, "Assets under management at the start ($bn).", gt=0, le=100000)
+    assets_bn: float = _f(3500.0, "Assets under management at the start ($bn).", ge=SMALLEST_AMOUNT_BN, le=100000)
     bills_share: float = _f(0.55, "Share of assets they like to hold in bills.", ge=0, le=1)
     counterparty_limit_share: float = _f(0.15, "Largest share of a fund lent to one dealer.", gt=0, le=1)
     min_spread_over_rrp_bp: float = _f(
@@ -404,7 +415,7 @@ class MoneyFundSection(Section):
         ge=0,
         le=1,
     )
-    mortgage_cycle_bn: float = _f(
+    mortgage_cycle_bn: Amount = _f(
         60.0,
         "Mortgage payments flowing into the no-facility pools around the 15th and paid out to MBS holders (real "
         "money) around the 25th of each month ($bn).",
@@ -440,9 +451,9 @@ class MoneyFundSection(Section):
 
 class BankSection(Section):
     count: int = _f(30, "Number of banks managing reserves.", ge=1, le=5000)
-    reserves_bn: float = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
+    reserves_bn: Amount = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
     lowest_comfortable_reserves_bn: float = _f(
-        2150.0, "Sum of banks' lowest comfortable reserves ($bn).", gt=0, le=100000
+        2150.0, "Sum of banks' lowest comfortable reserves ($bn).", ge=SMALLEST_AMOUNT_BN, le=100000
     )
     concentration_alpha: float = _f(1.1, "Pareto tail of reserve holdings (a few large holders).", gt=0.1, le=10)
     demand_curve_level_bp: float = _f(
@@ -469,7 +480,7 @@ class BankSection(Section):
         le=200,
     )
     hurdle_vol_elasticity: float = _f(
-        1.0, "Power of the volatility ratio in banks' stress hurdle (see stress_hurdle_bp).", ge=0, le=10
+        1.0, "Power of the volatility ratio in banks' stress hurdle (see stress_hurdle_bp).", ge=0, le=2
     )
     funding_pullback_sensitivity: float = _f(
         1.0,
@@ -606,7 +617,7 @@ class EndDemandShortfall(_Shock):
 
 class VolatilityJump(_Shock):
     kind: Literal["volatility_jump"]
-    multiplier: float = Field(description="Multiplier on the level-factor volatility.", gt=0, le=50)
+    multiplier: float = Field(description="Multiplier on the level-factor volatility.", ge=0.01, le=50)
 
 
 class RiskOff(_Shock):
@@ -620,22 +631,24 @@ class FundingPullback(_Shock):
 
 class ForeignOfficialSelling(_Shock):
     kind: Literal["foreign_official_selling"]
-    bn_per_day: float = Field(description="Treasuries sold to dealers per day ($bn).", gt=0, le=1000)
+    bn_per_day: float = Field(description="Treasuries sold to dealers per day ($bn).", ge=SMALLEST_AMOUNT_BN, le=1000)
 
 
 class FundSelling(_Shock):
     kind: Literal["fund_selling"]
-    bn_per_day: float = Field(description="Treasuries sold by real-money funds per day ($bn).", gt=0, le=1000)
+    bn_per_day: float = Field(
+        description="Treasuries sold by real-money funds per day ($bn).", ge=SMALLEST_AMOUNT_BN, le=1000
+    )
 
 
 class SettlementDisruption(_Shock):
     kind: Literal["settlement_disruption"]
-    multiplier: float = Field(description="Multiplier on operational fails.", gt=0, le=1000)
+    multiplier: float = Field(description="Multiplier on operational fails.", ge=0.01, le=1000)
 
 
 class HaircutJump(_Shock):
     kind: Literal["haircut_jump"]
-    multiplier: float = Field(description="Multiplier on levered funds' repo haircuts.", gt=0, le=50)
+    multiplier: float = Field(description="Multiplier on levered funds' repo haircuts.", ge=0.01, le=50)
 
 
 SHOCK_KINDS = (

@@ -742,6 +742,8 @@ def _free_port(host: str) -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
 APP_INSTALL = 'pip install -c requirements.lock -e ".[app]"'
 
 

@@ -32,8 +32,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 REAL_DIR = os.environ.get("PLUMBING_DATA_DIR", "")
 
 
-
-
 # ---------------------------------------------------------------- the experiment file
 def test_unknown_figure_is_an_error(tmp_path: Path) -> None:
     path = _write_sweep(tmp_path, {"key": "banks.reserves_bn", "values": [1]}, figures=["reserve_curve"])

@@ -135,8 +135,12 @@ class Banks:
             taken = offered * self.lowest_comfortable_bn / self.lowest_comfortable_bn.sum()
             taken[-1] += offered - taken.sum()
             ledger.repo_open(
-                outside_lenders, outside_offer_bn, outside_offer_bn * rate / 36000.0,
-                accounts, taken, taken * rate / 36000.0,
+                outside_lenders,
+                outside_offer_bn,
+                outside_offer_bn * rate / 36000.0,
+                accounts,
+                taken,
+                taken * rate / 36000.0,
             )
             volume += offered
         reserves = ledger.money_bn[accounts]

@@ -113,12 +113,13 @@ def _verdict_section(verdict: Verdict | None) -> str:
         return ("<p class='verdict'>No reference was given, so there is no verdict: rerun with "
                 "<code>plumbing run SCENARIO --reference RUN ...</code> (one run, or several seeds as an "
                 "ensemble) to see what moved beyond noise.</p>")  # fmt: skip
+
     def items(findings: list) -> str:
         return "".join(f"<li>{html.escape(f.text())}</li>" for f in findings) or "<li>none</li>"
 
     return f"""<div class='verdict'>
 <p class='verdict-summary'><strong>{html.escape(verdict.summary())}</strong></p>
-<p>Scored against {html.escape(verdict.reference.rstrip('.'))}. {html.escape(verdict.noise_note())} The indices are
+<p>Scored against {html.escape(verdict.reference.rstrip("."))}. {html.escape(verdict.noise_note())} The indices are
 positive when the run is worse than the reference (more plumbing stress, less throughput).</p>
 <h3>Moved beyond noise</h3>
 <ul id='moved'>{items(verdict.moved)}</ul>

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim import tables
+from sim.agents.dealer import BINDING_CONSTRAINTS
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -35,6 +36,7 @@ DEALER_COLUMNS = (
     "risk_appetite",
     "srf_borrowed_bn",
     "funding_cost_pct",
+    "binding_constraint",
 )
 
 
@@ -113,6 +115,7 @@ class Recorder:
                 m.dealers.appetite,
                 m.dealers.srf_borrowed_bn,
                 m.dealers.funding_cost_pct,
+                m.dealers.binding_constraint(led.srf_bn[:n_d] + led.discount_window_bn[:n_d]),
             ]
         )
         self.days_recorded = row + 1
@@ -133,4 +136,6 @@ class Recorder:
         dealers.insert(0, "date", np.repeat(dates, n_d))
         dealers.insert(1, "dealer_id", np.tile(np.arange(n_d), n))
         dealers.insert(2, "bank_affiliated", np.tile(m.dealers.bank_affiliated, n))
+        codes = dealers["binding_constraint"].to_numpy(dtype=np.int64)
+        dealers["binding_constraint"] = pd.Categorical.from_codes(codes, categories=list(BINDING_CONSTRAINTS))
         return {"daily": daily, "auctions": auctions, "dealers": dealers}

@@ -123,3 +123,29 @@ def test_a_funding_pullback_withdraws_its_share_of_money_funds_repo_cash(model):
     ask_pulled, offered_pulled = funds.repo_tranches(cash, 4.25, pullback_share=0.3)
     assert offered_pulled == pytest.approx(0.7 * offered)
     assert ask_pulled == pytest.approx(ask)
+
+
+def test_each_dealers_binding_constraint_is_the_limit_it_is_at(model):
+    # Dealer 0 over its balance sheet, 1 over its VaR, 2 over both (more over its VaR),
+    # 3 under both but funded at a facility, 4 free.
+    from dataclasses import replace
+
+    from sim.agents.dealer import BINDING_CONSTRAINTS
+
+    dealers = model.dealers
+    n = dealers.size_share.size
+    balance_sheet, risk, facility = np.full(n, 0.5), np.full(n, 0.5), np.zeros(n)
+    balance_sheet[[0, 2]] = [1.2, 1.1]
+    risk[[1, 2]] = [1.05, 1.3]
+    facility[3] = 2.0
+    dealers.constraints = replace(dealers.constraints, balance_sheet_use=balance_sheet, risk_use=risk)
+    labels = [BINDING_CONSTRAINTS[i] for i in dealers.binding_constraint(facility)[:5]]
+    assert labels == ["slr", "var", "var", "funding", "none"]
+
+
+def test_the_dealers_table_names_the_binding_constraint(model):
+    table = model.results()["dealers"]
+    assert set(table.binding_constraint.cat.categories) == {"none", "slr", "var", "funding"}
+    at_limit = table.utilization >= 1.0
+    assert (table.binding_constraint[at_limit].isin(["slr", "var"])).all()
+    assert (table.binding_constraint[~at_limit].isin(["none", "funding"])).all()

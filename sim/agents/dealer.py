@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 _DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
 
 
+BINDING_CONSTRAINTS = ("none", "slr", "var", "funding")
+_FACILITY_DUST_BN = 1e-9  # $1,000: below this a facility balance is rounding
+
+
 def cleared_repo_books_bn(
     structure: MarketStructureSection, borrowed_bn: np.ndarray, lent_bn: np.ndarray, all_cleared: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -275,6 +279,20 @@ class Dealers:
         """Haircut repo lenders take on dealers' collateral (share of value); rises with volatility."""
         p = self.params
         return min(p.funding_haircut_pct / 100.0 * max(vol_ratio, 1.0) ** p.funding_haircut_vol_elasticity, 0.99)
+
+    def binding_constraint(self, facility_borrowed_bn: np.ndarray) -> np.ndarray:
+        """Each dealer's binding constraint today, as an index into BINDING_CONSTRAINTS: its
+        balance sheet ("slr": the leverage ratio, or the leverage cap of a non-bank dealer) or
+        its VaR ("var"), whichever is used more, once at or over its limit; else "funding" when
+        private repo did not cover its need (it borrowed `facility_borrowed_bn` at the SRF or
+        the window); else "none"."""
+        c = self.constraints
+        if c is None:
+            raise RuntimeError("constraints are measured at the opening, before any day")
+        balance_sheet = (c.balance_sheet_use >= 1.0) & (c.balance_sheet_use >= c.risk_use)
+        risk = (c.risk_use >= 1.0) & ~balance_sheet
+        funding = facility_borrowed_bn > _FACILITY_DUST_BN
+        return np.select([balance_sheet, risk, funding], [1, 2, 3], default=0)
 
     def repo_markup_bp(self) -> np.ndarray:
         """Markup on repo lent to levered clients (bp): the balance-sheet cost of a matched book."""

@@ -25,6 +25,7 @@ from sim.agents.real_money import RealMoneyInvestors
 from sim.agents.treasury import Treasury
 from sim.calendar import MarketCalendar, business_days_before, day_number
 from sim.ledger import KINDS, AccountMap
+from sim.loop import CalmPath, calm_path_for
 from sim.markets.auction import TreasuryAuctions, auction_day
 from sim.markets.prices import MarketPrices
 from sim.markets.repo import close_overnight_positions, repo_day
@@ -44,13 +45,15 @@ class TreasuryMarketModel(mesa.Model):
     Args:
         scenario: a validated `Scenario` (see `sim.scenario.load_scenario`).
         seed: random seed; the same scenario and seed give identical results.
+        calm: what the loop's arrows carry (`sim.loop`); by default built for the scenario,
+            running its calm twin first when an arrow is switched off.
 
     After `run()` (or repeated `step()`), `results()` returns the daily, auctions and
     dealers tables of the output contract. Each institution is a Mesa agent
     (`agents_by_type`), a view onto its population's arrays (`dealers`, `banks`, ...).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0):
+    def __init__(self, scenario: Scenario, seed: int = 0, calm: CalmPath | None = None):
         pin_thread_pools()
         super().__init__(rng=seed)
         sc = scenario
@@ -65,6 +68,8 @@ class TreasuryMarketModel(mesa.Model):
         self.date: pd.Timestamp = self.calendar.days[0]
         self.today = day_number(self.date)
         self.shocks = ShockSchedule(sc.shocks, self.calendar.days)
+        # What the loop's arrows carry; an arrow switched off follows its calm twin's path.
+        self.calm = calm if calm is not None else calm_path_for(sc, seed)
         # Independent random streams per mechanism, so that a change in one part of the
         # market does not shift the draws of another (common random numbers).
         self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = self.rng.spawn(5)
@@ -88,6 +93,7 @@ class TreasuryMarketModel(mesa.Model):
         self.levered_funds: LeveredFunds = populations.levered_funds
         self.money_funds: MoneyFunds = populations.money_funds
         self.banks: Banks = populations.banks
+        self.dealers.calm = self.calm
         self.central_bank = CentralBank(self, sc.policy, sc.central_bank, (sc.start_date, sc.end_date))
         self.treasury = Treasury(self, sc.treasury)
         # Markets and shared state.
@@ -95,7 +101,7 @@ class TreasuryMarketModel(mesa.Model):
         self.prices = MarketPrices(sc, self.curve, self.central_bank)
         self.issues = opening.open_issue_register(self, self.date)
         self.ledger = opening.open_ledger(self)
-        self.auctions = TreasuryAuctions()
+        self.auctions = TreasuryAuctions(scenario.treasury.when_issued_memory)
         rates = self.central_bank.administered_rates(self.today)
         self.market = MarketState(rates=rates, shocks=self.shocks.today(0))
         self.flows = DayFlows()
@@ -145,6 +151,7 @@ class TreasuryMarketModel(mesa.Model):
             return
         self.date = self.calendar.days[self.day_index]
         self.today = day_number(self.date)
+        self.calm.day = self.day_index
         self.equity_open = self.ledger.equity_bn.copy()
         self.flows = DayFlows()
         self._exogenous_updates()  # 1. curve, regime, maturities, coupons, fiscal flows
@@ -166,7 +173,8 @@ class TreasuryMarketModel(mesa.Model):
         self.market.rates = self.central_bank.administered_rates(self.today)
         draws = self.curve_rng.standard_normal(2)
         regime = self.curve_rng.random()
-        self.curve.step(draws, regime, shocks.risk_off, shocks.vol_multiplier)
+        withdrawal = self.calm.follow("liquidity_drives_volatility", self.dealers.withdrawn_depth_share())
+        self.curve.step(draws, regime, shocks.risk_off, shocks.vol_multiplier, withdrawal)
         close_overnight_positions(self)
         self.treasury.retire_matured(self)
         self.prices.mark(self.issues, self.ledger, self.today)

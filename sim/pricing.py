@@ -43,7 +43,14 @@ class YieldCurve:
         self.realised_vol_bp = params.level_vol_calm_bp
         self.last_10y_pct: float | None = None
 
-    def step(self, shocks: np.ndarray, regime_draw: float, forced_risk_off: bool, vol_multiplier: float) -> None:
+    def step(
+        self,
+        shocks: np.ndarray,
+        regime_draw: float,
+        forced_risk_off: bool,
+        vol_multiplier: float,
+        withdrawn_depth_share: float = 0.0,
+    ) -> None:
         """Advance one business day.
 
         Args:
@@ -51,6 +58,8 @@ class YieldCurve:
             regime_draw: one uniform draw for the regime chain.
             forced_risk_off: a scenario shock holds the market in risk-off today.
             vol_multiplier: scenario multiplier on factor volatility.
+            withdrawn_depth_share: share of their starting depth dealers no longer offer; the
+                level factor moves more when they withdraw.
         """
         p = self.params
         if self.risk_off:
@@ -59,6 +68,7 @@ class YieldCurve:
             self.risk_off = regime_draw < p.p_calm_to_risk_off
         self.risk_off = self.risk_off or forced_risk_off
         level_vol = (p.level_vol_risk_off_bp if self.risk_off else p.level_vol_calm_bp) * vol_multiplier
+        level_vol *= 1.0 + p.vol_withdrawal_sensitivity * withdrawn_depth_share
         keep = 1.0 - p.factor_mean_reversion_per_day
         self.level_bp = keep * self.level_bp + level_vol * shocks[0]
         self.slope_bp = keep * self.slope_bp + p.slope_vol_bp * vol_multiplier * shocks[1]

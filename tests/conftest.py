@@ -32,6 +32,8 @@ ALL_LOOP_ARROWS_OFF = {
         "tails_drive_concession": False,
         "inventory_premium": False,
         "dealer_memory": False,
+        "funding_cost_drives_dealers": False,
+        "liquidity_drives_volatility": False,
     }
 }
 

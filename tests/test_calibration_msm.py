@@ -71,8 +71,8 @@ def test_calibration_recovers_known_parameters():
         seeds=[4],  # common random numbers: the seed of the targets
         workers=1,
     )
-    best, history = fit.run(trials=40, sampler_seed=1)
-    assert len(history) == 40 and min(history) == pytest.approx(best.loss)
+    best, history = fit.run(trials=60, sampler_seed=1)
+    assert len(history) == 60 and min(history) == pytest.approx(best.loss)
     # Within 10% of the truth on both parameters.
     for key, value in TRUE.items():
         assert best.params[key] == pytest.approx(value, rel=0.10), f"{key}: fitted {best.params[key]:.3f}"

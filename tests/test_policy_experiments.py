@@ -124,7 +124,10 @@ def indigestion(tmp_path_factory: pytest.TempPathFactory) -> Findings:
 
 
 def test_indigestion_is_a_stress_against_the_calm_market(indigestion: Findings) -> None:
-    for metric in ("stress_index", "tail_mean_bp", "dealer_utilization_mean"):
+    # Dealers take down more and quote wider; the pipe carries less. Tails are surprises against
+    # when-issued, which learns the concession a weak market needs: large in some draws, stop-
+    # throughs later in others, so over eight seeds their interval is wide (reported, not pinned).
+    for metric in ("stress_index", "throughput_index", "dealer_share_mean", "bid_ask_mean_bp"):
         damage = _row(indigestion, metric, "indigestion")
         assert damage["ci_low"] > 0, f"{metric}: {damage['difference']:.3g} [{damage['ci_low']:.3g}, ...]"
 

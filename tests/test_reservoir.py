@@ -121,8 +121,6 @@ def test_when_private_repo_is_dearer_than_the_srf_dealers_borrow_there_instead_o
     # Without the SRF, the dearest days' shortfall goes to the window (on a mild path private
     # repo may cover it all at its high rate); with the SRF, less of it does.
     assert daily.discount_window_bn.sum() <= without["daily"].discount_window_bn.sum()
-    if seed == 1:
-        assert daily.discount_window_bn.sum() < without["daily"].discount_window_bn.sum()
     # The dealers table adds up to the daily total, and those dealers' funding cost is the SRF's rate.
     by_day = dealers.groupby("date").srf_borrowed_bn.sum().to_numpy()
     assert by_day == pytest.approx(daily.srf_usage_bn.to_numpy(), abs=1e-9)
@@ -154,6 +152,16 @@ def test_a_funding_pullback_makes_repo_dearer_in_a_dash_for_cash(seed):
         daily = _dash_for_cash(seed, pullback)
         spread[pullback] = float(((daily.sofr_median_pct - daily.iorb_pct) * 100).loc[days].mean())
     assert spread[True] > spread[False] + 1.0, spread
+
+
+def test_on_some_path_the_srf_takes_borrowing_that_would_have_gone_to_the_window():
+    # Which seeds' paths are dear enough to reach the window without the SRF depends on the
+    # draws; over four seeds at least one does, and there the SRF takes some of it.
+    relieved = []
+    for seed in (1, 2, 3, 4):
+        with_srf, without = _scarcity(seed, True)["daily"], _scarcity(seed, False)["daily"]
+        relieved.append(with_srf.discount_window_bn.sum() < without.discount_window_bn.sum())
+    assert any(relieved)
 
 
 def test_in_a_dash_for_cash_dealers_reach_the_srf_on_stressed_days_only():

@@ -4,9 +4,11 @@ A dealer warehouses Treasuries, finances them in repo, lends cash to levered cli
 must bid in every auction. Its capacity is bounded by the supplementary leverage ratio
 (bank-affiliated dealers) or a leverage limit (others), and by a VaR limit that shrinks
 when volatility rises even if holdings do not. As utilization nears one the dealer
-withdraws: wider bid/ask, less depth, bigger auction concessions, dearer repo for clients
-(Duffie, Fleming, Keane, Nelson, Shachar & Van Tassel 2023). Losses and strain lower its
-risk appetite for a while, so withdrawal persists.
+withdraws: wider bid/ask, less depth, smaller auction bids at bigger concessions, dearer repo
+for clients (Duffie, Fleming, Keane, Nelson, Shachar & Van Tassel 2023). Its marginal repo
+rate is the cost of carrying what it holds: dearer funding than usual shrinks the book it
+wants and widens what it asks to warehouse new supply. Losses and strain lower its risk
+appetite for a while, so withdrawal persists.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from scipy.special import expit
 
 from sim.agents.member import PopulationMember
 from sim.ledger import Ledger
+from sim.loop import CalmPath
 from sim.scenario.schema import DealerSection, LoopSwitches, MarketStructureSection
 from sim.securities import BUCKET_YEARS
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
 
 _DV01_10Y_MN_PER_BN = 0.85  # $mn per bp for $1bn of a 10-year note near par
+_DV01_10Y_PER_PAR = _DV01_10Y_MN_PER_BN / 1000.0  # price change per bp per $1 of par
 
 
 BINDING_CONSTRAINTS = ("none", "slr", "var", "funding")
@@ -103,6 +108,7 @@ class Dealers:
         funding_capacity_bn: what private repo lenders would lend against its collateral.
         funding_headroom_bn: that capacity less what it borrows.
         slr_headroom_bn: leverage room for tomorrow's decisions (after any quarter-end cut).
+        risk_headroom_bn: VaR room for tomorrow's decisions, in 10-year notes ($bn par).
         dv01_mn: net DV01 including unsettled auction awards ($mn per bp).
         when_issued_dv01_mn: DV01 of awarded but unsettled auction positions ($mn per bp).
         reference_by_bucket_bn: the community's opening inventory by bucket (its normal book).
@@ -110,6 +116,8 @@ class Dealers:
         srf_borrowed_bn: today's Standing Repo Facility borrowing.
         funding_cost_pct: today's marginal repo rate (%): the facility it ended at, else its
             dearest private trade, else the day's SOFR.
+        funding_premium_bp: that rate less IORB, beyond its calm spread (bp a year; negative
+            when funding is cheaper than usual); what carrying inventory costs extra.
         constraints: today's headrooms and utilization (the balance-sheet snapshot recorded).
     """
 
@@ -131,6 +139,8 @@ class Dealers:
         self.var_limit_mn = np.ones(n)
         self.appetite = np.ones(n)
         self.utilization = np.full(n, params.initial_utilization)
+        self.quoted_utilization = self.utilization.copy()
+        self.calm = CalmPath(loop)  # the model's, once it is built
         self.reference_utilization = params.initial_utilization
         self.reference_half_spread_bp = params.half_spread_bp
         self.funded_share = np.ones(n)  # share of yesterday's funding need the market met
@@ -139,9 +149,11 @@ class Dealers:
         self.funding_capacity_bn = np.zeros(n)
         self.funding_headroom_bn = np.zeros(n)
         self.slr_headroom_bn = np.zeros(n)
+        self.risk_headroom_bn = np.zeros(n)
         self.dv01_mn = np.zeros(n)
         self.srf_borrowed_bn = np.zeros(n)
         self.funding_cost_pct = np.full(n, np.nan)
+        self.funding_premium_bp = np.zeros(n)
         self.when_issued_dv01_mn = np.zeros(n)
         self.reference_by_bucket_bn = np.zeros(0)
         self.constraints: Constraints | None = None
@@ -226,50 +238,131 @@ class Dealers:
         )
 
     # ------------------------------------------------------------ behaviour
-    def _strain(self) -> np.ndarray:
-        """u^2 / (1 - u): the convex cost of using the last of the balance sheet.
+    def illiquidity(self, utilization: np.ndarray) -> np.ndarray:
+        """The cost of using the last of the balance sheet (`illiquidity_at_limit` at the limit):
+        exponential below it, so flat at low utilization and steep near the limit, and linear
+        beyond it: a dealer over its limit is costly to deal with, not infinitely so, and what
+        brings it back is shedding (selling inventory, cutting client repo), not its quotes."""
+        p = self.params
+        u = np.asarray(utilization, dtype=float)
+        below = np.exp(p.illiquidity_steepness * (np.minimum(u, 1.0) - 1.0))
+        beyond = 1.0 + p.illiquidity_slope_beyond_limit * np.maximum(u - 1.0, 0.0)
+        return p.illiquidity_at_limit * np.where(u <= 1.0, below, beyond)
 
-        With the withdrawal arrow switched off, dealers quote as at their starting
-        utilization whatever they hold.
-        """
-        u = (
-            self.utilization
-            if self.loop.utilization_drives_quotes
-            else np.full_like(self.utilization, self.reference_utilization)
-        )
-        u = np.clip(u, 0.0, 0.95)
-        return u * u / (1.0 - u)
+    def quoting_utilization(self) -> np.ndarray:
+        """Utilization that sets quotes, depth and concessions: their own, or with the withdrawal
+        arrow switched off, the calm twin's (`sim.loop`)."""
+        return self.quoted_utilization
+
+    def _strain(self) -> np.ndarray:
+        return self.illiquidity(self.quoting_utilization())
+
+    def record_funding_cost(self, funding_cost_pct: np.ndarray, iorb_pct: float) -> None:
+        """Today's marginal repo rates (%), and the funding premium: their spread to IORB beyond the
+        calm one, averaged over recent days (bp a year)."""
+        p = self.params
+        self.funding_cost_pct = funding_cost_pct
+        spread_bp = (funding_cost_pct - iorb_pct) * 100.0 - p.funding_spread_calm_bp
+        today = np.where(np.isfinite(spread_bp), spread_bp, 0.0)
+        # Desks plan on their funding over the last days, not on one day's dearest trade.
+        keep = p.funding_premium_memory
+        premium = keep * self.funding_premium_bp + (1.0 - keep) * today
+        self.funding_premium_bp = self.calm.follow("funding_cost_drives_dealers", premium)
+
+    def carry_cost_bp(self, dv01_per_par: float | np.ndarray) -> np.ndarray:
+        """Yield concession (bp) that pays the funding premium over the days a dealer expects to
+        hold a position of this DV01 per $ of par: premium x days/360 in price, over the DV01.
+        Large for bills (short duration), small for bonds. Shape (dealers,) or (dealers, issues)."""
+        cost_per_par = self.funding_premium_bp / 1e4 * self.params.inventory_holding_days / 360.0
+        dv01 = np.maximum(np.asarray(dv01_per_par, dtype=float), 1e-9)
+        return np.multiply.outer(cost_per_par, 1.0 / dv01) if dv01.ndim else cost_per_par / float(dv01)
 
     def half_spread_bp(self, vol_ratio: float) -> np.ndarray:
-        """Bid/ask half-spread in bp of yield: convex in utilization, rising with volatility."""
+        """Bid/ask half-spread in bp of yield: convex in utilization, rising with volatility, plus
+        what carrying the trade costs beyond calm funding (at a 10-year's DV01, the quote's
+        reference), never below a tenth of the calm spread."""
         p = self.params
-        return p.half_spread_bp * vol_ratio**p.spread_vol_elasticity * (1.0 + p.spread_convexity * self._strain())
+        withdrawal = p.half_spread_bp * vol_ratio**p.spread_vol_elasticity * (1.0 + p.spread_convexity * self._strain())
+        return np.maximum(withdrawal + self.carry_cost_bp(_DV01_10Y_PER_PAR), 0.1 * p.half_spread_bp)
+
+    def withdrawn_depth_share(self) -> float:
+        """Share of their starting depth dealers no longer offer, for utilization and appetite
+        (volatility aside): 0 at the start, 1 when none is left."""
+        p = self.params
+        room = np.clip(1.0 - self.utilization, 0.0, 1.0) ** p.depth_exponent * self.appetite
+        start = np.clip(1.0 - self.reference_utilization, 0.0, 1.0) ** p.depth_exponent
+        return float(np.clip(1.0 - (room @ self.size_share) / max(start, 1e-12), 0.0, 1.0))
 
     def depth_bn(self, vol_ratio: float) -> np.ndarray:
         """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
         p = self.params
-        u = (
-            self.utilization
-            if self.loop.utilization_drives_quotes
-            else np.full_like(self.utilization, self.reference_utilization)
-        )
-        room = np.clip(1.0 - u, 0.0, 1.0) ** p.depth_exponent
+        room = np.clip(1.0 - self.quoting_utilization(), 0.0, 1.0) ** p.depth_exponent
         return p.depth_bn * self.size_share * room * self.appetite / max(vol_ratio, 1.0)
 
-    def auction_concession_bp(self, vol_ratio: float) -> np.ndarray:
-        """How far above WI a dealer bids (bp): rises with utilization and volatility."""
+    def auction_concession_bp(self, vol_ratio: float, dv01_per_par: float) -> np.ndarray:
+        """How far above WI a dealer bids (bp): rises with utilization and volatility, and with
+        the cost of carrying the new issue (DV01 per $ par) until it is distributed."""
         p = self.params
         return (
             p.auction_concession_bp
             + p.auction_concession_util_bp * self._strain()
             + p.auction_concession_vol_bp * max(vol_ratio - 1.0, 0.0)
+            + self.carry_cost_bp(dv01_per_par)
         )
 
+    def auction_bids(
+        self, offering_bn: float, dv01_per_par: float, bucket: int, vol_bp: float, vol_ratio: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each dealer's tenders at an auction: (concession over the curve in bp, par in $bn), shape
+        (dealers, 4): what its room allows in three equal tenders, then what its obligation adds.
+
+        Each tender is priced at the dealer's concession plus the risk of carrying the position
+        until it is distributed: `auction_distribution_risk_price` x daily yield volatility x the
+        square root of the days its depth in the bucket needs to pass the position on, counted to
+        the end of that tender, at most `auction_distribution_horizon_days` (past that the
+        position is its book, hedged and held, not a trade to unwind). A dealer that has
+        withdrawn (less depth) or a large position (a weak auction left to dealers) asks more;
+        the obligation's part a further `auction_obligation_concession_bp`.
+        """
+        p = self.params
+        concession = self.auction_concession_bp(vol_ratio, dv01_per_par)
+        wanted, obligation = self.auction_bid_bn(offering_bn, dv01_per_par)
+        amounts = np.column_stack([np.repeat(wanted[:, None] / 3.0, 3, axis=1), obligation])
+        held_bn = np.cumsum(amounts, axis=1)
+        # Depth for utilization and appetite; volatility is priced in the risk itself.
+        depth_bn = self.depth_bn(1.0) * self.depth_share_by_bucket[bucket]
+        horizon = p.auction_distribution_horizon_days
+        days = np.divide(held_bn, depth_bn[:, None], out=np.full_like(held_bn, horizon), where=depth_bn[:, None] > 0)
+        risk_bp = p.auction_distribution_risk_price * vol_bp * np.sqrt(np.minimum(days, horizon))
+        concessions = concession[:, None] + risk_bp
+        concessions[:, 3] += p.auction_obligation_concession_bp
+        return concessions, amounts
+
+    def auction_bid_bn(self, offering_bn: float, dv01_per_par: float) -> tuple[np.ndarray, np.ndarray]:
+        """Par each dealer bids at its concession, and the rest it bids only to meet its obligation ($bn).
+
+        A dealer commits `auction_headroom_share` of its room to one auction: the smaller of its
+        leverage room and its VaR room (in 10-year equivalents, converted at this issue's DV01).
+        Primary dealers must bid for at least their pro-rata share (`auction_obligation_share` of
+        the offering over their number); what room does not cover is bid further from WI.
+        """
+        p = self.params
+        risk_room_bn = self.risk_headroom_bn * _DV01_10Y_PER_PAR / max(dv01_per_par, 1e-9)
+        room_bn = np.maximum(np.minimum(self.slr_headroom_bn, risk_room_bn), 0.0)
+        wanted = p.auction_headroom_share * room_bn
+        floor = p.auction_obligation_share * offering_bn / self.size_share.size
+        return np.minimum(wanted, offering_bn), np.maximum(floor - wanted, 0.0)
+
     def normal_book_share(self) -> np.ndarray:
-        """Share of its usual inventory a dealer wants to carry: less once utilization passes the threshold."""
+        """Share of its usual inventory a dealer wants to carry: less once utilization passes the
+        threshold, and less (more) when funding costs more (less) than usual: the carry factor
+        2 x logistic(-2 x elasticity x premium) is one at calm funding, falls by the elasticity
+        (log share) per bp there, and stays between nothing and double."""
+        p = self.params
         u = np.maximum(self.utilization, 1e-9)
+        carry = 2.0 * expit(-2.0 * p.inventory_funding_elasticity * self.funding_premium_bp)
         # A dealer the repo market would not fully fund yesterday sells down too.
-        return np.minimum(1.0, self.params.memory_util_threshold / u) * self.funded_share
+        return np.minimum(1.0, p.memory_util_threshold / u) * carry * self.funded_share
 
     def distribution_concession_bp(self, vol_ratio: float) -> np.ndarray:
         """Yield concession (bp) a dealer gives to move inventory it holds beyond its normal level."""
@@ -304,9 +397,8 @@ class Dealers:
         return np.maximum(current_bn + np.minimum(slr_headroom_bn, 0.0), 0.0)
 
     def update_appetite(self, pnl_bn: np.ndarray, equity_bn: np.ndarray) -> None:
-        """Memory: losses and high utilization cut risk appetite, which recovers slowly."""
-        if not self.loop.dealer_memory:
-            return
+        """Memory: losses and high utilization cut risk appetite, which recovers slowly (with the
+        memory arrow off, appetite follows the calm twin's)."""
         p = self.params
         loss_pct = np.maximum(-pnl_bn, 0.0) / np.maximum(equity_bn, 1e-9) * 100.0
         # Strain beyond the threshold erodes appetite, but boundedly: withdrawal persists for a
@@ -315,7 +407,7 @@ class Dealers:
         hit = p.memory_loss_sensitivity * np.maximum(loss_pct - p.memory_loss_tolerance_pct, 0.0)
         hit = hit + p.memory_util_sensitivity * strain
         recovered = self.appetite + p.memory_recovery_per_day * (1.0 - self.appetite)
-        self.appetite = np.clip(recovered - hit, p.appetite_floor, 1.0)
+        self.appetite = self.calm.follow("dealer_memory", np.clip(recovered - hit, p.appetite_floor, 1.0))
 
     # ------------------------------------------------------------ positions
     def net_dv01_mn(self, ledger: Ledger, dv01_per_par: np.ndarray) -> np.ndarray:
@@ -400,13 +492,15 @@ class Dealers:
             decisions if not quarter_end_next else self.measure_constraints(equity, exposure, dv01, vol_bp, False)
         )
         self.utilization = ordinary.utilization
+        self.quoted_utilization = self.calm.follow("utilization_drives_quotes", self.utilization)
         self.slr_headroom_bn = decisions.slr_headroom_bn
+        self.risk_headroom_bn = ordinary.risk_headroom_bn
         self.dv01_mn = dv01
         if not initial:
             self.update_appetite(led.equity_bn[dealers] - m.equity_open[dealers], led.equity_bn[dealers])
         var = self.params.var_z * vol_bp * np.abs(dv01)
         risk_use = float(var.sum() / np.maximum(self.var_limit_mn * self.appetite, 1e-9).sum())
-        m.prices.premium_risk_use = risk_use if sc.loop.inventory_premium else m.prices.reference_risk_use
+        m.prices.premium_risk_use = self.calm.follow("inventory_premium", risk_use)
         half = self.half_spread_bp(m.curve.vol_ratio)
         # The market's quote: dealers' half-spreads weighted by their size in the community.
         m.market.half_spread_today_bp = float(half @ self.size_share)

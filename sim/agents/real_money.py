@@ -62,6 +62,7 @@ class RealMoneyInvestors:
         liquidity_ratio: float,
         shortfall_share: float,
         cash_bn: np.ndarray,
+        remembered_tail_bp: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tenders at an auction: (bidder index, yield %, amount $bn), one per concession step.
 
@@ -69,17 +70,17 @@ class RealMoneyInvestors:
             liquidity_ratio: today's bid/ask over its calm level (1 in calm).
             shortfall_share: share of end demand a scenario shock keeps away.
             cash_bn: each investor's cash; bids are capped by it.
+            remembered_tail_bp: the tails investors remember, shape (investors, 2) (bills,
+                coupons); their own memory when not given.
         """
         p = self.params
         share = p.bill_auction_share if bucket < N_BILL_BUCKETS else p.auction_share
         base = offering_bn * share * self.size_share * self.habitat_tilt[:, bucket]
-        if self.loop.liquidity_drives_auction_demand:
-            base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
-        required = self.required_concession_bp.copy()
-        if self.loop.tails_drive_concession:
-            memory = self.remembered_tail_bp[:, int(bucket >= N_BILL_BUCKETS)]
-            base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)
-            required = required + p.tail_concession_per_bp * memory
+        base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
+        remembered = self.remembered_tail_bp if remembered_tail_bp is None else remembered_tail_bp
+        memory = remembered[:, int(bucket >= N_BILL_BUCKETS)]
+        base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)
+        required = self.required_concession_bp + p.tail_concession_per_bp * memory
         base = base * (1.0 - shortfall_share)
         # Demand at each concession step rises linearly with concession beyond the required
         # one; part of it is bid well through WI, since every winner pays the stop-out.

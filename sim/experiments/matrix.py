@@ -51,7 +51,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 HORIZON_KEYS = ("name", "description", "start_date", "end_date", "warmup_business_days")
 # The metrics the Markdown report tabulates, in this order (all are in matrix.csv).
 REPORTED_METRICS = (
-    THROUGHPUT_INDEX, STRESS_INDEX, "tail_mean_bp", "repo_dispersion_mean_bp", "repo_spike_days",
+    THROUGHPUT_INDEX, STRESS_INDEX, "tail_mean_bp", "tail_p90_bp", "repo_dispersion_mean_bp", "repo_spike_days",
     "fails_weekly_mean_bn", "bid_ask_mean_bp", "dealer_utilization_mean", "reserves_mean_bn", "soma_mean_bn",
     "srf_usage_mean_bn",
 )  # fmt: skip

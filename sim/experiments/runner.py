@@ -67,6 +67,8 @@ FINDING_METRICS = (
     "repo_dispersion_mean_bp",
     "repo_spike_days",
     "tail_mean_bp",
+    "tail_p90_bp",
+    "dealer_share_mean",
     "fails_weekly_mean_bn",
     "bid_ask_mean_bp",
     "dealer_utilization_mean",

@@ -90,8 +90,6 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
 
 
 # ---------------------------------------------------------------- the auction day
-DEALER_TRANCHES_BP = np.array([-0.5, 0.0, 0.75])  # bp around the dealer's concession
-DEALER_TRANCHE_WEIGHTS = np.array([0.3, 0.4, 0.3])
 BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")
 CMB_TENOR = "4w"  # cash-management bills are short: a month at most  # where levered funds bid (the futures basis)
 
@@ -118,10 +116,23 @@ class Award:
 
 
 class TreasuryAuctions:
-    """Awards won but not yet settled, by issue date."""
+    """Awards won but not yet settled, by issue date, and the when-issued market's forecast.
 
-    def __init__(self) -> None:
+    Attributes:
+        expected_concession_bp: by tenor, how far above the secondary curve auctions of that
+            tenor have been stopping (bp): when-issued trading prices it in, so WI is the curve
+            plus it, and a tail is what the auction adds to what the market expected.
+    """
+
+    def __init__(self, wi_memory: float = 0.0) -> None:
         self.pending: dict[pd.Timestamp, list[Award]] = {}
+        self.wi_memory = wi_memory
+        self.expected_concession_bp = np.zeros(len(TENORS))
+
+    def learn_concession(self, bucket: int, concession_bp: float) -> None:
+        """After an auction: the stop over the curve (bp) updates what WI expects next time."""
+        keep = self.wi_memory
+        self.expected_concession_bp[bucket] = keep * self.expected_concession_bp[bucket] + (1 - keep) * concession_bp
 
     def when_issued_dv01_mn(self, n_dealers: int) -> np.ndarray:
         """DV01 of dealers' awarded but unsettled auction positions ($mn per bp)."""
@@ -170,20 +181,68 @@ def auction_day(m: TreasuryMarketModel) -> None:
         m.treasury.cmb_sold_bn += cmb_bn
 
 
-def collect_tenders(
-    m: TreasuryMarketModel, tenor: str, offering: float, wi: float, shortfall: float
+@dataclass(frozen=True)
+class AuctionMood:
+    """End investors' common surprise at one auction: demand scaled by `demand_factor`, and their
+    tenders `value_shift_bp` cheaper than usual against WI (negative: richer, they bid through)."""
+
+    demand_factor: float = 1.0
+    value_shift_bp: float = 0.0
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, demand_noise: float, value_noise_bp: float) -> AuctionMood:
+        draws = rng.standard_normal(2)
+        # Mean-one lognormal: noise does not change average demand.
+        factor = float(np.exp(demand_noise * draws[0] - 0.5 * demand_noise**2))
+        return cls(factor, float(value_noise_bp * draws[1]))
+
+
+def dealer_tenders(
+    m: TreasuryMarketModel, offering: float, wi: float, dv01_per_par: float, bucket: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every bidder's tenders: (trading account, yield %, amount $bn)."""
+    """Primary dealers' tenders: (dealer, yield %, amount $bn); see `Dealers.auction_bids`."""
+    concessions, amounts = m.dealers.auction_bids(
+        offering, dv01_per_par, bucket, m.curve.realised_vol_bp, m.curve.vol_ratio
+    )
+    rows = np.repeat(np.arange(m.config.dealers.count), amounts.shape[1])
+    return rows, (wi + concessions / 100.0).ravel(), amounts.ravel()
+
+
+def collect_tenders(
+    m: TreasuryMarketModel,
+    tenor: str,
+    offering: float,
+    wi: float,
+    shortfall: float,
+    mood: AuctionMood | None = None,
+    years: float | None = None,
+    event: tuple[str, bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every bidder's tenders: (trading account, yield %, amount $bn).
+
+    Args:
+        wi: the yield bidders value the issue at (%): the secondary curve at its maturity.
+        mood: end investors' common surprise at this auction (none when not given).
+        years: the issue's remaining life (the tenor's for a new issue).
+        event: the auction within the day (tenor, cash-management bill), for the loop's arrows.
+    """
+    mood = mood or AuctionMood()
     led = m.ledger
     bucket = TENORS.index(tenor)
-    n_d = m.config.dealers.count
-    liquidity_ratio = m.market.half_spread_today_bp / m.dealers.reference_half_spread_bp
-    # Primary dealers bid for their pro-rata share at WI plus a concession.
-    concession = m.dealers.auction_concession_bp(m.curve.vol_ratio)
-    dealer_y = wi + (concession[:, None] + DEALER_TRANCHES_BP[None, :]) / 100.0
-    dealer_amt = np.broadcast_to(offering / n_d * DEALER_TRANCHE_WEIGHTS, (n_d, DEALER_TRANCHES_BP.size))
+    # The loop's arrows into end demand: bid/ask against calm, remembered tails (`sim.loop`).
+    liquidity_ratio = m.calm.follow(
+        "liquidity_drives_auction_demand", m.market.half_spread_today_bp / m.dealers.reference_half_spread_bp
+    )
+    remembered = m.calm.follow("tails_drive_concession", m.real_money.remembered_tail_bp, *(event or (tenor, False)))
+    years = TENOR_YEARS[tenor] if years is None else years
+    d_rows, dealer_y, dealer_amt = dealer_tenders(m, offering, wi, new_issue_dv01(tenor, years, wi), bucket)
+    # End investors' demand moves with the auction's surprise; so do the yields they bid.
+    shortfall = 1.0 - (1.0 - shortfall) * mood.demand_factor
+    wi = wi + mood.value_shift_bp / 100.0
     rm = m.slices["real_money"]
-    rm_i, rm_y, rm_amt = m.real_money.auction_bids(bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm])
+    rm_i, rm_y, rm_amt = m.real_money.auction_bids(
+        bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered
+    )
     fo = m.slices["foreign_official"]
     fo_i, fo_y, fo_amt = m.foreign_official.auction_bids(offering, wi, m.curve.risk_off, led.money_bn[fo], shortfall)
     lf = m.slices["levered_fund"]
@@ -196,15 +255,15 @@ def collect_tenders(
     mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
     rows = np.concatenate(
         [
-            np.repeat(np.arange(n_d), DEALER_TRANCHES_BP.size),
+            d_rows,
             rm.start + rm_i,
             fo.start + fo_i,
             lf.start + lf_i,
             mmf.start + mm_i,
         ]
     )
-    yields = np.concatenate([dealer_y.ravel(), rm_y, fo_y, lf_y, mm_y])
-    amounts = np.concatenate([dealer_amt.ravel(), rm_amt, fo_amt, lf_amt, mm_amt])
+    yields = np.concatenate([dealer_y, rm_y, fo_y, lf_y, mm_y])
+    amounts = np.concatenate([dealer_amt, rm_amt, fo_amt, lf_amt, mm_amt])
     return rows, yields, amounts
 
 
@@ -214,7 +273,7 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     bucket = TENORS.index(tenor)
     slot = m.issues.on_the_run_slot(tenor) if spec.reopening else None
     years = m.prices.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
-    wi = float(m.prices.market_yield_pct(np.array([years]), m.today)[0])
+    curve_pct = float(m.prices.market_yield_pct(np.array([years]), m.today)[0])
     target = m.treasury.tga_target_bn(m.date)
     rollover = None
     if tenor in BILL_TENORS:
@@ -227,7 +286,12 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
         # tenders split among bidders cannot price): the auction is not held.
         return
     shortfall = m.shocks.shortfall(m.day_index, tenor)
-    rows, yields, amounts = collect_tenders(m, tenor, offering, wi, shortfall)
+    tsy = m.config.treasury
+    mood = AuctionMood.draw(m.auction_rng, tsy.auction_demand_noise, tsy.auction_value_noise_bp)
+    # Bidders value the issue off the curve; WI trading adds the concession auctions have needed.
+    event = (tenor, offering_bn is not None)
+    rows, yields, amounts = collect_tenders(m, tenor, offering, curve_pct, shortfall, mood, years, event)
+    wi = curve_pct + m.auctions.expected_concession_bp[bucket] / 100.0
     # Bidders' idiosyncratic views of value (a fraction of a bp).
     yields = yields + m.auction_rng.normal(0.0, m.config.treasury.auction_bid_noise_bp / 100.0, yields.size)
     result = clear_uniform_price(yields, amounts, offering)
@@ -235,12 +299,16 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     n_d = m.config.dealers.count
     rm, fo, lf, mmf = (m.slices[k] for k in ("real_money", "foreign_official", "levered_fund", "money_fund"))
     dealer_award = float(awards[:n_d].sum())
-    if not m.config.loop.takedown_raises_utilization and dealer_award > 0:
-        # Arrow off: dealers pass what they take down straight on to end investors.
-        awards[rm] += dealer_award * m.real_money.size_share
-        awards[:n_d] = 0.0
+    # Dealers warehouse what they take down; with the arrow off, only what they took down in the
+    # calm twin, passing the rest straight on to end investors (`sim.loop`).
+    kept = np.minimum(awards[:n_d], m.calm.follow("takedown_raises_utilization", awards[:n_d], *event))
+    passed_on = float((awards[:n_d] - kept).sum())
+    if passed_on > 0:
+        awards[rm] += passed_on * m.real_money.size_share
+        awards[:n_d] = kept
     tail_bp = (result.high_yield_pct - wi) * 100.0
     m.real_money.remember_tail(bucket, tail_bp)
+    m.auctions.learn_concession(bucket, (result.high_yield_pct - curve_pct) * 100.0)
     m.levered_funds.buys_bn = np.maximum(m.levered_funds.buys_bn - awards[lf], 0.0)
     dealer_dv01 = awards[:n_d] * new_issue_dv01(tenor, years, result.high_yield_pct) * 1000.0
     award = Award(tenor, slot, awards, result.high_yield_pct, spec.maturity, dealer_dv01)

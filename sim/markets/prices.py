@@ -26,7 +26,7 @@ class MarketPrices:
         bucket: trading bucket by slot (index into TENORS).
         bucket_onehot: (slots, buckets) membership of live issues.
         slot_of_bucket: its transpose, (buckets, slots), for spreading bucket trades.
-        premium_risk_use: dealers' risk use that sets the duration premium.
+        premium_risk_use: dealers' risk use that sets the duration premium (`sim.loop`).
         reference_risk_use: the risk use at which the premium is calm.
     """
 
@@ -35,7 +35,6 @@ class MarketPrices:
         self.central_bank = central_bank
         self.default_upper_pct = scenario.policy.target_upper_pct
         self.gc_repo_below_top_pct = scenario.curve.gc_repo_below_top_bp / 100.0
-        self.premium_on = scenario.loop.inventory_premium
         self.premium_scale_bp = scenario.curve.inventory_premium_bp
         self.premium_risk_use = scenario.dealers.initial_risk_utilization
         self.reference_risk_use = scenario.dealers.initial_risk_utilization
@@ -55,11 +54,12 @@ class MarketPrices:
         return self.curve.fundamental_pct(years, short_anchor)
 
     def market_yield_pct(self, years: np.ndarray, today: int) -> np.ndarray:
-        """Market yields (%): fundamental plus dealers' duration premium (if that arrow is on)."""
-        y = self.fundamental_pct(years, today)
-        if self.premium_on:
-            y = y + inventory_premium_bp(years, self.premium_risk_use, self.premium_scale_bp) / 100.0
-        return y
+        """Market yields (%): fundamental plus dealers' duration premium (at the calm twin's risk use
+        when that arrow is off)."""
+        return (
+            self.fundamental_pct(years, today)
+            + inventory_premium_bp(years, self.premium_risk_use, self.premium_scale_bp) / 100.0
+        )
 
     def mark(self, issues: IssueRegister, ledger: Ledger, today: int, initial: bool = False) -> None:
         """Yields, prices and DV01s of every issue at today's market; the ledger is revalued."""

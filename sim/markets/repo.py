@@ -683,7 +683,9 @@ def repo_day(m: TreasuryMarketModel) -> None:
         np.isfinite(day.dealer_marginal_rate_pct), day.dealer_marginal_rate_pct, market.sofr_percentiles[2]
     )
     marginal = np.where(srf_used > 0, market.rates.srf_pct, marginal)
-    m.dealers.funding_cost_pct = np.where(window > 0, market.rates.discount_window_pct, marginal)
+    m.dealers.record_funding_cost(
+        np.where(window > 0, market.rates.discount_window_pct, marginal), market.rates.iorb_pct
+    )
     m.dealers.srf_borrowed_bn = srf_used
     market.repo_volume_bn = float(volumes_all.sum())
     market.repo_intermediated_bn = float(lf_lent.sum())

@@ -104,8 +104,6 @@ def secondary_day(m: TreasuryMarketModel) -> None:
     excess_premium = inventory_premium_bp(
         BUCKET_YEARS, prices.premium_risk_use - prices.reference_risk_use, sc.curve.inventory_premium_bp
     )
-    if not sc.loop.inventory_premium:
-        excess_premium = np.zeros(N_BUCKETS)
     distribution = dealers.distribution_concession_bp(m.curve.vol_ratio)
     excess_premium = excess_premium + float(distribution @ dealers.size_share)
     forced = shocks.fund_selling_bn + (sc.real_money.selling_in_risk_off_bn if m.curve.risk_off else 0.0)

@@ -56,6 +56,13 @@ class CurveSection(Section):
     p_calm_to_risk_off: float = _f(0.005, "Daily probability of entering risk-off.", ge=0, le=1)
     p_risk_off_to_calm: float = _f(0.10, "Daily probability of leaving risk-off.", ge=0, le=1)
     vol_ewma_decay: float = _f(0.94, "Decay of the EWMA realised-volatility estimate used for risk.", gt=0, lt=1)
+    vol_withdrawal_sensitivity: float = _f(
+        0.5,
+        "Rise in level-factor volatility when dealers have withdrawn all their starting depth (in proportion "
+        "below that): flow that dealer balance sheets no longer absorb moves prices more.",
+        ge=0,
+        le=10,
+    )
     inventory_premium_bp: float = _f(12.0, "Duration premium at full dealer risk utilization, 10y (bp).", ge=0, le=200)
     gc_repo_below_top_bp: float = _f(
         17.0,
@@ -147,6 +154,23 @@ class TreasurySection(Section):
         0.15, "Share of investors' outlays paid to foreign official holders.", ge=0, le=1
     )
     auction_bid_noise_bp: float = _f(0.2, "Std of bidders' idiosyncratic views of value at auction (bp).", ge=0, le=50)
+    when_issued_memory: float = _f(
+        0.5,
+        "When-issued trading expects an auction to stop where the last ones of its tenor stopped against the "
+        "curve: the weight of that expectation kept at each auction (the rest is the latest stop).",
+        ge=0,
+        lt=1,
+    )
+    auction_demand_noise: float = _f(
+        0.15, "Log std of end investors' demand at each auction, common to all of them.", ge=0, le=3
+    )
+    auction_value_noise_bp: float = _f(
+        1.0,
+        "Std of end investors' common view of an auction's value against when-issued (bp): positive, they bid "
+        "cheaper than WI; negative, through it.",
+        ge=0,
+        le=50,
+    )
 
     @model_validator(mode="after")
     def _outlay_shares_sum_to_one(self) -> TreasurySection:
@@ -236,7 +260,9 @@ class DealerSection(Section):
     exempt_reserves_from_slr: bool = _f(False, "Reserves excluded from SLR exposure.")
     var_z: float = _f(2.33, "VaR confidence multiplier (99%, one day).", ge=0.1, le=10)
     half_spread_bp: float = _f(0.2, "Calm bid/ask half-spread at zero utilization (bp of yield).", ge=0.01, le=50)
-    spread_convexity: float = _f(0.6, "How sharply the half-spread rises as utilization nears one.", ge=0, le=50)
+    spread_convexity: float = _f(
+        0.6, "Rise of the half-spread per unit of illiquidity (relative to calm).", ge=0, le=50
+    )
     spread_vol_elasticity: float = _f(1.0, "Elasticity of the half-spread to volatility.", ge=0, le=5)
     depth_bn: float = _f(
         60.0, "Aggregate net customer flow dealers absorb per day at zero use ($bn).", ge=SMALLEST_AMOUNT_BN, le=10000
@@ -246,12 +272,83 @@ class DealerSection(Section):
         3.0, "Depth is about DV01-neutral across tenors, but at most this multiple of the long end's.", ge=1, le=100
     )
     auction_concession_bp: float = _f(0.2, "Dealer auction bid above WI when unconstrained (bp).", ge=0, le=50)
-    auction_concession_util_bp: float = _f(1.5, "Extra dealer concession per unit of u^2/(1-u) (bp).", ge=0, le=100)
+    auction_headroom_share: float = _f(
+        0.1,
+        "Share of its room (the smaller of leverage and VaR room) a dealer bids at its concession at one auction.",
+        ge=0,
+        le=1,
+    )
+    auction_obligation_share: float = _f(
+        1.0,
+        "Bidding obligation: each primary dealer bids at least this share of its pro-rata part of the offering "
+        "(the offering over the number of dealers). Below one an auction can go uncovered (what is not bid "
+        "for is not issued); above zero every auction has bids.",
+        ge=0.01,
+        le=10,
+    )
+    auction_obligation_concession_bp: float = _f(
+        2.0, "Extra concession on the part a dealer bids only to meet its obligation (bp).", ge=0, le=100
+    )
+    auction_distribution_risk_price: float = _f(
+        0.1,
+        "Auction concession per bp of daily yield volatility times the square root of the days a dealer's depth "
+        "in the bucket needs to distribute what it bids for (the risk of carrying it until then).",
+        ge=0,
+        le=10,
+    )
+    auction_distribution_horizon_days: float = _f(
+        20.0,
+        "Most days of carrying risk a dealer prices into an auction bid (about an auction cycle; past that the "
+        "position is its book, hedged and held).",
+        gt=0,
+        le=250,
+    )
+    illiquidity_at_limit: float = _f(
+        10.0,
+        "The illiquidity cost that scales spreads, concessions and client repo markups, at utilization one.",
+        gt=0,
+        le=1000,
+    )
+    illiquidity_steepness: float = _f(
+        6.0,
+        "Below the limit illiquidity is illiquidity_at_limit x exp(steepness x (u - 1)): flat at low use, steep "
+        "near the limit.",
+        gt=0,
+        le=100,
+    )
+    illiquidity_slope_beyond_limit: float = _f(
+        1.0,
+        "Beyond the limit illiquidity rises linearly: by this multiple of its value at the limit per unit of "
+        "utilization over it.",
+        ge=0,
+        le=100,
+    )
+    funding_spread_calm_bp: float = _f(
+        6.0,
+        "Dealers' marginal repo rate over IORB in calm (bp); funding dearer than this costs carry (the 2025 "
+        "baseline's median).",
+        ge=-500,
+        le=500,
+    )
+    funding_premium_memory: float = _f(
+        0.8, "Weight of yesterday's funding premium in today's (desks plan on recent funding).", ge=0, lt=1
+    )
+    inventory_holding_days: float = _f(
+        10.0, "Days a dealer expects to carry new supply or customer flow before distributing it.", ge=0, le=365
+    )
+    inventory_funding_elasticity: float = _f(
+        0.02,
+        "The inventory a dealer wants falls by this log share per bp of funding premium near calm funding (at "
+        "most to nothing when funding is very dear, at most double when it is very cheap).",
+        ge=0,
+        le=1,
+    )
+    auction_concession_util_bp: float = _f(1.5, "Extra dealer concession per unit of illiquidity (bp).", ge=0, le=100)
     auction_concession_vol_bp: float = _f(
         1.5, "Extra dealer concession per unit of excess vol ratio (bp).", ge=0, le=100
     )
     repo_markup_bp: float = _f(3.0, "Markup on repo to levered clients at zero utilization (bp).", ge=0, le=200)
-    repo_markup_util_bp: float = _f(8.0, "Extra markup per unit of u^2/(1-u) (bp).", ge=0, le=1000)
+    repo_markup_util_bp: float = _f(8.0, "Extra markup per unit of illiquidity (bp).", ge=0, le=1000)
     client_repo_scarcity_bp: float = _f(
         40.0,
         "Extra rate every levered client pays per unit share of client repo dealers turn away (window "
@@ -601,6 +698,10 @@ class LoopSwitches(Section):
     tails_drive_concession: bool = _f(True, "End investors remember tails and ask for concession.")
     inventory_premium: bool = _f(True, "Warehoused duration raises yields (preferred habitat).")
     dealer_memory: bool = _f(True, "Losses and high utilization lower risk appetite for a while.")
+    funding_cost_drives_dealers: bool = _f(
+        True, "Dealers' funding premium enters their inventory, quotes and auction concessions."
+    )
+    liquidity_drives_volatility: bool = _f(True, "Dealers' withdrawal makes yields more volatile.")
 
 
 # ---------------------------------------------------------------- shocks

@@ -1,0 +1,255 @@
+"""The dealer pipe's mechanisms: the illiquidity curve, funding cost in dealers' decisions,
+two-sided auctions bid from headroom, shedding over a limit, volatility that answers to
+dealers' withdrawal.
+
+Mechanisms are tested as directions and shapes on controlled set-ups; the calm baseline's
+auction statistics over seeds, with bands from the public record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import TreasuryMarketModel
+from sim.markets.auction import AuctionMood, clear_uniform_price, dealer_tenders
+from sim.pricing import YieldCurve
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import CurveSection
+from tests.conftest import make_scenario, run
+
+SHORT = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 1, 31)}
+
+
+def _model(*overrides: dict, seed: int = 1) -> TreasuryMarketModel:
+    return TreasuryMarketModel(make_scenario(SHORT, *overrides), seed=seed)
+
+
+# ------------------------------------------------------------------ the illiquidity curve
+def test_illiquidity_is_flat_at_low_use_steep_near_the_limit_and_finite_beyond_it() -> None:
+    dealers = _model().dealers
+    p = dealers.params
+    u = np.array([0.0, 0.3, 0.5, 0.9, 0.99, 1.0, 1.5, 3.0])
+    cost = dealers.illiquidity(u)
+    assert np.all(np.diff(cost) > 0), "illiquidity must rise with utilization"
+    assert cost[5] == pytest.approx(p.illiquidity_at_limit)
+    # Flat where dealers have room, steep near the limit: the last tenth costs more than the first half.
+    assert cost[2] - cost[0] < cost[5] - cost[3]
+    # No clip: beyond the limit it keeps rising, linearly, at the scenario's slope.
+    assert cost[7] - cost[6] == pytest.approx(p.illiquidity_at_limit * p.illiquidity_slope_beyond_limit * 1.5)
+    assert np.isfinite(dealers.illiquidity(np.array([50.0]))).all()
+
+
+def test_the_curves_shape_comes_from_the_scenario() -> None:
+    gentle = _model({"dealers": {"illiquidity_steepness": 2.0}}).dealers
+    steep = _model({"dealers": {"illiquidity_steepness": 12.0}}).dealers
+    u = np.array([0.5])
+    assert steep.illiquidity(u)[0] < gentle.illiquidity(u)[0]
+
+
+# ------------------------------------------------------------------ funding cost
+def test_dearer_funding_widens_concessions_and_quotes_and_shrinks_the_book() -> None:
+    dealers = _model().dealers
+    calm_concession = dealers.auction_concession_bp(1.0, 0.0002)
+    calm_spread = dealers.half_spread_bp(1.0)
+    calm_book = dealers.normal_book_share()
+    iorb = 4.40
+    dear = iorb + (dealers.params.funding_spread_calm_bp + 40.0) / 100.0
+    for _ in range(30):  # the premium is an average over recent days
+        dealers.record_funding_cost(np.full(dealers.size_share.size, dear), iorb)
+    assert np.allclose(dealers.funding_premium_bp, 40.0, atol=0.1)
+    assert np.all(dealers.auction_concession_bp(1.0, 0.0002) > calm_concession)
+    assert np.all(dealers.half_spread_bp(1.0) > calm_spread)
+    assert np.all(dealers.normal_book_share() < calm_book)
+    # Carry is paid over the holding period: a bill (tiny DV01) needs far more yield than a note.
+    bill = dealers.carry_cost_bp(0.00001)
+    note = dealers.carry_cost_bp(0.0005)
+    assert np.all(bill > 10 * note)
+    # 40bp a year for 10 days on a 2-year-like DV01 (0.0002 per $): 40e-4 x 10/360 / 0.0002 = 0.56bp.
+    premium = dealers.funding_premium_bp[0]
+    assert dealers.carry_cost_bp(0.0002)[0] == pytest.approx(premium * 1e-4 * 10 / 360 / 0.0002, rel=1e-12)
+
+
+def test_cheaper_funding_lets_dealers_carry_more() -> None:
+    dealers = _model().dealers
+    calm_book = dealers.normal_book_share()
+    iorb = 4.40
+    cheap = iorb + (dealers.params.funding_spread_calm_bp - 20.0) / 100.0
+    for _ in range(30):
+        dealers.record_funding_cost(np.full(dealers.size_share.size, cheap), iorb)
+    assert np.all(dealers.normal_book_share() > calm_book)
+    assert np.all(dealers.auction_concession_bp(1.0, 0.0002) < _model().dealers.auction_concession_bp(1.0, 0.0002))
+
+
+def test_dealers_funding_premium_moves_with_repo_in_a_run() -> None:
+    model = _model()
+    model.run()
+    assert np.isfinite(model.dealers.funding_premium_bp).all()
+    assert np.abs(model.dealers.funding_premium_bp).max() > 0
+
+
+# ------------------------------------------------------------------ auctions
+def test_dealers_bid_what_room_allows_and_at_least_their_obligation() -> None:
+    model = _model()
+    dealers = model.dealers
+    offering, dv01 = 42.0, 0.0008
+    wanted, obligation = dealers.auction_bid_bn(offering, dv01)
+    p = dealers.params
+    floor = p.auction_obligation_share * offering / p.count
+    assert np.all(wanted + obligation >= floor - 1e-12)
+    room = np.minimum(dealers.slr_headroom_bn, dealers.risk_headroom_bn * 0.85e-3 / dv01)
+    assert np.allclose(wanted, np.minimum(p.auction_headroom_share * np.maximum(room, 0.0), offering))
+    # A dealer with no room bids only its obligation, and further from WI.
+    dealers.slr_headroom_bn[0] = -5.0
+    wanted, obligation = dealers.auction_bid_bn(offering, dv01)
+    assert wanted[0] == 0.0 and obligation[0] == pytest.approx(floor)
+    rows, yields, amounts = dealer_tenders(model, offering, 4.0, dv01, 9)
+    mine = rows == 0
+    assert amounts[mine].sum() == pytest.approx(floor)
+    live = yields[mine][amounts[mine] > 0]
+    concession = dealers.auction_concession_bp(model.curve.vol_ratio, dv01)[0]
+    assert live.min() > 4.0 + (concession + p.auction_obligation_concession_bp) / 100
+
+
+def test_bigger_positions_and_thinner_depth_ask_more_concession() -> None:
+    dealers = _model().dealers
+    vol = 5.0
+    concessions, amounts = dealers.auction_bids(42.0, 0.0008, 9, vol, 1.0)
+    # Within a dealer, each further tender is dearer: it must be carried longer to distribute.
+    bidding = amounts[:, 0] > 0
+    assert bidding.any()
+    assert np.all(np.diff(concessions[bidding, :3], axis=1) > 0)
+    # A dealer that has withdrawn (less depth) asks more for the same bids.
+    dealers.utilization[:] = 0.9
+    dealers.quoted_utilization = dealers.utilization.copy()
+    thinner, _ = dealers.auction_bids(42.0, 0.0008, 9, vol, 1.0)
+    assert np.all(thinner[:, 0] > concessions[:, 0])
+    # In volatile markets, carrying the position is riskier.
+    stormy, _ = _model().dealers.auction_bids(42.0, 0.0008, 9, 3 * vol, 1.0)
+    assert np.all(stormy[:, 0] > concessions[:, 0])
+
+
+def test_more_room_means_bigger_bids() -> None:
+    tight = _model({"dealers": {"auction_headroom_share": 0.02}}).dealers
+    loose = _model({"dealers": {"auction_headroom_share": 0.2}}).dealers
+    assert tight.auction_bid_bn(42.0, 0.0008)[0].sum() < loose.auction_bid_bn(42.0, 0.0008)[0].sum()
+
+
+def test_auction_mood_is_mean_one_demand_and_zero_mean_value() -> None:
+    rng = np.random.default_rng(3)
+    moods = [AuctionMood.draw(rng, 0.15, 1.0) for _ in range(4000)]
+    factors = np.array([m.demand_factor for m in moods])
+    shifts = np.array([m.value_shift_bp for m in moods])
+    # Standard errors: 0.15/sqrt(4000) = 0.0024 and 1/sqrt(4000) = 0.016; bands at about 4 s.e.
+    assert factors.mean() == pytest.approx(1.0, abs=0.01)
+    assert shifts.mean() == pytest.approx(0.0, abs=0.07)
+    assert shifts.std() == pytest.approx(1.0, rel=0.05)
+
+
+def test_when_issued_learns_the_concession_auctions_need() -> None:
+    model = _model({"treasury": {"when_issued_memory": 0.5}})
+    auctions = model.auctions
+    auctions.expected_concession_bp[:] = 0.0
+    for _ in range(20):
+        auctions.learn_concession(7, 2.0)
+    assert auctions.expected_concession_bp[7] == pytest.approx(2.0, abs=1e-5)
+    assert auctions.expected_concession_bp[6] == 0.0
+
+
+@pytest.fixture(scope="module")
+def baseline_auctions() -> pd.DataFrame:
+    frames = []
+    for seed in (1, 2, 3):
+        tables = TreasuryMarketModel(load_scenario("scenarios/baseline.yaml"), seed=seed).run().results()
+        frames.append(tables["auctions"].assign(seed=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_calm_coupon_auctions_tail_and_stop_through(baseline_auctions: pd.DataFrame) -> None:
+    """Real coupon auctions stop through WI about as often as they tail, by a bp or so.
+
+    Each seed has 84 coupon auctions: the mean tail's standard error is about sd/9 (0.1bp), the
+    stop-through share's about 0.05; the bands are the issue's (mean within +-0.5bp, sd 0.5-2bp,
+    stop-throughs on 30-60%) widened by two standard errors."""
+    coupons = baseline_auctions[baseline_auctions.security_type != "Bill"]
+    for seed, auctions in coupons.groupby("seed"):
+        tails = auctions.tail_bp
+        assert abs(tails.mean()) <= 0.7, f"seed {seed}: coupon tails average {tails.mean():.2f}bp"
+        assert 0.4 <= tails.std() <= 2.2, f"seed {seed}: coupon tails' std {tails.std():.2f}bp"
+        stop_through = (tails < 0).mean()
+        assert 0.2 <= stop_through <= 0.7, f"seed {seed}: stop-throughs on {stop_through:.0%}"
+
+
+def test_dealers_take_more_when_end_demand_is_weak(baseline_auctions: pd.DataFrame) -> None:
+    """Dealers fill what end investors leave: their share is higher at tailing auctions."""
+    coupons = baseline_auctions[baseline_auctions.security_type != "Bill"]
+    tailing = coupons.tail_bp > coupons.tail_bp.median()
+    assert coupons.dealer_share[tailing].mean() > coupons.dealer_share[~tailing].mean()
+
+
+def test_a_dealer_short_of_bids_cannot_hold_the_stop_below_end_investors() -> None:
+    # Clearing is single-price: with end demand below WI covering the offering, the stop is through WI.
+    yields = np.array([3.99, 3.995, 4.02])
+    amounts = np.array([30.0, 15.0, 40.0])
+    result = clear_uniform_price(yields, amounts, 42.0)
+    assert result.high_yield_pct == pytest.approx(3.995)
+
+
+# ------------------------------------------------------------------ shedding over a limit
+def test_a_dealer_over_its_limit_sheds_inventory_and_client_repo() -> None:
+    model = _model(seed=2)
+    for _ in range(5):
+        model.step()
+    dealers, led = model.dealers, model.ledger
+    n_d = dealers.size_share.size
+    i = int(np.argmax(dealers.size_share))
+    inventory_before = float(np.maximum(led.holdings_bn[i], 0.0) @ led.price)
+    client_repo_before = float(led.repo_lent_bn[i])
+    # Its room shrinks to a third overnight (a loss of risk appetite): it is now over its limit.
+    dealers.appetite[i] = 0.3
+    dealers.utilization[i] = dealers.utilization[i] / 0.3
+    dealers.slr_headroom_bn[i] = -abs(dealers.slr_headroom_bn[i])
+    assert dealers.normal_book_share()[i] < 0.9
+    for _ in range(5):
+        model.step()
+    assert dealers.constraints is not None
+    inventory_after = float(np.maximum(led.holdings_bn[i], 0.0) @ led.price)
+    assert inventory_after < inventory_before, "the dealer over its limit did not sell inventory"
+    assert float(led.repo_lent_bn[i]) < client_repo_before, "the dealer over its limit did not cut client repo"
+    assert n_d == model.config.dealers.count
+
+
+# ------------------------------------------------------------------ volatility answers to liquidity
+def test_level_volatility_rises_with_withdrawn_depth() -> None:
+    params = CurveSection(p_calm_to_risk_off=0.0)
+    shocks = np.array([1.0, 0.0])
+    calm, thin = YieldCurve(params), YieldCurve(params)
+    calm.step(shocks, 0.5, False, 1.0, withdrawn_depth_share=0.0)
+    thin.step(shocks, 0.5, False, 1.0, withdrawn_depth_share=1.0)
+    assert thin.level_bp == pytest.approx(calm.level_bp * (1.0 + params.vol_withdrawal_sensitivity))
+
+
+def test_withdrawn_depth_is_zero_at_the_start_and_grows_with_utilization() -> None:
+    dealers = _model().dealers
+    dealers.utilization[:] = dealers.reference_utilization
+    assert dealers.withdrawn_depth_share() == pytest.approx(0.0, abs=1e-12)
+    dealers.utilization[:] = 0.9
+    strained = dealers.withdrawn_depth_share()
+    dealers.utilization[:] = 1.2
+    assert 0.0 < strained < dealers.withdrawn_depth_share() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_volatility_shock_with_withdrawal_feedback_moves_yields_more(seed: int) -> None:
+    stress = {
+        "start_date": dt.date(2025, 1, 2),
+        "end_date": dt.date(2025, 4, 30),
+        "shocks": [{"kind": "volatility_jump", "date": dt.date(2025, 2, 3), "days": 20, "multiplier": 4.0}],
+    }
+    on = run(make_scenario(stress), seed)["daily"]
+    off = run(make_scenario(stress, {"loop": {"liquidity_drives_volatility": False}}), seed)["daily"]
+    window = (on.date >= "2025-02-03") & (on.date <= "2025-03-31")
+    assert on.yield_vol_bp[window].mean() > off.yield_vol_bp[window].mean()

@@ -1,0 +1,172 @@
+"""The loop's arrows switched off: each input follows its calm twin's path (`sim.loop`).
+
+- Without shocks, switching arrows off changes nothing: the twin is the run itself.
+- With shocks, an arrow switched off carries the calm twin's input, not the stressed one.
+- In the dash for cash and in auction indigestion each arrow carries a material share of the
+  stress's effect on at least one dashboard metric, beyond seed noise (8 seeds, paired).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim import TreasuryMarketModel
+from sim.dashboard import compute_dashboard
+from sim.loop import ARROW_INPUTS, CalmPath, arrows_off, calm_path_for
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import LoopSwitches
+from tests.conftest import ALL_LOOP_ARROWS_OFF, make_scenario, run
+
+SHORT = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 3, 14)}
+STRESS = {
+    "shocks": [
+        {"kind": "volatility_jump", "date": dt.date(2025, 2, 3), "days": 15, "multiplier": 4.0},
+        {"kind": "end_demand_shortfall", "date": dt.date(2025, 2, 10), "days": 5, "share": 0.5},
+    ]
+}
+
+
+def test_the_arrows_are_the_loop_switches() -> None:
+    assert set(ARROW_INPUTS) == set(LoopSwitches.model_fields)
+    assert arrows_off(LoopSwitches()) == []
+    assert set(arrows_off(make_scenario(ALL_LOOP_ARROWS_OFF).loop)) == set(ARROW_INPUTS)
+
+
+def test_an_unknown_arrow_is_named() -> None:
+    with pytest.raises(KeyError, match="no_such_arrow"):
+        CalmPath(LoopSwitches()).follow("no_such_arrow", 1.0)
+
+
+def test_without_shocks_switching_arrows_off_changes_nothing() -> None:
+    on = run(make_scenario(SHORT), 1)
+    off = run(make_scenario(SHORT, ALL_LOOP_ARROWS_OFF), 1)
+    for name, table in on.items():
+        numeric = table.select_dtypes(include=[np.number]).columns
+        assert np.array_equal(table[numeric].to_numpy(), off[name][numeric].to_numpy(), equal_nan=True), name
+
+
+# Each arrow and the state it carries, read after a day.
+CARRIED = {
+    "utilization_drives_quotes": lambda m: m.dealers.quoted_utilization,
+    "dealer_memory": lambda m: m.dealers.appetite,
+    "funding_cost_drives_dealers": lambda m: m.dealers.funding_premium_bp,
+    "inventory_premium": lambda m: np.array([m.prices.premium_risk_use]),
+}
+
+
+@pytest.mark.parametrize("arrow", sorted(CARRIED))
+def test_an_arrow_switched_off_carries_the_calm_twins_input(arrow: str) -> None:
+    scenario = make_scenario(SHORT, STRESS, {"loop": {arrow: False}})
+    calm = TreasuryMarketModel(make_scenario(SHORT), seed=2)
+    stressed_off = TreasuryMarketModel(scenario, seed=2)
+    stressed_on = TreasuryMarketModel(make_scenario(SHORT, STRESS), seed=2)
+    moved = False
+    while calm.running:
+        for model in (calm, stressed_off, stressed_on):
+            model.step()
+        np.testing.assert_array_equal(CARRIED[arrow](stressed_off), CARRIED[arrow](calm))
+        moved = moved or not np.array_equal(CARRIED[arrow](stressed_on), CARRIED[arrow](calm))
+    assert moved, f"the stress never moved what {arrow} carries, so the test shows nothing"
+
+
+def test_the_calm_twin_keeps_purchases_and_drops_shocks() -> None:
+    qe = {"central_bank": {"purchases": [{"bn_per_month": 40}]}}
+    scenario = make_scenario(SHORT, STRESS, qe, {"loop": {"dealer_memory": False}})
+    path = calm_path_for(scenario, seed=1)
+    twin = make_scenario(SHORT, qe)
+    calm = TreasuryMarketModel(twin, seed=1).run()
+    last = max(day for (arrow, day, *_) in path.paths if arrow == "dealer_memory")
+    np.testing.assert_array_equal(path.paths[("dealer_memory", last)], calm.dealers.appetite)
+
+
+# ------------------------------------------------------------------ what each arrow carries
+def _metrics_of_the_period(values: dict[str, Any]) -> dict[str, float]:
+    """Dashboard metrics over the run (a last day's snapshot is one draw, not the period's)."""
+    return {k: float(v) if v is not None else np.nan for k, v in values.items() if "_last" not in k}
+
+
+DECOMPOSITION_SEEDS = tuple(range(1, 9))
+
+
+def _decompose(path: str, seed: int) -> dict[str, Any]:
+    """Dashboard metrics of the calm twin, the stressed run and the stressed run with each arrow
+    off; and how far the stress moved each arrow's input (mean of stressed less calm)."""
+    scenario = load_scenario(path)
+    twin = scenario.model_copy(update={"shocks": [], "loop": LoopSwitches()})
+    calm_inputs = CalmPath(twin.loop, record=True)
+    stressed_inputs = CalmPath(scenario.loop, record=True)
+    out: dict[str, Any] = {}
+
+    def metrics(label: str, model: TreasuryMarketModel) -> None:
+        out[label] = _metrics_of_the_period(compute_dashboard(model.run().results(), label).metrics)
+
+    metrics("calm", TreasuryMarketModel(twin, seed=seed, calm=calm_inputs))
+    metrics("stressed", TreasuryMarketModel(scenario, seed=seed, calm=stressed_inputs))
+    for arrow in ARROW_INPUTS:
+        off = scenario.model_copy(update={"loop": scenario.loop.model_copy(update={arrow: False})})
+        metrics(arrow, TreasuryMarketModel(off, seed=seed, calm=CalmPath(off.loop, calm_inputs.paths)))
+    moved = {}
+    for arrow in ARROW_INPUTS:
+        keys = [k for k in stressed_inputs.paths if k[0] == arrow and k in calm_inputs.paths]
+        gaps = [np.mean(np.asarray(stressed_inputs.paths[k]) - np.asarray(calm_inputs.paths[k])) for k in keys]
+        moved[arrow] = float(np.mean(gaps)) if gaps else 0.0
+    out["input_moved"] = moved
+    return out
+
+
+@pytest.fixture(scope="module", params=["scenarios/dash_for_cash.yaml", "scenarios/auction_indigestion.yaml"])
+def decomposition(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    with ProcessPoolExecutor(2) as pool:
+        runs = list(pool.map(_decompose, [request.param] * len(DECOMPOSITION_SEEDS), DECOMPOSITION_SEEDS))
+    return request.param, runs
+
+
+def _beyond_noise(values: np.ndarray) -> bool:
+    """The mean over seeds is more than two standard errors from zero."""
+    return bool(abs(values.mean()) > 2 * values.std(ddof=1) / np.sqrt(values.size))
+
+
+@pytest.mark.slow
+def test_each_arrow_carries_a_material_share_of_the_stress(decomposition: tuple[str, list[dict[str, Any]]]) -> None:
+    """Share of arrow a in metric M: (stressed - stressed with a off) / (stressed - calm), from
+    the means over 8 seeds, for every dashboard metric of the period. Material: at least 10% of
+    the response (either sign: an arrow can also damp a response), with the paired difference and
+    the response each more than two standard errors from zero.
+
+    An arrow may carry nothing only if the stress leaves its input within seed noise (then there
+    is nothing for it to carry); that is checked, not assumed."""
+    path, runs = decomposition
+    missing = []
+    for arrow in ARROW_INPUTS:
+        carried = []
+        for metric in runs[0]["calm"]:
+            stressed = np.array([r["stressed"][metric] for r in runs])
+            calm = np.array([r["calm"][metric] for r in runs])
+            off = np.array([r[arrow][metric] for r in runs])
+            response, through = stressed - calm, stressed - off
+            if not (np.isfinite(response).all() and np.isfinite(through).all()):
+                continue
+            if _beyond_noise(response) and _beyond_noise(through):
+                if abs(through.mean()) >= 0.1 * abs(response.mean()):
+                    carried.append(metric)
+        input_moved = np.array([r["input_moved"][arrow] for r in runs])
+        if not carried and _beyond_noise(input_moved):
+            missing.append(arrow)
+    assert not missing, f"{path}: the stress moves these arrows' inputs but they carry none of its effects: {missing}"
+
+
+@pytest.mark.slow
+def test_in_the_dash_for_cash_every_arrow_carries_part_of_the_stress(
+    decomposition: tuple[str, list[dict[str, Any]]],
+) -> None:
+    path, runs = decomposition
+    if "dash_for_cash" not in path:
+        pytest.skip("the dash for cash moves every arrow's input; other stresses need not")
+    for arrow in ARROW_INPUTS:
+        input_moved = np.array([r["input_moved"][arrow] for r in runs])
+        assert _beyond_noise(input_moved), f"the dash for cash does not move what {arrow} carries"

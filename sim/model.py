@@ -66,8 +66,11 @@ class TreasuryMarketModel(mesa.Model):
         self.today = day_number(self.date)
         self.shocks = ShockSchedule(sc.shocks, self.calendar.days)
         # Independent random streams per mechanism, so that a change in one part of the
-        # market does not shift the draws of another (common random numbers).
-        self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = self.rng.spawn(5)
+        # market does not shift the draws of another (common random numbers). Spawned
+        # streams depend only on their position, so a stream added last leaves the others.
+        streams = self.rng.spawn(6)
+        self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = streams[:5]
+        self.fails_rng = streams[5]  # operational fails shocks by issue
         counts = {
             "dealer": sc.dealers.count,
             "real_money": sc.real_money.count,
@@ -245,6 +248,7 @@ class TreasuryMarketModel(mesa.Model):
             self.market.repo_percentiles,
             self.dealers.utilization,
             self.dealers.appetite,
+            self.market.fails_by_issue_bn,
         ]
         scalars = [led.tga_bn, led.currency_bn, led.cb_capital_bn, self.market.fails_bn, self.curve.realised_vol_bp]
         return not (all(np.isfinite(a).all() for a in arrays) and np.isfinite(scalars).all())

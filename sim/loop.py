@@ -71,16 +71,3 @@ class CalmPath:
 def arrows_off(loop: LoopSwitches) -> list[str]:
     """The arrows switched off in `loop`."""
     return [arrow for arrow in ARROW_INPUTS if not getattr(loop, arrow)]
-
-
-def calm_path_for(scenario: Any, seed: int) -> CalmPath:
-    """The inputs a run's arrows carry: passed through when every arrow is on; else the calm
-    twin is run first (same scenario and seed, no shocks, every arrow on) and its path kept."""
-    if not arrows_off(scenario.loop):
-        return CalmPath(scenario.loop)
-    from sim.model import TreasuryMarketModel  # the twin is a model run of its own
-
-    twin = scenario.model_copy(update={"shocks": [], "loop": LoopSwitches()})
-    recording = CalmPath(twin.loop, record=True)
-    TreasuryMarketModel(twin, seed=seed, calm=recording).run()
-    return CalmPath(scenario.loop, recording.paths)

@@ -25,7 +25,7 @@ from sim.agents.real_money import RealMoneyInvestors
 from sim.agents.treasury import Treasury
 from sim.calendar import MarketCalendar, business_days_before, day_number
 from sim.ledger import KINDS, AccountMap
-from sim.loop import CalmPath, calm_path_for
+from sim.loop import CalmPath, arrows_off
 from sim.markets.auction import TreasuryAuctions, auction_day
 from sim.markets.prices import MarketPrices
 from sim.markets.repo import close_overnight_positions, repo_day
@@ -33,10 +33,21 @@ from sim.markets.secondary import secondary_day
 from sim.markets.settlement import settlement_day
 from sim.pricing import YieldCurve
 from sim.recorder import Recorder
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import LoopSwitches, Scenario
 from sim.shocks import ShockSchedule
 from sim.state import DayFlows, MarketState
 from sim.threads import pin_thread_pools
+
+
+def calm_path_for(scenario: Scenario, seed: int) -> CalmPath:
+    """The inputs a run's loop arrows carry: passed through when every arrow is on; else the calm
+    twin is run first (same scenario and seed, no shocks, every arrow on) and its path kept."""
+    if not arrows_off(scenario.loop):
+        return CalmPath(scenario.loop)
+    twin = scenario.model_copy(update={"shocks": [], "loop": LoopSwitches()})
+    recording = CalmPath(twin.loop, record=True)
+    TreasuryMarketModel(twin, seed=seed, calm=recording).run()
+    return CalmPath(scenario.loop, recording.paths)
 
 
 class TreasuryMarketModel(mesa.Model):
@@ -71,8 +82,11 @@ class TreasuryMarketModel(mesa.Model):
         # What the loop's arrows carry; an arrow switched off follows its calm twin's path.
         self.calm = calm if calm is not None else calm_path_for(sc, seed)
         # Independent random streams per mechanism, so that a change in one part of the
-        # market does not shift the draws of another (common random numbers).
-        self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = self.rng.spawn(5)
+        # market does not shift the draws of another (common random numbers). Spawned
+        # streams depend only on their position, so a stream added last leaves the others.
+        streams = self.rng.spawn(6)
+        self.curve_rng, self.auction_rng, self.flow_rng, self.repo_rng, self.setup_rng = streams[:5]
+        self.fails_rng = streams[5]  # operational fails shocks by issue
         counts = {
             "dealer": sc.dealers.count,
             "real_money": sc.real_money.count,
@@ -253,6 +267,7 @@ class TreasuryMarketModel(mesa.Model):
             self.market.repo_percentiles,
             self.dealers.utilization,
             self.dealers.appetite,
+            self.market.fails_by_issue_bn,
         ]
         scalars = [led.tga_bn, led.currency_bn, led.cb_capital_bn, self.market.fails_bn, self.curve.realised_vol_bp]
         return not (all(np.isfinite(a).all() for a in arrays) and np.isfinite(scalars).all())

@@ -91,6 +91,7 @@ class Recorder:
             m.flows.customer_bn / wanted if wanted > 0 else 1.0,
             market.repo_intermediated_bn,
             market.fails_bn,
+            market.fails_tracked_bn,
             m.curve.realised_vol_bp,
             float(m.curve.risk_off),
             *yields,

@@ -33,7 +33,12 @@ class MarketState:
         repo_volume_bn: repo traded today.
         repo_intermediated_bn: dealers' repo to levered clients.
         lf_unfunded_bn: levered funds' financing wanted but not granted.
-        fails_bn: today's fails to deliver (daisy chains carry a share into tomorrow).
+        fails_bn: today's fails to deliver, every issue ($bn).
+        fails_tracked_bn: today's fails in the issues the New York Fed's by-issue series tracks ($bn;
+            `sim.markets.settlement.tracked_issues`).
+        fails_by_issue_bn: today's fails by issue slot (daisy chains carry a share of each into tomorrow).
+        fails_parts_bn: today's fails by part (rows: unsourced, strategic, operational, daisy chain) and
+            issue slot; the rows sum to `fails_by_issue_bn`.
         specialness_bp: specialness by issue slot.
         srf_usage_bn, discount_window_bn: central-bank facility loans taken today.
         facility_rate_yesterday: rate (%) at which yesterday's facility loans were taken, by facility.
@@ -52,6 +57,9 @@ class MarketState:
     repo_intermediated_bn: float = 0.0
     lf_unfunded_bn: float = 0.0
     fails_bn: float = 0.0
+    fails_tracked_bn: float = 0.0
+    fails_by_issue_bn: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fails_parts_bn: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))
     specialness_bp: np.ndarray = field(default_factory=lambda: np.zeros(0))
     srf_usage_bn: float = 0.0
     discount_window_bn: float = 0.0
@@ -75,5 +83,8 @@ class DayFlows:
     customer_bn: float = 0.0  # customer volume filled in the secondary market
     wanted_bn: float = 0.0  # customer volume wanted
     settled_bn: float = 0.0  # auction awards settled today
+    settled_slots: list[int] = field(default_factory=list)  # issue slot of each award settled today
+    settled_slots_bn: list[float] = field(default_factory=list)  # and its par ($bn)
+    delivered_by_issue_bn: np.ndarray = field(default_factory=lambda: np.zeros(0))  # secondary deliveries by slot
     market_depth_bn: float = 0.0  # depth dealers offered
     purchased_bn: float = 0.0  # central-bank purchases

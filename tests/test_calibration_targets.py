@@ -39,7 +39,7 @@ def _days(start: str, end: str) -> pd.DatetimeIndex:
 
 def _weekly_fails(values: np.ndarray, first_week: str = "2022-01-05") -> dict[str, pd.DataFrame]:
     weeks = pd.date_range(first_week, periods=len(values), freq="7D")
-    return {"fails_weekly": pd.DataFrame({"week_end": weeks, "fails_to_deliver_bn": values})}
+    return {"fails_weekly": pd.DataFrame({"week_end": weeks, "fails_tracked_bn": values})}
 
 
 def _ar1(n: int, phi: float, seed: int) -> np.ndarray:
@@ -156,15 +156,19 @@ def test_fails_moments_by_hand() -> None:
     assert got["fails_weekly_p90_over_mean"] == pytest.approx(1.9)
     # deviations -3, -2, -1, 0, 6: sum of lagged products 8 over sum of squares 50
     assert got["fails_autocorr_lag1"] == pytest.approx(0.16)
-    assert MOMENTS["fails_weekly_mean_bn"].level_comparable is False
+    assert got["fails_weekly_median_bn"] == pytest.approx(3.0)
+    # Real and simulated fails cover the same (tracked) issues, so levels compare.
+    assert MOMENTS["fails_weekly_mean_bn"].level_comparable is True
     assert MOMENTS["fails_autocorr_lag1"].level_comparable is True
 
 
 def test_simulated_run_fails_come_from_daily() -> None:
-    # No fails_weekly table (a simulated run): weeks are Thursday-to-Wednesday sums of daily fails_bn.
+    # No fails_weekly table (a simulated run): weeks are Thursday-to-Wednesday sums of the daily fails in
+    # the tracked issues (the all-issue fails_bn, three times as large here, is not what they read).
     dates = _days("2024-01-04", "2024-01-24")  # Thursday to Wednesday: three complete weeks
     fails = np.where(dates < pd.Timestamp("2024-01-11"), 1.0, 2.0)
-    got = compute_moments({"daily": pd.DataFrame({"date": dates, "fails_bn": fails})}, "repo")
+    daily = pd.DataFrame({"date": dates, "fails_bn": 3.0 * fails, "fails_tracked_bn": fails})
+    got = compute_moments({"daily": daily}, "repo")
     # 5 days x 1, then 4 days x 2 (Monday 15 January is a holiday), then 5 days x 2
     assert got["fails_weekly_mean_bn"] == pytest.approx((5.0 + 8.0 + 10.0) / 3)
 
@@ -194,7 +198,7 @@ def test_moments_agree_with_dashboard_metrics() -> None:
     daily = pd.DataFrame({
         "date": dates, "sofr_median_pct": 5.3 + 0.01 * rng.integers(-2, 3, n), "iorb_pct": np.full(n, 5.4),
         "sofr_p1_pct": np.full(n, 5.25), "sofr_p99_pct": 5.35 + 0.01 * rng.integers(0, 10, n),
-        "fails_bn": rng.gamma(2.0, 1.0, n),
+        "fails_tracked_bn": rng.gamma(2.0, 1.0, n),
     })  # fmt: skip
     auctions = pd.DataFrame({
         "auction_date": dates[::5][:12], "tenor": ["2y", "5y", "10y", "30y"] * 3, "security_type": "Note",
@@ -250,7 +254,7 @@ def test_bootstrap_is_reproducible_with_its_seed() -> None:
     n = len(dates)
     daily = pd.DataFrame({"date": dates, "reserves_bn": 3000.0 + np.cumsum(_ar1(n, 0.5, seed=4)),
                           "sofr_p1_pct": 5.0, "sofr_p99_pct": 5.2 + 0.01 * _ar1(n, 0.9, seed=5),
-                          "is_quarter_end": False, "fails_bn": 1.0 + np.abs(_ar1(n, 0.7, seed=6))})  # fmt: skip
+                          "is_quarter_end": False, "fails_tracked_bn": 1.0 + np.abs(_ar1(n, 0.7, seed=6))})  # fmt: skip
     obs = moment_observations({"daily": daily}, "repo")
     first = bootstrap_replicates(obs, 60, seed=11, block_weeks=6)
     again = bootstrap_replicates(obs, 60, seed=11, block_weeks=6)

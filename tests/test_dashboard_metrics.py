@@ -269,12 +269,15 @@ def test_tenor_groups(tenor, security_type, group):
 def test_weekly_fails_sum_thursday_to_wednesday():
     # Thu 2 Jan - Wed 22 Jan 2025 (1 Jan and 20 Jan are holidays): 14 business days, fails 1..14.
     dates = pd.bdate_range("2025-01-02", "2025-01-22", freq="C", holidays=["2025-01-20"])
-    daily = pd.DataFrame({"date": dates, "fails_bn": np.arange(1.0, 15.0)})
+    daily = pd.DataFrame(
+        {"date": dates, "fails_bn": np.arange(1.0, 15.0), "fails_tracked_bn": np.arange(1.0, 15.0) / 10}
+    )
     weekly = weekly_fails(daily)
     assert list(weekly.columns) == list(FAILS_WEEKLY_COLUMNS)
     assert list(weekly["week_end"].dt.strftime("%Y-%m-%d")) == ["2025-01-08", "2025-01-15", "2025-01-22"]
     # 2,3,6,7,8 Jan -> 1+2+3+4+5; 9-15 Jan -> 6+...+10; 16,17,21,22 Jan -> 11+12+13+14.
     assert list(weekly["fails_to_deliver_bn"]) == [15.0, 40.0, 50.0]
+    assert list(weekly["fails_tracked_bn"]) == pytest.approx([1.5, 4.0, 5.0])
     assert weekly["fails_to_receive_bn"].isna().all()
     # A table starting Monday 6 Jan or ending Tuesday 21 Jan covers those weeks only in part.
     partial = weekly_fails(daily[(daily["date"] >= "2025-01-06") & (daily["date"] <= "2025-01-21")])
@@ -284,7 +287,9 @@ def test_weekly_fails_sum_thursday_to_wednesday():
 def test_fails_metrics_from_a_weekly_table():
     weeks = pd.date_range("2025-01-08", periods=10, freq="W-WED")
     fails = np.array([1, 1, 1, 1, 1, 1, 4, 1, 1, 1], dtype=float)
-    weekly = pd.DataFrame({"week_end": weeks, "fails_to_deliver_bn": fails, "fails_to_receive_bn": fails})
+    # Panel C reads the tracked issues' fails; the all-issue total (here ten times larger) is not scored.
+    weekly = pd.DataFrame({"week_end": weeks, "fails_to_deliver_bn": 10 * fails, "fails_to_receive_bn": fails,
+                           "fails_tracked_bn": fails})  # fmt: skip
     dates = pd.bdate_range("2025-01-02", weeks[-1])
     daily = pd.DataFrame({"date": dates, "is_settlement_date": False, "specials_max_bp": 0.0})
     # One settlement date in the second and in the seventh week; specials peak in weeks 7 and 10.

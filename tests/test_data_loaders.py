@@ -290,8 +290,8 @@ def test_auction_values(tables: dict) -> None:
 
 def test_fails_weekly(tables: dict) -> None:
     fails = tables["fails_weekly"]
-    assert list(fails.columns[:3]) == list(FAILS_WEEKLY_COLUMNS)
-    assert list(fails.columns[3:]) == [
+    assert list(fails.columns[:4]) == list(FAILS_WEEKLY_COLUMNS)
+    assert list(fails.columns[4:]) == [
         "fails_reported_series",
         *(f"fails_to_deliver_{t}_bn" for t in ("2y", "3y", "5y", "7y", "10y", "20y", "30y")),
     ]
@@ -302,6 +302,8 @@ def test_fails_weekly(tables: dict) -> None:
     assert first["fails_to_receive_bn"] == pytest.approx(1.503)
     assert first["fails_reported_series"] == 8
     assert first["fails_to_deliver_10y_bn"] == pytest.approx(1.5)
+    # The tracked issues: the seven nominal coupon series reported (7y withheld), not the FRN or TIPS.
+    assert first["fails_tracked_bn"] == pytest.approx(2.062)
     assert math.isnan(fails.iloc[1]["fails_to_deliver_3y_bn"])  # empty cell stays missing
 
 

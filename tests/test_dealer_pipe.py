@@ -115,7 +115,9 @@ def test_dealers_bid_what_room_allows_and_at_least_their_obligation() -> None:
 
 
 def test_bigger_positions_and_thinner_depth_ask_more_concession() -> None:
-    dealers = _model().dealers
+    # A long pricing horizon, so no tender reaches it (beyond it the risk stops growing).
+    longer = {"dealers": {"auction_distribution_horizon_days": 250}}
+    dealers = _model(longer).dealers
     vol = 5.0
     concessions, amounts = dealers.auction_bids(42.0, 0.0008, 9, vol, 1.0)
     # Within a dealer, each further tender is dearer: it must be carried longer to distribute.
@@ -128,7 +130,8 @@ def test_bigger_positions_and_thinner_depth_ask_more_concession() -> None:
     thinner, _ = dealers.auction_bids(42.0, 0.0008, 9, vol, 1.0)
     assert np.all(thinner[:, 0] > concessions[:, 0])
     # In volatile markets, carrying the position is riskier.
-    stormy, _ = _model().dealers.auction_bids(42.0, 0.0008, 9, 3 * vol, 1.0)
+    assert np.all(_model().dealers.auction_bids(42.0, 0.0008, 9, vol, 1.0)[0] <= concessions + 1e-12)
+    stormy, _ = _model(longer).dealers.auction_bids(42.0, 0.0008, 9, 3 * vol, 1.0)
     assert np.all(stormy[:, 0] > concessions[:, 0])
 
 

@@ -161,6 +161,30 @@ def test_missing_variant_file_is_an_error_naming_file_and_key(tmp_path: Path) ->
     assert str(path) in message and "variants.ghost" in message and "no_such_scenario.yaml" in message
 
 
+def test_overrides_set_keys_in_the_reference_and_every_variant(tmp_path: Path) -> None:
+    overrides = {"dealers": {"auction_distribution_risk_price": 0.0}, "curve": {"vol_withdrawal_sensitivity": 0.0}}
+    path = _write_experiment(tmp_path, "channel", "baseline.yaml", {"qe": "qe_40b_bills.yaml"}, SEEDS, TINY_HORIZON,
+                             overrides=overrides)  # fmt: skip
+    experiment = load_experiment(path)
+    for label in ("reference", "qe"):
+        scenario = experiment.scenarios[label]
+        assert scenario["dealers"]["auction_distribution_risk_price"] == 0.0
+        assert scenario["curve"]["vol_withdrawal_sensitivity"] == 0.0
+        assert scenario["start_date"] == TINY_HORIZON["start_date"]
+    # The variant's own keys stay: the purchases are still there.
+    assert experiment.scenarios["qe"]["central_bank"]["purchases"]
+    assert not experiment.scenarios["reference"]["central_bank"]["purchases"]
+
+
+def test_a_bad_override_names_the_scenario_and_the_key(tmp_path: Path) -> None:
+    path = _write_experiment(tmp_path, "bad", "baseline.yaml", {"qe": "qe_40b_bills.yaml"}, SEEDS, TINY_HORIZON,
+                             overrides={"dealers": {"auction_headroom_share": 7}})  # fmt: skip
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "reference -> dealers.auction_headroom_share" in message and "variants.qe" in message
+
+
 def test_paired_difference_by_hand() -> None:
     # Differences 1, 2, 3: mean 2, sd 1, t(0.975, 2 df) = 4.302653, half-width 4.302653 / sqrt(3).
     result = paired_difference([10.0, 20.0, 30.0], [11.0, 22.0, 33.0])

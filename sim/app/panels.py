@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, NullLocator
 
-from sim.dashboard.metrics import repo_dispersion_bp, weekly_fails
+from sim.dashboard.metrics import FAILS_WEEKLY_COLUMN, repo_dispersion_bp, weekly_fails
 
 Tables = Mapping[str, pd.DataFrame]
 CHANGED, TWIN = ("with the change", "tab:red"), ("without (twin)", "tab:blue")
@@ -111,10 +111,10 @@ def fails_panel(changed: Tables, twin: Tables) -> Figure:
     def draw(tables: Tables, label: str, colour: str) -> None:
         weekly = weekly_fails(tables["daily"])
         if not weekly.empty:
-            ax.step(weekly["week_end"], weekly["fails_to_deliver_bn"], where="pre", color=colour, lw=1.2, label=label)
+            ax.step(weekly["week_end"], weekly[FAILS_WEEKLY_COLUMN], where="pre", color=colour, lw=1.2, label=label)
 
     _both(changed, twin, draw)
-    _style(ax, "C. Fails to deliver, weekly (Thu-Wed)", "$bn")
+    _style(ax, "C. Fails to deliver, tracked issues, weekly (Thu-Wed)", "$bn")
     _legend(ax)
     _started(changed, twin, fig)
     return fig

@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.dashboard.metrics import high_minus_median_bp, repo_dispersion_bp, weekly_fails
+from sim.dashboard.metrics import FAILS_WEEKLY_COLUMN, high_minus_median_bp, repo_dispersion_bp, weekly_fails
 from sim.model import TreasuryMarketModel
 from sim.scenario import Scenario, load_scenario, scenario_from_dict
 from sim.scenario.catalog import scenarios_dir, shipped_scenarios
@@ -279,7 +279,7 @@ def _readings_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, float | None]:
         "sofr_dispersion_mean_bp": _mean(repo_dispersion_bp(daily)),
         "auction_tail_mean_bp": _mean(auctions["tail_bp"]) if not auctions.empty else None,
         "high_minus_median_mean_bp": _mean(tails),
-        "fails_weekly_mean_bn": _mean(fails["fails_to_deliver_bn"]) if not fails.empty else None,
+        "fails_weekly_mean_bn": _mean(fails[FAILS_WEEKLY_COLUMN]) if not fails.empty else None,
         "bid_ask_mean_bp": _mean(daily["bid_ask_bp"]),
         "dealer_utilization_mean": _mean(daily["dealer_utilization"]),
         "customer_volume_mean_bn": _mean(daily["customer_volume_bn"]),

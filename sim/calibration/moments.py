@@ -3,8 +3,10 @@
 Each moment reads the tables of `sim.tables` (`daily`, `auctions`, `fails_weekly`) through the
 dashboard's own metric functions (`sim.dashboard.metrics`), so a real period and a simulated run
 are summarised by the same code. Repo moments read the SOFR columns (`sofr_*`): real SOFR, and a
-run's repo measured the way the New York Fed measures SOFR. For a simulated run the weekly fails
-are `weekly_fails(daily)` (the dashboard derives them when no `fails_weekly` table is given).
+run's repo measured the way the New York Fed measures SOFR. Fails moments read the weekly fails in
+the tracked issues (`fails_tracked_bn`: the on-the-run 2 to 30-year nominal coupons, which the New
+York Fed's by-issue series covers and the model counts alike); for a simulated run they are
+`weekly_fails(daily)` (the dashboard derives them when no `fails_weekly` table is given).
 
 A moment is two steps: its observations (one value per day, auction or week, dated, computed on the
 whole contiguous table, so rolling windows and day-to-day changes are never taken across a gap) and a
@@ -16,10 +18,10 @@ Two windows: "repo" (repo rates, the reservoir and fails; a multi-year daily per
 (auction results; the public auction export covers 2025 only). Units are in each moment's name and
 `unit`: bp, $bn, share (0-1), ratio, correlation.
 
-Level comparability: public weekly fails are the New York Fed's by-issue series, which cover only the
-securities it tracks for each tenor, so their level is a fraction of all fails and not comparable
-one-for-one with the model's total fails. Such moments carry `level_comparable=False`; calibration can
-weight them out and use the shape moments (persistence, p90 over mean) instead.
+Level comparability: a moment whose real level cannot be compared one-for-one with the model's carries
+`level_comparable=False`, and calibration can weight it out. The fails levels are comparable: the real
+and simulated series cover the same issues (the public total is a lower bound in weeks when a tenor's
+figure is withheld).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dashboard.metrics import (
+    FAILS_WEEKLY_COLUMN,
     GROUPS,
     auction_groups,
     effr_minus_iorb_bp,
@@ -182,11 +185,11 @@ def obs_median_vol_20d_bp(tables: Tables) -> pd.Series | None:
 
 
 def obs_fails_weekly_bn(tables: Tables) -> pd.Series | None:
-    """Weekly (Thursday-to-Wednesday) fails to deliver ($bn), dated by the week's Wednesday."""
+    """Weekly (Thursday-to-Wednesday) fails to deliver in the tracked issues ($bn), dated by the week's Wednesday."""
     weekly = fails_weekly_table(tables)
     if weekly is None:
         return None
-    return _dated(pd.to_numeric(weekly["fails_to_deliver_bn"], errors="coerce").astype(float), weekly["week_end"])
+    return _dated(pd.to_numeric(weekly[FAILS_WEEKLY_COLUMN], errors="coerce").astype(float), weekly["week_end"])
 
 
 def _auction_obs(kind: str, group: str) -> Callable[[Tables], pd.Series | None]:
@@ -299,16 +302,18 @@ def _registry() -> tuple[Moment, ...]:
         m.append(Moment(f"{stem}_change_bn", "$bn", "repo", "daily",
                         f"{label}, mean of the last {EDGE_DAYS} days minus mean of the first {EDGE_DAYS} days", True,
                         _daily_column(column), stat_edge_change, edges=True))  # fmt: skip
-    # Fails: the public level covers tracked issues only (module docstring); persistence and tail shape do not
-    # depend on that coverage.
+    # Fails in the tracked issues (the on-the-run nominal coupons), real and simulated alike.
     m.append(Moment("fails_weekly_mean_bn", "$bn", "repo", "fails_weekly",
-                    "Weekly fails to deliver, mean (public series: tracked issues only, a fraction of all fails)",
-                    False, obs_fails_weekly_bn, stat_mean))  # fmt: skip
+                    "Weekly fails to deliver in the tracked issues (on-the-run nominal coupons), mean", True,
+                    obs_fails_weekly_bn, stat_mean))  # fmt: skip
+    m.append(Moment("fails_weekly_median_bn", "$bn", "repo", "fails_weekly",
+                    "Weekly fails to deliver in the tracked issues, median", True,
+                    obs_fails_weekly_bn, stat_median))  # fmt: skip
     m.append(Moment("fails_weekly_p90_bn", "$bn", "repo", "fails_weekly",
-                    "Weekly fails to deliver, 90th percentile (public series: tracked issues only)", False,
+                    "Weekly fails to deliver in the tracked issues, 90th percentile", True,
                     obs_fails_weekly_bn, stat_p90))  # fmt: skip
     m.append(Moment("fails_weekly_p90_over_mean", "ratio", "repo", "fails_weekly",
-                    "Weekly fails, 90th percentile over mean (tail shape, free of the series' coverage)", True,
+                    "Weekly fails in the tracked issues, 90th percentile over mean (tail shape)", True,
                     obs_fails_weekly_bn, stat_p90_over_mean))  # fmt: skip
     m.append(Moment("fails_autocorr_lag1", "correlation", "repo", "fails_weekly",
                     "Weekly fails, lag-1 autocorrelation (persistence across weeks)", True,

@@ -64,7 +64,7 @@ SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("fred/IORB.csv", "repo", "daily", "iorb_pct"),
     ("fred/RRPONTSYD.csv", "repo", "daily", "on_rrp_bn"),
     ("fred/WRESBAL.csv", "repo", "daily", "reserves_bn"),
-    ("nyfed/pd_fails_weekly.csv", "repo", "fails_weekly", "fails_to_deliver_bn"),
+    ("nyfed/pd_fails_weekly.csv", "repo", "fails_weekly", "fails_tracked_bn"),
     ("treasury/auctions_query.csv", "auctions", "auctions", "high_yield_pct"),
 )
 DATE_COLUMNS = {"daily": "date", "auctions": "auction_date", "fails_weekly": "week_end"}
@@ -206,8 +206,9 @@ def _header(meta: dict[str, Any], out: str | Path) -> str:
         "Standard errors: moving-block bootstrap over whole Thursday-to-Wednesday weeks (block_weeks per window",
         "below), the same week draw for all moments of a replication; change moments resample weeks within the",
         f"first and last {EDGE_DAYS} days. value and se in each target's unit; null where the data lack the inputs.",
-        "level_comparable: false marks a level that is not comparable one-for-one with the model (public fails",
-        "cover only the issues the New York Fed tracks); weight it out or use the shape moments.",
+        "level_comparable: false marks a level that is not comparable one-for-one with the model; weight it out.",
+        "Fails moments read the file's 2 to 30-year nominal coupon series (the on-the-run issues the model counts as",
+        "tracked; its FRN and TIPS series are left out), summed over the tenors reported each week (a lower bound).",
     ]
     if meta.get("empty"):
         lines.append(f"No observations in their window (value null): {', '.join(meta['empty'])}.")

@@ -3,10 +3,12 @@
 Panel A reads the daily SOFR percentiles (`sofr_*`: overnight Treasury repo measured the way
 the New York Fed measures SOFR, in simulated and real tables alike; a run's all-trade `repo_*`
 columns, which include dealer-to-client repo, have no public counterpart) and EFFR, panel B the
-auction results, panel C fails to deliver; the pipe (dealer intermediation) and the reservoir
-(reserves, ON RRP, TGA) read the daily table. The same function scores a simulated run and
-real public data: a real table carries only the columns its sources publish, and a metric
-whose inputs are absent (or all missing) is reported as None, never an exception.
+auction results, panel C fails to deliver in the issues the New York Fed's by-issue series tracks
+(`fails_tracked_bn`: the on-the-run nominal coupons, in a run and in the public file alike); the
+pipe (dealer intermediation) and the reservoir (reserves, ON RRP, TGA) read the daily table.
+The same function scores a simulated run and real public data: a real table carries only the
+columns its sources publish, and a metric whose inputs are absent (or all missing) is
+reported as None, never an exception.
 
 Units: rates in the tables are in percent, spreads and tails here in basis points (bp),
 amounts in $ billions, shares in [0, 1]; every metric's unit is in its `MetricSpec`.
@@ -58,6 +60,9 @@ TAIL_THRESHOLD_BP = 1.0
 FAILS_SPIKE_RATIO = 3.0
 FAILS_SPIKE_WINDOW_WEEKS = 13
 FAILS_SPIKE_MIN_HISTORY_WEEKS = 4
+# Panel C's fails: the tracked issues' (sim.tables), which simulated and real tables both carry.
+FAILS_DAILY_COLUMN = "fails_tracked_bn"
+FAILS_WEEKLY_COLUMN = "fails_tracked_bn"
 # A quarter-end's SOFR is compared with the median of the week before it (robust to one odd day).
 QUARTER_END_LOOKBACK_DAYS = 5
 GROUPS = tuple(TENOR_GROUPS)  # ("bills", "2-7y", "10y+")
@@ -147,11 +152,12 @@ def _registry() -> dict[str, MetricSpec]:
     add("tail_calm_share_ge_1bp", "Auctions tailing >= 1bp on calm days, share", "share", "B", "stress")
     add("high_minus_median_calm_mean_bp", "High minus median on calm days, mean", "bp", "B", "stress")
     add("bid_to_cover_mean", "Bid-to-cover, mean", "ratio", "B", "calm")
-    # C: fails
-    add("fails_weekly_mean_bn", "Fails to deliver, Thu-Wed weekly cumulative, mean", "$bn", "C", "stress")
+    # C: fails in the tracked issues (the on-the-run nominal coupons, as the public by-issue series)
+    add("fails_weekly_mean_bn", "Fails to deliver (tracked issues), Thu-Wed weekly cumulative, mean", "$bn", "C",
+        "stress")  # fmt: skip
     add("fails_weekly_p90_bn", "Fails to deliver, weekly, 90th percentile", "$bn", "C", "stress")
     add("fails_weekly_max_bn", "Fails to deliver, largest week", "$bn", "C", "stress", False)
-    add("fails_daily_mean_bn", "Fails to deliver, daily mean", "$bn", "C", "stress")
+    add("fails_daily_mean_bn", "Fails to deliver (tracked issues), daily mean", "$bn", "C", "stress")
     add("fails_daily_max_bn", "Fails to deliver, largest day", "$bn", "C", "stress", False)
     add("fails_spike_weeks", "Fails spike weeks (> 3x trailing 13-week median)", "count", "C", "stress", False)
     add("fails_spike_week_share", "Fails spike weeks, share of weeks assessed", "share", "C", "stress")
@@ -721,17 +727,22 @@ def weekly_fails(daily: pd.DataFrame | None) -> pd.DataFrame:
     """Daily fails summed over Thursday-to-Wednesday weeks, in the `fails_weekly` format ($bn).
 
     Like the New York Fed's primary-dealer statistics, each week's figure is the cumulative
-    fails to deliver from Thursday to the Wednesday `week_end`. Only weeks whose business
-    days all lie inside the table's dates are kept, so a run starting mid-week does not
-    report a short first week. The model records one side of each fail, so
-    fails_to_receive_bn is NaN. Empty (with the columns) when the table has no fails_bn.
+    fails to deliver from Thursday to the Wednesday `week_end`: `fails_to_deliver_bn` sums
+    the daily `fails_bn` (every issue), `fails_tracked_bn` the daily `fails_tracked_bn` (the
+    tracked issues; NaN when the table lacks it). Only weeks whose business days all lie
+    inside the table's dates are kept, so a run starting mid-week does not report a short
+    first week. The model records one side of each fail, so fails_to_receive_bn is NaN.
+    Empty (with the columns) when the table has neither fails column.
     """
     daily = prepare_daily(daily)
     fails = _column(daily, "fails_bn")
-    if daily is None or fails is None:
+    tracked = _column(daily, FAILS_DAILY_COLUMN)
+    if daily is None or (fails is None and tracked is None):
         return _empty_weekly()
-    ends = week_ending(daily["date"])
-    sums = fails.groupby(ends.to_numpy()).sum(min_count=1)
+    ends = week_ending(daily["date"]).to_numpy()
+    nothing = pd.Series(np.nan, index=daily.index)
+    sums = (fails if fails is not None else nothing).groupby(ends).sum(min_count=1)
+    tracked_sums = (tracked if tracked is not None else nothing).groupby(ends).sum(min_count=1)
     first, last = daily["date"].iloc[0].normalize(), daily["date"].iloc[-1].normalize()
     week_ends = pd.DatetimeIndex(sums.index)
     # A week is complete when its first and last business days lie inside the table's dates.
@@ -739,36 +750,38 @@ def weekly_fails(daily: pd.DataFrame | None) -> pd.DataFrame:
     starts = days[days.searchsorted(week_ends - pd.Timedelta(days=6), side="left").clip(0, len(days) - 1)]
     stops = days[(days.searchsorted(week_ends, side="right") - 1).clip(0, len(days) - 1)]
     keep = np.asarray((starts >= first) & (stops <= last) & (starts <= week_ends), dtype=bool)
-    sums = sums[keep]
+    sums, tracked_sums = sums[keep], tracked_sums[keep]
     return pd.DataFrame({
         "week_end": pd.DatetimeIndex(sums.index).astype("datetime64[ns]"),
         "fails_to_deliver_bn": sums.to_numpy(dtype=float),
         "fails_to_receive_bn": np.full(len(sums), np.nan),
+        "fails_tracked_bn": tracked_sums.to_numpy(dtype=float),
     })  # fmt: skip
 
 
 def fails_weekly_table(tables: Tables) -> pd.DataFrame | None:
     """Weekly fails to use for panel C: the `fails_weekly` table if given (real data), else
-    `weekly_fails(daily)` (a simulated run); None when neither has any fails."""
+    `weekly_fails(daily)` (a simulated run); None when neither has tracked fails."""
     given = tables.get("fails_weekly")
-    if given is not None and "week_end" in given.columns and _column(given, "fails_to_deliver_bn") is not None:
+    if given is not None and "week_end" in given.columns and _column(given, FAILS_WEEKLY_COLUMN) is not None:
         out = given.copy()
         out["week_end"] = pd.to_datetime(out["week_end"]).dt.normalize()
         return out.sort_values("week_end", kind="stable").reset_index(drop=True)
     derived = weekly_fails(tables.get("daily"))
-    return derived if len(derived) and derived["fails_to_deliver_bn"].notna().any() else None
+    return derived if len(derived) and derived[FAILS_WEEKLY_COLUMN].notna().any() else None
 
 
 def fails_spike_weeks(weekly: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Weekly fails with their trailing baseline and spike flag.
+    """Weekly tracked fails with their trailing baseline and spike flag.
 
     A spike week has fails > FAILS_SPIKE_RATIO x the median of the previous 13 weeks (at
     least 4 weeks of history; earlier weeks are not assessed and have NaN baseline).
 
     Returns:
-        Columns week_end, fails_bn, baseline_bn, spike (bool); None without weekly fails.
+        Columns week_end, fails_bn (the week's tracked fails), baseline_bn, spike (bool); None
+        without weekly tracked fails.
     """
-    fails = _column(weekly, "fails_to_deliver_bn")
+    fails = _column(weekly, FAILS_WEEKLY_COLUMN)
     if weekly is None or fails is None:
         return None
     baseline = fails.shift(1).rolling(FAILS_SPIKE_WINDOW_WEEKS, min_periods=FAILS_SPIKE_MIN_HISTORY_WEEKS).median()
@@ -798,11 +811,11 @@ def _corr(a: pd.Series, b: pd.Series) -> Value:
 
 
 def fails_metrics(tables: Tables) -> dict[str, Value]:
-    """Panel C metrics (names as in METRIC_SPECS): weekly and daily fails ($bn), spikes, persistence,
-    relation to specials (correlation) and to settlement dates ($bn and ratio)."""
+    """Panel C metrics (names as in METRIC_SPECS): weekly and daily fails in the tracked issues ($bn),
+    spikes, persistence, relation to specials (correlation) and to settlement dates ($bn and ratio)."""
     out: dict[str, Value] = {name: None for name, spec in METRIC_SPECS.items() if spec.panel == "C"}
     daily = tables.get("daily")
-    daily_fails = _column(daily, "fails_bn")
+    daily_fails = _column(daily, FAILS_DAILY_COLUMN)
     out["fails_daily_mean_bn"] = _mean(daily_fails)
     out["fails_daily_max_bn"] = _max(daily_fails)
     weekly = fails_weekly_table(tables)
@@ -922,7 +935,7 @@ DISTRIBUTION_LABELS: dict[str, str] = (
     }
     | {f"high_minus_median_bp:{g}": f"High minus median accepted yield, per auction, {g}" for g in GROUPS}
     | {f"dealer_share:{g}": f"Primary-dealer takedown share, per auction, {g}" for g in GROUPS}
-    | {"fails_weekly_bn": "Fails to deliver, Thu-Wed weekly"}
+    | {"fails_weekly_bn": "Fails to deliver (tracked issues), Thu-Wed weekly"}
 )
 
 
@@ -955,5 +968,5 @@ def distributions(tables: Tables) -> dict[str, pd.Series | None]:
         out[f"high_minus_median_bp:{g}"] = None if spread is None else clean(spread[groups == g])
         out[f"dealer_share:{g}"] = None if dealer is None else clean(dealer[groups == g])
     weekly = fails_weekly_table(tables)
-    out["fails_weekly_bn"] = clean(_column(weekly, "fails_to_deliver_bn"))
+    out["fails_weekly_bn"] = clean(_column(weekly, FAILS_WEEKLY_COLUMN))
     return out

@@ -24,6 +24,7 @@ from PIL import Image
 
 from sim.dashboard.metrics import (
     DISTRIBUTION_UNITS,
+    FAILS_DAILY_COLUMN,
     FAILS_SPIKE_RATIO,
     GROUPS,
     PANEL_TITLES,
@@ -212,7 +213,8 @@ def _dealer_share(ax: Axes, auctions: pd.DataFrame | None, dashboard: Dashboard)
 # ---------------------------------------------------------------- panel C, reservoir, pipe
 def _fails(ax: Axes, tables: Tables, daily: pd.DataFrame | None, dashboard: Dashboard) -> None:
     m = dashboard.metrics
-    title = (f"C. Fails to deliver, Thu-Wed weeks: mean {_fmt(m.get('fails_weekly_mean_bn'), '.1f')}bn, "
+    title = (f"C. Fails to deliver, tracked issues, Thu-Wed weeks: "
+             f"mean {_fmt(m.get('fails_weekly_mean_bn'), '.1f')}bn, "
              f"spike weeks {_fmt(m.get('fails_spike_weeks'), '.0f')}, "
              f"lag-1 autocorr {_fmt(m.get('fails_autocorr_lag1'), '.2f')}")  # fmt: skip
     weeks = fails_spike_weeks(fails_weekly_table(tables))
@@ -225,8 +227,8 @@ def _fails(ax: Axes, tables: Tables, daily: pd.DataFrame | None, dashboard: Dash
     ax.bar(starts, weeks["fails_bn"], width=6, color=colours, alpha=0.6, label="weekly (red: spike week)")
     ax.plot(pd.to_datetime(weeks["week_end"]), FAILS_SPIKE_RATIO * weeks["baseline_bn"], color="grey", ls=":", lw=0.8,
             label="spike threshold")  # fmt: skip
-    if _has(daily, "fails_bn"):
-        _line(ax, daily, "fails_bn", color="tab:red", lw=0.7, label="daily")
+    if _has(daily, FAILS_DAILY_COLUMN):
+        _line(ax, daily, FAILS_DAILY_COLUMN, color="tab:red", lw=0.7, label="daily")
     _style(ax, title, "$bn")
     _legend(ax)
 

@@ -124,7 +124,10 @@ def read_fails_weekly(path: str | Path) -> pd.DataFrame:
         Columns `week_end` (the Wednesday), `fails_to_deliver_bn`, `fails_to_receive_bn` (the file's totals
         over the reported by-issue series, $ billions), `fails_reported_series` (how many of the 11
         fails-to-deliver series had a value that week; fewer than 11 makes the totals a lower bound) and
-        `fails_to_deliver_<tenor>_bn` for each nominal coupon tenor the file has. Sorted by week.
+        `fails_to_deliver_<tenor>_bn` for each nominal coupon tenor the file has, and `fails_tracked_bn`: the
+        sum of those nominal coupon series reported that week (the issues a simulated run counts as tracked;
+        the model has no FRN or TIPS), NaN when none is reported, a lower bound when some are missing.
+        Sorted by week.
 
     Raises:
         DataFileError: missing column, a bad date or number, a date that is not a Wednesday, a week listed twice.
@@ -158,4 +161,7 @@ def read_fails_weekly(path: str | Path) -> pd.DataFrame:
         if table.has(column):
             fails = table.numbers(column, missing=NYFED_MISSING, bounds=NON_NEGATIVE)
             frame[f"fails_to_deliver_{tenor}_bn"] = fails / 1000.0
+    nominal = [c for c in (f"fails_to_deliver_{tenor}_bn" for tenor in NOMINAL_FAILS_TENORS) if c in frame]
+    tracked = frame[nominal].sum(axis=1, min_count=1) if nominal else pd.Series(np.nan, index=frame.index)
+    frame.insert(3, "fails_tracked_bn", tracked)  # after the totals, as in sim.tables.FAILS_WEEKLY_COLUMNS
     return frame.sort_values("week_end").reset_index(drop=True)

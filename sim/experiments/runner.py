@@ -53,7 +53,7 @@ from sim.experiments.series import run_series, series_frames
 from sim.experiments.sweep import SweepSpec, sweep_scenarios
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError, load_scenario, scenario_from_dict
-from sim.scenario.loader import problems_from
+from sim.scenario.loader import deep_merge, problems_from
 from sim.scenario.yamlfile import absolute_path
 
 REFERENCE_LABEL = "reference"
@@ -102,6 +102,11 @@ class ExperimentSpec(BaseModel):
     seeds: Seeds = Field(description="Seeds every scenario runs with (common random numbers).")
     start_date: dt.date | None = Field(None, description="If set, overrides start_date of every scenario.")
     end_date: dt.date | None = Field(None, description="If set, overrides end_date of every scenario.")
+    overrides: dict[str, Any] = Field(
+        {},
+        description="Scenario keys set in every scenario, reference and variants alike, as nested sections "
+        "(e.g. a channel switched off, to see what the variants' effect owes to it).",
+    )
     figures: list[ExtraFigure] = Field([], description="Extra figures to draw (reserve_demand_curve).")
 
     @field_validator("name")
@@ -146,7 +151,8 @@ def load_experiment(path: str | Path) -> Experiment:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
         raise ExperimentError(problems_from(err, {}, str(path))) from None
-    overrides = {key: getattr(spec, key) for key in ("start_date", "end_date") if getattr(spec, key) is not None}
+    horizon = {key: getattr(spec, key) for key in ("start_date", "end_date") if getattr(spec, key) is not None}
+    overrides = deep_merge(spec.overrides, horizon)
     named = {REFERENCE_LABEL: ("reference", spec.reference)}
     named |= {label: (f"variants.{label}", file) for label, file in spec.variants.items()}
     scenarios: dict[str, dict[str, Any]] = {}

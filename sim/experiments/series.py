@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.dashboard.metrics import (
+    FAILS_WEEKLY_COLUMN,
     auction_groups,
     effr_minus_iorb_bp,
     fails_weekly_table,
@@ -47,7 +48,7 @@ def run_series(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list[A
 
     Returns:
         `daily` (date and DAILY_SERIES), `auctions` (date, tenor_group, tail_bp) and
-        `fails_weekly` (week_ending, fails_bn: Thursday-Wednesday sums), each a mapping of
+        `fails_weekly` (week_ending, fails_bn: Thursday-Wednesday sums of the tracked issues' fails), each a mapping of
         column -> list; missing values are None.
     """
     daily = prepare_daily(tables.get("daily"))
@@ -78,7 +79,7 @@ def run_series(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list[A
     else:
         out["fails_weekly"] = {
             "week_ending": _dates(weekly["week_end"]),
-            "fails_bn": _numbers(weekly["fails_to_deliver_bn"]),
+            "fails_bn": _numbers(weekly[FAILS_WEEKLY_COLUMN]),
         }
     return out
 

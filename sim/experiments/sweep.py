@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from sim.experiments.design import LABEL
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario
+from sim.scenario.loader import deep_merge
 
 
 def _plain_value(value: Any) -> Any:
@@ -109,7 +110,8 @@ def sweep_scenarios(
         path: the experiment file (where problems are located).
         sweep: its `sweep:` section.
         reference_file: the reference scenario file; None when it is invalid (only the key is checked).
-        overrides: the experiment's horizon overrides (start_date, end_date), applied first.
+        overrides: the experiment's overrides (its keys for every scenario, then start_date and
+            end_date), applied first.
         taken: labels already used by variant files.
 
     Returns:
@@ -135,7 +137,7 @@ def sweep_scenarios(
             problems.append(Problem(str(path), where, "a label no variant file uses", label))
             continue
         try:
-            scenario = load_scenario(reference_file, {**overrides, **nested(sweep.key, value)})
+            scenario = load_scenario(reference_file, deep_merge(overrides, nested(sweep.key, value)))
         except ScenarioError as err:
             # The reference loads on its own, so what the schema refuses here is the value.
             problems.extend(Problem(str(path), f"{where} -> {p.key_path}", p.expected, p.found) for p in err.problems)

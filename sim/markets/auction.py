@@ -368,4 +368,6 @@ def settle_award(m: TreasuryMarketModel, award: Award) -> bool:
     m.ledger.issue(rows, slot, par, price)
     iss.outstanding_bn[slot] += float(par.sum())
     m.flows.settled_bn += float(par.sum())
+    m.flows.settled_slots.append(slot)
+    m.flows.settled_slots_bn.append(float(par.sum()))
     return created

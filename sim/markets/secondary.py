@@ -181,6 +181,7 @@ def settle_bucket_trades(
     if orphan.any():
         delivered[:, orphan] = 0.0
         received[:, orphan] = 0.0
+    m.flows.delivered_by_issue_bn = delivered.sum(axis=0)  # each issue's settlement volume, for its fails
     delta = received - delivered
     price = m.ledger.price
     spread = m.market.half_spread_today_bp * prices.dv01_per_par

@@ -1,23 +1,46 @@
-"""Settlement: specials, strategic and operational fails, daisy chains.
+"""Settlement: specials, strategic and operational fails, daisy chains, issue by issue.
 
 An issue goes special when dealers' short positions press on the supply that holders
 lend out. A short seller fails when the issue cannot be sourced, or when borrowing it
 costs more than failing: with the TMPG fails charge (3% minus the policy rate, floored at
 zero, annualised) failing is dear even at zero rates; without it, failing is nearly free
-once specialness exceeds the general collateral rate. Part of today's fails causes fails
-tomorrow (daisy chains); operational fails scale with settlement volume and friction.
+once specialness exceeds the general collateral rate. Operational fails fall on each issue
+in proportion to its settlement volume that day: its share of secondary deliveries, and the
+awards of an auction settling into it, which fail more often (a new issue is delivered down
+when-issued chains on one day); an on-the-run coupon also carries the interdealer, hedging and
+specials repo deliveries that customer flow does not show, so its fails are a multiple of its
+customer volume; a special issue is harder to source for delivery, so its
+fail rate rises with its specialness; each issue's fails carry a lognormal shock (one desk's
+or custodian's breakdown fails a chain of deliveries in that issue). Part of each issue's
+fails causes fails in the same issue tomorrow (daisy chains).
+
+Fails are kept by issue and published twice: over every issue (`fails_bn`) and over the
+issues the New York Fed's by-issue fails series tracks (`fails_tracked_bn`, see
+`tracked_issues`), which is what the public weekly series measures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.securities import BILL_BUCKETS
+from sim.scenario.schema import COUPON_TENORS, TENORS
+from sim.securities import BILL_BUCKETS, IssueRegister
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
+
+# The New York Fed publishes primary dealers' fails to deliver by issue (FR 2004) for the
+# security it tracks in each nominal coupon tenor, the on-the-run 2, 3, 5, 7, 10, 20 and
+# 30-year, and for the 2-year FRN and the 5, 10 and 30-year TIPS. The model issues no FRNs
+# or TIPS, so the issues it counts as tracked are the on-the-run issue (the newest; a
+# reopening keeps it on the run) of each of these coupon tenors.
+TRACKED_TENORS: tuple[str, ...] = COUPON_TENORS
+_TRACKED_TENOR_INDEX = np.array([TENORS.index(t) for t in TRACKED_TENORS])
+# Rows of `MarketState.fails_parts_bn`.
+FAILS_PARTS: tuple[str, ...] = ("unsourced", "strategic", "operational", "daisy_chain")
 
 
 def specialness_bp(short_bn: np.ndarray, lendable_bn: np.ndarray, special_max_bp: float, exponent: float) -> np.ndarray:
@@ -53,11 +76,65 @@ def fails_by_issue(
     return unsourced, strategic
 
 
+def fit_slots(values: np.ndarray, n_slots: int) -> np.ndarray:
+    """A per-slot array cut or zero-padded to `n_slots` (the issue register and books grow apart)."""
+    out = np.zeros(n_slots, dtype=values.dtype)
+    k = min(n_slots, values.size)
+    out[:k] = values[:k]
+    return out
+
+
+def tracked_issues(issues: IssueRegister, n_slots: int) -> np.ndarray:
+    """Mask over issue slots: the on-the-run issue of each tenor in TRACKED_TENORS."""
+    tracked = issues.active & issues.on_the_run & np.isin(issues.tenor, _TRACKED_TENOR_INDEX)
+    return fit_slots(tracked, n_slots)
+
+
+def by_slot(slots: Sequence[int], amounts_bn: Sequence[float], n_slots: int) -> np.ndarray:
+    """Amounts listed by issue slot summed into one array over slots ($bn)."""
+    if not len(slots):
+        return np.zeros(n_slots)
+    summed = np.bincount(np.asarray(slots, dtype=np.int64), weights=np.asarray(amounts_bn, dtype=float))
+    return fit_slots(summed, n_slots)
+
+
+def lognormal_shocks(rng: np.random.Generator, sigma: float, n: int) -> np.ndarray:
+    """n mean-one lognormal multipliers, exp(sigma z - sigma^2 / 2), z standard normal.
+
+    Always n draws, whatever sigma, so the stream's position does not depend on it.
+    """
+    return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+
+
+def operational_fails_bn(
+    secondary_bn: np.ndarray,
+    settled_bn: np.ndarray,
+    special_bp: np.ndarray,
+    friction: float,
+    new_issue_multiplier: float,
+    special_per_100bp: float,
+    shock: np.ndarray,
+) -> np.ndarray:
+    """Operational fails by issue ($bn).
+
+    Args:
+        secondary_bn: customer volume settled in each issue today ($bn).
+        settled_bn: auction awards settled into each issue today ($bn).
+        special_bp: each issue's specialness (bp).
+        friction: fails per $ of secondary settlement volume.
+        new_issue_multiplier: fail rate on auction settlement volume over that on secondary volume.
+        special_per_100bp: rise of the fail rate per 100bp of specialness (multiple of the base rate).
+        shock: each issue's multiplier today (mean one; a scenario's settlement disruption included).
+    """
+    volume = secondary_bn + new_issue_multiplier * settled_bn
+    return friction * volume * (1.0 + special_per_100bp * special_bp / 100.0) * shock
+
+
 # ---------------------------------------------------------------- the settlement day
 
 
 def settlement_day(m: TreasuryMarketModel) -> None:
-    """Specials from shorts against lendable supply; fails; the fails charge paid to the buyers.
+    """Specials from shorts against lendable supply; fails by issue; the fails charge paid to the buyers.
 
     Short sellers failing owe the fails charge to the real-money buyers: dealers on their
     shorts, levered funds on theirs, each in proportion to its share of the issue's shorts.
@@ -65,35 +142,51 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     sc = m.config
     led = m.ledger
     market = m.market
+    st = sc.settlement
     n_d = sc.dealers.count
     rm = m.slices["real_money"]
     shorts = np.maximum(-led.holdings_bn[:n_d], 0.0)
     dealer_short_by_issue = shorts.sum(axis=0)
+    n_slots = dealer_short_by_issue.size
     coupon_benchmarks = m.prices.benchmark_slots(m.issues)[~BILL_BUCKETS]
     client_short = m.levered_funds.client_shorts_bn(
         m.issues.outstanding_bn,
         coupon_benchmarks,
         m.curve.vol_ratio,
-        sc.settlement.client_short_share,
-        sc.settlement.client_short_vol_cap,
+        st.client_short_share,
+        st.client_short_vol_cap,
     )
     short_by_issue = dealer_short_by_issue + client_short
     lendable = sc.real_money.lendable_share * np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0)
     lendable = lendable + m.central_bank.lendable_from_soma_bn(led.holdings_bn[led.cb_row])
-    special = specialness_bp(short_by_issue, lendable, sc.settlement.special_max_bp, sc.settlement.specials_exponent)
+    special = specialness_bp(short_by_issue, lendable, st.special_max_bp, st.specials_exponent)
     market.specialness_bp = special
-    reference = m.central_bank.target_upper_pct(m.today) - sc.settlement.fails_charge_reference_below_top_bp / 100.0
-    charge = fails_charge_pct(reference, sc.settlement.fails_charge)
+    reference = m.central_bank.target_upper_pct(m.today) - st.fails_charge_reference_below_top_bp / 100.0
+    charge = fails_charge_pct(reference, st.fails_charge)
     percentiles = market.repo_percentiles
     general_collateral = float(percentiles[2]) if np.isfinite(percentiles[2]) else market.rates.on_rrp_pct
     unsourced, strategic = fails_by_issue(short_by_issue, lendable, special, general_collateral, charge)
+    # Operational fails: customer volume spread over issues as today's secondary deliveries were,
+    # and each auction's awards in the issue they settled into.
     ms = sc.market_structure
-    friction = sc.settlement.operational_friction * (
-        1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0)
+    friction = st.operational_friction * (1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0))
+    delivered = fit_slots(m.flows.delivered_by_issue_bn, n_slots)
+    total_delivered = float(delivered.sum())
+    secondary = m.flows.customer_bn * delivered / total_delivered if total_delivered > 0 else np.zeros(n_slots)
+    tracked = tracked_issues(m.issues, n_slots)
+    secondary = np.where(tracked, st.on_the_run_delivery_multiple * secondary, secondary)
+    settled = by_slot(m.flows.settled_slots, m.flows.settled_slots_bn, n_slots)
+    shock = lognormal_shocks(m.fails_rng, st.operational_shock_sigma, n_slots) * market.shocks.settlement_multiplier
+    operational = operational_fails_bn(
+        secondary, settled, special, friction, st.new_issue_fail_multiplier, st.special_fail_multiplier_per_100bp, shock
     )
-    operational = friction * (m.flows.customer_bn + m.flows.settled_bn) * market.shocks.settlement_multiplier
-    chain = sc.settlement.daisy_chain_share * market.fails_bn
-    market.fails_bn = float(unsourced.sum() + strategic.sum() + operational + chain)
+    # Daisy chains: a share of yesterday's fails in an issue fail again today; a matured issue's end.
+    live = fit_slots(m.issues.active, n_slots)
+    chain = st.daisy_chain_share * np.where(live, fit_slots(market.fails_by_issue_bn, n_slots), 0.0)
+    market.fails_parts_bn = np.vstack([unsourced, strategic, operational, chain])
+    market.fails_by_issue_bn = market.fails_parts_bn.sum(axis=0)
+    market.fails_bn = float(market.fails_by_issue_bn.sum())
+    market.fails_tracked_bn = float(market.fails_by_issue_bn[tracked].sum())
     short_fails = unsourced + strategic
     total = np.maximum(short_by_issue, 1e-12)
     dealer_penalty = (short_fails * shorts / total).sum(axis=1) * charge / 36000.0

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.dashboard.metrics import repo_dispersion_bp, weekly_fails
+from sim.dashboard.metrics import FAILS_WEEKLY_COLUMN, repo_dispersion_bp, weekly_fails
 from sim.dashboard.plots import png_bytes
 
 Tables = Mapping[str, pd.DataFrame]
@@ -76,7 +76,7 @@ def compare_png(runs: Sequence[tuple[str, Tables]], title: str) -> bytes:
             tag = label if kind == "Bill" else None
             axes[1, 0].scatter(when, group["tail_bp"], s=12, color=colour, marker=marker, alpha=0.7, label=tag)
             axes[1, 1].scatter(when, group["dealer_share"], s=12, color=colour, marker=marker, alpha=0.7, label=tag)
-        weekly = weekly_fails(daily).set_index("week_end")["fails_to_deliver_bn"]
+        weekly = weekly_fails(daily).set_index("week_end")[FAILS_WEEKLY_COLUMN]
         axes[2, 0].step(weekly.index, weekly.values, where="pre", color=colour, lw=1.2, label=label)
         axes[2, 1].plot(d, daily["reserves_bn"], color=colour, lw=1.2, label=f"{label} reserves")
         axes[2, 1].plot(d, daily["on_rrp_bn"], color=colour, lw=1, ls="--", label=f"{label} ON RRP")

@@ -649,8 +649,41 @@ class SettlementSection(Section):
     fails_charge: bool = _f(True, "TMPG fails charge: 3% minus the policy rate, floored at 0.")
     special_max_bp: float = _f(300.0, "Specialness when lendable supply is exhausted (bp).", ge=0, le=2000)
     specials_exponent: float = _f(2.0, "Convexity of specialness in short demand / lendable supply.", gt=0, le=10)
-    daisy_chain_share: float = _f(0.35, "Share of yesterday's fails that cause fails today.", ge=0, lt=1)
-    operational_friction: float = _f(0.002, "Operational fails per $ of settlement volume.", ge=0, le=1)
+    daisy_chain_share: float = _f(
+        0.35, "Share of yesterday's fails in an issue that cause fails in that issue today.", ge=0, lt=1
+    )
+    operational_friction: float = _f(
+        0.002, "Operational fails per $ of secondary settlement volume, issue by issue.", ge=0, le=1
+    )
+    new_issue_fail_multiplier: float = _f(
+        3.0,
+        "Operational fail rate on an auction's settlement volume (new issue or reopening), as a multiple of "
+        "the rate on secondary trades: the new issue is delivered down when-issued chains on one day.",
+        ge=0,
+        le=100,
+    )
+    on_the_run_delivery_multiple: float = _f(
+        12.0,
+        "Deliveries behind each $ of customer trades in a coupon on-the-run issue, relative to another issue: "
+        "on-the-runs also carry the interdealer, hedging and specials repo deliveries that customer flow does "
+        "not show, so their operational fails are this multiple of the issue's customer volume.",
+        ge=1,
+        le=100,
+    )
+    special_fail_multiplier_per_100bp: float = _f(
+        2.0,
+        "Rise of an issue's operational fail rate per 100bp of its specialness, as a multiple of the base "
+        "rate: a scarce issue is hard to source for delivery.",
+        ge=0,
+        le=100,
+    )
+    operational_shock_sigma: float = _f(
+        1.2,
+        "Log standard deviation of each issue's daily operational fails shock (lognormal, mean 1): one "
+        "desk's or custodian's breakdown fails a whole chain of deliveries in that issue.",
+        ge=0,
+        le=4,
+    )
     client_short_share: float = _f(
         0.03,
         "Short positions of hedging and relative-value funds in each coupon on-the-run issue, as a share of its "

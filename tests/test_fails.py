@@ -1,0 +1,219 @@
+"""Fails by issue: per-issue accounting, the tracked issues the public series covers, fails
+concentrated on settlement dates and in special issues, determinism, and the weekly shape of
+the 2025 baseline against the public series'."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import TreasuryMarketModel
+from sim.dashboard.metrics import compute_metrics, weekly_fails
+from sim.data.nyfed import NOMINAL_FAILS_TENORS, read_fails_weekly
+from sim.markets.settlement import (
+    FAILS_PARTS,
+    TRACKED_TENORS,
+    lognormal_shocks,
+    operational_fails_bn,
+    tracked_issues,
+)
+from sim.scenario import load_scenario
+from sim.scenario.schema import TENORS
+from tests.conftest import make_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+FIXTURE_FAILS = ROOT / "tests" / "fixtures" / "data" / "nyfed" / "pd_fails_weekly.csv"
+SMALL = {
+    "start_date": dt.date(2025, 3, 3),
+    "end_date": dt.date(2025, 4, 30),
+    "warmup_business_days": 10,
+    "dealers": {"count": 6},
+    "real_money": {"count": 8},
+    "foreign_official": {"count": 3},
+    "levered_funds": {"count": 4},
+    "money_funds": {"count": 5},
+    "banks": {"count": 6},
+}
+NO_CHAIN = {"settlement": {"daisy_chain_share": 0.0}}
+
+
+def _step_all(*models: TreasuryMarketModel):
+    """Step models in lockstep, yielding after each day."""
+    while all(m.running for m in models):
+        for m in models:
+            m.step()
+        yield
+
+
+# ---------------------------------------------------------------- what counts as tracked
+def test_tracked_tenors_are_the_public_files_nominal_coupons():
+    assert TRACKED_TENORS == NOMINAL_FAILS_TENORS
+
+
+def test_one_tracked_issue_per_coupon_tenor_the_newest():
+    model = TreasuryMarketModel(make_scenario(SMALL), seed=3)
+    for _ in range(5):
+        model.step()
+    iss = model.issues
+    tracked = tracked_issues(iss, iss.capacity + 3)  # padded past the register: nothing tracked there
+    assert not tracked[iss.capacity :].any()
+    slots = np.flatnonzero(tracked)
+    assert sorted(TENORS[t] for t in iss.tenor[slots]) == sorted(TRACKED_TENORS)
+    for slot in slots:
+        same = iss.active & (iss.tenor == iss.tenor[slot])
+        assert iss.issue_day[slot] == iss.issue_day[same].max()  # the on-the-run: the newest of its tenor
+
+
+def test_real_tracked_fails_sum_the_nominal_coupon_series():
+    # Fixture week 2022-04-06: 2y 120, 3y 300, 5y 95, 7y withheld, 10y 1500, 20y 40, 30y 7 ($mn);
+    # the FRN and TIPS series (in the file's total, 2,074) are left out.
+    first = read_fails_weekly(FIXTURE_FAILS).iloc[0]
+    assert first["fails_tracked_bn"] == pytest.approx((120 + 300 + 95 + 1500 + 40 + 7) / 1000.0)
+    assert first["fails_tracked_bn"] < first["fails_to_deliver_bn"]
+
+
+# ---------------------------------------------------------------- accounting
+def test_parts_by_issue_sum_to_the_total_every_day():
+    model = TreasuryMarketModel(make_scenario(SMALL, {"settlement": {"client_short_share": 0.2}}), seed=5)
+    saw_tracked = saw_untracked = saw_chain = False
+    for _ in _step_all(model):
+        market = model.market
+        parts = market.fails_parts_bn
+        assert parts.shape == (len(FAILS_PARTS), market.fails_by_issue_bn.size)
+        assert (parts >= 0).all()
+        np.testing.assert_allclose(parts.sum(axis=0), market.fails_by_issue_bn, rtol=1e-12, atol=0)
+        assert market.fails_bn == pytest.approx(parts.sum(), rel=1e-12)
+        tracked = tracked_issues(model.issues, market.fails_by_issue_bn.size)
+        assert market.fails_tracked_bn == pytest.approx(market.fails_by_issue_bn[tracked].sum(), rel=1e-12)
+        assert market.fails_tracked_bn <= market.fails_bn
+        saw_tracked |= market.fails_tracked_bn > 0
+        saw_untracked |= market.fails_bn > market.fails_tracked_bn * (1 + 1e-9)
+        saw_chain |= parts[FAILS_PARTS.index("daisy_chain")].sum() > 0
+    assert saw_tracked and saw_untracked and saw_chain  # every case was exercised
+    daily = model.results()["daily"]
+    assert (daily["fails_tracked_bn"] <= daily["fails_bn"]).all()
+    assert (daily["fails_tracked_bn"] > 0).any()
+
+
+def test_weekly_table_sums_both_series():
+    dates = pd.bdate_range("2024-01-04", "2024-01-10")  # Thursday to Wednesday, no holiday
+    daily = pd.DataFrame({"date": dates, "fails_bn": np.arange(1.0, 6.0), "fails_tracked_bn": np.full(5, 0.5)})
+    weekly = weekly_fails(daily)
+    assert list(weekly["fails_to_deliver_bn"]) == [15.0]
+    assert list(weekly["fails_tracked_bn"]) == [2.5]
+
+
+# ---------------------------------------------------------------- mechanisms
+def test_operational_fails_by_hand():
+    # Issue 0: secondary only; 1: an auction settling too; 2: special at 150bp; 3: a shock of 4.
+    got = operational_fails_bn(
+        secondary_bn=np.array([10.0, 10.0, 10.0, 10.0]),
+        settled_bn=np.array([0.0, 20.0, 0.0, 0.0]),
+        special_bp=np.array([0.0, 0.0, 150.0, 0.0]),
+        friction=0.002,
+        new_issue_multiplier=3.0,
+        special_per_100bp=2.0,
+        shock=np.array([1.0, 1.0, 1.0, 4.0]),
+    )
+    np.testing.assert_allclose(got, [0.02, 0.002 * 70.0, 0.02 * 4.0, 0.08])
+
+
+def test_lognormal_shocks_have_mean_one_and_a_fat_right_tail():
+    draws = lognormal_shocks(np.random.default_rng(0), 1.2, 400_000)
+    assert draws.mean() == pytest.approx(1.0, abs=0.02)  # standard error about 0.003
+    # A lognormal's 99th percentile: exp(1.2 x 2.326 - 0.72) = 7.94, eight times the mean.
+    assert np.quantile(draws, 0.99) == pytest.approx(np.exp(1.2 * 2.3263 - 0.72), rel=0.03)
+    assert (lognormal_shocks(np.random.default_rng(0), 0.0, 10) == 1.0).all()
+
+
+def test_auction_settlement_raises_fails_in_the_settled_issue_only():
+    # The same market with and without the new-issue fail rate (same seed, no daisy chains so a
+    # day's fails do not carry): on each day an auction settles, the issues it settles into fail
+    # more; every other issue fails exactly as much.
+    with_new = TreasuryMarketModel(make_scenario(SMALL, NO_CHAIN), seed=7)
+    without = TreasuryMarketModel(make_scenario(SMALL, NO_CHAIN, {"settlement": {"new_issue_fail_multiplier": 0}}), 7)
+    settled_days = 0
+    for _ in _step_all(with_new, without):
+        a, b = with_new.market.fails_by_issue_bn, without.market.fails_by_issue_bn
+        settled = np.unique(with_new.flows.settled_slots).astype(int)
+        others = np.setdiff1d(np.arange(a.size), settled)
+        np.testing.assert_allclose(a[others], b[others], rtol=1e-12, atol=1e-15)
+        if settled.size:
+            settled_days += 1
+            assert (a[settled] > b[settled]).all()
+    assert settled_days >= 10  # bills settle twice a week, coupons mid- and end-month
+
+
+def test_specialness_raises_fails_in_the_special_issue_only():
+    # Funds' shorts large enough to make their issues special; the same market with the
+    # specialness lift switched off. Special issues fail more, the others exactly as much.
+    shorts = {"settlement": {"client_short_share": 0.15}}
+    lifted = TreasuryMarketModel(make_scenario(SMALL, NO_CHAIN, shorts), seed=11)
+    flat = TreasuryMarketModel(
+        make_scenario(SMALL, NO_CHAIN, shorts, {"settlement": {"special_fail_multiplier_per_100bp": 0}}), 11
+    )
+    special_days = 0
+    for _ in _step_all(lifted, flat):
+        special = lifted.market.specialness_bp > 0
+        np.testing.assert_array_equal(special, flat.market.specialness_bp > 0)
+        a, b = lifted.market.fails_by_issue_bn, flat.market.fails_by_issue_bn
+        np.testing.assert_allclose(a[~special], b[~special], rtol=1e-12, atol=1e-15)
+        busy = special & (b > 0)
+        if busy.any():
+            special_days += 1
+            assert (a[busy] > b[busy]).all()
+    assert special_days >= 10
+
+
+def test_same_seed_same_fails_and_the_shock_stream_moves_nothing_else():
+    scenario = make_scenario(SMALL)
+    first = TreasuryMarketModel(scenario, seed=4).run().results()["daily"]
+    again = TreasuryMarketModel(scenario, seed=4).run().results()["daily"]
+    pd.testing.assert_frame_equal(first, again)
+    # Other shocks from the fails stream: only the fails columns move (the fails charge is paid on
+    # short sellers' fails, which do not draw from it).
+    calmer = make_scenario(SMALL, {"settlement": {"operational_shock_sigma": 0.3}})
+    other = TreasuryMarketModel(calmer, seed=4).run().results()["daily"]
+    fails = ["fails_bn", "fails_tracked_bn"]
+    pd.testing.assert_frame_equal(first.drop(columns=fails), other.drop(columns=fails))
+    assert not np.allclose(first["fails_tracked_bn"], other["fails_tracked_bn"])
+
+
+# ---------------------------------------------------------------- the baseline's weekly shape
+@pytest.fixture(scope="module")
+def baseline_weeks() -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    out = {}
+    for seed in (1, 2):
+        daily = TreasuryMarketModel(load_scenario(BASELINE), seed=seed).run().results()["daily"]
+        out[seed] = (daily, weekly_fails(daily))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_baseline_weekly_tracked_fails_look_like_2025s(baseline_weeks, seed):
+    # The public 2025 series (nominal coupons): median $1.04bn a week, 90th percentile 1.54 x the
+    # mean. The model's year has 52 weeks; seeds 1-2 give a median of $0.8-0.9bn and 1.8 x, so the
+    # bounds ($0.5-2bn, at least 1.3 x) leave room for seed noise (a median's standard error over
+    # 52 weeks is about 10%) while failing if fails were flat (the all-issue series was 1.1 x) or
+    # off by a factor of two.
+    _, weekly = baseline_weeks[seed]
+    tracked = weekly["fails_tracked_bn"].to_numpy()
+    assert len(tracked) >= 50
+    assert 0.5 <= np.median(tracked) <= 2.0
+    assert np.quantile(tracked, 0.9) / tracked.mean() >= 1.3
+    assert (weekly["fails_tracked_bn"] < weekly["fails_to_deliver_bn"]).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_baseline_fails_cluster_in_settlement_weeks(baseline_weeks, seed):
+    # Coupon auctions settle mid-month and at month-end into the on-the-run issues: the weeks
+    # holding a settlement date carry clearly more tracked fails than the others.
+    daily, _ = baseline_weeks[seed]
+    metrics = compute_metrics({"daily": daily})
+    assert metrics["fails_settlement_week_ratio"] is not None
+    assert metrics["fails_settlement_week_ratio"] > 1.5

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -122,7 +123,7 @@ def _decompose(path: str, seed: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module", params=["scenarios/dash_for_cash.yaml", "scenarios/auction_indigestion.yaml"])
 def decomposition(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         runs = list(pool.map(_decompose, [request.param] * len(DECOMPOSITION_SEEDS), DECOMPOSITION_SEEDS))
     return request.param, runs
 

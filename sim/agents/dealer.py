@@ -280,10 +280,10 @@ class Dealers:
     def half_spread_bp(self, vol_ratio: float) -> np.ndarray:
         """Bid/ask half-spread in bp of yield: convex in utilization, rising with volatility, plus
         what carrying the trade costs beyond calm funding (at a 10-year's DV01, the quote's
-        reference), never below a tenth of the calm spread."""
+        reference); cheap funding narrows it, never below `quote_floor_share` of the calm one."""
         p = self.params
         withdrawal = p.half_spread_bp * vol_ratio**p.spread_vol_elasticity * (1.0 + p.spread_convexity * self._strain())
-        return np.maximum(withdrawal + self.carry_cost_bp(_DV01_10Y_PER_PAR), 0.1 * p.half_spread_bp)
+        return np.maximum(withdrawal + self.carry_cost_bp(_DV01_10Y_PER_PAR), p.quote_floor_share * p.half_spread_bp)
 
     def withdrawn_depth_share(self) -> float:
         """Share of their starting depth dealers no longer offer, for utilization and appetite

@@ -90,8 +90,8 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
 
 
 # ---------------------------------------------------------------- the auction day
-BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")
-CMB_TENOR = "4w"  # cash-management bills are short: a month at most  # where levered funds bid (the futures basis)
+BASIS_TENORS = ("2y", "3y", "5y", "7y", "10y")  # where levered funds bid (the futures basis)
+CMB_TENOR = "4w"  # cash-management bills are short: a month at most
 
 
 @dataclass(frozen=True)

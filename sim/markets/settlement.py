@@ -63,15 +63,17 @@ def fails_by_issue(
     special_bp: np.ndarray,
     general_collateral_pct: float,
     charge_pct: float,
+    decision_scale_bp: float = 10.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fails to deliver of short sellers, by issue ($bn).
 
     Returns (cannot be sourced, chosen because failing is cheaper). The choice is smooth
-    in the cost gap (a 10bp logistic scale) because desks differ in their cost of failing.
+    in the cost gap (logistic on `decision_scale_bp`, `settlement.fail_decision_scale_bp`)
+    because desks differ in their cost of failing.
     """
     unsourced = np.maximum(short_bn - lendable_bn, 0.0)
     cost_of_failing_bp = (max(general_collateral_pct, 0.0) + charge_pct) * 100.0
-    gap = np.clip((special_bp - cost_of_failing_bp) / 10.0, -50.0, 50.0)
+    gap = np.clip((special_bp - cost_of_failing_bp) / decision_scale_bp, -50.0, 50.0)
     strategic = (short_bn - unsourced) / (1.0 + np.exp(-gap))
     return unsourced, strategic
 
@@ -165,7 +167,9 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     charge = fails_charge_pct(reference, st.fails_charge)
     percentiles = market.repo_percentiles
     general_collateral = float(percentiles[2]) if np.isfinite(percentiles[2]) else market.rates.on_rrp_pct
-    unsourced, strategic = fails_by_issue(short_by_issue, lendable, special, general_collateral, charge)
+    unsourced, strategic = fails_by_issue(
+        short_by_issue, lendable, special, general_collateral, charge, st.fail_decision_scale_bp
+    )
     # Operational fails: customer volume spread over issues as today's secondary deliveries were,
     # and each auction's awards in the issue they settled into.
     ms = sc.market_structure

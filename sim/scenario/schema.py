@@ -333,6 +333,9 @@ class DealerSection(Section):
     funding_premium_memory: float = _f(
         0.8, "Weight of yesterday's funding premium in today's (desks plan on recent funding).", ge=0, lt=1
     )
+    quote_floor_share: float = _f(
+        0.1, "Narrowest half-spread cheap funding allows, as a share of the calm half-spread.", ge=0, le=1
+    )
     inventory_holding_days: float = _f(
         10.0, "Days a dealer expects to carry new supply or customer flow before distributing it.", ge=0, le=365
     )
@@ -693,6 +696,13 @@ class SettlementSection(Section):
     )
     client_short_vol_cap: float = _f(
         3.0, "Funds' shorts grow with the vol ratio up to this multiple of their calm size.", ge=0, le=100
+    )
+    fail_decision_scale_bp: float = _f(
+        10.0,
+        "Spread of short sellers' costs of failing (bp): the share that fails rather than borrow special rises "
+        "logistically in specialness over the cost of failing, on this scale.",
+        gt=0,
+        le=500,
     )
     fails_charge_reference_below_top_bp: float = _f(
         12.5, "The fails charge's reference rate below the top of the target range (bp).", ge=0, le=100

@@ -1,6 +1,10 @@
 """Fails by issue: per-issue accounting, the tracked issues the public series covers, fails
 concentrated on settlement dates and in special issues, determinism, and the weekly shape of
-the 2025 baseline against the public series'."""
+the 2025 baseline against the public series'.
+
+How much more fails weeks with a settlement date carry is not pinned: in the public series they
+carry less (0.5 x the other weeks in 2022-2024, 0.8 x in 2025), in the model more; the dashboard
+reports the ratio (`fails_settlement_week_ratio`) beside the real one."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sim import TreasuryMarketModel
-from sim.dashboard.metrics import compute_metrics, weekly_fails
+from sim.dashboard.metrics import weekly_fails
 from sim.data.nyfed import NOMINAL_FAILS_TENORS, read_fails_weekly
 from sim.markets.settlement import (
     FAILS_PARTS,
@@ -207,13 +211,3 @@ def test_baseline_weekly_tracked_fails_look_like_2025s(baseline_weeks, seed):
     assert 0.5 <= np.median(tracked) <= 2.0
     assert np.quantile(tracked, 0.9) / tracked.mean() >= 1.3
     assert (weekly["fails_tracked_bn"] < weekly["fails_to_deliver_bn"]).all()
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_baseline_fails_cluster_in_settlement_weeks(baseline_weeks, seed):
-    # Coupon auctions settle mid-month and at month-end into the on-the-run issues: the weeks
-    # holding a settlement date carry clearly more tracked fails than the others.
-    daily, _ = baseline_weeks[seed]
-    metrics = compute_metrics({"daily": daily})
-    assert metrics["fails_settlement_week_ratio"] is not None
-    assert metrics["fails_settlement_week_ratio"] > 1.5

@@ -154,14 +154,15 @@ def test_a_funding_pullback_makes_repo_dearer_in_a_dash_for_cash(seed):
     assert spread[True] > spread[False] + 1.0, spread
 
 
-def test_on_some_path_the_srf_takes_borrowing_that_would_have_gone_to_the_window():
-    # Which seeds' paths are dear enough to reach the window without the SRF depends on the
-    # draws; over four seeds at least one does, and there the SRF takes some of it.
-    relieved = []
+def test_the_srf_caps_the_dearest_days_of_scarce_reserves():
+    # Dealers borrow at the facility rather than bid private cash above its rate plus stigma, so
+    # on the dearest day SOFR's median stays lower with the SRF than without it, on every path.
     for seed in (1, 2, 3, 4):
-        with_srf, without = _scarcity(seed, True)["daily"], _scarcity(seed, False)["daily"]
-        relieved.append(with_srf.discount_window_bn.sum() < without.discount_window_bn.sum())
-    assert any(relieved)
+        peaks = {}
+        for enabled in (True, False):
+            daily = _scarcity(seed, enabled)["daily"]
+            peaks[enabled] = float(((daily.sofr_median_pct - daily.iorb_pct) * 100).max())
+        assert peaks[True] < peaks[False], f"seed {seed}: dearest day {peaks}"
 
 
 def test_in_a_dash_for_cash_dealers_reach_the_srf_on_stressed_days_only():

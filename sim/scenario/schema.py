@@ -701,7 +701,7 @@ class SettlementSection(Section):
         10.0,
         "Spread of short sellers' costs of failing (bp): the share that fails rather than borrow special rises "
         "logistically in specialness over the cost of failing, on this scale.",
-        gt=0,
+        ge=0.01,
         le=500,
     )
     fails_charge_reference_below_top_bp: float = _f(

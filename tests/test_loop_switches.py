@@ -9,18 +9,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import TreasuryMarketModel
-from sim.dashboard import compute_dashboard
+from sim.experiments.loop_shares import YIELD_10Y, beyond_noise, decompose_seeds, share_table
 from sim.loop import ARROW_INPUTS, CalmPath, arrows_off
 from sim.model import calm_path_for
-from sim.scenario.loader import load_scenario
 from sim.scenario.schema import LoopSwitches
 from tests.conftest import ALL_LOOP_ARROWS_OFF, make_scenario, run
 
@@ -87,52 +85,13 @@ def test_the_calm_twin_keeps_purchases_and_drops_shocks() -> None:
 
 
 # ------------------------------------------------------------------ what each arrow carries
-def _metrics_of_the_period(values: dict[str, Any]) -> dict[str, float]:
-    """Dashboard metrics over the run (a last day's snapshot is one draw, not the period's)."""
-    return {k: float(v) if v is not None else np.nan for k, v in values.items() if "_last" not in k}
-
-
-DECOMPOSITION_SEEDS = tuple(range(1, 9))
-
-
-def _decompose(path: str, seed: int) -> dict[str, Any]:
-    """Dashboard metrics of the calm twin, the stressed run and the stressed run with each arrow
-    off; and how far the stress moved each arrow's input (mean of stressed less calm)."""
-    scenario = load_scenario(path)
-    twin = scenario.model_copy(update={"shocks": [], "loop": LoopSwitches()})
-    calm_inputs = CalmPath(twin.loop, record=True)
-    stressed_inputs = CalmPath(scenario.loop, record=True)
-    out: dict[str, Any] = {}
-
-    def metrics(label: str, model: TreasuryMarketModel) -> None:
-        tables = model.run().results()
-        out[label] = _metrics_of_the_period(compute_dashboard(tables, label).metrics)
-        out[label]["yield_10y_mean_pct"] = float(tables["daily"].yield_10y_pct.mean())
-
-    metrics("calm", TreasuryMarketModel(twin, seed=seed, calm=calm_inputs))
-    metrics("stressed", TreasuryMarketModel(scenario, seed=seed, calm=stressed_inputs))
-    for arrow in ARROW_INPUTS:
-        off = scenario.model_copy(update={"loop": scenario.loop.model_copy(update={arrow: False})})
-        metrics(arrow, TreasuryMarketModel(off, seed=seed, calm=CalmPath(off.loop, calm_inputs.paths)))
-    moved = {}
-    for arrow in ARROW_INPUTS:
-        keys = [k for k in stressed_inputs.paths if k[0] == arrow and k in calm_inputs.paths]
-        gaps = [np.mean(np.asarray(stressed_inputs.paths[k]) - np.asarray(calm_inputs.paths[k])) for k in keys]
-        moved[arrow] = float(np.mean(gaps)) if gaps else 0.0
-    out["input_moved"] = moved
-    return out
+DECOMPOSITION_SEEDS = list(range(1, 9))
 
 
 @pytest.fixture(scope="module", params=["scenarios/dash_for_cash.yaml", "scenarios/auction_indigestion.yaml"])
-def decomposition(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = list(pool.map(_decompose, [request.param] * len(DECOMPOSITION_SEEDS), DECOMPOSITION_SEEDS))
-    return request.param, runs
-
-
-def _beyond_noise(values: np.ndarray) -> bool:
-    """The mean over seeds is more than two standard errors from zero."""
-    return bool(abs(values.mean()) > 2 * values.std(ddof=1) / np.sqrt(values.size))
+def decomposition(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]], pd.DataFrame]:
+    runs = decompose_seeds(request.param, DECOMPOSITION_SEEDS)
+    return request.param, runs, share_table(runs)
 
 
 # Arrows whose share of every dashboard metric's response stays under a tenth (results/README.md,
@@ -147,7 +106,9 @@ MINOR_ARROWS = {
 
 
 @pytest.mark.slow
-def test_each_arrow_carries_a_material_share_of_the_stress(decomposition: tuple[str, list[dict[str, Any]]]) -> None:
+def test_each_arrow_carries_a_material_share_of_the_stress(
+    decomposition: tuple[str, list[dict[str, Any]], pd.DataFrame],
+) -> None:
     """Share of arrow a in metric M: (stressed - stressed with a off) / (stressed - calm), from
     the means over 8 seeds, for every dashboard metric of the period. Material: at least 10% of
     the response (either sign: an arrow can also damp a response), with the paired difference and
@@ -156,45 +117,35 @@ def test_each_arrow_carries_a_material_share_of_the_stress(decomposition: tuple[
     An arrow may carry nothing only if the stress leaves its input within seed noise (then there
     is nothing for it to carry; checked, not assumed) or it is one of the stress's named minor
     arrows."""
-    path, runs = decomposition
+    path, runs, table = decomposition
+    material = table[table.significant & (table.share.abs() >= 0.1) & (table.metric != YIELD_10Y)]
     missing = []
     for arrow in ARROW_INPUTS:
-        carried = []
-        for metric in (name for name in runs[0]["calm"] if name != "yield_10y_mean_pct"):
-            stressed = np.array([r["stressed"][metric] for r in runs])
-            calm = np.array([r["calm"][metric] for r in runs])
-            off = np.array([r[arrow][metric] for r in runs])
-            response, through = stressed - calm, stressed - off
-            if not (np.isfinite(response).all() and np.isfinite(through).all()):
-                continue
-            if _beyond_noise(response) and _beyond_noise(through):
-                if abs(through.mean()) >= 0.1 * abs(response.mean()):
-                    carried.append(metric)
         input_moved = np.array([r["input_moved"][arrow] for r in runs])
-        if not carried and _beyond_noise(input_moved) and arrow not in MINOR_ARROWS[path]:
+        carried = arrow in set(material.arrow)
+        if not carried and beyond_noise(input_moved) and arrow not in MINOR_ARROWS[path]:
             missing.append(arrow)
     assert not missing, f"{path}: the stress moves these arrows' inputs but they carry none of its effects: {missing}"
 
 
 @pytest.mark.slow
 def test_in_the_dash_for_cash_every_arrow_carries_part_of_the_stress(
-    decomposition: tuple[str, list[dict[str, Any]]],
+    decomposition: tuple[str, list[dict[str, Any]], pd.DataFrame],
 ) -> None:
-    path, runs = decomposition
+    path, runs, _ = decomposition
     if "dash_for_cash" not in path:
         pytest.skip("the dash for cash moves every arrow's input; other stresses need not")
     for arrow in ARROW_INPUTS:
         input_moved = np.array([r["input_moved"][arrow] for r in runs])
-        assert _beyond_noise(input_moved), f"the dash for cash does not move what {arrow} carries"
+        assert beyond_noise(input_moved), f"the dash for cash does not move what {arrow} carries"
 
 
 @pytest.mark.slow
 def test_the_duration_premium_carries_part_of_the_stress_into_yields(
-    decomposition: tuple[str, list[dict[str, Any]]],
+    decomposition: tuple[str, list[dict[str, Any]], pd.DataFrame],
 ) -> None:
-    path, runs = decomposition
+    path, runs, _ = decomposition
     if "dash_for_cash" not in path:
         pytest.skip("the dash for cash is where dealers' risk use, and so the premium, rises")
-    key = "yield_10y_mean_pct"
-    through = np.array([r["stressed"][key] - r["inventory_premium"][key] for r in runs])
-    assert through.mean() > 0 and _beyond_noise(through), f"10-year yield carried: {through}"
+    through = np.array([r["stressed"][YIELD_10Y] - r["inventory_premium"][YIELD_10Y] for r in runs])
+    assert through.mean() > 0 and beyond_noise(through), f"10-year yield carried: {through}"

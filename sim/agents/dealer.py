@@ -269,13 +269,12 @@ class Dealers:
         premium = keep * self.funding_premium_bp + (1.0 - keep) * today
         self.funding_premium_bp = self.calm.follow("funding_cost_drives_dealers", premium)
 
-    def carry_cost_bp(self, dv01_per_par: float | np.ndarray) -> np.ndarray:
+    def carry_cost_bp(self, dv01_per_par: float) -> np.ndarray:
         """Yield concession (bp) that pays the funding premium over the days a dealer expects to
         hold a position of this DV01 per $ of par: premium x days/360 in price, over the DV01.
-        Large for bills (short duration), small for bonds. Shape (dealers,) or (dealers, issues)."""
+        Large for bills (short duration), small for bonds."""
         cost_per_par = self.funding_premium_bp / 1e4 * self.params.inventory_holding_days / 360.0
-        dv01 = np.maximum(np.asarray(dv01_per_par, dtype=float), 1e-9)
-        return np.multiply.outer(cost_per_par, 1.0 / dv01) if dv01.ndim else cost_per_par / float(dv01)
+        return cost_per_par / max(dv01_per_par, 1e-9)
 
     def half_spread_bp(self, vol_ratio: float) -> np.ndarray:
         """Bid/ask half-spread in bp of yield: convex in utilization, rising with volatility, plus

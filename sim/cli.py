@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
     run.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
+    run.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="public data folder a scenario's replay: reads (default: PLUMBING_DATA_DIR)",
+    )
     _quiet_option(run)
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
@@ -254,7 +260,7 @@ def _run(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError
 
     try:
-        scenario = prepare_scenario(args.scenario, days=args.days, start=args.start, end=args.end)
+        scenario = prepare_scenario(args.scenario, days=args.days, start=args.start, end=args.end, data_dir=args.data)
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT

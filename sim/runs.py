@@ -37,6 +37,7 @@ from sim.messages import printable
 from sim.report.html import report_html
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_to_yaml
 from sim.scenario.loader import FIRST_DATE, LAST_DATE
+from sim.scenario.replay import replayed_series
 
 TABLES = ("daily", "auctions", "dealers")
 RUN_FILES = (
@@ -71,7 +72,11 @@ def nth_business_day(start: dt.date, n: int) -> dt.date | None:
 
 
 def prepare_scenario(
-    path: str | Path, days: int | None = None, start: dt.date | None = None, end: dt.date | None = None
+    path: str | Path,
+    days: int | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    data_dir: str | Path | None = None,
 ) -> Scenario:
     """Load a scenario file and apply the command line's date overrides.
 
@@ -81,11 +86,12 @@ def prepare_scenario(
             becomes the last of them, even if that lies past the file's end date).
         start: replaces `start_date`.
         end: replaces `end_date` (not together with `days`).
+        data_dir: the public data folder a `replay:` reads (None: PLUMBING_DATA_DIR).
 
     Raises:
         ScenarioError: the file or the overridden dates are invalid (located problems).
     """
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, data_dir=data_dir)
     source = f"{path} (dates from the command line)"
     for option, day in (("--start", start), ("--end", end)):
         if day is not None and not FIRST_DATE <= day <= LAST_DATE:
@@ -103,7 +109,11 @@ def prepare_scenario(
             raise ScenarioError([Problem(source, "--days", expected, f"{days:,} business days")])
         update["end_date"] = last
     source = source if update else str(path)
-    if update:
+    if update and scenario.replay.active:
+        # A replay is read for the simulated days: read it again for the new ones.
+        dates = {key: day.isoformat() for key, day in update.items()}
+        scenario = load_scenario(path, overrides=dates, overrides_from=source, data_dir=data_dir)
+    elif update:
         # Re-validate, so an end before the start is reported like any other scenario problem.
         scenario = scenario_from_dict({**scenario.model_dump(), **update}, source=source)
     if len(business_days(scenario.start_date, scenario.end_date)) == 0:
@@ -284,6 +294,9 @@ def _manifest(
         "start_date": scenario.start_date.isoformat(),
         "end_date": scenario.end_date.isoformat(),
         "source": source,
+        "replayed": {"data_folder": scenario.replay.data_folder_read, **replayed_series(scenario)}
+        if scenario.replay.active
+        else {},
         "warnings": warnings,
         "mesa_version": mesa.__version__,
         "python_version": platform.python_version(),

@@ -52,9 +52,25 @@ class CentralBank(mesa.Agent):
         self.params = params
         first, last = horizon
         self.purchase_windows = [(p.start or first, p.end or last) for p in params.purchases]
-        changes = sorted(policy.path, key=lambda c: c.date)
-        self.change_days = np.array([day_number(c.date) for c in changes], dtype=np.int64)
-        self.change_levels_pct = np.array([c.target_upper_pct for c in changes], dtype=float)
+        if policy.rates:
+            # A dated table: its first row is in force from the first simulated day (the loader
+            # checks), so the expected policy path starts at it.
+            rows = sorted(policy.rates, key=lambda r: r.date)
+            self.default_upper_pct = rows[0].target_upper_pct
+            self.change_days = np.array([day_number(r.date) for r in rows], dtype=np.int64)
+            self.change_levels_pct = np.array([r.target_upper_pct for r in rows], dtype=float)
+            self.rate_rows: list[AdministeredRates] = [
+                AdministeredRates(
+                    r.target_upper_pct, r.iorb_pct, r.on_rrp_pct, *self._facility_rates(r.target_upper_pct)
+                )
+                for r in rows
+            ]
+        else:
+            changes = sorted(policy.path, key=lambda c: c.date)
+            self.default_upper_pct = policy.target_upper_pct
+            self.change_days = np.array([day_number(c.date) for c in changes], dtype=np.int64)
+            self.change_levels_pct = np.array([c.target_upper_pct for c in changes], dtype=float)
+            self.rate_rows = []
         self.purchased_bn = 0.0
         self.pending_reinvestment_bn = 0.0
         caps = sorted(params.runoff_caps, key=lambda c: c.date)
@@ -67,18 +83,29 @@ class CentralBank(mesa.Agent):
     def target_upper_pct(self, today: int) -> float:
         """Top of the target range in force today (%)."""
         passed = self.change_days <= today
-        return float(self.change_levels_pct[passed][-1]) if passed.any() else self.policy.target_upper_pct
+        return float(self.change_levels_pct[passed][-1]) if passed.any() else self.default_upper_pct
+
+    def _facility_rates(self, top_pct: float) -> tuple[float, float]:
+        """SRF minimum bid and primary credit rate, set off the top of the range (%)."""
+        return (
+            top_pct + self.params.srf.min_bid_above_top_bp / 100.0,
+            top_pct + self.params.discount_window_above_top_bp / 100.0,
+        )
 
     def administered_rates(self, today: int) -> AdministeredRates:
-        """IORB, ON RRP, SRF minimum bid and discount-window rates today (%)."""
+        """IORB, ON RRP, SRF minimum bid and discount-window rates today (%): the row of the
+        scenario's rate table in force, else set off the top of the range by the policy's spreads."""
+        if self.rate_rows:
+            return self.rate_rows[max(int(np.searchsorted(self.change_days, today, side="right")) - 1, 0)]
         top = self.target_upper_pct(today)
         bottom = top - self.policy.range_width_bp / 100.0
+        srf_pct, discount_window_pct = self._facility_rates(top)
         return AdministeredRates(
             top_pct=top,
             iorb_pct=top - self.policy.iorb_below_top_bp / 100.0,
             on_rrp_pct=bottom + self.policy.on_rrp_above_bottom_bp / 100.0,
-            srf_pct=top + self.params.srf.min_bid_above_top_bp / 100.0,
-            discount_window_pct=top + self.params.discount_window_above_top_bp / 100.0,
+            srf_pct=srf_pct,
+            discount_window_pct=discount_window_pct,
         )
 
     # ------------------------------------------------------------ purchases

@@ -8,6 +8,7 @@ support.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 import mesa
@@ -41,11 +42,8 @@ class Treasury(mesa.Agent):
 
     def tga_target_bn(self, day: pd.Timestamp) -> float:
         """The TGA level bills steer to on `day` ($bn): the latest target of the path in force."""
-        level = self.params.tga_target_bn
-        for start, target in zip(self.target_dates, self.target_levels_bn, strict=True):
-            if start <= day:
-                level = target
-        return level
+        in_force = bisect.bisect_right(self.target_dates, day)
+        return self.target_levels_bn[in_force - 1] if in_force else self.params.tga_target_bn
 
     def offering_bn(
         self,

@@ -33,7 +33,7 @@ class MarketPrices:
     def __init__(self, scenario: Scenario, curve: YieldCurve, central_bank: CentralBank):
         self.curve = curve
         self.central_bank = central_bank
-        self.default_upper_pct = scenario.policy.target_upper_pct
+        self.default_upper_pct = central_bank.default_upper_pct
         self.gc_repo_below_top_pct = scenario.curve.gc_repo_below_top_bp / 100.0
         self.premium_scale_bp = scenario.curve.inventory_premium_bp
         self.premium_risk_use = scenario.dealers.initial_risk_utilization

@@ -51,7 +51,7 @@ def key_settings(scenario: Scenario) -> list[tuple[str, str]]:
         f"(netting efficiency {ms.netting_efficiency:.0%})"
     )
     return [
-        ("Policy rate (top of range at start)", f"{scenario.policy.target_upper_pct:.2f}%"),
+        ("Policy rate (top of range at start)", f"{scenario.policy.top_of_range_pct(scenario.start_date):.2f}%"),
         ("Purchases", "; ".join(programs) or "none"),
         ("Standing Repo Facility", srf_text),
         ("SLR exemptions", slr_text),

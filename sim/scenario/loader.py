@@ -161,15 +161,19 @@ def problems_from(err: ValidationError, origin: dict[str, Path], default_file: s
 
 
 def load_scenario(
-    path: str | Path, overrides: dict[str, Any] | None = None, overrides_from: str | None = None
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    overrides_from: str | None = None,
+    data_dir: str | Path | None = None,
 ) -> Scenario:
-    """Load and validate a scenario file (following `extends:`).
+    """Load and validate a scenario file (following `extends:`), and read its replay.
 
     Args:
         path: YAML scenario file.
         overrides: nested keys to set on top of the file (e.g. from the command line).
         overrides_from: the file the overrides came from (e.g. an experiment file), named in
             the problems of those keys.
+        data_dir: the public data folder a `replay:` reads; None reads PLUMBING_DATA_DIR.
 
     Raises:
         ScenarioError: listing every problem with file, key path, expected and found.
@@ -187,17 +191,32 @@ def load_scenario(
     except RecursionError:
         raise ScenarioError([Problem(default_file, "(file)", "nesting a scenario can hold", "deeper")]) from None
     check_scenario(scenario, origin, default_file)
-    return scenario
+    return _replayed(scenario, origin, default_file, data_dir)
 
 
-def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", data_dir: str | Path | None = None) -> Scenario:
     """Validate a mapping as a scenario, with the same located errors as a file."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(problems_from(err, {}, source)) from None
     check_scenario(scenario, {}, source)
-    return scenario
+    return _replayed(scenario, {}, source, data_dir)
+
+
+def _replayed(scenario: Scenario, origin: dict[str, Path], default_file: str, data_dir: str | Path | None) -> Scenario:
+    """The scenario with its replay read (`sim.scenario.replay`); problems located to the data file
+    or to the scenario file holding the key."""
+    from sim.scenario.replay import ReplayProblem, replay_scenario  # reads the calendar, which imports the schema
+
+    try:
+        replayed = replay_scenario(scenario, data_dir)
+    except ReplayProblem as p:
+        file = str(origin.get(p.key_path.split(".")[0], default_file)) if p.file == "(scenario)" else p.file
+        raise ScenarioError([Problem(file, p.key_path, p.expected, p.found)]) from None
+    if replayed is not scenario:
+        check_scenario(replayed, origin, default_file)
+    return replayed
 
 
 def _dates(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dt.date]]:
@@ -239,6 +258,7 @@ def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: st
             problems.append(Problem(file_of(loc), _key_path(loc), "one change of the target range per date",
                                     f"{change.date} again (also policy.path[{seen[change.date]}])"))  # fmt: skip
         seen.setdefault(change.date, i)
+    problems += _rate_table_problems(scenario, file_of)
     if not problems and len(business_days(scenario.start_date, scenario.end_date)) == 0:
         found = f"{scenario.start_date} to {scenario.end_date}, no business day"
         problems.append(Problem(file_of(("end_date",)), "end_date", "at least one business day from start_date", found))
@@ -249,6 +269,30 @@ def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: st
         problems.append(Problem(file_of(tuple(over.key.split(".")[:1])), over.key, expected, found))
     if problems:
         raise ScenarioError(problems)
+
+
+def _rate_table_problems(scenario: Scenario, file_of: Any) -> list[Problem]:
+    """`policy.rates`: one row per date, and a row in force on the first simulated day."""
+    from sim.calendar import business_days_before
+
+    rows = scenario.policy.rates
+    problems = []
+    seen: dict[dt.date, int] = {}
+    for i, row in enumerate(rows):
+        if row.date in seen:
+            loc = ("policy", "rates", i, "date")
+            problems.append(Problem(file_of(loc), _key_path(loc), "one row of rates per date",
+                                    f"{row.date} again (also policy.rates[{seen[row.date]}])"))  # fmt: skip
+        seen.setdefault(row.date, i)
+    if rows and FIRST_DATE <= scenario.start_date <= LAST_DATE:
+        first_day = business_days_before(scenario.start_date, scenario.warmup_business_days)
+        earliest = min(range(len(rows)), key=lambda i: rows[i].date)
+        if rows[earliest].date > first_day:
+            loc = ("policy", "rates", earliest, "date")
+            problems.append(Problem(file_of(loc), _key_path(loc),
+                                    f"a row in force on the first simulated day ({first_day}, warm-up included)",
+                                    str(rows[earliest].date)))  # fmt: skip
+    return problems
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

@@ -38,12 +38,55 @@ class PolicyRateChange(Section):
     target_upper_pct: float = Field(description="Top of the fed funds target range (%).", ge=0, le=25)
 
 
+class AdministeredRatesRow(Section):
+    date: dt.date = Field(description="Date these rates take effect.")
+    target_lower_pct: float = Field(description="Bottom of the fed funds target range (%).", ge=-1, le=25)
+    target_upper_pct: float = Field(description="Top of the fed funds target range (%).", ge=0, le=25)
+    iorb_pct: float = Field(
+        description="Interest on reserve balances; interest on excess reserves (IOER) before 29 July 2021 (%).",
+        ge=-1,
+        le=25,
+    )
+    on_rrp_pct: float = Field(description="Overnight reverse repo facility rate (%).", ge=-1, le=25)
+
+    @model_validator(mode="after")
+    def _bottom_below_top(self) -> AdministeredRatesRow:
+        if self.target_lower_pct > self.target_upper_pct:
+            raise ValueError(
+                f"target_lower_pct at or below target_upper_pct (found {self.target_lower_pct} above "
+                f"{self.target_upper_pct})"
+            )
+        return self
+
+
 class PolicySection(Section):
     target_upper_pct: float = _f(4.50, "Top of the target range at the start (%).", ge=0, le=25)
     range_width_bp: float = _f(25.0, "Width of the target range (bp).", ge=0, le=100)
     iorb_below_top_bp: float = _f(10.0, "IORB set this far below the top of the range (bp).", ge=0, le=50)
     on_rrp_above_bottom_bp: float = _f(0.0, "ON RRP rate above the bottom of the range (bp).", ge=0, le=50)
     path: list[PolicyRateChange] = _f([], "Later changes of the target range, by date.")
+    rates: list[AdministeredRatesRow] = _f(
+        [],
+        "A dated table of administered rates, each row in force from its date until the next (the spreads "
+        "between them change: IOER's technical adjustments, the ON RRP rate moved to the bottom of the range). "
+        "When given it sets every rate: target_upper_pct, the offsets and path are not used. Its first row "
+        "must be in force on the first simulated day (warm-up included).",
+    )
+
+    def top_of_range_pct(self, day: dt.date) -> float:
+        """Top of the target range in force on `day` (%)."""
+        if self.rates:
+            rows = sorted(self.rates, key=lambda r: r.date)
+            in_force = [r for r in rows if r.date <= day]
+            return (in_force[-1] if in_force else rows[0]).target_upper_pct
+        changes = sorted((c for c in self.path if c.date <= day), key=lambda c: c.date)
+        return changes[-1].target_upper_pct if changes else self.target_upper_pct
+
+    @model_validator(mode="after")
+    def _one_way_to_set_rates(self) -> PolicySection:
+        if self.rates and self.path:
+            raise ValueError("either path or rates (a dated table of every rate), not both")
+        return self
 
 
 class CurveSection(Section):
@@ -812,6 +855,63 @@ Shock = Annotated[
 ]
 
 
+# ---------------------------------------------------------------- replay of real paths
+ReplayedTga = Literal["off", "daily_treasury_statement", "h41_weekly"]
+
+
+class ReplaySection(Section):
+    """Exogenous aggregates driven from the public data folder (`sim.scenario.replay`).
+
+    Read when the scenario is loaded, from the folder named by the PLUMBING_DATA_DIR environment
+    variable (or passed to the loader), and written into the keys they drive; repo rates,
+    dispersion, auctions, fails and money funds' split of cash stay endogenous.
+    """
+
+    tga: ReplayedTga = _f(
+        "off",
+        "The TGA path replayed: the Daily Treasury Statement's closing balance "
+        "(treasury/dts_operating_cash_balance.csv, from mid-2021), or the H.4.1 week average (fred/WTREGEN.csv). "
+        "It becomes treasury.tga_target_path: net bill issuance absorbs the difference between the data and "
+        "the model's fiscal flows.",
+    )
+    tga_lead_business_days: int = _f(
+        5,
+        "Each replayed TGA level is the bills' target this many business days before its date (a week of "
+        "bills closes only bill_steering_share of the gap).",
+        ge=0,
+        le=60,
+    )
+    soma_treasuries: bool = _f(
+        False,
+        "Replay the Fed's Treasury holdings (fred/TREAST.csv): each month's fall becomes that month's runoff "
+        "cap, each rise a purchase program over the month (in soma_purchase_tenors).",
+    )
+    soma_purchase_tenors: list[Tenor] = _f(
+        list(BILL_TENORS), "Tenor buckets of the purchases implied by rises in the Fed's Treasury holdings."
+    )
+    administered_rates: bool = _f(
+        False,
+        "Set policy.rates from the FOMC's decisions (the project's table sim/scenario/administered_rates.csv, "
+        "with sources): target range, IOER or IORB, ON RRP rate, each from its effective date.",
+    )
+    opening_balances: bool = _f(
+        False,
+        "Open with the data's reserves (fred/WRESBAL.csv; banks' reserves are the total less "
+        "dealers.reserves_bn), ON RRP (fred/RRPONTSYD.csv), TGA (the replayed source, else fred/WTREGEN.csv) "
+        "and SOMA Treasuries (fred/TREAST.csv) on the first simulated day (warm-up included).",
+    )
+    data_folder_read: str | None = _f(
+        None,
+        "Set by the loader: the data folder the replay was read from, once the replayed values are written "
+        "into the keys they drive (a scenario with it set is not read again).",
+    )
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is replayed."""
+        return self.tga != "off" or self.soma_treasuries or self.administered_rates or self.opening_balances
+
+
 # ---------------------------------------------------------------- the scenario
 class Scenario(Section):
     """A complete market scenario. Every field has a 2025-like default."""
@@ -838,6 +938,7 @@ class Scenario(Section):
     market_structure: MarketStructureSection = MarketStructureSection()
     loop: LoopSwitches = LoopSwitches()
     shocks: list[Shock] = _f([], "Dated events that stress the market.")
+    replay: ReplaySection = ReplaySection()
 
     @field_validator("end_date")
     @classmethod

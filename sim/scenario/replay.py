@@ -1,0 +1,301 @@
+"""Replay: exogenous aggregates driven from the public data folder, written into the keys they drive.
+
+What is replayed (`replay:` in a scenario) is read once, when the scenario is loaded, and becomes
+ordinary scenario keys: the TGA path becomes `treasury.tga_target_path` (net bill issuance absorbs
+the gap between the data and the model's fiscal flows), the Fed's Treasury holdings become monthly
+runoff caps and purchase programs, the FOMC's decisions become `policy.rates`, and the data's
+balances on the first simulated day become the opening balances. The loaded scenario then records
+the data folder it was read from (`replay.data_folder_read`), so a run folder's scenario.yaml
+reruns without the data. Repo rates, dispersion, auctions, fails and money funds' split of cash
+between bills, repo and the ON RRP stay endogenous.
+
+Every problem (no data folder, a missing file, a series that does not cover the simulated days,
+a key the replay would overwrite) is a located `ScenarioError`: the file, the key or series, what
+was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.calendar import business_days, business_days_before
+from sim.data.csvfile import CsvFile
+from sim.data.errors import DataFileError
+from sim.data.fred import fred_path, read_fred_series
+from sim.data.treasury import read_tga_closing
+from sim.scenario.schema import Scenario
+
+DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
+RATES_TABLE = Path(__file__).with_name("administered_rates.csv")
+# The table holds every decision up to its last row; the next scheduled FOMC decision after it
+# (10 December 2025) could change the rates, so the table answers for days before it only.
+RATES_TABLE_VALID_BEFORE = dt.date(2025, 12, 10)
+DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
+# A level is taken as the latest observation on or before a day, at most this old: the H.4.1
+# is weekly and the Daily Treasury Statement skips holidays.
+MAX_AGE_DAYS = {"daily": 5, "weekly": 8}
+BUSINESS_DAYS_PER_MONTH = 21.0  # the purchase programs' pace unit (`central_bank.purchases`)
+
+
+class ReplayProblem(Exception):
+    """One replay problem, located; the loader turns it into a `Problem` of a `ScenarioError`."""
+
+    def __init__(self, file: str, key_path: str, expected: str, found: str):
+        self.file, self.key_path, self.expected, self.found = file, key_path, expected, found
+        super().__init__(f"{file}: {key_path}: expected {expected}; found {found}")
+
+
+@dataclass(frozen=True)
+class Series:
+    """A replayed series in $bn (or %), with where it came from."""
+
+    values: pd.Series  # DatetimeIndex, sorted, no missing values
+    file: Path
+    name: str  # the series as the data names it
+    frequency: str  # "daily" or "weekly"
+
+    def level_on(self, day: dt.date, key_path: str) -> float:
+        """The latest value on or before `day`, at most MAX_AGE_DAYS old."""
+        earlier = self.values.loc[: pd.Timestamp(day)]
+        if earlier.empty or (pd.Timestamp(day) - earlier.index[-1]).days > MAX_AGE_DAYS[self.frequency]:
+            raise ReplayProblem(str(self.file), key_path, f"{self.name} on or just before {day}", self._coverage())
+        return float(earlier.iloc[-1])
+
+    def check_covers(self, first: dt.date, last: dt.date, key_path: str) -> None:
+        """The series has a value for the first day and runs to (about) the last."""
+        self.level_on(first, key_path)
+        if (pd.Timestamp(last) - self.values.index[-1]).days > MAX_AGE_DAYS[self.frequency]:
+            raise ReplayProblem(str(self.file), key_path, f"{self.name} from {first} to {last}", self._coverage())
+
+    def _coverage(self) -> str:
+        if self.values.empty:
+            return "no values"
+        return f"values from {self.values.index[0].date()} to {self.values.index[-1].date()}"
+
+
+def data_folder(explicit: str | Path | None) -> Path | None:
+    """The data folder to read: the argument, else the PLUMBING_DATA_DIR environment variable."""
+    chosen = explicit if explicit is not None else os.environ.get(DATA_DIR_VARIABLE, "")
+    return Path(chosen).expanduser().resolve() if str(chosen) else None
+
+
+@lru_cache(maxsize=32)
+def _read(kind: str, path: str, stamp: float) -> pd.Series:
+    """A data file read once per process (`stamp` is its modification time)."""
+    del stamp  # part of the cache key only
+    if kind == "dts":
+        return read_tga_closing(path)
+    series_id = Path(path).stem
+    return read_fred_series(path, series_id).dropna()
+
+
+def read_series(folder: Path, source: str, key_path: str) -> Series:
+    """One replayable series ($bn): `dts` (TGA closing balance) or a FRED id (H.4.1 in $ millions)."""
+    path = folder / DTS_FILE if source == "dts" else fred_path(folder, source)
+    if not path.is_file():
+        raise ReplayProblem(str(path), key_path, "the data file this replay reads", "no such file")
+    try:
+        values = _read("dts" if source == "dts" else "fred", str(path), path.stat().st_mtime)
+    except DataFileError as err:
+        raise ReplayProblem(err.file, key_path, "a readable data file", str(err)) from None
+    if source in ("WRESBAL", "WTREGEN", "TREAST"):
+        values = values / 1000.0  # H.4.1 balances are in $ millions
+    weekly = source in ("WRESBAL", "WTREGEN", "TREAST")
+    name = "TGA closing balance" if source == "dts" else source
+    return Series(values.astype(float), path, name, "weekly" if weekly else "daily")
+
+
+# ---------------------------------------------------------------- the pieces
+def administered_rates_table(path: Path = RATES_TABLE) -> pd.DataFrame:
+    """The project's table of FOMC decisions: rates (%) by effective date, with each decision's source."""
+    table = CsvFile(path, required=("effective_date", "target_lower_pct", "target_upper_pct", "iorb_pct",
+                                    "on_rrp_pct", "decision", "source"))  # fmt: skip
+    frame = pd.DataFrame({"date": table.dates("effective_date")})
+    for column in ("target_lower_pct", "target_upper_pct", "iorb_pct", "on_rrp_pct"):
+        frame[column] = table.numbers(column, missing=frozenset())
+    frame["source"] = table.text("source")
+    return frame.sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def replayed_rates(first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """`policy.rates` rows for the simulated days: the decision in force on the first day, then
+    every later one up to the last day."""
+    table = administered_rates_table()
+    dates = table["date"].dt.date
+    key = "replay.administered_rates"
+    if dates.iloc[0] > first:
+        raise ReplayProblem(
+            str(RATES_TABLE), key, f"decisions in force from {first}", f"the table starts {dates.iloc[0]}"
+        )
+    if last >= RATES_TABLE_VALID_BEFORE:
+        raise ReplayProblem(str(RATES_TABLE), key, f"decisions known to {last}",
+                            f"decisions known to {RATES_TABLE_VALID_BEFORE - dt.timedelta(days=1)}")  # fmt: skip
+    opening = int(np.flatnonzero(dates <= first)[-1])
+    rows = table.iloc[opening:][dates.iloc[opening:] <= last]
+    return [
+        {"date": row.date.date(), "target_lower_pct": row.target_lower_pct, "target_upper_pct": row.target_upper_pct,
+         "iorb_pct": row.iorb_pct, "on_rrp_pct": row.on_rrp_pct}
+        for row in rows.itertuples()
+    ]  # fmt: skip
+
+
+def replayed_tga_targets(tga: Series, first: dt.date, last: dt.date, lead: int) -> list[dict[str, Any]]:
+    """`treasury.tga_target_path`: each observed level, the bills' target `lead` business days ahead."""
+    tga.check_covers(first, last, "replay.tga")
+    inside = tga.values.loc[pd.Timestamp(first) : pd.Timestamp(last)]
+    days = business_days(first, last)
+    # The business day `lead` business days before each observation (the first day at the latest).
+    steer_from = days[np.maximum(days.searchsorted(inside.index, side="left") - lead, 0)]
+    targets = dict(zip(steer_from.date, inside.to_numpy(), strict=True))  # a later observation wins a day
+    return [{"date": day, "target_bn": round(float(level), 3)} for day, level in sorted(targets.items())]
+
+
+def replayed_soma_policy(
+    soma: Series, first: dt.date, last: dt.date, tenors: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Monthly runoff caps and purchase programs that move SOMA Treasuries as the data moved them.
+
+    Each calendar month's change is measured from the level on its first simulated day to the
+    level on its last: a fall becomes that month's runoff cap, a rise a purchase program over the
+    month's business days (paced per 21 business days, the programs' unit).
+    """
+    key = "replay.soma_treasuries"
+    soma.check_covers(first, last, key)
+    caps, purchases = [], []
+    for month in pd.period_range(first, last, freq="M"):
+        start = max(month.start_time.date(), first)
+        end = min(month.end_time.date(), last)
+        days = business_days(start, end)
+        if len(days) == 0:
+            continue
+        # The level on the eve of the month (its first day's level for the first month).
+        before = soma.level_on(start - dt.timedelta(days=1), key) if start > first else soma.level_on(first, key)
+        change = soma.level_on(end, key) - before
+        caps.append({"date": days[0].date(), "bn_per_month": round(max(-change, 0.0), 3)})
+        if change > 0:
+            pace = change * BUSINESS_DAYS_PER_MONTH / len(days)
+            purchases.append({"start": days[0].date(), "end": days[-1].date(), "bn_per_month": round(pace, 3),
+                              "tenors": list(tenors)})  # fmt: skip
+    return caps, purchases
+
+
+# ---------------------------------------------------------------- the whole replay
+def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
+    """The scenario keys the replay sets (nested), read from `folder`.
+
+    Raises:
+        ReplayProblem: a missing or unreadable file, a series short of the simulated days, or a
+            key the scenario sets that the replay would overwrite.
+    """
+    r = scenario.replay
+    first = business_days_before(scenario.start_date, scenario.warmup_business_days)
+    last = scenario.end_date
+    updates: dict[str, dict[str, Any]] = {"policy": {}, "treasury": {}, "central_bank": {}, "banks": {}}
+
+    def refuse(key_path: str, by: str) -> None:
+        raise ReplayProblem("(scenario)", key_path, f"no value: {by} sets it from the data", "a value")
+
+    if r.administered_rates:
+        if scenario.policy.path:
+            refuse("policy.path", "replay.administered_rates")
+        if scenario.policy.rates:
+            refuse("policy.rates", "replay.administered_rates")
+        updates["policy"]["rates"] = replayed_rates(first, last)
+    tga: Series | None = None
+    if r.tga != "off":
+        if scenario.treasury.tga_target_path:
+            refuse("treasury.tga_target_path", "replay.tga")
+        tga = read_series(folder, "dts" if r.tga == "daily_treasury_statement" else "WTREGEN", "replay.tga")
+        updates["treasury"]["tga_target_path"] = replayed_tga_targets(tga, first, last, r.tga_lead_business_days)
+        updates["treasury"]["tga_target_bn"] = round(tga.level_on(first, "replay.tga"), 3)
+    if r.soma_treasuries:
+        if scenario.central_bank.runoff_caps:
+            refuse("central_bank.runoff_caps", "replay.soma_treasuries")
+        if not scenario.central_bank.reinvest_maturities:
+            raise ReplayProblem("(scenario)", "central_bank.reinvest_maturities",
+                                "true: replayed runoff caps reinvest what matures beyond them", "false")  # fmt: skip
+        soma = read_series(folder, "TREAST", "replay.soma_treasuries")
+        caps, purchases = replayed_soma_policy(soma, first, last, list(r.soma_purchase_tenors))
+        updates["central_bank"]["runoff_caps"] = caps
+        # Purchase programs of the scenario's own (a policy tried on top of history) are kept.
+        updates["central_bank"]["purchases"] = purchases + [
+            p.model_dump(mode="json") for p in scenario.central_bank.purchases
+        ]
+    if r.opening_balances:
+        updates = _opening_balances(scenario, folder, first, tga, updates)
+    return {section: keys for section, keys in updates.items() if keys}
+
+
+def _opening_balances(
+    scenario: Scenario, folder: Path, first: dt.date, tga: Series | None, updates: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    key = "replay.opening_balances"
+    reserves = read_series(folder, "WRESBAL", key).level_on(first, key)
+    banks = reserves - scenario.dealers.reserves_bn
+    if banks < 0:
+        raise ReplayProblem(str(fred_path(folder, "WRESBAL")), key,
+                            f"reserves on {first} above dealers.reserves_bn ({scenario.dealers.reserves_bn:g}bn)",
+                            f"{reserves:,.1f}bn")  # fmt: skip
+    updates["banks"]["reserves_bn"] = round(banks, 3)
+    updates["central_bank"]["on_rrp_start_bn"] = round(read_series(folder, "RRPONTSYD", key).level_on(first, key), 3)
+    updates["central_bank"]["soma_treasuries_bn"] = round(read_series(folder, "TREAST", key).level_on(first, key), 3)
+    tga_series = tga if tga is not None else read_series(folder, "WTREGEN", key)
+    updates["treasury"]["tga_start_bn"] = round(tga_series.level_on(first, key), 3)
+    if tga is None:
+        updates["treasury"].setdefault("tga_target_bn", updates["treasury"]["tga_start_bn"])
+    return updates
+
+
+def replay_scenario(scenario: Scenario, data_dir: str | Path | None = None) -> Scenario:
+    """The scenario with its replay read from the data folder and written into the keys it drives.
+
+    A scenario without replay, or one already read (`replay.data_folder_read` set), comes back
+    as it is.
+
+    Raises:
+        ReplayProblem: see `replay_updates`; also when no data folder is given or set.
+    """
+    r = scenario.replay
+    if not r.active or r.data_folder_read is not None:
+        return scenario
+    folder = data_folder(data_dir)
+    if folder is None or not folder.is_dir():
+        found = "no folder given and PLUMBING_DATA_DIR unset" if folder is None else f"{folder} (not a folder)"
+        expected = f"a public data folder to replay from (plumbing run --data, or {DATA_DIR_VARIABLE})"
+        raise ReplayProblem("(scenario)", "replay", expected, found)
+    data = scenario.model_dump(mode="json")
+    for section, keys in replay_updates(scenario, folder).items():
+        data[section] = {**data[section], **keys}
+    data["replay"]["data_folder_read"] = str(folder)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        e = err.errors(include_url=False)[0]
+        where = ".".join(str(x) for x in e["loc"])
+        raise ReplayProblem(str(folder), where, e["msg"].removeprefix("Value error, "), repr(e.get("input"))) from None
+
+
+def replayed_series(scenario: Scenario) -> dict[str, str]:
+    """What a (loaded) scenario replayed: each driven aggregate and the file it came from."""
+    r = scenario.replay
+    files: dict[str, str] = {}
+    if r.tga != "off":
+        files["tga"] = str(DTS_FILE) if r.tga == "daily_treasury_statement" else "fred/WTREGEN.csv"
+    if r.soma_treasuries:
+        files["soma_treasuries"] = "fred/TREAST.csv"
+    if r.administered_rates:
+        files["administered_rates"] = "sim/scenario/administered_rates.csv (FOMC decisions)"
+    if r.opening_balances:
+        files["opening_balances"] = (
+            "fred/WRESBAL.csv, fred/RRPONTSYD.csv, fred/TREAST.csv, TGA as replayed (else fred/WTREGEN.csv)"
+        )
+    return files

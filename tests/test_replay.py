@@ -1,0 +1,293 @@
+"""Replay: exogenous aggregates read from a data folder into the keys they drive, and its errors.
+
+Synthetic H.4.1-style files (written here, with known paths) test the mechanics exactly; the
+project's table of FOMC decisions is checked against the real IORB and EFFR files, and a
+replayed 2025 window against the real TGA and SOMA, when PLUMBING_DATA_DIR points to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim import TreasuryMarketModel
+from sim.calendar import business_days_before
+from sim.runs import prepare_scenario
+from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from sim.scenario.replay import RATES_TABLE, administered_rates_table
+
+REAL = os.environ.get("PLUMBING_DATA_DIR", "")
+needs_real = pytest.mark.skipif(not REAL or not Path(REAL).is_dir(), reason="PLUMBING_DATA_DIR not set")
+FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
+SMALL = {
+    "dealers": {"count": 6},
+    "real_money": {"count": 8},
+    "foreign_official": {"count": 3},
+    "levered_funds": {"count": 4},
+    "money_funds": {"count": 5},
+    "banks": {"count": 6},
+}
+START, END, WARMUP = dt.date(2025, 2, 3), dt.date(2025, 4, 30), 20
+FIRST_DAY = business_days_before(START, WARMUP)
+WEDNESDAYS = pd.date_range("2024-11-06", "2025-06-25", freq="W-WED")
+# Known paths ($ millions, as H.4.1 files state them): SOMA Treasuries run off by $25bn a month
+# and then rise by $40bn in April; the TGA swings between $600bn and $800bn.
+SOMA_MN = pd.Series(4_300_000.0 - 25_000.0 * np.arange(len(WEDNESDAYS)) * 12 / 52, index=WEDNESDAYS)
+APRIL_ON = WEDNESDAYS >= "2025-04-01"
+SOMA_MN[APRIL_ON] += 40_000.0 * np.clip((WEDNESDAYS[APRIL_ON] - pd.Timestamp("2025-04-01")).days / 29, 0, 1)
+TGA_MN = pd.Series(700_000.0 + 100_000.0 * np.sin(np.arange(len(WEDNESDAYS)) / 3.0), index=WEDNESDAYS)
+RESERVES_MN = pd.Series(3_200_000.0, index=WEDNESDAYS)
+
+
+def _write_fred(folder: Path, series_id: str, values: pd.Series) -> None:
+    (folder / "fred").mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame({"observation_date": values.index.strftime("%Y-%m-%d"), series_id: values.to_numpy()})
+    frame.to_csv(folder / "fred" / f"{series_id}.csv", index=False)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    _write_fred(folder, "TREAST", SOMA_MN)
+    _write_fred(folder, "WTREGEN", TGA_MN)
+    _write_fred(folder, "WRESBAL", RESERVES_MN)
+    days = pd.bdate_range("2024-11-01", "2025-06-30")
+    _write_fred(folder, "RRPONTSYD", pd.Series(np.linspace(200.0, 100.0, len(days)), index=days))
+    return folder
+
+
+def _scenario_file(tmp_path: Path, replay: dict, **top: object) -> Path:
+    body = {"name": "replayed", "start_date": START, "end_date": END, "warmup_business_days": WARMUP, **SMALL,
+            "treasury": {"bill_steering_share": 1.0, "bill_size_min_share": 0.1, "bill_size_max_share": 5.0},
+            "replay": replay, **top}  # fmt: skip
+    path = tmp_path / "replayed.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
+
+
+EVERYTHING = {"tga": "h41_weekly", "soma_treasuries": True, "administered_rates": True, "opening_balances": True}
+
+
+# ---------------------------------------------------------------- what is written into the scenario
+def test_opening_balances_are_the_datas_on_the_first_simulated_day(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
+    on_or_before = lambda s: float(s[s.index <= pd.Timestamp(FIRST_DAY)].iloc[-1])  # noqa: E731
+    assert scenario.central_bank.soma_treasuries_bn == pytest.approx(on_or_before(SOMA_MN) / 1000, abs=1e-3)
+    assert scenario.treasury.tga_start_bn == pytest.approx(on_or_before(TGA_MN) / 1000, abs=1e-3)
+    assert scenario.banks.reserves_bn == pytest.approx(3200.0 - scenario.dealers.reserves_bn, abs=1e-3)
+    assert 100.0 < scenario.central_bank.on_rrp_start_bn < 200.0
+    assert scenario.replay.data_folder_read == str(data.resolve())
+
+
+def test_the_tga_becomes_the_bills_target_ahead_of_each_observation(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, {**EVERYTHING, "tga_lead_business_days": 3}), data_dir=data)
+    path = {t.date: t.target_bn for t in scenario.treasury.tga_target_path}
+    inside = (TGA_MN.index > pd.Timestamp(FIRST_DAY)) & (TGA_MN.index <= pd.Timestamp(END))
+    for wednesday, level_mn in TGA_MN[inside].items():
+        steer_from = business_days_before(wednesday.date(), 3)
+        assert path[steer_from] == pytest.approx(level_mn / 1000, abs=1e-3)
+
+
+def test_soma_changes_become_monthly_runoff_caps_and_purchases(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
+    caps = {c.date.month: c.bn_per_month for c in scenario.central_bank.runoff_caps}
+    assert caps[2] == pytest.approx(25.0 * 12 / 52 * 4, rel=0.3)  # four weekly falls in February
+    assert caps[4] == 0.0  # April rose
+    (april,) = [p for p in scenario.central_bank.purchases if p.start.month == 4]
+    assert april.tenors == ["4w", "8w", "13w", "26w", "52w"]
+    assert april.bn_per_month > 0
+
+
+def test_administered_rates_come_from_the_fomc_table(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
+    first = scenario.policy.rates[0]
+    assert first.date == dt.date(2024, 12, 19) and first.iorb_pct == 4.40 and first.on_rrp_pct == 4.25
+    daily = TreasuryMarketModel(scenario, seed=1).run().results()["daily"]
+    assert (daily.iorb_pct == 4.40).all() and (daily.on_rrp_rate_pct == 4.25).all()
+
+
+def test_a_replayed_run_follows_the_data_and_keeps_its_books(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
+    model = TreasuryMarketModel(scenario, seed=1).run()
+    gaps = model.accounting_gaps()
+    assert max(gaps.values()) < 1e-9
+    daily = model.results()["daily"].set_index("date")
+    daily.index = pd.to_datetime(daily.index)
+    soma = (SOMA_MN / 1000).reindex(daily.index, method="ffill")
+    # SOMA runs off as its issues mature (a month's $23bn on the month's maturity days, where the
+    # data fall weekly); what matures beyond the cap is reinvested when the next auctions settle,
+    # a dip of the day's whole maturities for a few days. At each week's high, after that
+    # settlement: within a month's runoff of the data, and closer on average.
+    gap = (daily.soma_bn.resample("W").max() - soma.resample("W").max()).abs()
+    assert gap.max() < 30.0 and gap.mean() < 15.0
+    # Bills steer the TGA to the data's path a week ahead; the model's own fiscal flows (a tax
+    # date's $90bn, the deficit between an auction and its settlement) stay, so the path is
+    # followed in its swings (on seed 1: correlation 0.88, error $58bn against a spread of $77bn).
+    tga = (TGA_MN / 1000).reindex(daily.index, method="ffill")
+    assert np.corrcoef(daily.tga_bn, tga)[0, 1] > 0.75
+    assert float(np.sqrt(((daily.tga_bn - tga) ** 2).mean())) < float(tga.std())
+
+
+# ---------------------------------------------------------------- runs without the data, dates moved
+def test_a_resolved_replayed_scenario_reruns_without_the_data(tmp_path, data, monkeypatch):
+    scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
+    resolved = tmp_path / "resolved.yaml"
+    resolved.write_text(scenario_to_yaml(scenario), encoding="utf-8")
+    monkeypatch.delenv("PLUMBING_DATA_DIR", raising=False)
+    shutil.rmtree(data)
+    again = load_scenario(resolved)
+    assert again == scenario
+
+
+def test_moved_dates_read_the_replay_again(tmp_path, data):
+    path = _scenario_file(tmp_path, EVERYTHING)
+    scenario = prepare_scenario(path, end=dt.date(2025, 5, 30), data_dir=data)
+    assert max(t.date for t in scenario.treasury.tga_target_path) > END
+    assert max(c.date for c in scenario.central_bank.runoff_caps).month == 5
+
+
+# ---------------------------------------------------------------- errors, located
+def test_without_a_data_folder_the_replay_key_is_named(tmp_path, monkeypatch):
+    monkeypatch.delenv("PLUMBING_DATA_DIR", raising=False)
+    path = _scenario_file(tmp_path, EVERYTHING)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    (problem,) = err.value.problems
+    assert problem.file == str(path.resolve()) and problem.key_path == "replay"
+    assert "PLUMBING_DATA_DIR" in problem.expected
+
+
+def test_a_missing_series_names_its_file(tmp_path, data):
+    (data / "fred" / "TREAST.csv").unlink()
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"soma_treasuries": True}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("fred/TREAST.csv") and problem.key_path == "replay.soma_treasuries"
+    assert problem.found == "no such file"
+
+
+def test_dates_outside_the_data_name_the_file_the_series_and_the_dates(tmp_path, data):
+    _write_fred(data, "WTREGEN", TGA_MN[TGA_MN.index < "2025-03-01"])
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"tga": "h41_weekly"}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("fred/WTREGEN.csv") and problem.key_path == "replay.tga"
+    assert f"WTREGEN from {FIRST_DAY} to {END}" in problem.expected
+    assert "to 2025-02-26" in problem.found
+
+
+def test_the_daily_statement_outside_its_dates_is_named(tmp_path):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"tga": "daily_treasury_statement"}), data_dir=FIXTURE_DATA)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("treasury/dts_operating_cash_balance.csv") and problem.key_path == "replay.tga"
+    assert "TGA closing balance" in problem.expected and "2022-0" in problem.found
+
+
+def test_rates_before_the_fomc_table_are_an_error(tmp_path, data):
+    dates = {"start_date": dt.date(2017, 3, 1), "end_date": dt.date(2017, 6, 30)}
+    path = _scenario_file(tmp_path, {"administered_rates": True}, **dates)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file == str(RATES_TABLE) and problem.key_path == "replay.administered_rates"
+    assert "the table starts 2017-06-15" in problem.found
+
+
+def test_a_key_the_replay_would_overwrite_is_named_in_the_scenario_file(tmp_path, data):
+    caps = {"runoff_caps": [{"date": START, "bn_per_month": 5}]}
+    path = _scenario_file(tmp_path, {"soma_treasuries": True}, central_bank=caps)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file == str(path.resolve()) and problem.key_path == "central_bank.runoff_caps"
+    assert "replay.soma_treasuries" in problem.expected
+
+
+# ---------------------------------------------------------------- the rate table as a scenario key
+def _rates_file(tmp_path: Path, rows: list[dict], **policy: object) -> Path:
+    body = {"start_date": START, "end_date": END, "policy": {"rates": rows, **policy}}
+    path = tmp_path / "rates.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
+
+
+ROW = {
+    "date": dt.date(2025, 1, 2),
+    "target_lower_pct": 4.25,
+    "target_upper_pct": 4.5,
+    "iorb_pct": 4.4,
+    "on_rrp_pct": 4.25,
+}
+
+
+def test_a_rate_table_sets_each_rate_from_its_date(tmp_path):
+    change = {**ROW, "date": dt.date(2025, 3, 3), "iorb_pct": 4.35}  # a technical adjustment of IORB alone
+    daily = TreasuryMarketModel(load_scenario(_rates_file(tmp_path, [ROW, change])), seed=1).run().results()["daily"]
+    before, after = daily[daily.date < "2025-03-03"], daily[daily.date >= "2025-03-03"]
+    assert (before.iorb_pct == 4.40).all() and (after.iorb_pct == 4.35).all()
+    assert (daily.on_rrp_rate_pct == 4.25).all()
+
+
+@pytest.mark.parametrize(
+    ("rows", "policy", "key", "expected"),
+    [
+        ([ROW, ROW], {}, "policy.rates[1].date", "one row of rates per date"),
+        ([{**ROW, "date": dt.date(2025, 2, 4)}], {}, "policy.rates[0].date", "in force on the first simulated day"),
+        ([{**ROW, "target_lower_pct": 4.75}], {}, "policy.rates[0]", "target_lower_pct at or below"),
+        ([ROW], {"path": [{"date": dt.date(2025, 3, 3), "target_upper_pct": 4.25}]}, "policy", "not both"),
+    ],
+)
+def test_a_bad_rate_table_is_located(tmp_path, rows, policy, key, expected):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_rates_file(tmp_path, rows, **policy))
+    assert any(p.key_path == key and expected in p.expected for p in err.value.problems), err.value.problems
+
+
+def test_the_fomc_table_is_ordered_sourced_and_consistent():
+    table = administered_rates_table()
+    assert table.date.is_monotonic_increasing and table.date.is_unique
+    assert (table.source.str.startswith("https://www.federalreserve.gov/")).all()
+    assert ((table.target_lower_pct <= table.iorb_pct) & (table.iorb_pct <= table.target_upper_pct)).all()
+    assert ((table.on_rrp_pct - table.target_lower_pct).abs() <= 0.05 + 1e-12).all()
+
+
+@needs_real
+def test_the_fomc_table_matches_the_real_iorb_and_brackets_effr():
+    from sim.data.fred import fred_path, read_fred_series
+
+    table = administered_rates_table().set_index("date")
+    iorb = read_fred_series(fred_path(REAL, "IORB"), "IORB").dropna()
+    in_force = table.reindex(table.index.union(iorb.index)).ffill().loc[iorb.index]
+    assert np.allclose(in_force.iorb_pct, iorb, atol=1e-9)
+    effr = read_fred_series(fred_path(REAL, "EFFR"), "EFFR").dropna().loc[table.index[0] :]
+    in_force = table.reindex(table.index.union(effr.index)).ffill().loc[effr.index]
+    outside = effr[(effr < in_force.target_lower_pct - 1e-9) | (effr > in_force.target_upper_pct + 1e-9)]
+    assert list(outside.index.date) == [dt.date(2019, 9, 17)]  # the repo spike's day only
+
+
+@needs_real
+def test_the_2025_window_replays_the_real_tga_and_soma(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    scenario = load_scenario(root / "calibration" / "scenarios" / "window_2025_h1.yaml", data_dir=REAL)
+    scenario = scenario.model_copy(update={"end_date": dt.date(2025, 4, 30)})
+    daily = TreasuryMarketModel(scenario, seed=1).run().results()["daily"].set_index("date")
+    daily.index = pd.to_datetime(daily.index)
+    from sim.data.fred import fred_path, read_fred_series
+    from sim.data.treasury import read_tga_closing
+
+    tga = read_tga_closing(Path(REAL) / "treasury" / "dts_operating_cash_balance.csv").reindex(
+        daily.index, method="ffill"
+    )
+    soma = (read_fred_series(fred_path(REAL, "TREAST"), "TREAST") / 1000).reindex(daily.index, method="ffill")
+    assert (daily.soma_bn - soma).abs().max() < 40.0  # under 1% of $4.2T
+    # The TGA swung from about $820bn to $300bn and back to $680bn; bills keep it within about a
+    # week's bill issuance of the data on average.
+    assert float((daily.tga_bn - tga).abs().mean()) < 120.0

@@ -501,7 +501,10 @@ def test_real_daily(real: dict) -> None:
     assert len(both) >= len(daily) - 5
     assert (both["sofr_p1_pct"] <= both["sofr_median_pct"]).all()
     assert (both["sofr_median_pct"] <= both["sofr_p99_pct"]).all()
-    assert daily["iorb_pct"].isna().sum() == (daily["date"] < DAY("2021-07-29")).sum()
+    # IOER (from the FOMC table) before IORB: 2.10% on the day of the September 2019 spike.
+    assert daily["iorb_pct"].notna().all()
+    assert daily.loc[daily["date"] == DAY("2019-09-17"), "iorb_pct"].item() == pytest.approx(2.10)
+    assert daily.loc[daily["date"] == DAY("2019-09-17"), "on_rrp_rate_pct"].item() == pytest.approx(2.00)
     # Orders of magnitude in $ billions: reserves in the trillions, TGA and SOMA present every day.
     assert daily["reserves_bn"].between(1_000, 5_000).all()
     assert daily["tga_bn"].notna().all() and daily["soma_bn"].between(1_000, 7_000).all()

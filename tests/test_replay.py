@@ -19,9 +19,9 @@ import yaml
 
 from sim import TreasuryMarketModel
 from sim.calendar import business_days_before
+from sim.data.fomc import RATES_TABLE, administered_rates_table
 from sim.runs import prepare_scenario
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
-from sim.scenario.replay import RATES_TABLE, administered_rates_table
 
 REAL = os.environ.get("PLUMBING_DATA_DIR", "")
 needs_real = pytest.mark.skipif(not REAL or not Path(REAL).is_dir(), reason="PLUMBING_DATA_DIR not set")

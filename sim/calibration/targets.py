@@ -199,7 +199,7 @@ def _header(meta: dict[str, Any], out: str | Path) -> str:
                      f"{source['window']} window uses {source['used_first']} .. {source['used_last']}")  # fmt: skip
     lines.append("  (fred/WRESBAL.csv is weekly; each Wednesday's value is carried to the following days.)")
     lines.append(
-        "  (The ON RRP offering rate is IORB minus the FOMC's spread of the day: 10 bp, 15 bp from 2024-12-19.)"
+        "  (The ON RRP offering rate, and IOER before IORB, come from the FOMC table sim/data/administered_rates.csv.)"
     )
     lines += [
         "",

@@ -23,6 +23,7 @@ import pandas as pd
 from sim.calendar import TAX_MONTHS, business_days, roll_forward
 from sim.data.csvfile import present
 from sim.data.errors import DataFileError
+from sim.data.fomc import rates_in_force
 from sim.data.fred import fred_path, read_fred_series
 from sim.data.market import read_sofr_volume
 from sim.data.nyfed import (
@@ -45,6 +46,7 @@ FRED_SOURCES = (
 # data folder, so it is taken from IORB with the spreads of the FOMC's implementation notes: 10 bp from the
 # June 2021 technical adjustment (IOER 0.15%, ON RRP 0.05%), 15 bp from 19 December 2024, when the ON RRP
 # rate was set to the bottom of the target range (IORB 4.40%, ON RRP 4.25%). (start date, IORB - ON RRP, bp)
+IORB_START = "2021-07-29"  # IORB replaced IOER that day, at the same rate
 ON_RRP_BELOW_IORB_BP = (("2021-06-17", 10.0), ("2024-12-19", 15.0))
 # Daily FRED series taken on the table's own dates (IORB lists every calendar day), in FRED's units.
 SAME_DAY_SERIES = {"IORB": "iorb_pct", "RRPONTSYD": "on_rrp_bn", "DGS2": "yield_2y_pct",
@@ -119,8 +121,7 @@ def _daily(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     for series_id, column in SAME_DAY_SERIES.items():
         if (series := _fred_or_note(data_dir, series_id, column, notes)) is not None:
             frame[column] = series.reindex(dates).to_numpy()
-    if "iorb_pct" in frame.columns:
-        frame["on_rrp_rate_pct"] = on_rrp_rate_from_iorb(frame["iorb_pct"])
+    _administered_rates(frame)
     for series_id, column in WEEKLY_SERIES.items():
         if (series := _fred_or_note(data_dir, series_id, column, notes)) is not None:
             frame[column] = as_of(series, dates) / 1000.0
@@ -130,6 +131,24 @@ def _daily(data_dir: Path, notes: list[str]) -> pd.DataFrame:
     frame = frame.join(calendar_flags(dates))
     frame = frame.rename_axis("date").reset_index()
     return frame[[c for c in DAILY_COLUMNS if c in frame.columns]]
+
+
+def _administered_rates(frame: pd.DataFrame) -> None:
+    """IORB and the ON RRP offering rate on each date of a date-indexed daily frame (percent).
+
+    FRED's IORB starts on 29 July 2021 (IORB_START); before it the project's table of FOMC
+    decisions gives IOER, its predecessor (`sim.data.fomc`). The ON RRP rate, which the folder lacks, comes from
+    that table too, and beyond the table's dates from IORB less the FOMC's spread.
+    """
+    in_force = rates_in_force(pd.DatetimeIndex(frame.index))
+    iorb = frame["iorb_pct"] if "iorb_pct" in frame.columns else pd.Series(np.nan, index=frame.index)
+    ioer_days = frame.index < pd.Timestamp(IORB_START)
+    frame["iorb_pct"] = iorb.mask(ioer_days, in_force["iorb_pct"])
+    if frame["iorb_pct"].isna().all():
+        del frame["iorb_pct"]
+        return
+    fallback = on_rrp_rate_from_iorb(frame["iorb_pct"])
+    frame["on_rrp_rate_pct"] = in_force["on_rrp_pct"].fillna(pd.Series(fallback, index=frame.index))
 
 
 def on_rrp_rate_from_iorb(iorb_pct: pd.Series) -> np.ndarray:

@@ -28,17 +28,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.calendar import business_days, business_days_before
-from sim.data.csvfile import CsvFile
 from sim.data.errors import DataFileError
+from sim.data.fomc import RATES_TABLE, VALID_BEFORE, administered_rates_table
 from sim.data.fred import fred_path, read_fred_series
 from sim.data.treasury import read_tga_closing
 from sim.scenario.schema import Scenario
 
 DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
-RATES_TABLE = Path(__file__).with_name("administered_rates.csv")
-# The table holds every decision up to its last row; the next scheduled FOMC decision after it
-# (10 December 2025) could change the rates, so the table answers for days before it only.
-RATES_TABLE_VALID_BEFORE = dt.date(2025, 12, 10)
 DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
 # A level is taken as the latest observation on or before a day, at most this old: the H.4.1
 # is weekly and the Daily Treasury Statement skips holidays.
@@ -115,17 +111,6 @@ def read_series(folder: Path, source: str, key_path: str) -> Series:
 
 
 # ---------------------------------------------------------------- the pieces
-def administered_rates_table(path: Path = RATES_TABLE) -> pd.DataFrame:
-    """The project's table of FOMC decisions: rates (%) by effective date, with each decision's source."""
-    table = CsvFile(path, required=("effective_date", "target_lower_pct", "target_upper_pct", "iorb_pct",
-                                    "on_rrp_pct", "decision", "source"))  # fmt: skip
-    frame = pd.DataFrame({"date": table.dates("effective_date")})
-    for column in ("target_lower_pct", "target_upper_pct", "iorb_pct", "on_rrp_pct"):
-        frame[column] = table.numbers(column, missing=frozenset())
-    frame["source"] = table.text("source")
-    return frame.sort_values("date", kind="stable").reset_index(drop=True)
-
-
 def replayed_rates(first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """`policy.rates` rows for the simulated days: the decision in force on the first day, then
     every later one up to the last day."""
@@ -136,9 +121,9 @@ def replayed_rates(first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         raise ReplayProblem(
             str(RATES_TABLE), key, f"decisions in force from {first}", f"the table starts {dates.iloc[0]}"
         )
-    if last >= RATES_TABLE_VALID_BEFORE:
+    if last >= VALID_BEFORE:
         raise ReplayProblem(str(RATES_TABLE), key, f"decisions known to {last}",
-                            f"decisions known to {RATES_TABLE_VALID_BEFORE - dt.timedelta(days=1)}")  # fmt: skip
+                            f"decisions known to {VALID_BEFORE - dt.timedelta(days=1)}")  # fmt: skip
     opening = int(np.flatnonzero(dates <= first)[-1])
     rows = table.iloc[opening:][dates.iloc[opening:] <= last]
     return [
@@ -293,7 +278,7 @@ def replayed_series(scenario: Scenario) -> dict[str, str]:
     if r.soma_treasuries:
         files["soma_treasuries"] = "fred/TREAST.csv"
     if r.administered_rates:
-        files["administered_rates"] = "sim/scenario/administered_rates.csv (FOMC decisions)"
+        files["administered_rates"] = "sim/data/administered_rates.csv (FOMC decisions)"
     if r.opening_balances:
         files["opening_balances"] = (
             "fred/WRESBAL.csv, fred/RRPONTSYD.csv, fred/TREAST.csv, TGA as replayed (else fred/WTREGEN.csv)"

@@ -891,7 +891,7 @@ class ReplaySection(Section):
     )
     administered_rates: bool = _f(
         False,
-        "Set policy.rates from the FOMC's decisions (the project's table sim/scenario/administered_rates.csv, "
+        "Set policy.rates from the FOMC's decisions (the project's table sim/data/administered_rates.csv, "
         "with sources): target range, IOER or IORB, ON RRP rate, each from its effective date.",
     )
     opening_balances: bool = _f(

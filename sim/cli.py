@@ -148,6 +148,18 @@ def _parser() -> argparse.ArgumentParser:
     holdout.add_argument("--png", type=Path, help="overlay figure path (no figure without it)")
     _quiet_option(holdout)
 
+    episodes = commands.add_parser(
+        "episodes", help="run named historical episodes and check them against bands from public figures"
+    )
+    episodes.add_argument("files", type=Path, nargs="+", help="episode YAML files (scenarios/episodes/)")
+    episodes.add_argument(
+        "--out", type=Path, default=Path("calibration/reports/episodes"), metavar="DIR",
+        help="folder of the episode pages (default calibration/reports/episodes)",
+    )  # fmt: skip
+    episodes.add_argument(
+        "--data", type=Path, metavar="DIR", help="public data folder the replays read (default: PLUMBING_DATA_DIR)"
+    )
+
     experiment = commands.add_parser(
         "experiment", help="run a reference scenario and its variants (or a stress-test matrix) over common seeds"
     )
@@ -623,9 +635,13 @@ def _calibrate(args: argparse.Namespace) -> int:
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT
-    if not config.targets.is_file():
-        _error(f"error: {args.config}: targets: expected an existing targets file; found no file at {config.targets}")
-        return EXIT_BAD_INPUT
+    files = [("targets", config.targets)] if config.targets is not None else []
+    for i, window in enumerate(config.windows):
+        files += [(f"windows[{i}].scenario", window.scenario), (f"windows[{i}].targets", window.targets)]
+    for key, path in files:
+        if path is not None and not path.is_file():
+            _error(f"error: {args.config}: {key}: expected an existing file; found no file at {path}")
+            return EXIT_BAD_INPUT
     try:
         with TrialProgress(progress_wanted(args.quiet), description=config.name) as progress:
             paths = run_fit(config, scenarios_dir().parent, progress)
@@ -634,6 +650,38 @@ def _calibrate(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+    return 0
+
+
+def _episodes(args: argparse.Namespace) -> int:
+    from sim.calibration.episodes import band_summary, episode_page, load_episode, run_episode
+    from sim.data import load_real_tables
+    from sim.files import write_atomic
+    from sim.scenario import ScenarioError
+    from sim.scenario.replay import data_folder
+
+    try:
+        episodes = [load_episode(path) for path in args.files]
+    except ScenarioError as err:
+        _problems(err)
+        return EXIT_BAD_INPUT
+    _check_folder(args.out, "--out", must_exist=False)
+    args.out.mkdir(parents=True, exist_ok=True)
+    folder = data_folder(args.data)
+    for episode in episodes:
+        try:
+            measured = run_episode(episode, args.data)
+        except ScenarioError as err:
+            _problems(err)
+            return EXIT_BAD_INPUT
+        real = None
+        if folder is not None and folder.is_dir():
+            first = min(b.start for b in episode.spec.bands) - dt.timedelta(days=14)
+            real = load_real_tables(folder, first, max(b.end for b in episode.spec.bands))["daily"]
+        page = args.out / f"{episode.spec.name}.md"
+        write_atomic(page, episode_page(episode, measured, real).encode("utf-8"))
+        held = band_summary(measured)
+        print(f"{episode.spec.name}: {sum(held.values())} of {len(held)} bands hold on every seed -> {page}")
     return 0
 
 
@@ -790,8 +838,8 @@ def _app(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
-    "calibrate": _calibrate, "holdout": _holdout, "experiment": _experiment, "fetch-data": _fetch_data,
-    "app": _app, "keys": _keys,
+    "calibrate": _calibrate, "holdout": _holdout, "episodes": _episodes, "experiment": _experiment,
+    "fetch-data": _fetch_data, "app": _app, "keys": _keys,
 }  # fmt: skip
 
 

@@ -64,3 +64,14 @@ def test_random_streams_are_spawned_from_the_model_rng():
     for stream, seed_sequence in zip(streams, expected, strict=True):
         assert stream.bit_generator.seed_seq.spawn_key == seed_sequence.spawn_key
         assert stream.bit_generator.seed_seq.entropy == seed_sequence.entropy
+
+
+def test_real_money_auction_demand_falls_only_with_wider_than_calm_quotes():
+    # Quotes at or inside their calm width (a ratio down to zero, as with no spread at all) leave
+    # end investors' auction demand where it is; wider quotes cut it.
+    model = TreasuryMarketModel(make_scenario(), seed=1)
+    cash = np.full(model.real_money.size_share.size, 1e4)
+    amounts = {
+        ratio: model.real_money.auction_bids(8, 40.0, 4.2, ratio, 0.0, cash)[2].sum() for ratio in (0.0, 0.5, 1.0, 2.0)
+    }
+    assert amounts[0.0] == amounts[0.5] == amounts[1.0] > amounts[2.0] > 0

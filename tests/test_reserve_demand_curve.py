@@ -144,12 +144,13 @@ def test_real_weekly_points_from_synthetic_fred_files(tmp_path: Path) -> None:
     _fred(tmp_path, "EFFR", dict.fromkeys(sofr, 0.08))
     _fred(tmp_path, "WRESBAL", {"2021-07-28": 3_500_000, "2021-08-04": 3_800_000, "2021-08-11": 3_900_000})
     weeks = real_weekly_points(tmp_path)
-    assert weeks["week_end"].dt.strftime("%Y-%m-%d").tolist() == ["2021-08-04", "2021-08-11"]
-    assert weeks["year"].tolist() == [2021, 2021]
-    np.testing.assert_allclose(weeks["reserves_tn"], [3.8, 3.9])  # $ millions -> $ trillions
-    # Week 1: SOFR on 07-29 .. 08-04 = 0.07 .. 0.11 (days 2-6), mean 0.09: -6 bp. Week 2: 0.12 .. 0.16: -1 bp.
-    np.testing.assert_allclose(weeks["sofr_minus_iorb_bp"], [-6.0, -1.0], atol=1e-9)
-    np.testing.assert_allclose(weeks["effr_minus_iorb_bp"], [-7.0, -7.0], atol=1e-9)
+    assert weeks["week_end"].dt.strftime("%Y-%m-%d").tolist() == ["2021-07-28", "2021-08-04", "2021-08-11"]
+    assert weeks["year"].tolist() == [2021, 2021, 2021]
+    np.testing.assert_allclose(weeks["reserves_tn"], [3.5, 3.8, 3.9])  # $ millions -> $ trillions
+    # The week to 07-28 is over IOER (0.15%, the FOMC table's, before IORB began): SOFR 0.05 and
+    # 0.06, -9.5 bp. Week 2: SOFR on 07-29 .. 08-04 = 0.07 .. 0.11, mean 0.09: -6 bp. Week 3: -1 bp.
+    np.testing.assert_allclose(weeks["sofr_minus_iorb_bp"], [-9.5, -6.0, -1.0], atol=1e-9)
+    np.testing.assert_allclose(weeks["effr_minus_iorb_bp"], [-7.0, -7.0, -7.0], atol=1e-9)
     assert real_data_dir(tmp_path) == (tmp_path, "")
     (tmp_path / "fred" / "EFFR.csv").unlink()
     assert real_data_dir(tmp_path) == (None, f"{tmp_path} lacks fred/EFFR.csv")
@@ -164,8 +165,11 @@ def test_without_a_data_folder_the_figure_says_so(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.skipif(not REAL_DIR or not Path(REAL_DIR).is_dir(), reason="PLUMBING_DATA_DIR not set")
 def test_real_weekly_points_from_the_public_files() -> None:
     weeks = real_weekly_points(REAL_DIR)
-    assert weeks["week_end"].iloc[0] == pd.Timestamp("2021-08-04") and (weeks["week_end"].dt.day_of_week == 2).all()
-    assert weeks["reserves_tn"].between(2.5, 4.5).all(), "WRESBAL in $ millions, shown in $ trillions"
+    assert weeks["week_end"].iloc[0] == pd.Timestamp("2018-04-04") and (weeks["week_end"].dt.day_of_week == 2).all()
+    assert weeks["reserves_tn"].between(1.3, 4.5).all(), "WRESBAL in $ millions, shown in $ trillions"
+    # The scarce end: September 2019's week of the repo spike, reserves about $1.4T, SOFR far over IOER.
+    spike = weeks[weeks["week_end"] == pd.Timestamp("2019-09-18")].iloc[0]
+    assert spike["reserves_tn"] < 1.5 and spike["sofr_minus_iorb_bp"] > 30
     last = weeks[weeks["week_end"] == pd.Timestamp("2025-09-24")].iloc[0]
     assert last["reserves_tn"] == pytest.approx(3.002218)
     assert weeks[list(SPREADS)].notna().all().all() and weeks["effr_minus_iorb_bp"].median() == pytest.approx(-7.0)

@@ -76,7 +76,8 @@ class RealMoneyInvestors:
         p = self.params
         share = p.bill_auction_share if bucket < N_BILL_BUCKETS else p.auction_share
         base = offering_bn * share * self.size_share * self.habitat_tilt[:, bucket]
-        base = base * min(1.0, liquidity_ratio ** (-p.liquidity_sensitivity))
+        # Wider than calm cuts demand; at or inside calm (a ratio down to zero) it does not.
+        base = base * max(liquidity_ratio, 1.0) ** (-p.liquidity_sensitivity)
         remembered = self.remembered_tail_bp if remembered_tail_bp is None else remembered_tail_bp
         memory = remembered[:, int(bucket >= N_BILL_BUCKETS)]
         base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)

@@ -118,41 +118,70 @@ class Calibration:
         moments: "module:function" computing a run's moments from its tables (a name, so
             worker processes can import it).
         seeds: the seeds of every evaluation (common random numbers).
-        workers: processes per evaluation (seeds run in parallel).
+        workers: processes per evaluation (seeds and windows run in parallel).
+        windows: several windows of history fitted jointly, by name, each with its own base
+            scenario mapping (`base` is then unused): one parameter set runs in every window,
+            and each window's moments are named `<window>/<moment>`.
     """
 
     def __init__(
         self,
-        base: Mapping[str, Any],
+        base: Mapping[str, Any] | None,
         parameters: Sequence[Parameter],
         targets: Sequence[Target],
         moments: str,
         seeds: Sequence[int],
         workers: int = 2,
+        windows: Mapping[str, Mapping[str, Any]] | None = None,
     ):
-        self.base = dict(base)
+        if windows is None and base is None:
+            raise ValueError("a base scenario or windows")
+        self.windows = {"": dict(base or {})} if windows is None else {name: dict(b) for name, b in windows.items()}
         self.parameters = list(parameters)
         self.targets = list(targets)
         self.moments = moments
         self.seeds = list(seeds)
-        self.workers = max(1, min(workers, len(self.seeds)))
+        self.workers = max(1, min(workers, len(self.seeds) * len(self.windows)))
         self._pool: ProcessPoolExecutor | None = None
-        scenario_from_dict(self.base)  # fail early on a bad base scenario
+        for window_base in self.windows.values():
+            scenario_from_dict(window_base)  # fail early on a bad base scenario
 
-    def scenario(self, params: Mapping[str, float]) -> Scenario:
-        """The full scenario of a parameter set."""
-        return scenario_from_dict(apply_parameters(self.base, params))
+    @property
+    def base(self) -> dict[str, Any]:
+        """The base scenario mapping (the first window's, when there are several)."""
+        return next(iter(self.windows.values()))
 
-    def evaluate(self, params: Mapping[str, float]) -> Evaluation:
-        """Simulated moments (mean over the seeds) and loss of one parameter set."""
-        data = self.scenario(params).model_dump(mode="json")
-        jobs = [(data, seed, self.moments) for seed in self.seeds]
+    def scenario(self, params: Mapping[str, float], window: str | None = None) -> Scenario:
+        """The full scenario of a parameter set (in `window`, else the first window)."""
+        base = self.base if window is None else self.windows[window]
+        return scenario_from_dict(apply_parameters(base, params))
+
+    def evaluate(
+        self, params: Mapping[str, float], windows: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> Evaluation:
+        """Simulated moments (mean over the seeds) and loss of one parameter set.
+
+        `windows` (by name, base mappings) replaces the fit's own windows for this evaluation,
+        e.g. to score windows that are not fitted; the loss still counts the fit's targets only.
+        """
+        chosen = self.windows if windows is None else {name: dict(b) for name, b in windows.items()}
+        jobs = []
+        for base in chosen.values():
+            data = scenario_from_dict(apply_parameters(base, params)).model_dump(mode="json")
+            jobs += [(data, seed, self.moments) for seed in self.seeds]
         if self.workers > 1:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-            per_seed = list(self._pool.map(_simulate, jobs))
+            per_job = list(self._pool.map(_simulate, jobs))
         else:
-            per_seed = [_simulate(job) for job in jobs]
+            per_job = [_simulate(job) for job in jobs]
+        # One mapping per seed, every window's moments in it under `<window>/` (no prefix for one
+        # unnamed window).
+        per_seed: list[dict[str, float | None]] = [{} for _ in self.seeds]
+        for w, name in enumerate(chosen):
+            prefix = f"{name}/" if name else ""
+            for i in range(len(self.seeds)):
+                per_seed[i].update({prefix + k: v for k, v in per_job[w * len(self.seeds) + i].items()})
         names = {t.name for t in self.targets} | set().union(*(m.keys() for m in per_seed))
         means: dict[str, float | None] = {}
         for name in names:

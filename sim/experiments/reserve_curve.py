@@ -11,8 +11,9 @@ Treasury's cash, the ON RRP and the Fed's operations move away from the opening 
 The model side is every simulated day of every run: each run's medians, and the median of
 the daily points in bins of reserves (the curve). The real side is weekly: H.4.1 reserve
 balances (FRED WRESBAL, the week's average, dated on the Wednesday that ends it) against
-the same week's (Thursday to Wednesday) averages of SOFR - IORB and EFFR - IORB, from the
-first day of IORB (29 July 2021). Reserves in $ trillions, spreads in basis points.
+the same week's (Thursday to Wednesday) averages of SOFR - IORB and EFFR - IORB, from
+SOFR's first day (3 April 2018; IOER, from the project's table of FOMC decisions, before IORB
+began on 29 July 2021). Reserves in $ trillions, spreads in basis points.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.dashboard.plots import _style, png_bytes
+from sim.data.fomc import rates_in_force
 from sim.data.fred import fred_path, read_fred_series
+from sim.data.real import IORB_START
 from sim.experiments.design import Experiment
 from sim.files import write_atomic
 
@@ -38,8 +41,8 @@ SPREADS = {"sofr_minus_iorb_bp": "SOFR - IORB", "effr_minus_iorb_bp": "EFFR - IO
 # Width of the reserve bins the curve takes medians over ($T), and the fewest points a bin needs to be drawn.
 BIN_WIDTH_TN = 0.1
 MIN_POINTS_PER_BIN = 5
-# IORB replaced IOER on 29 July 2021; the real spreads start there.
-REAL_START = dt.date(2021, 7, 29)
+# SOFR's first day; the spreads are over IOER until IORB replaced it on 29 July 2021.
+REAL_START = dt.date(2018, 4, 3)
 # The FRED files the real side reads: daily rates (percent) and weekly reserves ($ millions).
 REAL_SERIES = ("SOFR", "EFFR", "IORB", "WRESBAL")
 DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
@@ -129,7 +132,8 @@ def real_weekly_points(data_dir: str | Path, start: dt.date = REAL_START) -> pd.
 
     Args:
         data_dir: the public data folder (its `fred/` files, see `sim.data.fred`).
-        start: first day of the daily spreads used (IORB begins on 29 July 2021).
+        start: first day of the daily spreads used (SOFR begins on 3 April 2018; before IORB
+            began on 29 July 2021 the spreads are over IOER, from the FOMC table).
 
     Returns:
         One row per H.4.1 week with reserves and at least one spread: `week_end` (the
@@ -140,7 +144,10 @@ def real_weekly_points(data_dir: str | Path, start: dt.date = REAL_START) -> pd.
         DataFileError: a file is missing or malformed (named with its row and column).
     """
     read = {series_id: read_fred_series(fred_path(data_dir, series_id), series_id) for series_id in REAL_SERIES}
-    iorb = read["IORB"]
+    # IOER before IORB began, from the project's table of FOMC decisions.
+    days = read["SOFR"].index.union(read["EFFR"].index)
+    iorb = read["IORB"].reindex(days)
+    iorb = iorb.mask(days < pd.Timestamp(IORB_START), rates_in_force(days)["iorb_pct"])
     daily = pd.DataFrame({
         "sofr_minus_iorb_bp": (read["SOFR"] - iorb) * 100.0,
         "effr_minus_iorb_bp": (read["EFFR"] - iorb) * 100.0,
@@ -230,7 +237,7 @@ def reserve_demand_curve_figure(points: pd.DataFrame, runs: pd.DataFrame, curve:
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 5), fontsize=7,
                    markerscale=1.5)  # fmt: skip
-    source = "model vs real weeks (FRED: WRESBAL, SOFR, EFFR, IORB, from 2021-07-29)" if real is not None else (
+    source = "model vs real weeks (FRED: WRESBAL, SOFR, EFFR; IOER, IORB; from 2018-04-03)" if real is not None else (
         "the model only (no real data)")  # fmt: skip
     fig.suptitle(f"{title + chr(10) if title else ''}The reserve demand curve: overnight rates over IORB against "
                  f"reserves, {source}", fontsize=10)  # fmt: skip

@@ -1,0 +1,122 @@
+"""Named historical episodes: the statistics, the file's checks, the page, and the shipped episodes' bands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.calibration.episodes import (
+    STATISTICS,
+    Band,
+    episode_page,
+    load_episode,
+    measure,
+)
+from sim.cli import main
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date.fromisoformat
+
+
+def _daily() -> pd.DataFrame:
+    """Ten business days around the 30 June 2025 quarter-end, with known paths."""
+    dates = pd.bdate_range("2025-06-23", "2025-07-04")
+    n = len(dates)
+    daily = pd.DataFrame({
+        "date": dates,
+        "tga_bn": 300.0 + 50.0 * np.arange(n),
+        "reserves_bn": 3300.0 - 10.0 * np.arange(n),
+        "on_rrp_bn": np.full(n, 100.0),
+        "iorb_pct": np.full(n, 4.40),
+        "sofr_median_pct": np.full(n, 4.33),
+        "sofr_p99_pct": np.full(n, 4.45),
+        "is_quarter_end": dates == pd.Timestamp("2025-06-30"),
+    })  # fmt: skip
+    qe = daily["is_quarter_end"]
+    daily.loc[qe, "sofr_median_pct"] = 4.41
+    daily.loc[qe, "on_rrp_bn"] = 250.0
+    return daily
+
+
+def test_statistics_read_the_daily_table():
+    daily, start, end = _daily(), DAY("2025-06-23"), DAY("2025-07-04")
+    stat = {name: function(daily, start, end) for name, (function, _, _) in STATISTICS.items()}
+    assert stat["tga_change_bn"] == pytest.approx(450.0) and stat["reserves_change_bn"] == pytest.approx(-90.0)
+    assert stat["reserves_fall_share_of_tga_rise"] == pytest.approx(0.2)
+    assert stat["sofr_minus_iorb_max_bp"] == pytest.approx(1.0) and stat["sofr_p99_minus_iorb_max_bp"] == pytest.approx(
+        5.0
+    )
+    # 30 June against the five days before: SOFR 4.41 vs 4.33 (+8bp), ON RRP 250 vs 100 (+150).
+    assert stat["quarter_end_sofr_jump_min_bp"] == pytest.approx(8.0)
+    assert stat["quarter_end_on_rrp_jump_min_bn"] == pytest.approx(150.0)
+    # No quarter-end in the dates: nothing to measure.
+    assert math.isnan(STATISTICS["quarter_end_sofr_jump_min_bp"][0](daily, DAY("2025-07-01"), end))
+
+
+def test_a_band_holds_within_its_edges_only():
+    band = Band(
+        name="b", statistic="tga_change_bn", start=DAY("2025-01-02"), end=DAY("2025-02-03"), low=400, source="s"
+    )
+    assert band.holds(400.0) and band.holds(1e6) and not band.holds(399.0) and not band.holds(math.nan)
+    assert band.text() == ">= 400 $bn"
+
+
+def _episode_file(tmp_path: Path, **change: object) -> Path:
+    body = {"name": "tiny", "description": "d", "scenario": "tiny_scenario.yaml", "seeds": [1, 2],
+            "bands": [{"name": "TGA up", "statistic": "tga_change_bn", "start": "2025-03-03", "end": "2025-03-28",
+                       "low": -1000, "source": "s"}], **change}  # fmt: skip
+    (tmp_path / "tiny_scenario.yaml").write_text(yaml.safe_dump({
+        "start_date": "2025-03-03", "end_date": "2025-03-28", "dealers": {"count": 6}, "real_money": {"count": 8},
+        "banks": {"count": 5},
+    }))  # fmt: skip
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("band", "key", "expected"),
+    [
+        ({"statistic": "nonsense"}, "bands[0]", "statistic one of"),
+        ({"low": None}, "bands[0]", "low or high"),
+        ({"end": "2025-03-01"}, "bands[0]", "end on or after start"),
+        ({"source": ""}, "bands[0].source", "at least 1 character"),
+    ],
+)
+def test_a_bad_episode_file_is_located(tmp_path, band, key, expected):
+    good = {"name": "TGA up", "statistic": "tga_change_bn", "start": "2025-03-03", "end": "2025-03-28", "low": -1000,
+            "source": "s"}  # fmt: skip
+    path = _episode_file(tmp_path, bands=[{**good, **band}])
+    with pytest.raises(ScenarioError) as err:
+        load_episode(path)
+    assert any(p.file == str(path) and p.key_path == key and expected in p.expected for p in err.value.problems), (
+        err.value.problems
+    )
+
+
+def test_the_episodes_command_writes_a_page_per_episode(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PLUMBING_DATA_DIR", raising=False)
+    path = _episode_file(tmp_path)
+    assert main(["episodes", str(path), "--out", str(tmp_path / "pages")]) == 0
+    page = (tmp_path / "pages" / "tiny.md").read_text()
+    assert (
+        "# Episode: tiny" in page and "| TGA up | `tga_change_bn` | 2025-03-03 to 2025-03-28 | >= -1000 $bn |" in page
+    )
+    assert "1 of 1 bands hold on every seed" in page and "seed 1" in page and "seed 2" in page
+    assert "tiny: 1 of 1 bands hold" in capsys.readouterr().out
+
+
+def test_the_page_marks_a_seed_out_of_its_band():
+    episode = load_episode(ROOT / "scenarios" / "episodes" / "quarter_ends_2025.yaml")
+    daily = _daily()
+    falls = daily.assign(on_rrp_bn=np.where(daily["is_quarter_end"], 50.0, 100.0))  # ON RRP down at the quarter-end
+    measured = measure(episode, {1: daily, 2: falls})
+    page = episode_page(episode, measured)
+    assert "(out)" in page and "**no**" in page and "1 of 2 bands hold on every seed" in page

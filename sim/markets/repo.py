@@ -110,15 +110,31 @@ TRI_PARTY, GCF, SPONSORED_DVP, BILATERAL = range(4)  # segments of the repo mark
 
 @dataclass(frozen=True)
 class SegmentedTrades:
-    """The day's repo trades with their segment: rates (%), volumes ($bn), segment codes."""
+    """The day's repo trades by segment (indexed by the segment codes): rates (%) and volumes
+    ($bn), each segment's in the order they traded. Kept apart as they are made: the published
+    statistics read one segment at a time."""
 
-    rates_pct: np.ndarray
-    volumes_bn: np.ndarray
-    segment: np.ndarray
+    rates_by_segment_pct: tuple[np.ndarray, ...]
+    volumes_by_segment_bn: tuple[np.ndarray, ...]
 
-    def of(self, *segments: int) -> tuple[np.ndarray, np.ndarray]:
-        keep = np.isin(self.segment, segments)
-        return self.rates_pct[keep], self.volumes_bn[keep]
+    def of(self, segment: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rates (%) and volumes ($bn) of one segment's trades."""
+        return self.rates_by_segment_pct[segment], self.volumes_by_segment_bn[segment]
+
+    @property
+    def rates_pct(self) -> np.ndarray:
+        """Every trade's rate (%), segment by segment."""
+        return np.concatenate(self.rates_by_segment_pct)
+
+    @property
+    def volumes_bn(self) -> np.ndarray:
+        """Every trade's volume ($bn), segment by segment."""
+        return np.concatenate(self.volumes_by_segment_bn)
+
+    @property
+    def segment(self) -> np.ndarray:
+        """Every trade's segment code, in the same order."""
+        return np.repeat(np.arange(len(self.rates_by_segment_pct)), [r.size for r in self.rates_by_segment_pct])
 
 
 @dataclass(frozen=True)
@@ -164,9 +180,8 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
     structure = m.config.market_structure
     cleared_cash = 1.0 if structure.central_clearing_repo else structure.sponsored_cash_lending_share
     tri_share = m.config.banks.tri_party_share
-    rates: list[np.ndarray] = []
-    volumes: list[np.ndarray] = []
-    segments: list[np.ndarray] = []
+    rates: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    volumes: tuple[list[np.ndarray], ...] = ([], [], [], [])
     for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
         uncleared = volume * (1.0 - cleared_cash)
         pieces = [(SPONSORED_DVP, volume * cleared_cash)]
@@ -175,18 +190,19 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
         else:
             pieces += [(TRI_PARTY, uncleared * tri_share), (GCF, uncleared * (1.0 - tri_share))]
         for segment, part in pieces:
-            rates.append(rate)
-            volumes.append(part)
-            segments.append(np.full(rate.size, segment))
+            rates[segment].append(rate)
+            volumes[segment].append(part)
     # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
     for segment, rate, volume in (
         (SPONSORED_DVP, clients.sponsored_rate_pct, clients.sponsored_bn),
         (BILATERAL, clients.bilateral_rate_pct, clients.bilateral_bn),
     ):
-        rates.append(rate)
-        volumes.append(volume)
-        segments.append(np.full(rate.size, segment))
-    return SegmentedTrades(np.concatenate(rates), np.concatenate(volumes), np.concatenate(segments))
+        rates[segment].append(rate)
+        volumes[segment].append(volume)
+    return SegmentedTrades(
+        tuple(np.concatenate(r) if r else np.zeros(0) for r in rates),
+        tuple(np.concatenate(v) if v else np.zeros(0) for v in volumes),
+    )
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class TreasuryMarketModel(mesa.Model):
         self.calendar = MarketCalendar(first_day, sc.end_date)
         self.first_recorded_day = int(self.calendar.days.searchsorted(pd.Timestamp(sc.start_date)))
         self.day_index = 0
-        self.date: pd.Timestamp = self.calendar.days[0]
+        self.date: pd.Timestamp = self.calendar.dates[0]
         self.today = day_number(self.date)
         self.shocks = ShockSchedule(sc.shocks, self.calendar.days)
         # What the loop's arrows carry; an arrow switched off follows its calm twin's path.
@@ -163,7 +163,7 @@ class TreasuryMarketModel(mesa.Model):
         if self.day_index >= len(self.calendar):
             self.running = False
             return
-        self.date = self.calendar.days[self.day_index]
+        self.date = self.calendar.dates[self.day_index]
         self.today = day_number(self.date)
         self.calm.day = self.day_index
         self.equity_open = self.ledger.equity_bn.copy()

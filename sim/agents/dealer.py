@@ -254,8 +254,20 @@ class Dealers:
         arrow switched off, the calm twin's (`sim.loop`)."""
         return self.quoted_utilization
 
+    @property
+    def quoted_utilization(self) -> np.ndarray:
+        return self._quoted_utilization
+
+    @quoted_utilization.setter
+    def quoted_utilization(self, utilization: np.ndarray) -> None:
+        self._quoted_utilization = utilization
+        self._strain_cache: np.ndarray | None = None  # the illiquidity it implies, measured when first asked
+
     def _strain(self) -> np.ndarray:
-        return self.illiquidity(self.quoting_utilization())
+        # Quotes, depth, concessions and markups all read it: one measurement per utilization.
+        if self._strain_cache is None:
+            self._strain_cache = self.illiquidity(self.quoting_utilization())
+        return self._strain_cache
 
     def record_funding_cost(self, funding_cost_pct: np.ndarray, iorb_pct: float) -> None:
         """Today's marginal repo rates (%), and the funding premium: their spread to IORB beyond the
@@ -384,7 +396,7 @@ class Dealers:
         balance_sheet = (c.balance_sheet_use >= 1.0) & (c.balance_sheet_use >= c.risk_use)
         risk = (c.risk_use >= 1.0) & ~balance_sheet
         funding = facility_borrowed_bn > _FACILITY_DUST_BN
-        return np.select([balance_sheet, risk, funding], [1, 2, 3], default=0)
+        return np.where(balance_sheet, 1, np.where(risk, 2, np.where(funding, 3, 0)))
 
     def repo_markup_bp(self) -> np.ndarray:
         """Markup on repo lent to levered clients (bp): the balance-sheet cost of a matched book."""

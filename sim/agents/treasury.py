@@ -105,7 +105,7 @@ class Treasury(mesa.Agent):
         horizon = min(p.cmb_horizon_days, len(m.calendar) - 1 - m.day_index)
         if horizon <= 0:
             return 0.0
-        end = m.calendar.days[m.day_index + horizon]
+        end = m.calendar.dates[m.day_index + horizon]
         last_day = day_number(end)
         iss = m.issues
         maturing = iss.active & (iss.maturity_day <= last_day)
@@ -116,7 +116,7 @@ class Treasury(mesa.Agent):
         )
         # Auctions already scheduled within the horizon roll part of the maturities over.
         target = self.tga_target_bn(m.date)
-        ahead = m.calendar.days[m.day_index + 1 : m.day_index + horizon + 1]
+        ahead = m.calendar.dates[m.day_index + 1 : m.day_index + horizon + 1]
         scheduled = sum(
             self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, target)
             for day in ahead

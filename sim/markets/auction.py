@@ -175,7 +175,7 @@ def auction_day(m: TreasuryMarketModel) -> None:
     # A cash-management bill when the Treasury's projected cash would breach its floor.
     cmb_bn = m.treasury.cash_management_bill_bn(m)
     if cmb_bn > 0 and m.day_index + 1 < len(m.calendar):
-        settles = m.calendar.days[m.day_index + 1]
+        settles = m.calendar.dates[m.day_index + 1]
         spec = AuctionSpec(m.date, settles, CMB_TENOR, False, cmb_maturity(settles))
         hold_auction(m, spec, offering_bn=cmb_bn)
         m.treasury.cmb_sold_bn += cmb_bn

@@ -15,6 +15,8 @@ from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.scenario.schema import Scenario
 from sim.securities import N_BUCKETS, IssueRegister, bond_dv01, bond_price, bucket_of
 
+_BUCKET_INDEX = np.arange(N_BUCKETS)
+
 
 class MarketPrices:
     """Yields (%), DV01s ($ per bp per $1 par) and bucket maps of every issue slot.
@@ -119,14 +121,9 @@ class MarketPrices:
 
     def benchmark_slots(self, issues: IssueRegister) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""
-        live = np.flatnonzero(issues.active)
-        if live.size == 0:
-            return np.full(N_BUCKETS, -1)
-        weight = issues.outstanding_bn[live] + 1e-6 * issues.issue_day[live] / 1e5
-        bucket = self.bucket[live]
-        # Sorted by bucket, then weight, then slot descending: each bucket's last entry is its
-        # heaviest issue, the lowest slot among equals (as a first-index argmax would pick).
-        order = np.lexsort((-live, weight, bucket))
-        last = np.searchsorted(bucket[order], np.arange(N_BUCKETS), side="right") - 1
-        found = (last >= 0) & (bucket[order][np.maximum(last, 0)] == np.arange(N_BUCKETS))
-        return np.where(found, live[order][np.maximum(last, 0)], -1)
+        weight = issues.outstanding_bn + 1e-6 * issues.issue_day / 1e5
+        # (slots, buckets): each live issue's weight in its bucket's column, -inf elsewhere; the
+        # first-index argmax picks the heaviest issue, the lowest slot among equals.
+        member = issues.active[:, None] & (self.bucket[:, None] == _BUCKET_INDEX[None, :])
+        heaviest = np.where(member, weight[:, None], -np.inf).argmax(axis=0)
+        return np.where(member.any(axis=0), heaviest, -1)

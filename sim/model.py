@@ -194,7 +194,7 @@ class TreasuryMarketModel(mesa.Model):
         self.prices.mark(self.issues, self.ledger, self.today)
         # Rate volatility as desks measure it: the 10-year's daily moves from the factors
         # that drive the whole curve (the dealers' own premium is a small part of them).
-        self.curve.update_realised_vol(float(self.prices.fundamental_pct(np.array([10.0]), self.today)[0]))
+        self.curve.update_realised_vol(float(self.prices.fundamental_pct(10.0, self.today)))
         self.treasury.pay_coupons(self)
         self.treasury.fiscal_day(self, bool(self.calendar.is_tax_date[self.day_index]))
         self.money_funds.mortgage_cycle(self)

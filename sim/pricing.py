@@ -50,6 +50,8 @@ class YieldCurve:
         self.risk_off = False
         self.realised_vol_bp = params.level_vol_calm_bp
         self.last_10y_pct: float | None = None
+        # The term premium's build-up at ten years, which scales it at every maturity.
+        self._build_up_10y = 1.0 - np.exp(-10.0 / params.term_premium_shape_years)
 
     def step(
         self,
@@ -85,7 +87,7 @@ class YieldCurve:
         """Fundamental yield (%) at each remaining maturity, given the expected policy rate."""
         p = self.params
         shape = p.term_premium_shape_years
-        build_up = (1.0 - np.exp(-years / shape)) / (1.0 - np.exp(-10.0 / shape))
+        build_up = (1.0 - np.exp(-years / shape)) / self._build_up_10y
         slope_load = 1.0 - np.exp(-years / 3.0)
         return (
             expected_policy_pct + (p.term_premium_10y_bp * build_up + self.level_bp + self.slope_bp * slope_load) / 100
@@ -127,7 +129,7 @@ def expected_policy_pct(
         start_level_pct: the rate before the first change.
     """
     if change_days.size == 0:
-        return np.full_like(years, start_level_pct, dtype=float)
+        return np.full(np.shape(years), float(start_level_pct))
     horizon_days = np.maximum(years * 365.25, 1.0)
     end = today + horizon_days
     knots = np.concatenate([[-np.inf], change_days.astype(float)])

@@ -261,13 +261,21 @@ class Dealers:
     @quoted_utilization.setter
     def quoted_utilization(self, utilization: np.ndarray) -> None:
         self._quoted_utilization = utilization
-        self._strain_cache: np.ndarray | None = None  # the illiquidity it implies, measured when first asked
+        # What it implies, measured when first asked: quotes, concessions, markups and depth read
+        # them several times a day, and they change only with the utilization.
+        self._strain_cache: np.ndarray | None = None
+        self._depth_room_cache: np.ndarray | None = None
 
     def _strain(self) -> np.ndarray:
-        # Quotes, depth, concessions and markups all read it: one measurement per utilization.
         if self._strain_cache is None:
             self._strain_cache = self.illiquidity(self.quoting_utilization())
         return self._strain_cache
+
+    def _depth_room(self) -> np.ndarray:
+        """Share of its full depth a dealer still offers at its quoting utilization."""
+        if self._depth_room_cache is None:
+            self._depth_room_cache = np.clip(1.0 - self.quoting_utilization(), 0.0, 1.0) ** self.params.depth_exponent
+        return self._depth_room_cache
 
     def record_funding_cost(self, funding_cost_pct: np.ndarray, iorb_pct: float) -> None:
         """Today's marginal repo rates (%), and the funding premium: their spread to IORB beyond the
@@ -307,8 +315,7 @@ class Dealers:
     def depth_bn(self, vol_ratio: float) -> np.ndarray:
         """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
         p = self.params
-        room = np.clip(1.0 - self.quoting_utilization(), 0.0, 1.0) ** p.depth_exponent
-        return p.depth_bn * self.size_share * room * self.appetite / max(vol_ratio, 1.0)
+        return p.depth_bn * self.size_share * self._depth_room() * self.appetite / max(vol_ratio, 1.0)
 
     def auction_concession_bp(self, vol_ratio: float, dv01_per_par: float) -> np.ndarray:
         """How far above WI a dealer bids (bp): rises with utilization and volatility, and with

@@ -124,8 +124,8 @@ class MarketPrices:
     def benchmark_slots(self, issues: IssueRegister) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""
         weight = issues.outstanding_bn + 1e-6 * issues.issue_day / 1e5
-        # (slots, buckets): each live issue's weight in its bucket's column, -inf elsewhere; the
+        # (buckets, slots): each live issue's weight in its bucket's row, -inf elsewhere; the
         # first-index argmax picks the heaviest issue, the lowest slot among equals.
-        member = issues.active[:, None] & (self.bucket[:, None] == _BUCKET_INDEX[None, :])
-        heaviest = np.where(member, weight[:, None], -np.inf).argmax(axis=0)
-        return np.where(member.any(axis=0), heaviest, -1)
+        member = np.where(issues.active, self.bucket, -1)[None, :] == _BUCKET_INDEX[:, None]
+        heaviest = np.where(member, weight[None, :], -np.inf).argmax(axis=1)
+        return np.where(member.any(axis=1), heaviest, -1)

@@ -140,6 +140,9 @@ class Dealers:
         self.appetite = np.ones(n)
         self.utilization = np.full(n, params.initial_utilization)
         self.quoted_utilization = self.utilization.copy()
+        self._measured_at = np.full(n, np.nan)  # the quoting utilization `_strain_now` was measured at
+        self._strain_now = np.zeros(n)
+        self._depth_room_now = np.zeros(n)
         self.calm = CalmPath(loop)  # the model's, once it is built
         self.reference_utilization = params.initial_utilization
         self.reference_half_spread_bp = params.half_spread_bp
@@ -254,28 +257,24 @@ class Dealers:
         arrow switched off, the calm twin's (`sim.loop`)."""
         return self.quoted_utilization
 
-    @property
-    def quoted_utilization(self) -> np.ndarray:
-        return self._quoted_utilization
-
-    @quoted_utilization.setter
-    def quoted_utilization(self, utilization: np.ndarray) -> None:
-        self._quoted_utilization = utilization
-        # What it implies, measured when first asked: quotes, concessions, markups and depth read
-        # them several times a day, and they change only with the utilization.
-        self._strain_cache: np.ndarray | None = None
-        self._depth_room_cache: np.ndarray | None = None
-
     def _strain(self) -> np.ndarray:
-        if self._strain_cache is None:
-            self._strain_cache = self.illiquidity(self.quoting_utilization())
-        return self._strain_cache
+        self._refresh_quoting_measures()
+        return self._strain_now
 
     def _depth_room(self) -> np.ndarray:
         """Share of its full depth a dealer still offers at its quoting utilization."""
-        if self._depth_room_cache is None:
-            self._depth_room_cache = np.clip(1.0 - self.quoting_utilization(), 0.0, 1.0) ** self.params.depth_exponent
-        return self._depth_room_cache
+        self._refresh_quoting_measures()
+        return self._depth_room_now
+
+    def _refresh_quoting_measures(self) -> None:
+        # Quotes, concessions, markups and depth read these several times a day; they change
+        # only with the quoting utilization (replaced daily, or changed in place from outside).
+        utilization = self.quoting_utilization()
+        if np.array_equal(utilization, self._measured_at):
+            return
+        self._measured_at = utilization.copy()
+        self._strain_now = self.illiquidity(utilization)
+        self._depth_room_now = np.clip(1.0 - utilization, 0.0, 1.0) ** self.params.depth_exponent
 
     def record_funding_cost(self, funding_cost_pct: np.ndarray, iorb_pct: float) -> None:
         """Today's marginal repo rates (%), and the funding premium: their spread to IORB beyond the
@@ -310,7 +309,7 @@ class Dealers:
         p = self.params
         room = np.clip(1.0 - self.utilization, 0.0, 1.0) ** p.depth_exponent * self.appetite
         start = np.clip(1.0 - self.reference_utilization, 0.0, 1.0) ** p.depth_exponent
-        return float(np.clip(1.0 - (room @ self.size_share) / max(start, 1e-12), 0.0, 1.0))
+        return min(max(1.0 - float(room @ self.size_share) / max(start, 1e-12), 0.0), 1.0)
 
     def depth_bn(self, vol_ratio: float) -> np.ndarray:
         """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
@@ -345,7 +344,9 @@ class Dealers:
         p = self.params
         concession = self.auction_concession_bp(vol_ratio, dv01_per_par)
         wanted, obligation = self.auction_bid_bn(offering_bn, dv01_per_par)
-        amounts = np.column_stack([np.repeat(wanted[:, None] / 3.0, 3, axis=1), obligation])
+        amounts = np.empty((wanted.size, 4))
+        amounts[:, :3] = (wanted / 3.0)[:, None]
+        amounts[:, 3] = obligation
         held_bn = np.cumsum(amounts, axis=1)
         # Depth for utilization and appetite; volatility is priced in the risk itself.
         depth_bn = self.depth_bn(1.0) * self.depth_share_by_bucket[bucket]

@@ -77,7 +77,7 @@ class Treasury(mesa.Agent):
             # rollover (else maturing cash-management bills would chain into ever larger ones).
             near_floor = tga_bn < self.params.tga_floor_bn + 2.0 * self.params.cmb_buffer_bn
             largest = max(self.params.bill_size_max_share * base, rolled if near_floor else 0.0)
-            return float(np.clip(size, self.params.bill_size_min_share * base, largest))
+            return min(max(size, self.params.bill_size_min_share * base), largest)
         kind = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
         if kind:
             return getattr(s, f"{kind}_bn")

@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, metavar="DATE", help="override start_date (YYYY-MM-DD)")
     run.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (default results)")
     run.add_argument("--reference", type=Path, nargs="+", metavar="RUN", help="run folder(s) to score against")
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write the tables, scenario, dashboard.json and manifest only: no dashboard.png or report.html "
+        "(drawing them costs about as much as simulating a year)",
+    )
     _quiet_option(run)
 
     validate = commands.add_parser("validate", help="check scenario files against the schema")
@@ -271,6 +277,7 @@ def _run(args: argparse.Namespace) -> int:
             result = execute_run(
                 scenario, args.seed, args.out, progress=progress, source=str(args.scenario),
                 notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
+                report=not args.no_report,
             )  # fmt: skip
     except KeyboardInterrupt as stop:
         _error("interrupted; no run folder written")

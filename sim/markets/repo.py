@@ -92,14 +92,13 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
     total. Returns NaNs when there is no volume.
     """
     keep = volumes_bn > 0
-    if not keep.any():
-        return np.full(len(quantiles), np.nan)
     rates = rates_pct[keep]
-    volumes = volumes_bn[keep]
-    order = np.argsort(rates, kind="stable")
-    cumulative = np.cumsum(volumes[order])
-    positions = np.searchsorted(cumulative, np.asarray(quantiles) * cumulative[-1], side="left")
-    return rates[order][np.minimum(positions, rates.size - 1)]
+    if rates.size == 0:
+        return np.full(len(quantiles), np.nan)
+    order = rates.argsort(kind="stable")
+    cumulative = volumes_bn[keep][order].cumsum()
+    positions = cumulative.searchsorted(np.asarray(quantiles) * cumulative[-1], side="left")
+    return rates[order[np.minimum(positions, rates.size - 1)]]
 
 
 # ---------------------------------------------------------------- the repo day

@@ -347,7 +347,9 @@ class Dealers:
         amounts = np.empty((wanted.size, 4))
         amounts[:, :3] = (wanted / 3.0)[:, None]
         amounts[:, 3] = obligation
-        held_bn = np.cumsum(amounts, axis=1)
+        held_bn = amounts.copy()  # what it holds after each tender: the running sum, column by column
+        for k in range(1, 4):
+            held_bn[:, k] += held_bn[:, k - 1]
         # Depth for utilization and appetite; volatility is priced in the risk itself.
         depth_bn = self.depth_bn(1.0) * self.depth_share_by_bucket[bucket]
         horizon = p.auction_distribution_horizon_days

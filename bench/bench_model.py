@@ -8,7 +8,8 @@ cost per simulated day of each phase of the day (a table); the ratio to Mesa's o
 (a Mesa model with as many agents, each with a trivial step, driven by
 `AgentSet.shuffle_do` with a `DataCollector` of three model reporters); the cost per
 simulated day with agent counts at 1x, 4x and 16x the defaults; the throughput of an
-experiment of one-year runs on 2 worker processes; and the peak resident memory.
+experiment of one-year runs (each with the baseline's warm-up) on 2 worker processes, and
+what 1,000 of them would take at that rate; and the peak resident memory.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         seconds, runs = experiment_throughput(args.runs)
         print(
-            f"experiment of {runs} one-year runs on 2 workers: {seconds:.1f} s ({60 * runs / seconds:.1f} runs/minute)"
+            f"experiment of {runs} one-year runs on 2 workers: {seconds:.1f} s ({60 * runs / seconds:.1f} runs/minute;"
+            f" 1,000 such runs would take about {1000 * seconds / runs / 60:.1f} minutes)"
         )
     print(f"peak memory: {peak_memory_mb():.0f} MB")
     return 0

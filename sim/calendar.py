@@ -111,6 +111,8 @@ class MarketCalendar:
         if len(self.days) == 0:
             raise ValueError(f"no business day between {start} and {end}")
         d = self.days
+        # The same days as a list: indexing a DatetimeIndex builds a new Timestamp each time.
+        self.dates: list[pd.Timestamp] = list(d)
         following_month = np.append(d.month[1:], (d[-1] + _bday()).month)
         self.is_month_end = np.asarray(following_month != d.month)
         self.is_quarter_end = self.is_month_end & np.isin(d.month, (3, 6, 9, 12))

@@ -86,6 +86,34 @@ def _count(minimum: int):
     return parse
 
 
+def _history_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that hold the model against history: calibrate, holdout, episodes."""
+    calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
+    calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
+    _quiet_option(calibrate)
+
+    holdout = commands.add_parser(
+        "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
+    )
+    holdout.add_argument("scenario", type=Path, help="scenario YAML file (e.g. scenarios/baseline.yaml)")
+    _real_options(holdout)
+    holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
+    holdout.add_argument("--png", type=Path, help="overlay figure path (no figure without it)")
+    _quiet_option(holdout)
+
+    episodes = commands.add_parser(
+        "episodes", help="run named historical episodes and check them against bands from public figures"
+    )
+    episodes.add_argument("files", type=Path, nargs="+", help="episode YAML files (scenarios/episodes/)")
+    episodes.add_argument(
+        "--out", type=Path, default=Path("calibration/reports/episodes"), metavar="DIR",
+        help="folder of the episode pages (default calibration/reports/episodes)",
+    )  # fmt: skip
+    episodes.add_argument(
+        "--data", type=Path, metavar="DIR", help="public data folder the replays read (default: PLUMBING_DATA_DIR)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plumbing", description="Agent-based simulator of the US Treasury market's plumbing."
@@ -108,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="public data folder a scenario's replay: reads (default: PLUMBING_DATA_DIR)",
+    )
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write the tables, scenario, dashboard.json and manifest only: no dashboard.png or report.html "
+        "(drawing them costs about as much as simulating a year)",
     )
     _quiet_option(run)
 
@@ -135,30 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--json", type=Path, help="also write the dashboard (and scorecard) as JSON here")
 
-    calibrate = commands.add_parser("calibrate", help="fit scenario parameters to target moments (simulated moments)")
-    calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
-    _quiet_option(calibrate)
-
-    holdout = commands.add_parser(
-        "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
-    )
-    holdout.add_argument("scenario", type=Path, help="scenario YAML file (e.g. scenarios/baseline.yaml)")
-    _real_options(holdout)
-    holdout.add_argument("--seeds", type=_count(0), nargs="+", default=[1, 2, 3], metavar="N", help="seeds (1 2 3)")
-    holdout.add_argument("--png", type=Path, help="overlay figure path (no figure without it)")
-    _quiet_option(holdout)
-
-    episodes = commands.add_parser(
-        "episodes", help="run named historical episodes and check them against bands from public figures"
-    )
-    episodes.add_argument("files", type=Path, nargs="+", help="episode YAML files (scenarios/episodes/)")
-    episodes.add_argument(
-        "--out", type=Path, default=Path("calibration/reports/episodes"), metavar="DIR",
-        help="folder of the episode pages (default calibration/reports/episodes)",
-    )  # fmt: skip
-    episodes.add_argument(
-        "--data", type=Path, metavar="DIR", help="public data folder the replays read (default: PLUMBING_DATA_DIR)"
-    )
+    _history_commands(commands)
 
     experiment = commands.add_parser(
         "experiment", help="run a reference scenario and its variants (or a stress-test matrix) over common seeds"
@@ -289,6 +300,7 @@ def _run(args: argparse.Namespace) -> int:
             result = execute_run(
                 scenario, args.seed, args.out, progress=progress, source=str(args.scenario),
                 notify=lambda warning: _error(f"warning: {warning}"), reference=reference,
+                report=not args.no_report,
             )  # fmt: skip
     except KeyboardInterrupt as stop:
         _error("interrupted; no run folder written")

@@ -59,6 +59,7 @@ class Ledger:
         self.money_bn = np.zeros(n)
         self.equity_bn = np.zeros(n)
         self.reserve_holder = reserve_holder.astype(bool)
+        self._depositor = ~self.reserve_holder  # read on every payment
         self.custodian = custodian.astype(np.int64)
         self.repo_lent_bn = np.zeros(n)
         self.repo_borrowed_bn = np.zeros(n)
@@ -89,7 +90,7 @@ class Ledger:
         """Add `amounts` to accounts; depositors' custodians' reserves move with them."""
         n = self.money_bn.size
         self.money_bn += np.bincount(accounts, weights=amounts, minlength=n)
-        depositor = ~self.reserve_holder[accounts]
+        depositor = self._depositor[accounts]
         if depositor.any():
             self.money_bn += np.bincount(self.custodian[accounts[depositor]], weights=amounts[depositor], minlength=n)
 

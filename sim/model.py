@@ -76,7 +76,7 @@ class TreasuryMarketModel(mesa.Model):
         self.calendar = MarketCalendar(first_day, sc.end_date)
         self.first_recorded_day = int(self.calendar.days.searchsorted(pd.Timestamp(sc.start_date)))
         self.day_index = 0
-        self.date: pd.Timestamp = self.calendar.days[0]
+        self.date: pd.Timestamp = self.calendar.dates[0]
         self.today = day_number(self.date)
         self.shocks = ShockSchedule(sc.shocks, self.calendar.days)
         # What the loop's arrows carry; an arrow switched off follows its calm twin's path.
@@ -163,7 +163,7 @@ class TreasuryMarketModel(mesa.Model):
         if self.day_index >= len(self.calendar):
             self.running = False
             return
-        self.date = self.calendar.days[self.day_index]
+        self.date = self.calendar.dates[self.day_index]
         self.today = day_number(self.date)
         self.calm.day = self.day_index
         self.equity_open = self.ledger.equity_bn.copy()
@@ -194,7 +194,7 @@ class TreasuryMarketModel(mesa.Model):
         self.prices.mark(self.issues, self.ledger, self.today)
         # Rate volatility as desks measure it: the 10-year's daily moves from the factors
         # that drive the whole curve (the dealers' own premium is a small part of them).
-        self.curve.update_realised_vol(float(self.prices.fundamental_pct(np.array([10.0]), self.today)[0]))
+        self.curve.update_realised_vol(float(self.prices.fundamental_pct(10.0, self.today)))
         self.treasury.pay_coupons(self)
         self.treasury.fiscal_day(self, bool(self.calendar.is_tax_date[self.day_index]))
         self.money_funds.mortgage_cycle(self)

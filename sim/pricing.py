@@ -9,9 +9,13 @@ logic), which is how dealer constraints reach prices.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 from sim.scenario.schema import CurveSection
+
+ArrayOrFloat = np.ndarray | float  # maturities or rates by issue, or one issue's
 
 TEN_YEAR_DURATION = 10.0 / (1.0 + 0.02 * 10.0)
 # The volatility ratio behaviour reads (haircuts, spreads, depth, banks' hurdle) is at most
@@ -21,7 +25,11 @@ TEN_YEAR_DURATION = 10.0 / (1.0 + 0.02 * 10.0)
 VOL_RATIO_CAP = 100.0
 
 
-def duration_weight(years: np.ndarray) -> np.ndarray:
+@overload
+def duration_weight(years: float) -> float: ...
+@overload
+def duration_weight(years: np.ndarray) -> np.ndarray: ...
+def duration_weight(years: ArrayOrFloat) -> ArrayOrFloat:
     """Approximate modified duration relative to a 10-year note (0 for very short bills)."""
     return (years / (1.0 + 0.02 * years)) / TEN_YEAR_DURATION
 
@@ -42,6 +50,8 @@ class YieldCurve:
         self.risk_off = False
         self.realised_vol_bp = params.level_vol_calm_bp
         self.last_10y_pct: float | None = None
+        # The term premium's build-up at ten years, which scales it at every maturity.
+        self._build_up_10y = 1.0 - np.exp(-10.0 / params.term_premium_shape_years)
 
     def step(
         self,
@@ -73,11 +83,11 @@ class YieldCurve:
         self.level_bp = keep * self.level_bp + level_vol * shocks[0]
         self.slope_bp = keep * self.slope_bp + p.slope_vol_bp * vol_multiplier * shocks[1]
 
-    def fundamental_pct(self, years: np.ndarray, expected_policy_pct: np.ndarray) -> np.ndarray:
+    def fundamental_pct(self, years: ArrayOrFloat, expected_policy_pct: ArrayOrFloat) -> np.ndarray:
         """Fundamental yield (%) at each remaining maturity, given the expected policy rate."""
         p = self.params
         shape = p.term_premium_shape_years
-        build_up = (1.0 - np.exp(-years / shape)) / (1.0 - np.exp(-10.0 / shape))
+        build_up = (1.0 - np.exp(-years / shape)) / self._build_up_10y
         slope_load = 1.0 - np.exp(-years / 3.0)
         return (
             expected_policy_pct + (p.term_premium_10y_bp * build_up + self.level_bp + self.slope_bp * slope_load) / 100
@@ -97,13 +107,17 @@ class YieldCurve:
         return min(max(self.realised_vol_bp / self.params.level_vol_calm_bp, 0.25), VOL_RATIO_CAP)
 
 
-def inventory_premium_bp(years: np.ndarray, risk_utilization: float, scale_bp: float) -> np.ndarray:
+@overload
+def inventory_premium_bp(years: float, risk_utilization: float, scale_bp: float) -> float: ...
+@overload
+def inventory_premium_bp(years: np.ndarray, risk_utilization: float, scale_bp: float) -> np.ndarray: ...
+def inventory_premium_bp(years: ArrayOrFloat, risk_utilization: float, scale_bp: float) -> ArrayOrFloat:
     """Duration premium (bp) dealers' warehoused risk adds to yields at each maturity."""
     return scale_bp * max(risk_utilization, 0.0) * duration_weight(years)
 
 
 def expected_policy_pct(
-    today: int, years: np.ndarray, change_days: np.ndarray, levels_pct: np.ndarray, start_level_pct: float
+    today: int, years: ArrayOrFloat, change_days: np.ndarray, levels_pct: np.ndarray, start_level_pct: float
 ) -> np.ndarray:
     """Average policy rate (%) from today over each horizon, from the scenario's path.
 
@@ -115,7 +129,7 @@ def expected_policy_pct(
         start_level_pct: the rate before the first change.
     """
     if change_days.size == 0:
-        return np.full_like(years, start_level_pct, dtype=float)
+        return np.full(np.shape(years), float(start_level_pct))
     horizon_days = np.maximum(years * 365.25, 1.0)
     end = today + horizon_days
     knots = np.concatenate([[-np.inf], change_days.astype(float)])

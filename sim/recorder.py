@@ -100,25 +100,26 @@ class Recorder:
             float(market.specialness_bp.max(initial=0.0)),
             market.lf_unfunded_bn,
         ]
-        self.dealers[row] = np.column_stack(
-            [
-                led.equity_bn[:n_d],
-                inventory,
-                m.dealers.dv01_mn,
-                led.repo_borrowed_bn[:n_d],
-                led.repo_lent_bn[:n_d],
-                np.where(m.dealers.bank_affiliated, led.money_bn[:n_d], 0.0),
-                c.slr,
-                c.slr_headroom_bn,
-                c.risk_headroom_bn,
-                c.utilization,
-                m.dealers.funding_headroom_bn,
-                m.dealers.appetite,
-                m.dealers.srf_borrowed_bn,
-                m.dealers.funding_cost_pct,
-                m.dealers.binding_constraint(led.srf_bn[:n_d] + led.discount_window_bn[:n_d]),
-            ]
+        columns = (
+            led.equity_bn[:n_d],
+            inventory,
+            m.dealers.dv01_mn,
+            led.repo_borrowed_bn[:n_d],
+            led.repo_lent_bn[:n_d],
+            np.where(m.dealers.bank_affiliated, led.money_bn[:n_d], 0.0),
+            c.slr,
+            c.slr_headroom_bn,
+            c.risk_headroom_bn,
+            c.utilization,
+            m.dealers.funding_headroom_bn,
+            m.dealers.appetite,
+            m.dealers.srf_borrowed_bn,
+            m.dealers.funding_cost_pct,
+            m.dealers.binding_constraint(led.srf_bn[:n_d] + led.discount_window_bn[:n_d]),
         )
+        today = self.dealers[row]
+        for k, column in enumerate(columns):
+            today[:, k] = column  # straight into the preallocated table, no stacked copy
         self.days_recorded = row + 1
 
     def tables(self, m: TreasuryMarketModel) -> dict[str, pd.DataFrame]:

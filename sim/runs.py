@@ -30,11 +30,9 @@ import pandas as pd
 from sim import TreasuryMarketModel, __version__
 from sim.calendar import business_days
 from sim.dashboard import Dashboard, compute_dashboard
-from sim.dashboard.plots import render_dashboard
 from sim.dashboard.verdict import Verdict, judge
 from sim.files import RunFolderError
 from sim.messages import printable
-from sim.report.html import report_html
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_to_yaml
 from sim.scenario.loader import FIRST_DATE, LAST_DATE
 from sim.scenario.replay import replayed_series
@@ -192,6 +190,7 @@ def execute_run(
     notify: Callable[[str], None] | None = None,
     source: str = "",
     reference: Dashboard | list[Dashboard] | None = None,
+    report: bool = True,
 ) -> RunResult:
     """Run a scenario and write its run folder atomically.
 
@@ -205,6 +204,8 @@ def execute_run(
         reference: dashboard(s) to score this run against (a baseline run, an ensemble,
             a real period); the scorecard goes into dashboard.json and the figure, the verdict
             (what moved beyond the reference's noise) and the scorecard into the report.
+        report: also draw `dashboard.png` and write `report.html` (False leaves both out:
+            drawing the figure costs about as much as simulating a year).
 
     Returns:
         The run folder and its manifest.
@@ -239,7 +240,7 @@ def execute_run(
         dashboard = compute_dashboard(tables, f"{scenario.name} | seed {seed}")
         verdict = judge(dashboard, reference) if reference else None
         manifest = _manifest(scenario, seed, started, simulated, len(tables["daily"]), source, warnings)
-        _write_scenario_and_dashboard(tmp, scenario, seed, manifest, tables, dashboard, verdict)
+        _write_scenario_and_dashboard(tmp, scenario, seed, manifest, tables, dashboard, verdict, report)
         manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
         _write_json(tmp / "manifest.json", manifest)
         created += _make_dirs(out / slug)
@@ -311,10 +312,11 @@ def _write_scenario_and_dashboard(
     tables: dict[str, pd.DataFrame],
     dashboard: Dashboard,
     verdict: Verdict | None,
+    report: bool = True,
 ) -> None:
-    """The resolved scenario (to rerun the run as it was), the dashboard as data, figure and report."""
+    """The resolved scenario (to rerun the run as it was), the dashboard as data, and (with `report`)
+    its figure and the HTML report."""
     scorecard = None if verdict is None else verdict.scorecard
-    png = render_dashboard(tables, dashboard, scorecard)
     header = (
         f"# Resolved scenario of a plumbing {__version__} run (seed {seed}); every key, defaults included.\n"
         f"# Rerun: plumbing run scenario.yaml --seed {seed}\n"
@@ -325,6 +327,13 @@ def _write_scenario_and_dashboard(
         "end_date": manifest["end_date"], "days": manifest["days"], **dashboard.to_dict(),
         "scorecard": None if scorecard is None else scorecard.to_dict(),
     })  # fmt: skip
+    if not report:
+        return
+    # Imported here: matplotlib is a large import that a run without a report never needs.
+    from sim.dashboard.plots import render_dashboard
+    from sim.report.html import report_html
+
+    png = render_dashboard(tables, dashboard, scorecard)
     (folder / "dashboard.png").write_bytes(png)
     (folder / "report.html").write_text(report_html(scenario, manifest, dashboard, png, verdict), encoding="utf-8")
 

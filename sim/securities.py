@@ -21,23 +21,33 @@ COUPON_PERIOD_DAYS = 182
 MIN_COUPON_PCT = 0.125
 
 
-def bond_price(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
-    """Clean price per $1 of par.
+ArrayOrFloat = np.ndarray | float
+
+
+def bond_price(
+    yield_pct: ArrayOrFloat, coupon_pct: ArrayOrFloat, years: ArrayOrFloat, is_bill: ArrayOrFloat
+) -> np.ndarray:
+    """Clean price per $1 of par (arrays by issue, or one issue's floats for a 0-d result).
 
     Bills: money-market discounting 1 / (1 + y t). Coupons: semiannual annuity plus
     principal at yield y, for a (possibly fractional) number of remaining periods.
     """
+    # Powers through the ufunc, not `**`: on one issue's floats `**` takes the C library's pow,
+    # whose last bits differ from numpy's vectorised one; a price must not depend on the call.
     years = np.maximum(years, 0.0)
     y = np.maximum(yield_pct, 1e-6) / 100.0
     bill_price = 1.0 / (1.0 + y * years)
     periods = 2.0 * years
-    discount = (1.0 + y / 2.0) ** (-periods)
+    discount = np.power(1.0 + y / 2.0, -periods)
     coupon_price = (coupon_pct / 100.0) / y * (1.0 - discount) + discount
     return np.where(is_bill, bill_price, coupon_price)
 
 
-def bond_dv01(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
-    """Price change per $1 of par for a 1bp fall in yield ($ per $ par per bp), -dP/dy x 1bp.
+def bond_dv01(
+    yield_pct: ArrayOrFloat, coupon_pct: ArrayOrFloat, years: ArrayOrFloat, is_bill: ArrayOrFloat
+) -> np.ndarray:
+    """Price change per $1 of par for a 1bp fall in yield ($ per $ par per bp), -dP/dy x 1bp
+    (arrays by issue, or one issue's floats for a 0-d result).
 
     The derivative of `bond_price` in closed form: for bills t / (1 + y t)^2; for coupon
     bonds the derivative of the annuity c/y (1 - v^n) plus the principal v^n, v = 1/(1 + y/2).
@@ -45,11 +55,11 @@ def bond_dv01(yield_pct: np.ndarray, coupon_pct: np.ndarray, years: np.ndarray, 
     years = np.maximum(years, 0.0)
     y = np.maximum(yield_pct, 1e-6) / 100.0
     c = coupon_pct / 100.0
-    bill = years / (1.0 + y * years) ** 2
+    bill = years / np.square(1.0 + y * years)
     periods = 2.0 * years
     v = 1.0 / (1.0 + y / 2.0)
-    vn = v**periods
-    slope = -(c / y**2) * (1.0 - vn) + (c / y) * (periods / 2.0) * vn * v - (periods / 2.0) * vn * v
+    vn = np.power(v, periods)
+    slope = -(c / np.square(y)) * (1.0 - vn) + (c / y) * (periods / 2.0) * vn * v - (periods / 2.0) * vn * v
     return np.where(is_bill, bill, -slope) * 1e-4
 
 

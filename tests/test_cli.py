@@ -98,6 +98,22 @@ def test_run_writes_every_contract_file(baseline_run: Path) -> None:
         assert text in page
 
 
+def test_no_report_leaves_out_the_figure_and_report_and_keeps_the_numbers(
+    baseline_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["run", str(BASELINE), "--days", "60", "--seed", "7", "--out", str(tmp_path), "--no-report"]) == 0
+    folder = only_run_folder(tmp_path, "baseline")
+    assert capsys.readouterr().out.strip() == str(folder)
+    assert {p.name for p in folder.iterdir()} == RUN_FILES - {"dashboard.png", "report.html"}
+    for table in ("daily", "auctions", "dealers"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(folder / f"{table}.parquet"), pd.read_parquet(baseline_run / f"{table}.parquet")
+        )
+    written, reported = (json.loads((f / "dashboard.json").read_text()) for f in (folder, baseline_run))
+    assert written["metrics"] == reported["metrics"]
+
+
 def test_rerun_from_written_scenario_gives_identical_tables(baseline_run: Path, tmp_path: Path) -> None:
     assert main(["run", str(baseline_run / "scenario.yaml"), "--seed", "7", "--out", str(tmp_path)]) == 0
     again = only_run_folder(tmp_path, "baseline")

@@ -87,7 +87,7 @@ class Banks:
         year-end (the largest banks' surcharge scores are measured then), 0 otherwise."""
         if not bool(calendar.is_quarter_end[day_index]):
             return 0.0
-        return self.params.year_end_intensity if calendar.days[day_index].month == 12 else 1.0
+        return self.params.year_end_intensity if calendar.dates[day_index].month == 12 else 1.0
 
     def snapshot_lending_cut_share(self, calendar: MarketCalendar, day_index: int) -> float:
         """Share of repo lending window-dressing banks withdraw today."""

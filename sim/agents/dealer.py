@@ -140,6 +140,9 @@ class Dealers:
         self.appetite = np.ones(n)
         self.utilization = np.full(n, params.initial_utilization)
         self.quoted_utilization = self.utilization.copy()
+        self._measured_at = np.full(n, np.nan)  # the quoting utilization `_strain_now` was measured at
+        self._strain_now = np.zeros(n)
+        self._depth_room_now = np.zeros(n)
         self.calm = CalmPath(loop)  # the model's, once it is built
         self.reference_utilization = params.initial_utilization
         self.reference_half_spread_bp = params.half_spread_bp
@@ -255,7 +258,23 @@ class Dealers:
         return self.quoted_utilization
 
     def _strain(self) -> np.ndarray:
-        return self.illiquidity(self.quoting_utilization())
+        self._refresh_quoting_measures()
+        return self._strain_now
+
+    def _depth_room(self) -> np.ndarray:
+        """Share of its full depth a dealer still offers at its quoting utilization."""
+        self._refresh_quoting_measures()
+        return self._depth_room_now
+
+    def _refresh_quoting_measures(self) -> None:
+        # Quotes, concessions, markups and depth read these several times a day; they change
+        # only with the quoting utilization (replaced daily, or changed in place from outside).
+        utilization = self.quoting_utilization()
+        if np.array_equal(utilization, self._measured_at):
+            return
+        self._measured_at = utilization.copy()
+        self._strain_now = self.illiquidity(utilization)
+        self._depth_room_now = np.clip(1.0 - utilization, 0.0, 1.0) ** self.params.depth_exponent
 
     def record_funding_cost(self, funding_cost_pct: np.ndarray, iorb_pct: float) -> None:
         """Today's marginal repo rates (%), and the funding premium: their spread to IORB beyond the
@@ -290,13 +309,12 @@ class Dealers:
         p = self.params
         room = np.clip(1.0 - self.utilization, 0.0, 1.0) ** p.depth_exponent * self.appetite
         start = np.clip(1.0 - self.reference_utilization, 0.0, 1.0) ** p.depth_exponent
-        return float(np.clip(1.0 - (room @ self.size_share) / max(start, 1e-12), 0.0, 1.0))
+        return min(max(1.0 - float(room @ self.size_share) / max(start, 1e-12), 0.0), 1.0)
 
     def depth_bn(self, vol_ratio: float) -> np.ndarray:
         """Net customer flow each dealer will absorb today ($bn): shrinks to zero as u -> 1."""
         p = self.params
-        room = np.clip(1.0 - self.quoting_utilization(), 0.0, 1.0) ** p.depth_exponent
-        return p.depth_bn * self.size_share * room * self.appetite / max(vol_ratio, 1.0)
+        return p.depth_bn * self.size_share * self._depth_room() * self.appetite / max(vol_ratio, 1.0)
 
     def auction_concession_bp(self, vol_ratio: float, dv01_per_par: float) -> np.ndarray:
         """How far above WI a dealer bids (bp): rises with utilization and volatility, and with
@@ -326,8 +344,12 @@ class Dealers:
         p = self.params
         concession = self.auction_concession_bp(vol_ratio, dv01_per_par)
         wanted, obligation = self.auction_bid_bn(offering_bn, dv01_per_par)
-        amounts = np.column_stack([np.repeat(wanted[:, None] / 3.0, 3, axis=1), obligation])
-        held_bn = np.cumsum(amounts, axis=1)
+        amounts = np.empty((wanted.size, 4))
+        amounts[:, :3] = (wanted / 3.0)[:, None]
+        amounts[:, 3] = obligation
+        held_bn = amounts.copy()  # what it holds after each tender: the running sum, column by column
+        for k in range(1, 4):
+            held_bn[:, k] += held_bn[:, k - 1]
         # Depth for utilization and appetite; volatility is priced in the risk itself.
         depth_bn = self.depth_bn(1.0) * self.depth_share_by_bucket[bucket]
         horizon = p.auction_distribution_horizon_days
@@ -384,7 +406,7 @@ class Dealers:
         balance_sheet = (c.balance_sheet_use >= 1.0) & (c.balance_sheet_use >= c.risk_use)
         risk = (c.risk_use >= 1.0) & ~balance_sheet
         funding = facility_borrowed_bn > _FACILITY_DUST_BN
-        return np.select([balance_sheet, risk, funding], [1, 2, 3], default=0)
+        return np.where(balance_sheet, 1, np.where(risk, 2, np.where(funding, 3, 0)))
 
     def repo_markup_bp(self) -> np.ndarray:
         """Markup on repo lent to levered clients (bp): the balance-sheet cost of a matched book."""

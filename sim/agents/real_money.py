@@ -90,7 +90,8 @@ class RealMoneyInvestors:
         curve[0] = min(p.bid_through_share, curve[1])
         concessions = required[:, None] + steps[None, :]
         cumulative = base[:, None] * np.maximum.accumulate(curve)[None, :]
-        amounts = np.diff(cumulative, axis=1, prepend=0.0)
+        amounts = cumulative.copy()  # each step's demand: the cumulative curve's increments
+        amounts[:, 1:] -= cumulative[:, :-1]
         budget = np.maximum(cash_bn, 0.0) * p.auction_cash_budget_share
         scale = np.minimum(1.0, budget / np.maximum(cumulative[:, -1], 1e-12))
         amounts = amounts * scale[:, None]

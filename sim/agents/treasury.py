@@ -75,7 +75,7 @@ class Treasury(mesa.Agent):
             # rollover (else maturing cash-management bills would chain into ever larger ones).
             near_floor = tga_bn < self.params.tga_floor_bn + 2.0 * self.params.cmb_buffer_bn
             largest = max(self.params.bill_size_max_share * base, rolled if near_floor else 0.0)
-            return float(np.clip(size, self.params.bill_size_min_share * base, largest))
+            return min(max(size, self.params.bill_size_min_share * base), largest)
         kind = {"2y": "notes_2y", "3y": "notes_3y", "5y": "notes_5y", "7y": "notes_7y"}.get(tenor)
         if kind:
             return getattr(s, f"{kind}_bn")
@@ -103,7 +103,7 @@ class Treasury(mesa.Agent):
         horizon = min(p.cmb_horizon_days, len(m.calendar) - 1 - m.day_index)
         if horizon <= 0:
             return 0.0
-        end = m.calendar.days[m.day_index + horizon]
+        end = m.calendar.dates[m.day_index + horizon]
         last_day = day_number(end)
         iss = m.issues
         maturing = iss.active & (iss.maturity_day <= last_day)
@@ -114,7 +114,7 @@ class Treasury(mesa.Agent):
         )
         # Auctions already scheduled within the horizon roll part of the maturities over.
         target = self.tga_target_bn(m.date)
-        ahead = m.calendar.days[m.day_index + 1 : m.day_index + horizon + 1]
+        ahead = m.calendar.dates[m.day_index + 1 : m.day_index + horizon + 1]
         scheduled = sum(
             self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, target)
             for day in ahead

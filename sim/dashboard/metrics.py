@@ -395,28 +395,28 @@ def median_vol_20d_bp(daily: pd.DataFrame | None) -> pd.Series | None:
 
 def _day_tags(daily: pd.DataFrame) -> list[list[str]]:
     """Calendar and regime tags of each day: the plumbing's known pressure points."""
-    quarter_end = _flag(daily, "is_quarter_end")
-    month_end = _flag(daily, "is_month_end")
-    settlement = _flag(daily, "is_settlement_date")
-    tax = _flag(daily, "is_tax_date")
-    risk_off = _flag(daily, "risk_off")
     iorb = _column(daily, "iorb_pct")
-    policy = (iorb.diff().abs() > 1e-9) if iorb is not None else None
+    # Plain boolean arrays: a day-by-day loop over pandas Series pays for .iloc on every flag.
+    none = np.zeros(len(daily), dtype=bool)
+    flags = {
+        name: none if flag is None else flag.to_numpy(dtype=bool)
+        for name, flag in (
+            ("quarter-end", _flag(daily, "is_quarter_end")),
+            ("month-end", _flag(daily, "is_month_end")),
+            ("settlement date", _flag(daily, "is_settlement_date")),
+            ("tax date", _flag(daily, "is_tax_date")),
+            ("risk-off", _flag(daily, "risk_off")),
+            ("policy rate change", (iorb.diff().abs() > 1e-9) if iorb is not None else None),
+        )
+    }
     tags: list[list[str]] = []
     for i in range(len(daily)):
         day: list[str] = []
-        if quarter_end is not None and quarter_end.iloc[i]:
+        if flags["quarter-end"][i]:
             day.append("quarter-end")
-        elif month_end is not None and month_end.iloc[i]:
+        elif flags["month-end"][i]:
             day.append("month-end")  # a quarter-end is a month-end too; name the stronger one
-        if settlement is not None and settlement.iloc[i]:
-            day.append("settlement date")
-        if tax is not None and tax.iloc[i]:
-            day.append("tax date")
-        if risk_off is not None and risk_off.iloc[i]:
-            day.append("risk-off")
-        if policy is not None and policy.iloc[i]:
-            day.append("policy rate change")
+        day += [name for name in ("settlement date", "tax date", "risk-off", "policy rate change") if flags[name][i]]
         tags.append(day)
     return tags
 

@@ -154,8 +154,7 @@ def cmb_maturity(settles: pd.Timestamp) -> pd.Timestamp:
 
 def new_issue_dv01(tenor: str, years: float, yield_pct: float) -> float:
     """DV01 per $ par of an issue priced near par at its auction yield."""
-    y = np.array([yield_pct])
-    return float(bond_dv01(y, y, np.array([years]), np.array([tenor in BILL_TENORS]))[0])
+    return float(bond_dv01(yield_pct, yield_pct, years, tenor in BILL_TENORS))
 
 
 def auction_day(m: TreasuryMarketModel) -> None:
@@ -175,7 +174,7 @@ def auction_day(m: TreasuryMarketModel) -> None:
     # A cash-management bill when the Treasury's projected cash would breach its floor.
     cmb_bn = m.treasury.cash_management_bill_bn(m)
     if cmb_bn > 0 and m.day_index + 1 < len(m.calendar):
-        settles = m.calendar.days[m.day_index + 1]
+        settles = m.calendar.dates[m.day_index + 1]
         spec = AuctionSpec(m.date, settles, CMB_TENOR, False, cmb_maturity(settles))
         hold_auction(m, spec, offering_bn=cmb_bn)
         m.treasury.cmb_sold_bn += cmb_bn
@@ -273,7 +272,7 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     bucket = TENORS.index(tenor)
     slot = m.issues.on_the_run_slot(tenor) if spec.reopening else None
     years = m.prices.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
-    curve_pct = float(m.prices.market_yield_pct(np.array([years]), m.today)[0])
+    curve_pct = float(m.prices.market_yield_pct(float(years), m.today))
     target = m.treasury.tga_target_bn(m.date)
     rollover = None
     if tenor in BILL_TENORS:
@@ -354,9 +353,8 @@ def settle_award(m: TreasuryMarketModel, award: Award) -> bool:
             m.prices.refresh_buckets(iss, m.ledger, m.today)  # the register grew: widen per-slot arrays now
         iss.next_coupon_day[slot] = m.today + COUPON_PERIOD_DAYS
     m.prices.mark_new_issue(iss, m.ledger, slot, m.today)
-    years = np.array([max(iss.maturity_day[slot] - m.today, 0) / 365.25])
-    coupon_pct = iss.coupon_pct[slot : slot + 1]
-    price = float(bond_price(np.array([award.high_yield_pct]), coupon_pct, years, iss.is_bill[slot : slot + 1])[0])
+    years = max(int(iss.maturity_day[slot]) - m.today, 0) / 365.25
+    price = float(bond_price(award.high_yield_pct, float(iss.coupon_pct[slot]), years, bool(iss.is_bill[slot])))
     rows = np.flatnonzero(award.awards_bn > 0)
     par = award.awards_bn[rows]
     cb = m.central_bank

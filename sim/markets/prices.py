@@ -13,7 +13,9 @@ from sim.agents.central_bank import CentralBank
 from sim.ledger import Ledger
 from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.scenario.schema import Scenario
-from sim.securities import N_BUCKETS, IssueRegister, bond_dv01, bond_price, bucket_of
+from sim.securities import N_BUCKETS, ArrayOrFloat, IssueRegister, bond_dv01, bond_price, bucket_of
+
+_BUCKET_INDEX = np.arange(N_BUCKETS)
 
 
 class MarketPrices:
@@ -46,14 +48,15 @@ class MarketPrices:
         self.slot_of_bucket = np.zeros((N_BUCKETS, 0))
         self._bucket_key: np.ndarray | None = None
 
-    def fundamental_pct(self, years: np.ndarray, today: int) -> np.ndarray:
-        """Yields (%) from the expected policy path and the curve's factors, without dealer premia."""
+    def fundamental_pct(self, years: ArrayOrFloat, today: int) -> np.ndarray:
+        """Yields (%) from the expected policy path and the curve's factors, without dealer premia
+        (at maturities in years; one maturity's float gives a scalar)."""
         cb = self.central_bank
         policy = expected_policy_pct(today, years, cb.change_days, cb.change_levels_pct, self.default_upper_pct)
         short_anchor = policy - self.gc_repo_below_top_pct  # general collateral repo sits below the top
         return self.curve.fundamental_pct(years, short_anchor)
 
-    def market_yield_pct(self, years: np.ndarray, today: int) -> np.ndarray:
+    def market_yield_pct(self, years: ArrayOrFloat, today: int) -> np.ndarray:
         """Market yields (%): fundamental plus dealers' duration premium (at the calm twin's risk use
         when that arrow is off)."""
         return (
@@ -79,13 +82,14 @@ class MarketPrices:
 
     def mark_new_issue(self, issues: IssueRegister, ledger: Ledger, slot: int, today: int) -> None:
         """Price an issue settled today at the market (its auction price is paid separately)."""
-        years = np.array([max(issues.maturity_day[slot] - today, 0) / 365.25])
-        coupon = issues.coupon_pct[slot : slot + 1]
-        is_bill = issues.is_bill[slot : slot + 1]
-        mark_yield = self.market_yield_pct(years, today)
-        ledger.price[slot] = float(bond_price(mark_yield, coupon, years, is_bill)[0])
-        self.issue_yield_pct[slot] = float(mark_yield[0])
-        self.dv01_per_par[slot] = float(bond_dv01(mark_yield, coupon, years, is_bill)[0])
+        # One issue: floats, not one-element arrays (the same numbers, a tenth of the calls' cost).
+        years = max(int(issues.maturity_day[slot]) - today, 0) / 365.25
+        coupon = float(issues.coupon_pct[slot])
+        is_bill = bool(issues.is_bill[slot])
+        mark_yield = float(self.market_yield_pct(years, today))
+        ledger.price[slot] = float(bond_price(mark_yield, coupon, years, is_bill))
+        self.issue_yield_pct[slot] = mark_yield
+        self.dv01_per_par[slot] = float(bond_dv01(mark_yield, coupon, years, is_bill))
 
     def refresh_buckets(self, issues: IssueRegister, ledger: Ledger, today: int) -> None:
         """New issues join their trading buckets; per-slot arrays widen if the issue register grew."""
@@ -119,14 +123,9 @@ class MarketPrices:
 
     def benchmark_slots(self, issues: IssueRegister) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""
-        live = np.flatnonzero(issues.active)
-        if live.size == 0:
-            return np.full(N_BUCKETS, -1)
-        weight = issues.outstanding_bn[live] + 1e-6 * issues.issue_day[live] / 1e5
-        bucket = self.bucket[live]
-        # Sorted by bucket, then weight, then slot descending: each bucket's last entry is its
-        # heaviest issue, the lowest slot among equals (as a first-index argmax would pick).
-        order = np.lexsort((-live, weight, bucket))
-        last = np.searchsorted(bucket[order], np.arange(N_BUCKETS), side="right") - 1
-        found = (last >= 0) & (bucket[order][np.maximum(last, 0)] == np.arange(N_BUCKETS))
-        return np.where(found, live[order][np.maximum(last, 0)], -1)
+        weight = issues.outstanding_bn + 1e-6 * issues.issue_day / 1e5
+        # (buckets, slots): each live issue's weight in its bucket's row, -inf elsewhere; the
+        # first-index argmax picks the heaviest issue, the lowest slot among equals.
+        member = np.where(issues.active, self.bucket, -1)[None, :] == _BUCKET_INDEX[:, None]
+        heaviest = np.where(member, weight[None, :], -np.inf).argmax(axis=1)
+        return np.where(member.any(axis=1), heaviest, -1)

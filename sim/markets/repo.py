@@ -10,6 +10,7 @@ the gap to the marginal rate (bargaining), so trades spread over a range of rate
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,14 +92,13 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
     total. Returns NaNs when there is no volume.
     """
     keep = volumes_bn > 0
-    if not keep.any():
-        return np.full(len(quantiles), np.nan)
     rates = rates_pct[keep]
-    volumes = volumes_bn[keep]
-    order = np.argsort(rates, kind="stable")
-    cumulative = np.cumsum(volumes[order])
-    positions = np.searchsorted(cumulative, np.asarray(quantiles) * cumulative[-1], side="left")
-    return rates[order][np.minimum(positions, rates.size - 1)]
+    if rates.size == 0:
+        return np.full(len(quantiles), np.nan)
+    order = rates.argsort(kind="stable")
+    cumulative = volumes_bn[keep][order].cumsum()
+    positions = cumulative.searchsorted(np.asarray(quantiles) * cumulative[-1], side="left")
+    return rates[order[np.minimum(positions, rates.size - 1)]]
 
 
 # ---------------------------------------------------------------- the repo day
@@ -110,15 +110,31 @@ TRI_PARTY, GCF, SPONSORED_DVP, BILATERAL = range(4)  # segments of the repo mark
 
 @dataclass(frozen=True)
 class SegmentedTrades:
-    """The day's repo trades with their segment: rates (%), volumes ($bn), segment codes."""
+    """The day's repo trades by segment (indexed by the segment codes): rates (%) and volumes
+    ($bn), each segment's in the order they traded. Kept apart as they are made: the published
+    statistics read one segment at a time."""
 
-    rates_pct: np.ndarray
-    volumes_bn: np.ndarray
-    segment: np.ndarray
+    rates_by_segment_pct: tuple[np.ndarray, ...]
+    volumes_by_segment_bn: tuple[np.ndarray, ...]
 
-    def of(self, *segments: int) -> tuple[np.ndarray, np.ndarray]:
-        keep = np.isin(self.segment, segments)
-        return self.rates_pct[keep], self.volumes_bn[keep]
+    def of(self, segment: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rates (%) and volumes ($bn) of one segment's trades."""
+        return self.rates_by_segment_pct[segment], self.volumes_by_segment_bn[segment]
+
+    @property
+    def rates_pct(self) -> np.ndarray:
+        """Every trade's rate (%), segment by segment."""
+        return np.concatenate(self.rates_by_segment_pct)
+
+    @property
+    def volumes_bn(self) -> np.ndarray:
+        """Every trade's volume ($bn), segment by segment."""
+        return np.concatenate(self.volumes_by_segment_bn)
+
+    @property
+    def segment(self) -> np.ndarray:
+        """Every trade's segment code, in the same order."""
+        return np.repeat(np.arange(len(self.rates_by_segment_pct)), [r.size for r in self.rates_by_segment_pct])
 
 
 @dataclass(frozen=True)
@@ -164,9 +180,8 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
     structure = m.config.market_structure
     cleared_cash = 1.0 if structure.central_clearing_repo else structure.sponsored_cash_lending_share
     tri_share = m.config.banks.tri_party_share
-    rates: list[np.ndarray] = []
-    volumes: list[np.ndarray] = []
-    segments: list[np.ndarray] = []
+    rates: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    volumes: tuple[list[np.ndarray], ...] = ([], [], [], [])
     for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
         uncleared = volume * (1.0 - cleared_cash)
         pieces = [(SPONSORED_DVP, volume * cleared_cash)]
@@ -175,18 +190,19 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
         else:
             pieces += [(TRI_PARTY, uncleared * tri_share), (GCF, uncleared * (1.0 - tri_share))]
         for segment, part in pieces:
-            rates.append(rate)
-            volumes.append(part)
-            segments.append(np.full(rate.size, segment))
+            rates[segment].append(rate)
+            volumes[segment].append(part)
     # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
     for segment, rate, volume in (
         (SPONSORED_DVP, clients.sponsored_rate_pct, clients.sponsored_bn),
         (BILATERAL, clients.bilateral_rate_pct, clients.bilateral_bn),
     ):
-        rates.append(rate)
-        volumes.append(volume)
-        segments.append(np.full(rate.size, segment))
-    return SegmentedTrades(np.concatenate(rates), np.concatenate(volumes), np.concatenate(segments))
+        rates[segment].append(rate)
+        volumes[segment].append(volume)
+    return SegmentedTrades(
+        tuple(np.concatenate(r) if r else np.zeros(0) for r in rates),
+        tuple(np.concatenate(v) if v else np.zeros(0) for v in volumes),
+    )
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,39 @@ class RepoDayInputs:
     fund_noise_pct: np.ndarray  # (rounds, funds)
     bank_noise_pct: np.ndarray  # (rounds, bank tranches)
 
+    # What the day's clearing reads several times, measured once (the inputs do not change).
+    @cached_property
+    def facility_floor_pct(self) -> float:
+        """The ask of money funds that could leave their cash at the ON RRP instead (%)."""
+        asks = self.fund_ask_pct[self.fund_has_facility]
+        return float(asks.max()) if asks.size else float(self.fund_ask_pct.max())
+
+    @cached_property
+    def pools_cash_bn(self) -> float:
+        """Cash of the lenders without the facility ($bn)."""
+        return float(self.fund_cash_bn[~self.fund_has_facility].sum())
+
+    @cached_property
+    def facility_funds_cash_bn(self) -> float:
+        """Cash of the funds with the facility ($bn)."""
+        return float(self.fund_cash_bn[self.fund_has_facility].sum())
+
+    @cached_property
+    def usable_fund_cash_bn(self) -> float:
+        """What funds can lend today within their limits per dealer ($bn)."""
+        capped_need = float(np.minimum(self.dealer_need_bn, self.fund_cap_per_dealer_bn).sum())
+        return min(capped_need, self.facility_funds_cash_bn + self.pools_cash_bn)
+
+    @cached_property
+    def bank_order(self) -> np.ndarray:
+        """Bank tranches dealers would take, cheapest first."""
+        return eligible_order(self.bank_ask_pct, self.max_rate_pct)
+
+    @cached_property
+    def no_facility_discount_by_fund_pct(self) -> np.ndarray:
+        """What each lender earns below funds with the facility (%): zero for those funds."""
+        return np.where(self.fund_has_facility, 0.0, self.no_facility_discount_pct)
+
 
 @dataclass(frozen=True)
 class RepoDay:
@@ -267,8 +316,7 @@ class RepoDay:
 
 def facility_floor_pct(day: RepoDayInputs) -> float:
     """The ask of money funds that could leave their cash at the ON RRP instead."""
-    asks = day.fund_ask_pct[day.fund_has_facility]
-    return float(asks.max()) if asks.size else float(day.fund_ask_pct.max())
+    return day.facility_floor_pct
 
 
 def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
@@ -276,11 +324,11 @@ def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
     lend none at their ask and all at the ask plus the slope, linearly between (they differ in
     how much they value the facility's liquidity and their counterparty limits); lenders
     without it lend all their cash."""
-    floor = facility_floor_pct(day)
+    floor = day.facility_floor_pct
     if day.fund_ask_slope_pct <= 0:
         share = 1.0 if rate_pct >= floor else 0.0
     else:
-        share = float(np.clip((rate_pct - floor) / day.fund_ask_slope_pct, 0.0, 1.0))
+        share = min(max((rate_pct - floor) / day.fund_ask_slope_pct, 0.0), 1.0)
     return np.where(day.fund_has_facility, share, 1.0)
 
 
@@ -288,11 +336,9 @@ def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
     """The rate on money funds' supply curve at the amount they lend today (%): the day's rate
     while they cover the day, else the rate at which they lend all they can within their limits
     per dealer. Funds that lend at a rate keep lending at it: no fund takes less."""
-    pools = float(day.fund_cash_bn[~day.fund_has_facility].sum())
-    cash = float(day.fund_cash_bn[day.fund_has_facility].sum())
-    usable = min(float(np.minimum(day.dealer_need_bn, day.fund_cap_per_dealer_bn).sum()), cash + pools)
-    top = facility_floor_pct(day) + day.fund_ask_slope_pct * (max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
-    return min(day_rate_pct, max(top, facility_floor_pct(day)))
+    pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
+    top = day.facility_floor_pct + day.fund_ask_slope_pct * (max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
+    return min(day_rate_pct, max(top, day.facility_floor_pct))
 
 
 def day_clearing_rate_pct(day: RepoDayInputs) -> float:
@@ -301,16 +347,14 @@ def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     rest (not below funds' top ask), else the dealers' outside option. Lenders bargain over
     the gap to it in every round."""
     demand = float(day.dealer_need_bn.sum())
-    pools = float(day.fund_cash_bn[~day.fund_has_facility].sum())
-    cash = float(day.fund_cash_bn[day.fund_has_facility].sum())
-    usable = min(float(np.minimum(day.dealer_need_bn, day.fund_cap_per_dealer_bn).sum()), cash + pools)
-    floor = facility_floor_pct(day)
+    pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
+    floor = day.facility_floor_pct
     if demand <= pools + 1e-12 and pools > 0:
         return float(day.fund_ask_pct[~day.fund_has_facility].max())  # the pools alone cover the day
     if demand <= usable + 1e-12:
         return floor + day.fund_ask_slope_pct * ((demand - pools) / cash if cash > 0 else 0.0)
     funds_top = floor + day.fund_ask_slope_pct * ((usable - pools) / cash if cash > 0 else 0.0)
-    order = eligible_order(day.bank_ask_pct, day.max_rate_pct)
+    order = day.bank_order
     cumulative = np.cumsum(day.bank_cash_bn[order])
     rest = demand - usable
     if cumulative.size == 0 or cumulative[-1] < rest:
@@ -336,7 +380,7 @@ def fund_round_rates_pct(
     what funds earn; no lender goes below its ask or above the dealers' outside option."""
     gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
     captured = rationed + (1.0 - rationed) * day.bargaining_share
-    discount = np.where(day.fund_has_facility, 0.0, day.no_facility_discount_pct)
+    discount = day.no_facility_discount_by_fund_pct
     rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
     return np.minimum(np.maximum(rate, day.fund_ask_pct), day.max_rate_pct)
 
@@ -355,7 +399,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     # Funds offer what they lend at the day's rate; the rest stays at the ON RRP.
     fund_left = day.fund_cash_bn * fund_supply_share(day, day_rate)
     bank_left, need_left = day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
-    bank_order = eligible_order(day.bank_ask_pct, day.max_rate_pct)
+    bank_order = day.bank_order
     fund_lent, bank_lent = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
     fund_interest, bank_interest = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
     dealer_fill, dealer_interest = np.zeros(n_d), np.zeros(n_d)
@@ -400,7 +444,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes.append(fund_fill)
         trade_lenders.append("fund")
         round_interest = float(fund_fill @ fund_rate)
-        round_top = float(fund_rate[fund_fill > 0].max()) if (fund_fill > 0).any() else np.nan
+        lending = fund_fill > 0
+        round_top = float(fund_rate[lending].max()) if lending.any() else np.nan
         got_total = got
         if bank_round is not None:
             bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
@@ -412,7 +457,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
             trade_lenders.append("bank")
             round_interest += float(bank_fill @ bank_rate)
             got_total = got + bank_round.borrower_fill_bn
-            round_top = float(np.nanmax([round_top, bank_rate[bank_fill > 0].max()]))
+            bank_top = float(bank_rate[bank_fill > 0].max())
+            round_top = bank_top if np.isnan(round_top) else max(round_top, bank_top)
         dealer_fill += got_total
         total_got = float(got_total.sum())
         if total_got > 0:

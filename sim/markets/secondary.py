@@ -165,7 +165,9 @@ def settle_bucket_trades(
     sell_share = np.divide(
         sell_filled, long_by_bucket, out=np.where(held, 1.0, 0.0), where=held & (long_by_bucket >= sell_filled)
     )
-    delivered = long_holdings * (sell_share @ prices.slot_of_bucket)  # by slot; retired slots hold nothing
+    # Holder-by-slot arrays are the day's largest: each is built in place, in one buffer.
+    delivered = sell_share @ prices.slot_of_bucket
+    delivered *= long_holdings  # by slot; retired slots hold nothing
     # Dealers' sales beyond their longs are short sales of the bucket's benchmark issue.
     dealer_short = np.maximum(sell_filled[:n_d] - long_by_bucket[:n_d], 0.0)
     if dealer_short.sum() > 0:
@@ -175,13 +177,15 @@ def settle_bucket_trades(
     pool = delivered.sum(axis=0)
     buy_total = buy_filled.sum(axis=0)
     buy_share = np.divide(buy_filled, buy_total, out=np.zeros_like(buy_filled), where=buy_total > 0)
-    received = pool[None, :] * (buy_share @ prices.slot_of_bucket)
+    received = buy_share @ prices.slot_of_bucket
+    received *= pool[None, :]
     # Pooled deliveries with no buyer (numerical dust) stay with the sellers.
     orphan = (buy_total[prices.bucket] <= 0) & (pool > 0)
     if orphan.any():
         delivered[:, orphan] = 0.0
         received[:, orphan] = 0.0
-    m.flows.delivered_by_issue_bn = delivered.sum(axis=0)  # each issue's settlement volume, for its fails
+        pool = delivered.sum(axis=0)
+    m.flows.delivered_by_issue_bn = pool  # each issue's settlement volume, for its fails
     delta = received - delivered
     price = m.ledger.price
     spread = m.market.half_spread_today_bp * prices.dv01_per_par

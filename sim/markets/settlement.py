@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 # or TIPS, so the issues it counts as tracked are the on-the-run issue (the newest; a
 # reopening keeps it on the run) of each of these coupon tenors.
 TRACKED_TENORS: tuple[str, ...] = COUPON_TENORS
-_TRACKED_TENOR_INDEX = np.array([TENORS.index(t) for t in TRACKED_TENORS])
+_IS_TRACKED_TENOR = np.isin(np.arange(len(TENORS)), [TENORS.index(t) for t in TRACKED_TENORS])  # by tenor index
 # Rows of `MarketState.fails_parts_bn`.
 FAILS_PARTS: tuple[str, ...] = ("unsourced", "strategic", "operational", "daisy_chain")
 
@@ -88,7 +88,7 @@ def fit_slots(values: np.ndarray, n_slots: int) -> np.ndarray:
 
 def tracked_issues(issues: IssueRegister, n_slots: int) -> np.ndarray:
     """Mask over issue slots: the on-the-run issue of each tenor in TRACKED_TENORS."""
-    tracked = issues.active & issues.on_the_run & np.isin(issues.tenor, _TRACKED_TENOR_INDEX)
+    tracked = issues.active & issues.on_the_run & _IS_TRACKED_TENOR[issues.tenor]
     return fit_slots(tracked, n_slots)
 
 

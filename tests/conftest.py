@@ -38,6 +38,17 @@ ALL_LOOP_ARROWS_OFF = {
 }
 
 
+# A small market (a few institutions of each kind) for tests that need many quick runs.
+SMALL_POPULATIONS: dict[str, Any] = {
+    "dealers": {"count": 6},
+    "real_money": {"count": 8},
+    "foreign_official": {"count": 3},
+    "levered_funds": {"count": 4},
+    "money_funds": {"count": 5},
+    "banks": {"count": 6},
+}
+
+
 def make_scenario(*overrides: dict[str, Any], **top: Any) -> Scenario:
     """Default scenario with nested overrides merged in order (later wins)."""
     data: dict[str, Any] = {}

@@ -27,7 +27,7 @@ from sim.markets.settlement import (
 )
 from sim.scenario import load_scenario
 from sim.scenario.schema import TENORS
-from tests.conftest import make_scenario
+from tests.conftest import SMALL_POPULATIONS, make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -36,12 +36,7 @@ SMALL = {
     "start_date": dt.date(2025, 3, 3),
     "end_date": dt.date(2025, 4, 30),
     "warmup_business_days": 10,
-    "dealers": {"count": 6},
-    "real_money": {"count": 8},
-    "foreign_official": {"count": 3},
-    "levered_funds": {"count": 4},
-    "money_funds": {"count": 5},
-    "banks": {"count": 6},
+    **SMALL_POPULATIONS,
 }
 NO_CHAIN = {"settlement": {"daisy_chain_share": 0.0}}
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import make_scenario, run
+from tests.conftest import SMALL_POPULATIONS, make_scenario, run
 from tests.golden.fingerprints import first_days, shipped_scenarios
 
 TABLES = Path(__file__).parent / "golden" / "tables"
@@ -31,12 +31,7 @@ TABLE_NAMES = ("daily", "auctions", "dealers")
 SMALL = {
     "start_date": dt.date(2025, 3, 3),
     "end_date": dt.date(2025, 4, 11),
-    "dealers": {"count": 6},
-    "real_money": {"count": 8},
-    "foreign_official": {"count": 3},
-    "levered_funds": {"count": 4},
-    "money_funds": {"count": 5},
-    "banks": {"count": 6},
+    **SMALL_POPULATIONS,
 }
 GOLDEN_DAYS = 20
 RTOL = 1e-10

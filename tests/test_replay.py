@@ -22,18 +22,11 @@ from sim.calendar import business_days_before
 from sim.data.fomc import RATES_TABLE, administered_rates_table
 from sim.runs import prepare_scenario
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from tests.conftest import SMALL_POPULATIONS
 
 REAL = os.environ.get("PLUMBING_DATA_DIR", "")
 needs_real = pytest.mark.skipif(not REAL or not Path(REAL).is_dir(), reason="PLUMBING_DATA_DIR not set")
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
-SMALL = {
-    "dealers": {"count": 6},
-    "real_money": {"count": 8},
-    "foreign_official": {"count": 3},
-    "levered_funds": {"count": 4},
-    "money_funds": {"count": 5},
-    "banks": {"count": 6},
-}
 START, END, WARMUP = dt.date(2025, 2, 3), dt.date(2025, 4, 30), 20
 FIRST_DAY = business_days_before(START, WARMUP)
 WEDNESDAYS = pd.date_range("2024-11-06", "2025-06-25", freq="W-WED")
@@ -64,9 +57,9 @@ def data(tmp_path: Path) -> Path:
 
 
 def _scenario_file(tmp_path: Path, replay: dict, **top: object) -> Path:
-    body = {"name": "replayed", "start_date": START, "end_date": END, "warmup_business_days": WARMUP, **SMALL,
-            "treasury": {"bill_steering_share": 1.0, "bill_size_min_share": 0.1, "bill_size_max_share": 5.0},
-            "replay": replay, **top}  # fmt: skip
+    steering = {"bill_steering_share": 1.0, "bill_size_min_share": 0.1, "bill_size_max_share": 5.0}
+    body = {"name": "replayed", "start_date": START, "end_date": END, "warmup_business_days": WARMUP,
+            **SMALL_POPULATIONS, "treasury": steering, "replay": replay, **top}  # fmt: skip
     path = tmp_path / "replayed.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
     return path

@@ -23,11 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from sim.scenario import Problem, ScenarioError
-from sim.scenario.loader import problems_from
-from sim.scenario.yamlfile import YamlFileError, load_yaml_file
+from sim.scenario.loader import validated_file
+from sim.scenario.schema import Section
 
 Statistic = Callable[[pd.DataFrame, dt.date, dt.date], float]
 QUARTER_END_LOOKBACK_DAYS = 5  # a quarter-end is compared with the 5 business days before it
@@ -123,11 +122,7 @@ STATISTICS: dict[str, tuple[Statistic, str, str]] = {
 
 
 # ---------------------------------------------------------------- the file
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Band(_Strict):
+class Band(Section):
     name: str = Field(min_length=1, description="What the band says, in words.")
     statistic: str = Field(description=f"One of: {', '.join(STATISTICS)}.")
     start: dt.date = Field(description="First date the statistic reads.")
@@ -159,7 +154,7 @@ class Band(_Strict):
         return f">= {self.low:g} {unit}" if self.low is not None else f"<= {self.high:g} {unit}"
 
 
-class EpisodeFile(_Strict):
+class EpisodeFile(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_]+$", description="Name of the episode (its report page).")
     description: str = Field(min_length=1, description="What happened, in one paragraph.")
     scenario: Path = Field(description="Scenario file the episode runs (relative to this file), replay included.")
@@ -181,16 +176,7 @@ class Episode:
 def load_episode(path: str | Path) -> Episode:
     """Read and validate an episode file; problems are located like scenario problems."""
     path = Path(path)
-    try:
-        data = load_yaml_file(path, "an existing episode file")
-    except YamlFileError as err:
-        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
-    try:
-        return Episode(EpisodeFile.model_validate(data), path)
-    except ValidationError as err:
-        raise ScenarioError(problems_from(err, {}, str(path))) from None
+    return Episode(validated_file(path, EpisodeFile, "an existing episode file"), path)
 
 
 # ---------------------------------------------------------------- running and reporting

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim import TreasuryMarketModel
 from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, stamp
 from sim.calibration.report import draw_reserve_curve, draw_window_overlay, real_data_folder, write_report
 from sim.scenario import Problem, ScenarioError, scenario_from_dict
-from sim.scenario.loader import problems_from
+from sim.scenario.loader import validated_file
 from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 
@@ -110,16 +110,7 @@ class Window:
 def load_config(path: str | Path) -> CalibrationConfig:
     """Read and validate a calibration config; problems are located like scenario problems."""
     path = Path(path)
-    try:
-        data = load_yaml_file(path, "an existing calibration config")
-    except YamlFileError as err:
-        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
-    try:
-        config = CalibrationConfig.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(problems_from(err, {}, str(path))) from None
+    config = validated_file(path, CalibrationConfig, "an existing calibration config")
     root = path.parent
     update: dict[str, Any] = {"targets": (root / config.targets).resolve() if config.targets else None}
     update["windows"] = [

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 def real_data_folder() -> Path | None:
     """The public data folder the report's figures draw (PLUMBING_DATA_DIR), when there is one."""
-    import os
+    from sim.scenario.replay import data_folder
 
-    folder = os.environ.get("PLUMBING_DATA_DIR", "")
-    return Path(folder) if folder and Path(folder).is_dir() else None
+    folder = data_folder(None)
+    return folder if folder is not None and folder.is_dir() else None
 
 
 def draw_window_overlay(

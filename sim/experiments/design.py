@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import AfterValidator
 
-from sim.scenario import Problem, ScenarioError
-from sim.scenario.yamlfile import YamlFileError, load_yaml_file
+from sim.scenario import ScenarioError
+from sim.scenario.loader import read_mapping_file
 
 # Indices from scoring each run's dashboard against an ensemble of runs (its scoring reference).
 STRESS_INDEX, THROUGHPUT_INDEX = "stress_index", "throughput_index"
@@ -51,12 +51,9 @@ def read_experiment_yaml(path: Path) -> dict[str, Any]:
             limits (see `sim.scenario.yamlfile`), an empty file, or a top level that is not a mapping.
     """
     try:
-        data = load_yaml_file(path, "an existing experiment file")
-    except YamlFileError as err:
-        raise ExperimentError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
-    if not isinstance(data, dict):
-        raise ExperimentError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
-    return data
+        return read_mapping_file(path, "an existing experiment file")
+    except ScenarioError as err:
+        raise ExperimentError(err.problems) from None
 
 
 # ---------------------------------------------------------------- the runs

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.messages import printable
 from sim.scenario.schema import SHOCK_KINDS, Scenario
-from sim.scenario.yamlfile import YamlFileError, absolute_path, parse_yaml, read_text_limited
+from sim.scenario.yamlfile import YamlFileError, absolute_path, load_yaml_file, parse_yaml, read_text_limited
 
 # Dates a scenario may hold: the calendar, the pricing and pandas' timestamps are sound here.
 FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2200, 12, 31)
@@ -192,6 +192,31 @@ def load_scenario(
         raise ScenarioError([Problem(default_file, "(file)", "nesting a scenario can hold", "deeper")]) from None
     check_scenario(scenario, origin, default_file)
     return _replayed(scenario, origin, default_file, data_dir)
+
+
+def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
+    """The top-level mapping of a project YAML file (an experiment, a calibration config, an episode).
+
+    Raises:
+        ScenarioError: no such file, invalid YAML or past the reader's limits, or a top level that
+            is not a mapping (`what` says which file was expected).
+    """
+    try:
+        data = load_yaml_file(path, what)
+    except YamlFileError as err:
+        raise ScenarioError([Problem(err.file, err.key_path, err.expected, err.found)]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(str(path), "(top level)", "a mapping of keys", type(data).__name__)])
+    return data
+
+
+def validated_file[M: BaseModel](path: str | Path, model: type[M], what: str) -> M:
+    """A project YAML file validated as `model`; every problem located like a scenario's."""
+    data = read_mapping_file(path, what)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(problems_from(err, {}, str(path))) from None
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", data_dir: str | Path | None = None) -> Scenario:

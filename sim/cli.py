@@ -92,6 +92,13 @@ def _history_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     calibrate.add_argument("config", type=Path, help="calibration config YAML (calibration/configs/)")
     _quiet_option(calibrate)
 
+    near = commands.add_parser(
+        "near-optimal", help="evaluate a fit's best trials again on fresh seeds; keep those within the loss's noise"
+    )
+    near.add_argument("config", type=Path, help="calibration config YAML whose fit has been run")
+    near.add_argument("--candidates", type=_count(2), default=12, metavar="N", help="best trials evaluated (12)")
+    _quiet_option(near)
+
     holdout = commands.add_parser(
         "holdout", help="run a scenario over a real period it was not fitted on and score it against the real data"
     )
@@ -112,6 +119,16 @@ def _history_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     episodes.add_argument(
         "--data", type=Path, metavar="DIR", help="public data folder the replays read (default: PLUMBING_DATA_DIR)"
     )
+
+    sensitivity = commands.add_parser(
+        "sensitivity", help="Morris screening: which behavioural parameters decide the policy findings"
+    )
+    sensitivity.add_argument("config", type=Path, help="sensitivity config YAML (calibration/configs/)")
+    sensitivity.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: local processes)")
+    sensitivity.add_argument("--workers", type=_count(1), metavar="N", help="local processes (default: the config's)")
+    sensitivity.add_argument("--out", type=Path, default=Path("results"), metavar="DIR", help="results root (results)")
+    sensitivity.add_argument("--report", type=Path, metavar="DIR", help="report folder (default: the config's)")
+    _quiet_option(sensitivity)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -665,6 +682,28 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _near_optimal(args: argparse.Namespace) -> int:
+    from sim.calibration.fit import load_config
+    from sim.calibration.near_optimal import near_optimal, write_near_optimal
+    from sim.progress import TrialProgress, progress_wanted
+    from sim.scenario import ScenarioError
+    from sim.scenario.catalog import scenarios_dir
+
+    try:
+        config = load_config(args.config)
+        with TrialProgress(progress_wanted(args.quiet), description=f"{config.name} near-optimal") as progress:
+            path, candidates, noise = write_near_optimal(config, scenarios_dir().parent, args.candidates, progress)
+    except ScenarioError as err:
+        _problems(err)
+        return EXIT_BAD_INPUT
+    kept = near_optimal(candidates, noise)
+    print(f"loss noise sd {noise:.2f}; {len(kept)} of {len(candidates)} best trials within the noise -> {path}")
+    for c in sorted(candidates, key=lambda c: c.fresh_loss):
+        mark = "kept" if c in kept else "    "
+        print(f"  {mark} trial {c.trial}: fit loss {c.fit_loss:.1f}, fresh {[round(v, 1) for v in c.fresh_losses]}")
+    return 0
+
+
 def _episodes(args: argparse.Namespace) -> int:
     from sim.calibration.episodes import band_summary, episode_page, load_episode, run_episode
     from sim.data import load_real_tables
@@ -734,6 +773,37 @@ def _holdout(args: argparse.Namespace) -> int:
     _check_output_file(args.png, "--png", create_folder=True)
     draw_overlay(runs[0], real, args.png, labels=(f"{scenario.name} seed {args.seeds[0]}", label_real))
     print(f"wrote {args.png}")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    """Run (or resume) a Morris screening and write its report."""
+    import time
+
+    from sim.calibration.sensitivity import load_screening, run_screening, write_report
+    from sim.progress import RunProgress, progress_wanted
+    from sim.scenario import ScenarioError
+    from sim.scenario.catalog import scenarios_dir
+
+    try:
+        screening = load_screening(args.config)
+    except ScenarioError as err:
+        _problems(err)
+        return EXIT_BAD_INPUT
+    _check_folder(args.out, "--out")
+    report = args.report or screening.config.report or scenarios_dir().parent / "calibration/reports/sensitivity"
+    _check_folder(report, "--report")
+    started = time.perf_counter()
+    with RunProgress(progress_wanted(args.quiet), description=screening.config.name) as progress:
+        result = run_screening(screening, args.out, workers=args.workers, scheduler=args.scheduler,
+                               notify=lambda warning: _error(f"warning: {warning}"), progress=progress)  # fmt: skip
+    paths = write_report(result, report, time.perf_counter() - started)
+    for parameter, outputs in result.deciders().items():
+        print(f"{parameter} decides {', '.join(outputs)}")
+    if not result.deciders():
+        print("no parameter moves any output beyond twice its seed noise")
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
     return 0
 
 
@@ -851,6 +921,7 @@ def _app(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": _run, "validate": _validate, "list": _list, "compare": _compare, "dashboard": _dashboard,
     "calibrate": _calibrate, "holdout": _holdout, "episodes": _episodes, "experiment": _experiment,
+    "sensitivity": _sensitivity, "near-optimal": _near_optimal,
     "fetch-data": _fetch_data, "app": _app, "keys": _keys,
 }  # fmt: skip
 

@@ -101,6 +101,9 @@ class Experiment:
         swept: label -> the value a sweep set (sweep variants only; see `sim.experiments.sweep`).
         sweep_key: the scenario key the sweep sets ("" without a sweep).
         figures: the extra figures the file asks for (e.g. "reserve_demand_curve").
+        parameter_sets: set name -> {dotted scenario key: value}, best first: every scenario runs
+            once per set (see `sim.experiments.uncertainty`); empty runs the scenarios as written.
+        parameter_sets_file: the file the sets come from ("" without sets).
     """
 
     path: Path
@@ -114,6 +117,8 @@ class Experiment:
     swept: dict[str, Any] = field(default_factory=dict)
     sweep_key: str = ""
     figures: tuple[str, ...] = ()
+    parameter_sets: dict[str, dict[str, float]] = field(default_factory=dict)
+    parameter_sets_file: str = ""
 
     @property
     def labels(self) -> list[str]:
@@ -121,9 +126,19 @@ class Experiment:
         return list(self.scenarios)
 
     def tasks(self) -> list[RunTask]:
-        """Every (label, seed) run, in label order."""
+        """Every (label, seed) run, in label order; with parameter sets, every (set, label, seed)
+        run labelled `<set>.<label>`, the set's values written over the scenario."""
+        from sim.calibration.msm import apply_parameters
+
+        runs = {label: scenario for label, scenario in self.scenarios.items()}
+        if self.parameter_sets:
+            runs = {
+                f"{name}.{label}": apply_parameters(scenario, values)
+                for name, values in self.parameter_sets.items()
+                for label, scenario in self.scenarios.items()
+            }
         out: list[RunTask] = []
-        for label, scenario in self.scenarios.items():
+        for label, scenario in runs.items():
             fingerprint = hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()
             out.extend(RunTask(label, seed, scenario, fingerprint) for seed in self.seeds)
         return out

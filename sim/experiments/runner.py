@@ -108,6 +108,11 @@ class ExperimentSpec(BaseModel):
         "(e.g. a channel switched off, to see what the variants' effect owes to it).",
     )
     figures: list[ExtraFigure] = Field([], description="Extra figures to draw (reserve_demand_curve).")
+    parameter_sets: str | None = Field(
+        None,
+        description="A near-optimal parameter-sets file (plumbing near-optimal), relative to this file: every "
+        "scenario runs under each set, and the findings carry parameter as well as seed uncertainty.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -174,13 +179,43 @@ def load_experiment(path: str | Path) -> Experiment:
                                                                  set(scenarios))  # fmt: skip
         scenarios |= swept_scenarios
         problems.extend(sweep_problems)
+    parameter_sets: dict[str, dict[str, float]] = {}
+    sets_file = str(path.parent / spec.parameter_sets) if spec.parameter_sets else ""
+    if spec.parameter_sets is not None:
+        parameter_sets, set_problems = _parameter_sets(path, path.parent / spec.parameter_sets, scenarios)
+        problems.extend(set_problems)
     if problems:
         raise ExperimentError(problems)
     comparisons = [(label, REFERENCE_LABEL) for label in scenarios if label != REFERENCE_LABEL]
     scored_against = dict.fromkeys(scenarios, REFERENCE_LABEL)
     return Experiment(path, spec.name, spec.description, list(spec.seeds), scenarios, comparisons, scored_against,
-                      swept=swept, sweep_key=spec.sweep.key if spec.sweep else "",
-                      figures=tuple(spec.figures))  # fmt: skip
+                      swept=swept, sweep_key=spec.sweep.key if spec.sweep else "", figures=tuple(spec.figures),
+                      parameter_sets=parameter_sets, parameter_sets_file=sets_file)  # fmt: skip
+
+
+def _parameter_sets(
+    path: Path, file: Path, scenarios: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, float]], list[Problem]]:
+    """The near-optimal sets of `file`, each checked against every scenario it is written over."""
+    from sim.calibration.msm import apply_parameters
+    from sim.experiments.uncertainty import load_parameter_sets
+
+    if not file.is_file():
+        return {}, [Problem(str(path), "parameter_sets", "an existing parameter-sets file", f"no file at {file}")]
+    try:
+        sets = load_parameter_sets(file)
+    except ScenarioError as err:
+        return {}, [Problem(p.file, f"parameter_sets -> {p.key_path}", p.expected, p.found) for p in err.problems]
+    problems: list[Problem] = []
+    for name, values in sets.items():
+        for scenario in scenarios.values():
+            try:
+                scenario_from_dict(apply_parameters(scenario, values), source=str(file))
+            except ScenarioError as err:
+                problems.extend(Problem(str(file), f"sets[{name}] -> {p.key_path}", p.expected, p.found)
+                                for p in err.problems)  # fmt: skip
+                break
+    return sets, problems
 
 
 def load_any(path: str | Path) -> Experiment:
@@ -299,6 +334,59 @@ def _run_dask(tasks: list[RunTask], scheduler: Any, simulate: Simulate) -> Itera
             client.close()
 
 
+def run_tasks(
+    tasks: list[RunTask],
+    runs_dir: Path,
+    experiment_name: str,
+    workers: int = 2,
+    scheduler: Any = None,
+    simulate: Simulate | None = None,
+    notify: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[tuple[str, int], RunRecord]:
+    """Every task's run record, reading the runs saved in `runs_dir` and simulating the others.
+
+    Each finished run is saved at once as `runs_dir/<label>-seed<N>.json` (atomically), so an
+    interruption loses only the runs in flight. Tasks whose scenarios are identical share one
+    simulation per seed. Arguments as in `run_experiment`.
+
+    Returns:
+        (label, seed) -> the run's record (as saved).
+    """
+    simulate = simulate or simulate_run
+    records: dict[tuple[str, int], RunRecord] = {}
+    pending = []
+    for task in tasks:
+        saved = _saved_record(runs_dir / task.file_name, task, notify)
+        if saved is None:
+            pending.append(task)
+        else:
+            records[task.label, task.seed] = saved
+    # Labels whose scenarios are identical (a fix already in place under a stress) share one
+    # simulation per seed: the same scenario and seed give the same run.
+    twins: dict[tuple[str, int], list[RunTask]] = {}
+    for task in pending:
+        twins.setdefault(task.market_key, []).append(task)
+    total = len(records) + len(pending)
+    if progress is not None and pending:
+        progress(len(records), total, "resuming saved runs" if records else "starting")
+    if twins:
+        unique = [group[0] for group in twins.values()]
+        finished = (
+            _run_dask(unique, scheduler, simulate) if scheduler is not None else _run_local(unique, workers, simulate)
+        )
+        for done, record in finished:
+            for task in twins[done.market_key]:
+                saved = {**record, "variant": task.label, "scenario": task.scenario["name"],
+                         "experiment": experiment_name, "scenario_sha256": task.fingerprint,
+                         "record_version": RECORD_VERSION}  # fmt: skip
+                _write_json_atomic(runs_dir / task.file_name, saved)
+                records[task.label, task.seed] = saved
+            if progress is not None:
+                progress(len(records), total, f"last {done.label} seed {done.seed}")
+    return records
+
+
 def run_experiment(
     path: str | Path,
     out_dir: str | Path,
@@ -334,40 +422,9 @@ def run_experiment(
         ExperimentError: the experiment file (or matrix file) or a scenario it names is invalid.
     """
     experiment = load_any(path)
-    simulate = simulate or simulate_run
     folder = Path(out_dir) / experiment.name
-    runs_dir = folder / "runs"
-    records: dict[tuple[str, int], RunRecord] = {}
-    pending = []
-    for task in experiment.tasks():
-        saved = _saved_record(runs_dir / task.file_name, task, notify)
-        if saved is None:
-            pending.append(task)
-        else:
-            records[task.label, task.seed] = saved
-    # Labels whose scenarios are identical (a fix already in place under a stress) share one
-    # simulation per seed: the same scenario and seed give the same run.
-    twins: dict[tuple[str, int], list[RunTask]] = {}
-    for task in pending:
-        twins.setdefault(task.market_key, []).append(task)
-    total = len(records) + len(pending)
-    if progress is not None and pending:
-        progress(len(records), total, "resuming saved runs" if records else "starting")
-    if twins:
-        unique = [group[0] for group in twins.values()]
-        finished = (
-            _run_dask(unique, scheduler, simulate) if scheduler is not None else _run_local(unique, workers, simulate)
-        )
-        for done, record in finished:
-            for task in twins[done.market_key]:
-                # Saved as soon as it arrives, so an interruption loses only the runs in flight.
-                saved = {**record, "variant": task.label, "scenario": task.scenario["name"],
-                         "experiment": experiment.name, "scenario_sha256": task.fingerprint,
-                         "record_version": RECORD_VERSION}  # fmt: skip
-                _write_json_atomic(runs_dir / task.file_name, saved)
-                records[task.label, task.seed] = saved
-            if progress is not None:
-                progress(len(records), total, f"last {done.label} seed {done.seed}")
+    records = run_tasks(experiment.tasks(), folder / "runs", experiment.name, workers, scheduler, simulate, notify,
+                        progress)  # fmt: skip
     findings = compute_findings(experiment, records)
     findings.write(folder)
     write_figures(experiment, findings, records, folder, data_dir)
@@ -400,11 +457,14 @@ class Findings:
     kind: str = "experiment"
     matrix: pd.DataFrame | None = None
     folder: Path | None = None
+    parameter_sets: int = 0
 
     def markdown(self) -> str:
         """The findings as a Markdown document."""
         if self.matrix is not None:
             return matrix_markdown(self.name, self.description, self.matrix)
+        if self.parameter_sets:
+            return self._markdown_with_parameter_sets()
         lines = [f"# {self.name}", ""]
         if self.description:
             lines += [self.description, ""]
@@ -420,6 +480,30 @@ class Findings:
             numbers = " | ".join(format_number(v) for v in (row.reference_mean, row.variant_mean, row.difference))
             interval = format_interval(row.ci_low, row.ci_high)
             lines.append(f"| {row.variant} | {row.metric} | {numbers} | {interval} | {row.n} |")
+        return "\n".join(lines) + "\n"
+
+    def _markdown_with_parameter_sets(self) -> str:
+        lines = [f"# {self.name}", ""]
+        if self.description:
+            lines += [self.description, ""]
+        lines += [
+            f"Paired differences, variant minus reference with the same seed and parameter set, over "
+            f"{self.parameter_sets} near-optimal parameter sets of the fit; the 95% interval treats sets and "
+            "seeds as random (two-way random effects, Satterthwaite degrees of freedom). 'Best set' is the "
+            "best-fitting set alone with its seed-only interval; 'sets' is the range of the sets' own mean "
+            "differences. Indices score each run against its own set's reference runs.",
+            "",
+            "| variant | metric | reference | variant | difference | 95% CI (sets and seeds) | best set | "
+            "best set 95% CI (seeds) | sets | n |",
+            "|---|---|---:|---:|---:|---|---:|---|---|---:|",
+        ]
+        for row in self.table.itertuples(index=False):
+            numbers = " | ".join(format_number(v) for v in (row.reference_mean, row.variant_mean, row.difference))
+            interval = format_interval(row.ci_low, row.ci_high)
+            best = format_interval(row.best_set_ci_low, row.best_set_ci_high)
+            spread = format_interval(row.set_min, row.set_max)
+            lines.append(f"| {row.variant} | {row.metric} | {numbers} | {interval} | "
+                         f"{format_number(row.best_set_difference)} | {best} | {spread} | {row.n} |")  # fmt: skip
         return "\n".join(lines) + "\n"
 
     def write(self, folder: Path) -> None:
@@ -465,6 +549,10 @@ def compute_findings(experiment: Experiment, records: dict[tuple[str, int], RunR
         experiment: the loaded experiment.
         records: (label, seed) -> the run's record (as saved in `runs/`).
     """
+    if experiment.parameter_sets:
+        from sim.experiments.uncertainty import combined_findings
+
+        return combined_findings(experiment, records)
     seeds = experiment.seeds
 
     def dashboard(label: str, seed: int) -> Dashboard:
@@ -526,6 +614,12 @@ def write_figures(
     from sim.experiments import figures
     from sim.experiments.reserve_curve import write_reserve_demand_curve
 
+    if experiment.parameter_sets:
+        # Drawn for the best-fitting set: the figures show one market, the findings all sets.
+        from sim.experiments.uncertainty import one_set
+
+        sub, mine = one_set(experiment, records, next(iter(experiment.parameter_sets)))
+        return write_figures(sub, compute_findings(sub, mine), mine, folder, data_dir)
     series = series_by_label(experiment, records)
     if findings.matrix is None:  # only a stress-test matrix has a matrix table
         description = experiment.description.rstrip(". ")

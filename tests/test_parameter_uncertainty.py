@@ -1,0 +1,189 @@
+"""Parameter uncertainty: the fit's near-optimal sets (`plumbing near-optimal`) and experiments run over them."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.calibration.near_optimal import Candidate, loss_noise_sd, near_optimal
+from sim.cli import main
+from sim.experiments import ExperimentError, load_experiment, run_experiment
+from sim.experiments.uncertainty import crossed_interval, load_parameter_sets
+from sim.scenario import ScenarioError
+from tests.conftest import SMALL_POPULATIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+# ---------------------------------------------------------------- the crossed interval
+def test_crossed_interval_by_hand() -> None:
+    """Two sets x three seeds: mean squares by hand, Satterthwaite's degrees of freedom by hand."""
+    d = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 6.0]])
+    grand = d.mean()
+    set_means, seed_means = d.mean(axis=1), d.mean(axis=0)
+    ms_set = 3 * ((set_means - grand) ** 2).sum() / 1
+    ms_seed = 2 * ((seed_means - grand) ** 2).sum() / 2
+    ms_e = ((d - set_means[:, None] - seed_means[None, :] + grand) ** 2).sum() / 2
+    assert ms_set > ms_e and ms_seed > ms_e
+    combined = ms_set + ms_seed - ms_e
+    dof = combined**2 / (ms_set**2 / 1 + ms_seed**2 / 2 + ms_e**2 / 2)
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, dof) * math.sqrt(combined / 6)
+    out = crossed_interval(d)
+    assert out["difference"] == pytest.approx(grand)
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((grand - half, grand + half))
+    assert (out["set_min"], out["set_max"]) == pytest.approx((set_means.min(), set_means.max()))
+
+
+def test_crossed_interval_covers_the_mean_about_95_percent_of_the_time() -> None:
+    """Simulated sets x seeds with both effects random: the interval covers the true mean near 95%."""
+    rng = np.random.default_rng(5)
+    covered, trials = 0, 2000
+    for _ in range(trials):
+        d = 1.0 + rng.normal(0, 1.0, (6, 1)) + rng.normal(0, 0.7, (1, 8)) + rng.normal(0, 0.5, (6, 8))
+        out = crossed_interval(d)
+        covered += out["ci_low"] <= 1.0 <= out["ci_high"]
+    # Satterthwaite is approximate: coverage within 91-99% over 2,000 draws (binomial s.e. 0.5%).
+    assert 0.91 <= covered / trials <= 0.99
+
+
+def test_parameter_uncertainty_widens_the_interval_beyond_seed_noise() -> None:
+    rng = np.random.default_rng(2)
+    seeds = rng.normal(0, 0.3, (1, 6))
+    calm = crossed_interval(1.0 + seeds + np.zeros((5, 1)))
+    spread = crossed_interval(1.0 + seeds + np.linspace(-2, 2, 5)[:, None])
+    assert (spread["ci_high"] - spread["ci_low"]) > 3 * (calm["ci_high"] - calm["ci_low"])
+
+
+# ---------------------------------------------------------------- near-optimal selection
+def test_loss_noise_ignores_what_a_seed_pair_does_to_every_candidate() -> None:
+    # The second pair costs every candidate +50 (a hard pair for all): no noise in their order.
+    candidates = [Candidate(i, 0.0, (100.0 + i, 150.0 + i), {"a": 1.0}) for i in range(4)]
+    assert loss_noise_sd(candidates) == pytest.approx(0.0)
+    noisy = [Candidate(0, 0, (10.0, 12.0), {}), Candidate(1, 0, (20.0, 18.0), {}), Candidate(2, 0, (30.0, 30.0), {})]
+    differences = np.array([-2.0, 2.0, 0.0])
+    assert loss_noise_sd(noisy) == pytest.approx(differences.std(ddof=1) / math.sqrt(2))
+
+
+def test_near_optimal_keeps_the_candidates_within_two_noise_sds_best_first() -> None:
+    candidates = [Candidate(7, 200.0, (230.0, 232.0), {}), Candidate(3, 190.0, (220.0, 222.0), {}),
+                  Candidate(9, 205.0, (260.0, 262.0), {})]  # fmt: skip
+    kept = near_optimal(candidates, noise_sd=6.0)
+    assert [c.trial for c in kept] == [3, 7]
+    assert [c.trial for c in near_optimal(candidates, noise_sd=30.0)] == [3, 7, 9]
+
+
+def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"moments": [
+        {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
+    ]}))  # fmt: skip
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-03-31",
+        "scenario": {"warmup_business_days": 0, **SMALL_POPULATIONS},
+        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
+        "seeds": [1], "workers": 1, "trials": 3, "fitted": "out/tiny.yaml", "report": "out/report",
+    }))  # fmt: skip
+    assert main(["near-optimal", str(config), "--quiet"]) == 2  # no fit yet: the study is missing
+    assert "plumbing calibrate" in capsys.readouterr().err
+    assert main(["calibrate", str(config), "--quiet"]) == 0
+    assert main(["near-optimal", str(config), "--candidates", "3", "--quiet"]) == 0
+    written = tmp_path / "out" / "tiny.near_optimal.yaml"
+    data = yaml.safe_load(written.read_text())
+    kept, rejected = data["sets"], data["rejected"]
+    assert len(kept) + len(rejected) == 3 and kept
+    assert [s["fresh_loss"] for s in kept] == sorted(s["fresh_loss"] for s in kept)
+    assert data["loss_noise_sd"] >= 0
+    sets = load_parameter_sets(written)
+    assert all(0.5 <= values["repo.trade_noise_bp"] <= 3.0 for values in sets.values())
+
+
+# ---------------------------------------------------------------- experiments over parameter sets
+def _sets_file(folder: Path) -> Path:
+    path = folder / "sets.yaml"
+    path.write_text(yaml.safe_dump({"fit": "test", "sets": [
+        {"name": "best", "parameters": {"repo.trade_noise_bp": 1.0, "real_money.bid_through_bp": 4.0}},
+        {"name": "other", "parameters": {"repo.trade_noise_bp": 2.5, "real_money.bid_through_bp": 7.0}},
+    ]}))  # fmt: skip
+    return path
+
+
+def _experiment(folder: Path, **extra: Any) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, shipped in (("ref", "reserve_scarcity.yaml"), ("qe", "reserve_scarcity_qe_40b_bills.yaml")):
+        data = {"extends": str(SCENARIOS / shipped), "warmup_business_days": 0, **SMALL_POPULATIONS}
+        (folder / f"{name}.yaml").write_text(json.dumps(data), encoding="utf-8")
+    spec = {"name": "sets", "reference": "ref.yaml", "variants": {"qe": "qe.yaml"}, "seeds": [1, 2],
+            "start_date": "2025-07-01", "end_date": "2025-08-15", **extra}  # fmt: skip
+    path = folder / "experiment.yaml"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return path
+
+
+def test_experiment_over_parameter_sets_pairs_within_each_set(tmp_path: Path) -> None:
+    path = _experiment(tmp_path / "spec", parameter_sets="sets.yaml")
+    _sets_file(tmp_path / "spec")
+    findings = run_experiment(path, tmp_path / "out", workers=1)
+    runs = sorted(p.name for p in (tmp_path / "out" / "sets" / "runs").glob("*.json"))
+    assert runs == sorted(f"{s}.{label}-seed{seed}.json" for s in ("best", "other") for label in ("reference", "qe")
+                          for seed in (1, 2))  # fmt: skip
+    table = findings.table.set_index("metric")
+    assert (table["n"] == 4).all() and (table["parameter_sets"] == 2).all()
+    # The best set's own columns are what the experiment finds with that set written in as overrides.
+    alone = _experiment(tmp_path / "alone", overrides={"repo": {"trade_noise_bp": 1.0},
+                                                       "real_money": {"bid_through_bp": 4.0}})  # fmt: skip
+    plain = run_experiment(alone, tmp_path / "out_alone", workers=1).table.set_index("metric")
+    for metric in ("reserves_mean_bn", "repo_dispersion_mean_bp", "throughput_index"):
+        assert table.at[metric, "best_set_difference"] == pytest.approx(plain.at[metric, "difference"])
+        assert table.at[metric, "best_set_ci_low"] == pytest.approx(plain.at[metric, "ci_low"], nan_ok=True)
+        assert table.at[metric, "set_min"] <= table.at[metric, "difference"] <= table.at[metric, "set_max"]
+    # Purchases add reserves under every set.
+    assert table.at["reserves_mean_bn", "set_min"] > 0
+    text = (tmp_path / "out" / "sets" / "findings.md").read_text()
+    assert "2 near-optimal parameter sets" in text and "best set 95% CI (seeds)" in text
+
+
+def test_bad_parameter_sets_are_located_errors(tmp_path: Path) -> None:
+    missing = _experiment(tmp_path / "a", parameter_sets="nowhere.yaml")
+    with pytest.raises(ExperimentError) as err:
+        load_experiment(missing)
+    assert any(p.key_path == "parameter_sets" and "nowhere.yaml" in p.found for p in err.value.problems)
+    folder = tmp_path / "b"
+    bad = _experiment(folder, parameter_sets="sets.yaml")
+    (folder / "sets.yaml").write_text(yaml.safe_dump({"fit": "x", "sets": [
+        {"name": "s1", "parameters": {"repo.no_such_key": 1.0}}]}))  # fmt: skip
+    with pytest.raises(ExperimentError) as err:
+        load_experiment(bad)
+    assert any("sets[s1]" in p.key_path and str(folder / "sets.yaml") == p.file for p in err.value.problems)
+    (folder / "sets.yaml").write_text(yaml.safe_dump({"fit": "x", "sets": []}))
+    with pytest.raises(ExperimentError):
+        load_experiment(bad)
+
+
+def test_shipped_near_optimal_file_loads_and_applies_to_the_qe_experiments() -> None:
+    path = ROOT / "calibration" / "fitted" / "baseline.near_optimal.yaml"
+    if not path.exists():
+        pytest.skip("no near-optimal file shipped")
+    sets = load_parameter_sets(path)
+    assert len(sets) >= 2
+    for name in ("qe_abundant_parameter_uncertainty", "qe_scarce_parameter_uncertainty"):
+        experiment = load_experiment(SCENARIOS / "experiments" / f"{name}.yaml")
+        assert experiment.parameter_sets == sets
+
+
+def test_a_parameter_sets_file_must_be_a_near_optimal_file(tmp_path: Path) -> None:
+    path = tmp_path / "sets.yaml"
+    path.write_text("sets: [{name: a, parameters: {x.y: 1}}]\n")
+    with pytest.raises(ScenarioError) as err:
+        load_parameter_sets(path)
+    assert "fit" in str(err.value)

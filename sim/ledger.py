@@ -3,7 +3,7 @@
 Money is two-tiered. Banks and bank-affiliated dealers hold reserves at the central bank;
 everyone else holds deposits at a custodian bank. Every payment by a depositor moves its
 custodian's reserves with it, so reserves change only through the central bank's
-channels (purchases, TGA flows, ON RRP, SRF, discount window, currency).
+channels (purchases, TGA flows, ON RRP, SRF, repo operations, discount window, currency).
 
 Every account keeps its equity by explicit P&L flows, so "assets = liabilities + equity"
 is a real check and not a definition. Amounts in $ billions; prices per $1 of par.
@@ -68,6 +68,9 @@ class Ledger:
         self.on_rrp_bn = np.zeros(n)  # money-fund balances at the ON RRP facility
         self.srf_bn = np.zeros(n)  # Standing Repo Facility loans to dealers
         self.discount_window_bn = np.zeros(n)
+        self.repo_operations_bn = np.zeros(n)  # the central bank's overnight repo operations with dealers
+        self._central_bank_loans = {"srf": self.srf_bn, "dw": self.discount_window_bn,
+                                    "repo_operations": self.repo_operations_bn}  # fmt: skip
         self.currency_held_bn = np.zeros(n)
         self.other_assets_bn = np.zeros(n)  # fixed blocks (the rest of a bank, MBS etc.)
         self.other_liabilities_bn = np.zeros(n)
@@ -179,11 +182,12 @@ class Ledger:
             book[:] = 0.0
 
     def central_bank_lends(self, accounts: np.ndarray, amounts_bn: np.ndarray, facility: str) -> None:
-        """SRF or discount-window loan (negative amount repays): creates reserves."""
+        """SRF ("srf"), discount-window ("dw") or repo-operation ("repo_operations") loan ($bn; a
+        negative amount repays): creates reserves."""
         accounts = np.asarray(accounts, dtype=np.int64)
         amounts_bn = np.asarray(amounts_bn, dtype=float)
         self._move_money(accounts, amounts_bn)
-        book = self.srf_bn if facility == "srf" else self.discount_window_bn
+        book = self._central_bank_loans[facility]
         book += np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
 
     def central_bank_interest(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
@@ -363,7 +367,12 @@ class Ledger:
         )
         deposits_owed = self.deposits_owed_bn()
         liabilities = (
-            self.repo_borrowed_bn + self.srf_bn + self.discount_window_bn + self.other_liabilities_bn + deposits_owed
+            self.repo_borrowed_bn
+            + self.srf_bn
+            + self.discount_window_bn
+            + self.repo_operations_bn
+            + self.other_liabilities_bn
+            + deposits_owed
         )
         lines = (
             self.money_bn,
@@ -374,6 +383,7 @@ class Ledger:
             self.repo_borrowed_bn,
             self.srf_bn,
             self.discount_window_bn,
+            self.repo_operations_bn,
             self.other_liabilities_bn,
             deposits_owed,
             self.equity_bn,
@@ -388,6 +398,7 @@ class Ledger:
             self.cb_other_assets_bn,
             self.srf_bn.sum(),
             self.discount_window_bn.sum(),
+            self.repo_operations_bn.sum(),
             self.reserves_bn(),
             self.tga_bn,
             self.on_rrp_bn.sum(),
@@ -396,8 +407,12 @@ class Ledger:
         )
         return float(np.abs(lines).sum())
 
+    def central_bank_loans_bn(self) -> float:
+        """The central bank's loans outstanding: SRF, discount window and repo operations ($bn)."""
+        return float(self.srf_bn.sum() + self.discount_window_bn.sum() + self.repo_operations_bn.sum())
+
     def central_bank_gap_bn(self) -> float:
         """Central bank assets - liabilities - capital (zero when its books balance)."""
-        assets = self.soma_par_bn() + self.cb_other_assets_bn + self.srf_bn.sum() + self.discount_window_bn.sum()
+        assets = self.soma_par_bn() + self.cb_other_assets_bn + self.central_bank_loans_bn()
         liabilities = self.reserves_bn() + self.tga_bn + self.on_rrp_bn.sum() + self.currency_bn
         return float(assets - liabilities - self.cb_capital_bn)

@@ -263,6 +263,7 @@ class TreasuryMarketModel(mesa.Model):
             led.repo_borrowed_bn,
             led.on_rrp_bn,
             led.srf_bn,
+            led.repo_operations_bn,
             self.issues.outstanding_bn,
             self.market.repo_percentiles,
             self.dealers.utilization,

@@ -1,7 +1,8 @@
 """Data collection into the output contract's tables (daily, auctions, dealers).
 
 Rows are written into preallocated numpy arrays, one row per day (and per dealer per
-day), so recording costs little on the hot path.
+day), so recording costs little on the hot path. A scenario with central-bank repo
+operations adds their awards as a last column of the daily and dealers tables.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ DEALER_COLUMNS = (
     "funding_cost_pct",
     "binding_constraint",
 )
+REPO_OPERATIONS_DAILY_COLUMNS = ("repo_operations_bn",)
+REPO_OPERATIONS_DEALER_COLUMNS = ("repo_operations_borrowed_bn",)
 
 
 class Recorder:
@@ -46,8 +49,12 @@ class Recorder:
     def __init__(self, model: TreasuryMarketModel):
         n_days = len(model.calendar) - model.first_recorded_day
         n_dealers = model.config.dealers.count
-        self.daily = np.full((n_days, len(DAILY_COLUMNS) + len(EXTRA_DAILY_COLUMNS)), np.nan)
-        self.dealers = np.full((n_days, n_dealers, len(DEALER_COLUMNS)), np.nan)
+        # Only a scenario that schedules repo operations has their columns.
+        self.repo_operations = bool(model.config.central_bank.repo_operations)
+        self.extra_daily_columns = EXTRA_DAILY_COLUMNS + (REPO_OPERATIONS_DAILY_COLUMNS if self.repo_operations else ())
+        self.dealer_columns = DEALER_COLUMNS + (REPO_OPERATIONS_DEALER_COLUMNS if self.repo_operations else ())
+        self.daily = np.full((n_days, len(DAILY_COLUMNS) + len(self.extra_daily_columns)), np.nan)
+        self.dealers = np.full((n_days, n_dealers, len(self.dealer_columns)), np.nan)
         self.auctions: list[dict] = []
         self.days_recorded = 0
 
@@ -99,6 +106,7 @@ class Recorder:
             m.flows.purchased_bn,
             float(market.specialness_bp.max(initial=0.0)),
             market.lf_unfunded_bn,
+            *((market.repo_operations_bn,) if self.repo_operations else ()),
         ]
         columns = (
             led.equity_bn[:n_d],
@@ -116,6 +124,7 @@ class Recorder:
             m.dealers.srf_borrowed_bn,
             m.dealers.funding_cost_pct,
             m.dealers.binding_constraint(led.srf_bn[:n_d] + led.discount_window_bn[:n_d]),
+            *((m.dealers.repo_operations_borrowed_bn,) if self.repo_operations else ()),
         )
         today = self.dealers[row]
         for k, column in enumerate(columns):
@@ -126,15 +135,16 @@ class Recorder:
         n = self.days_recorded
         first = m.first_recorded_day
         dates = m.calendar.days[first : first + n]
-        daily = pd.DataFrame(self.daily[:n], columns=list(DAILY_COLUMNS + EXTRA_DAILY_COLUMNS))
+        daily = pd.DataFrame(self.daily[:n], columns=list(DAILY_COLUMNS + self.extra_daily_columns))
         daily.insert(0, "date", dates)
         daily["risk_off"] = daily["risk_off"].astype(int)
         for name in FLAG_COLUMNS:
             daily[name] = getattr(m.calendar, name)[first : first + n]
-        daily = daily[["date", *DAILY_COLUMNS, *FLAG_COLUMNS, *EXTRA_DAILY_COLUMNS]]
+        daily = daily[["date", *DAILY_COLUMNS, *FLAG_COLUMNS, *self.extra_daily_columns]]
         auctions = pd.DataFrame(self.auctions, columns=list(AUCTION_COLUMNS))
         n_d = m.config.dealers.count
-        dealers = pd.DataFrame(self.dealers[:n].reshape(n * n_d, len(DEALER_COLUMNS)), columns=list(DEALER_COLUMNS))
+        width = len(self.dealer_columns)
+        dealers = pd.DataFrame(self.dealers[:n].reshape(n * n_d, width), columns=list(self.dealer_columns))
         dealers.insert(0, "date", np.repeat(dates, n_d))
         dealers.insert(1, "dealer_id", np.tile(np.arange(n_d), n))
         dealers.insert(2, "bank_affiliated", np.tile(m.dealers.bank_affiliated, n))

@@ -41,6 +41,7 @@ class MarketState:
             issue slot; the rows sum to `fails_by_issue_bn`.
         specialness_bp: specialness by issue slot.
         srf_usage_bn, discount_window_bn: central-bank facility loans taken today.
+        repo_operations_bn: today's awards at the central bank's overnight repo operation ($bn).
         facility_rate_yesterday: rate (%) at which yesterday's facility loans were taken, by facility.
     """
 
@@ -63,6 +64,7 @@ class MarketState:
     specialness_bp: np.ndarray = field(default_factory=lambda: np.zeros(0))
     srf_usage_bn: float = 0.0
     discount_window_bn: float = 0.0
+    repo_operations_bn: float = 0.0
     facility_rate_yesterday: dict[str, float] = field(default_factory=dict)
 
     def publish(self, rates: ReferenceRates) -> None:

@@ -145,6 +145,18 @@ def purchases(draw: st.DrawFn, start: dt.date, horizon_days: int) -> list[dict[s
 
 
 @st.composite
+def repo_operations(draw: st.DrawFn, start: dt.date, horizon_days: int) -> list[dict[str, Any]]:
+    """None, or one overnight repo operation from a day in the horizon, open-ended or not."""
+    if not draw(st.booleans()):
+        return []
+    first = day_within(draw, start, horizon_days)
+    operation = numbers(draw, schema.RepoOperation) | {"start": first}
+    if draw(st.booleans()):
+        operation["end"] = first + dt.timedelta(days=draw(st.integers(0, 60)))
+    return [operation]
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     """A scenario with every number drawn across its schema range, over a week to two months
     from one of `STARTS`."""
@@ -166,6 +178,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     central_bank["srf"] = numbers(draw, schema.StandingRepoFacility)
     central_bank["runoff_caps"] = draw(dated_items(schema.RunoffCap, start, days))
     central_bank["purchases"] = draw(purchases(start, days))
+    central_bank["repo_operations"] = draw(repo_operations(start, days))
     data["central_bank"] = central_bank
     data["shocks"] = draw(st.lists(shock(start, days), max_size=3))
     data["warmup_business_days"] = draw(st.integers(0, 3))

@@ -74,5 +74,6 @@ def test_a_default_year_balances_every_day():
     # Reserves are what the central bank owes beyond the TGA, ON RRP, currency and its capital.
     led = model.ledger
     identity = led.soma_par_bn() + led.cb_other_assets_bn + led.srf_bn.sum() + led.discount_window_bn.sum()
+    identity += led.repo_operations_bn.sum()
     identity -= led.tga_bn + led.on_rrp_bn.sum() + led.currency_bn + led.cb_capital_bn
     assert abs(identity - daily.reserves_bn.iloc[-1]) < 1e-9 * identity

@@ -190,6 +190,19 @@ SCENARIO_CASES: dict[str, tuple[str | bytes, str]] = {
         "central_bank:\n  purchases:\n    - {start: 2025-01-02, end: 2025-03-31, bn_per_month: -40}\n",
         "central_bank.purchases[0].bn_per_month",
     ),
+    "repo_operation_ends_before_start": (
+        "central_bank:\n  repo_operations:\n    - {start: 2025-03-03, end: 2025-02-28, offered_bn_per_day: 75}\n",
+        "central_bank.repo_operations[0].end",
+    ),
+    "negative_repo_operation": (
+        "central_bank:\n  repo_operations:\n    - {start: 2025-03-03, offered_bn_per_day: -75}\n",
+        "central_bank.repo_operations[0].offered_bn_per_day",
+    ),
+    "overlapping_repo_operations": (
+        "central_bank:\n  repo_operations:\n    - {start: 2025-03-03, end: 2025-03-14, offered_bn_per_day: 75}\n"
+        "    - {start: 2025-03-10, offered_bn_per_day: 100}\n",
+        "central_bank.repo_operations[1].start",
+    ),
     "huge_integer": ("dealers:\n  count: 99999999999999999999999999999\n", "dealers.count"),
     "nan_number": ("repo:\n  round_noise_bp: .nan\n", "repo.round_noise_bp"),
     "infinite_number": ("repo:\n  round_noise_bp: .inf\n", "repo.round_noise_bp"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,15 @@ from sim.calibration.episodes import (
     episode_page,
     load_episode,
     measure,
+    run_episode,
 )
 from sim.cli import main
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date.fromisoformat
+REAL = os.environ.get("PLUMBING_DATA_DIR", "")
+needs_real = pytest.mark.skipif(not REAL or not Path(REAL).is_dir(), reason="PLUMBING_DATA_DIR not set")
 
 
 def _daily() -> pd.DataFrame:
@@ -120,3 +124,32 @@ def test_the_page_marks_a_seed_out_of_its_band():
     measured = measure(episode, {1: daily, 2: falls})
     page = episode_page(episode, measured)
     assert "(out)" in page and "**no**" in page and "1 of 2 bands hold on every seed" in page
+
+
+# ---------------------------------------------------------------- September 2019
+SEPTEMBER_2019 = ROOT / "scenarios" / "episodes" / "september_2019.yaml"
+# The model's repo does not spike on 17 September 2019: after the tax date money funds' cash
+# still covers dealers' need at about their usual rate (a few bp under IOER), and the banks
+# behind them, marginal only beyond it, ask some 20bp over IOER at the model's $1.34-1.45T of
+# reserves. Strict: a model that meets these bands must say so here and on the episode's page.
+SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
+
+
+@pytest.fixture(scope="module")
+def september_2019() -> pd.DataFrame:
+    return run_episode(load_episode(SEPTEMBER_2019), data_dir=REAL)
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "band",
+    [
+        pytest.param("SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
+        pytest.param("SOFR's 99th percentile over 300bp above IOER on 17 September", marks=SPIKE_MISSED),
+        "SOFR back within 20bp of IOER during 23-27 September",
+    ],
+)
+def test_the_september_2019_episode_meets_its_bands_on_every_seed(september_2019, band):
+    rows = september_2019[september_2019["band"] == band]
+    assert len(rows) == len(load_episode(SEPTEMBER_2019).spec.seeds) >= 3
+    assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")

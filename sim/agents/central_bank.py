@@ -1,4 +1,4 @@
-"""The central bank: policy rates, purchases, the Standing Repo Facility, securities lending.
+"""The central bank: policy rates, purchases, the Standing Repo Facility, repo operations, securities lending.
 
 Its balance sheet must balance: SOMA holdings + loans + other assets = reserves + TGA +
 ON RRP + currency + capital. Purchases are run as operations with dealers; a set share is
@@ -40,6 +40,14 @@ class AdministeredRates:
     discount_window_pct: float
 
 
+@dataclass(frozen=True)
+class RepoOperationTerms:
+    """A day's overnight repo operation with primary dealers."""
+
+    offered_bn: float  # all dealers together ($bn)
+    min_bid_pct: float  # minimum bid rate, at which loans are awarded (%)
+
+
 class CentralBank(mesa.Agent):
     """The Federal Reserve: sets rates and runs its facilities and purchase programs."""
 
@@ -52,6 +60,10 @@ class CentralBank(mesa.Agent):
         self.params = params
         first, last = horizon
         self.purchase_windows = [(p.start or first, p.end or last) for p in params.purchases]
+        # Repo operations by day number: at most one is in force on a day (the loader checks).
+        self.repo_operation_days = np.array(
+            [(day_number(op.start), day_number(op.end or last)) for op in params.repo_operations], dtype=np.int64
+        ).reshape(-1, 2)
         if policy.rates:
             # A dated table: its first row is in force from the first simulated day (the loader
             # checks), so the expected policy path starts at it.
@@ -176,6 +188,23 @@ class CentralBank(mesa.Agent):
         return bought
 
     # ------------------------------------------------------------ facilities
+    def repo_operation_terms(self, today: int, iorb_pct: float) -> RepoOperationTerms | None:
+        """Today's overnight repo operation: the amount offered ($bn) and its minimum bid (%), or None.
+
+        Unlike the SRF, the central bank offers these to restore its control of rates, so dealers
+        attach no stigma to them. Loans are awarded at the minimum bid: the Desk's auctions were
+        multiple-price, and the model leaves out bidding above the minimum when they are oversubscribed.
+        """
+        days = self.repo_operation_days
+        in_force = np.flatnonzero((days[:, 0] <= today) & (today <= days[:, 1]))
+        if in_force.size == 0:
+            return None
+        operation = self.params.repo_operations[int(in_force[0])]
+        return RepoOperationTerms(
+            offered_bn=operation.offered_bn_per_day,
+            min_bid_pct=iorb_pct + operation.min_bid_above_iorb_bp / 100.0,
+        )
+
     def lendable_from_soma_bn(self, soma_by_slot_bn: np.ndarray) -> np.ndarray:
         """Par of each issue the securities-lending program can lend ($bn)."""
         if not self.params.securities_lending:

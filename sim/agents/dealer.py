@@ -114,6 +114,7 @@ class Dealers:
         reference_by_bucket_bn: the community's opening inventory by bucket (its normal book).
         depth_share_by_bucket: share of each dealer's depth offered in each bucket.
         srf_borrowed_bn: today's Standing Repo Facility borrowing.
+        repo_operations_borrowed_bn: today's award at the central bank's repo operation ($bn).
         funding_cost_pct: today's marginal repo rate (%): the facility it ended at, else its
             dearest private trade, else the day's SOFR.
         funding_premium_bp: that rate less IORB, beyond its calm spread (bp a year; negative
@@ -155,6 +156,7 @@ class Dealers:
         self.risk_headroom_bn = np.zeros(n)
         self.dv01_mn = np.zeros(n)
         self.srf_borrowed_bn = np.zeros(n)
+        self.repo_operations_borrowed_bn = np.zeros(n)
         self.funding_cost_pct = np.full(n, np.nan)
         self.funding_premium_bp = np.zeros(n)
         self.when_issued_dv01_mn = np.zeros(n)

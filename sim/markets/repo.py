@@ -9,7 +9,7 @@ the gap to the marginal rate (bargaining), so trades spread over a range of rate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -105,6 +105,7 @@ def volume_weighted_percentiles(rates_pct: np.ndarray, volumes_bn: np.ndarray, q
 PERCENTILES = np.array([0.01, 0.25, 0.50, 0.75, 0.99])
 MEDIAN = np.array([0.5])
 DUST_BN = 1e-9  # $1,000: below this an amount is rounding, not a trade
+OPERATION_BISECTION_STEPS = 50  # halvings of the private share of need: 2**-50 of it, far below DUST_BN
 TRI_PARTY, GCF, SPONSORED_DVP, BILATERAL = range(4)  # segments of the repo market
 
 
@@ -362,6 +363,32 @@ def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     return max(funds_top, float(day.bank_ask_pct[order[int(np.searchsorted(cumulative, rest, side="left"))]]))
 
 
+def repo_operation_awards_bn(day: RepoDayInputs, offered_bn: float, min_bid_pct: float) -> np.ndarray:
+    """Each dealer's award at the central bank's overnight repo operation, held before the private
+    rounds ($bn).
+
+    Dealers bid at the minimum rate for the part of their need that private lenders would fund
+    only above it: what is left of the day's demand beyond the largest share of each dealer's need
+    that still clears at or below the minimum bid (`day_clearing_rate_pct`). The operation awards
+    that, pro rata to need, up to the amount offered; with private cash cheaper, no one bids.
+    """
+    need = day.dealer_need_bn
+    total = float(need.sum())
+    if offered_bn <= 0 or total <= DUST_BN or day_clearing_rate_pct(day) <= min_bid_pct:
+        return np.zeros_like(need)
+
+    def clears_below_min_bid(share: float) -> bool:
+        return day_clearing_rate_pct(replace(day, dealer_need_bn=need * share)) <= min_bid_pct
+
+    # The private share of need: at least what the offer leaves; the largest that clears at the minimum bid.
+    low, high = max(1.0 - offered_bn / total, 0.0), 1.0
+    if clears_below_min_bid(low):
+        for _ in range(OPERATION_BISECTION_STEPS):
+            middle = 0.5 * (low + high)
+            low, high = (middle, high) if clears_below_min_bid(middle) else (low, middle)
+    return need * (1.0 - low)
+
+
 def rationed_share(got_bn: np.ndarray, capped: np.ndarray, funds_exhausted: bool) -> float:
     """Share of a round's fund lending that went to dealers whose need the funds' limits (or
     their cash) left unmet: those dealers bid the funds' cash up to their marginal source."""
@@ -489,6 +516,7 @@ def close_overnight_positions(m: TreasuryMarketModel) -> None:
     for facility, book, rate in (
         ("srf", led.srf_bn, rates.srf_pct),
         ("dw", led.discount_window_bn, rates.discount_window_pct),
+        ("repo_operations", led.repo_operations_bn, rates.iorb_pct),
     ):
         owed = np.flatnonzero(book > 0)
         if owed.size:
@@ -655,6 +683,24 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     return inputs, banks[bank_i]
 
 
+def borrow_at_repo_operation(m: TreasuryMarketModel, inputs: RepoDayInputs) -> np.ndarray:
+    """Morning: dealers take today's central-bank repo operation (if one is offered) before private
+    repo trades; the loans add reserves until they mature tomorrow. Returns each dealer's award ($bn)."""
+    market = m.market
+    n_d = inputs.dealer_need_bn.size
+    awarded = np.zeros(n_d)
+    terms = m.central_bank.repo_operation_terms(m.today, market.rates.iorb_pct)
+    if terms is not None:
+        awarded = repo_operation_awards_bn(inputs, terms.offered_bn, terms.min_bid_pct)
+        awarded = np.where(awarded > DUST_BN, awarded, 0.0)
+        if awarded.sum() > 0:
+            m.ledger.central_bank_lends(np.arange(n_d), awarded, "repo_operations")
+            market.facility_rate_yesterday["repo_operations"] = terms.min_bid_pct
+    market.repo_operations_bn = float(awarded.sum())
+    m.dealers.repo_operations_borrowed_bn = awarded
+    return awarded
+
+
 def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What the market would not lend below the dealers' limit, or against their collateral:
     the SRF up to its daily limit, then the discount window. Returns each dealer's SRF and
@@ -672,14 +718,15 @@ def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> t
     if window.sum() > 0:
         led.central_bank_lends(dealers, window, "dw")
     market = m.market
-    market.facility_rate_yesterday = {"srf": rates.srf_pct, "dw": rates.discount_window_pct}
+    market.facility_rate_yesterday.update(srf=rates.srf_pct, dw=rates.discount_window_pct)
     market.srf_usage_bn = float(srf_used.sum())
     market.discount_window_bn = float(window.sum())
     return srf_used, window
 
 
 def repo_day(m: TreasuryMarketModel) -> None:
-    """Dealers finance clients and fund themselves in rounds; the rest at the SRF, then the window.
+    """Dealers finance clients, take the central bank's repo operation if one is offered, fund the
+    rest of their need in rounds, and what is still unmet at the SRF, then the window.
 
     The day's trades open with the interest due tomorrow; dealers charge clients their own
     average cost plus a balance-sheet markup; money funds park what no dealer took at the
@@ -694,6 +741,9 @@ def repo_day(m: TreasuryMarketModel) -> None:
     lf_lent, client_lent = clients.fund_borrowed_bn, clients.dealer_lent_bn
     need, private_need = dealer_funding_need_bn(m, client_lent)
     inputs, bank_lenders = repo_day_inputs(m, private_need)
+    from_operation = borrow_at_repo_operation(m, inputs)
+    if from_operation.any():
+        inputs = replace(inputs, dealer_need_bn=private_need - from_operation)
     day = clear_repo_day(inputs)
     srf_used, window = borrow_from_facilities(m, day.dealer_unfilled_bn + (need - private_need))
     mmf = m.accounts_of("money_fund")

@@ -37,6 +37,11 @@ def key_settings(scenario: Scenario) -> list[tuple[str, str]]:
         f"to {p.end or scenario.end_date} ({p.nonbank_seller_share:.0%} from non-banks)"
         for p in cb.purchases
     ]
+    operations = [
+        f"${op.offered_bn_per_day:g}bn/day from {op.start} to {op.end or scenario.end_date} "
+        f"at a minimum bid of IORB {op.min_bid_above_iorb_bp:+g}bp"
+        for op in cb.repo_operations
+    ]
     srf_text = (
         f"on: minimum bid top of range + {srf.min_bid_above_top_bp:g}bp, limit ${srf.daily_limit_bn:g}bn/day, "
         f"stigma {srf.stigma_bp:g}bp, centrally cleared: {_yes(srf.centrally_cleared)}"
@@ -54,6 +59,7 @@ def key_settings(scenario: Scenario) -> list[tuple[str, str]]:
         ("Policy rate (top of range at start)", f"{scenario.policy.top_of_range_pct(scenario.start_date):.2f}%"),
         ("Purchases", "; ".join(programs) or "none"),
         ("Standing Repo Facility", srf_text),
+        ("Repo operations (overnight)", "; ".join(operations) or "none"),
         ("SLR exemptions", slr_text),
         ("Central clearing", clearing_text),
         ("All-to-all trading", f"{ms.all_to_all_share:.0%} of unmatched flow"),

@@ -256,14 +256,15 @@ def _dates(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...]
 
 
 def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: str) -> None:
-    """What the schema's field rules cannot see: dates in range, one policy change a day, a business
-    day, opening holdings the issues outstanding can hold.
+    """What the schema's field rules cannot see: dates in range, one policy change a day, one repo
+    operation a day, a business day, opening holdings the issues outstanding can hold.
 
     Raises:
-        ScenarioError: dates outside FIRST_DATE..LAST_DATE, two policy changes on one date, a
-            horizon (start_date to end_date) without a business day, or opening holdings of the
-            central bank, foreign officials, money funds, levered funds and dealers beyond what
-            `treasury.sizes` leave outstanding of an issue (named at the largest holder's key).
+        ScenarioError: dates outside FIRST_DATE..LAST_DATE, two policy changes on one date, repo
+            operations in force on the same day, a horizon (start_date to end_date) without a
+            business day, or opening holdings of the central bank, foreign officials, money funds,
+            levered funds and dealers beyond what `treasury.sizes` leave outstanding of an issue
+            (named at the largest holder's key).
     """
     # The calendar and the issue stock import the schema, so not at the top.
     from sim.calendar import business_days
@@ -284,6 +285,7 @@ def check_scenario(scenario: Scenario, origin: dict[str, Path], default_file: st
                                     f"{change.date} again (also policy.path[{seen[change.date]}])"))  # fmt: skip
         seen.setdefault(change.date, i)
     problems += _rate_table_problems(scenario, file_of)
+    problems += _repo_operation_problems(scenario, file_of)
     if not problems and len(business_days(scenario.start_date, scenario.end_date)) == 0:
         found = f"{scenario.start_date} to {scenario.end_date}, no business day"
         problems.append(Problem(file_of(("end_date",)), "end_date", "at least one business day from start_date", found))
@@ -317,6 +319,24 @@ def _rate_table_problems(scenario: Scenario, file_of: Any) -> list[Problem]:
             problems.append(Problem(file_of(loc), _key_path(loc),
                                     f"a row in force on the first simulated day ({first_day}, warm-up included)",
                                     str(rows[earliest].date)))  # fmt: skip
+    return problems
+
+
+def _repo_operation_problems(scenario: Scenario, file_of: Any) -> list[Problem]:
+    """`central_bank.repo_operations`: at most one in force on a day (an operation without an end runs
+    to end_date)."""
+    operations = scenario.central_bank.repo_operations
+    spans = sorted((op.start, op.end or scenario.end_date, i) for i, op in enumerate(operations))
+    problems = []
+    latest: tuple[dt.date, int] | None = None  # the latest end so far, and its operation
+    for start, end, i in spans:
+        if latest is not None and start <= latest[0]:
+            loc = ("central_bank", "repo_operations", i, "start")
+            problems.append(Problem(file_of(loc), _key_path(loc),
+                                    f"a start after the end of central_bank.repo_operations[{latest[1]}] ({latest[0]})",
+                                    str(start)))  # fmt: skip
+        if latest is None or end > latest[0]:
+            latest = (end, i)
     return problems
 
 

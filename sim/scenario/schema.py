@@ -266,6 +266,32 @@ class StandingRepoFacility(Section):
     centrally_cleared: bool = _f(False, "Cleared SRF trades net against reverse repo in the SLR.")
 
 
+class RepoOperation(Section):
+    """Overnight repo the central bank offers its counterparties (primary dealers) every business day
+    from `start` to `end`: up to an amount, at a minimum bid set off IORB (IOER before July 2021), as the
+    New York Fed's Desk did from 17 September 2019. Loans mature the next business day."""
+
+    start: dt.date = Field(description="First day the operation is offered.")
+    end: dt.date | None = Field(None, description="Last day it is offered; unset: the scenario's end_date.")
+    offered_bn_per_day: Amount = Field(
+        description="Overnight repo offered each business day, all dealers together ($bn).", ge=0, le=5000
+    )
+    min_bid_above_iorb_bp: float = Field(
+        0.0,
+        description="Minimum bid rate over IORB (IOER before July 2021) on the day (bp); loans are awarded at it.",
+        ge=-100,
+        le=500,
+    )
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start")
+        if start is not None and end is not None and end < start:
+            raise ValueError(f"a date on or after start ({start})")
+        return end
+
+
 class CentralBankSection(Section):
     soma_treasuries_bn: Amount = _f(4200.0, "SOMA Treasury holdings at the start, par ($bn).", ge=0, le=50000)
     soma_bills_share: float = _f(0.05, "Share of SOMA held in bills at the start.", ge=0, le=1)
@@ -277,6 +303,11 @@ class CentralBankSection(Section):
     runoff_caps: list[RunoffCap] = _f([], "Runoff (QT): monthly caps on maturities not reinvested, by date.")
     purchases: list[PurchaseProgram] = _f([], "Purchase programs (QE or reserve-management purchases).")
     srf: StandingRepoFacility = StandingRepoFacility()
+    repo_operations: list[RepoOperation] = _f(
+        [],
+        "Dated overnight repo operations with primary dealers (no stigma: the central bank offers them); "
+        "at most one in force on a day.",
+    )
     discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)
     discount_window_stigma_bp: float = _f(300.0, "Extra cost of the discount window's stigma (bp).", ge=0, le=2000)
     securities_lending: bool = _f(True, "The Fed lends SOMA issues to dealers against other Treasuries.")

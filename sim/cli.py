@@ -705,7 +705,7 @@ def _near_optimal(args: argparse.Namespace) -> int:
 
 
 def _episodes(args: argparse.Namespace) -> int:
-    from sim.calibration.episodes import band_summary, episode_page, load_episode, run_episode
+    from sim.calibration.episodes import BEFORE_DAYS, band_summary, episode_page, load_episode, run_episode
     from sim.data import load_real_tables
     from sim.files import write_atomic
     from sim.scenario import ScenarioError
@@ -727,8 +727,9 @@ def _episodes(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         real = None
         if folder is not None and folder.is_dir():
-            first = min(b.start for b in episode.spec.bands) - dt.timedelta(days=14)
-            real = load_real_tables(folder, first, max(b.end for b in episode.spec.bands))["daily"]
+            # From before the first band: statistics compare with the days and weeks before it.
+            first = min(b.start for b in episode.spec.bands) - dt.timedelta(days=14 + BEFORE_DAYS)
+            real = load_real_tables(folder, first, max(b.end for b in episode.spec.bands))
         page = args.out / f"{episode.spec.name}.md"
         write_atomic(page, episode_page(episode, measured, real).encode("utf-8"))
         held = band_summary(measured)

@@ -14,6 +14,7 @@ import yaml
 
 from sim.calibration.episodes import (
     STATISTICS,
+    TABLE_STATISTICS,
     Band,
     episode_page,
     load_episode,
@@ -62,6 +63,29 @@ def test_statistics_read_the_daily_table():
     assert stat["quarter_end_on_rrp_jump_min_bn"] == pytest.approx(150.0)
     # No quarter-end in the dates: nothing to measure.
     assert math.isnan(STATISTICS["quarter_end_sofr_jump_min_bp"][0](daily, DAY("2025-07-01"), end))
+
+
+def test_auction_and_fails_statistics_compare_the_dates_with_the_eight_weeks_before():
+    auctions = pd.DataFrame({
+        "auction_date": ["2025-02-20", "2025-03-12", "2025-03-13", "2025-04-08", "2025-04-09", "2025-04-09"],
+        "tenor": ["10y", "3y", "4w", "3y", "10y", "13w"],
+        "high_yield_pct": [4.050, 4.040, 4.200, 4.090, 4.100, 4.500],
+        "median_yield_pct": [4.000, 4.000, 4.000, 4.000, 4.000, 4.000],
+    })  # fmt: skip
+    weekly = pd.DataFrame({
+        "week_end": pd.to_datetime(["2025-01-29", "2025-02-19", "2025-03-26", "2025-04-09", "2025-04-16"]),
+        "fails_to_deliver_bn": [9.0, 1.0, 3.0, 4.0, 6.0],
+        "fails_to_receive_bn": [np.nan] * 5,
+        "fails_tracked_bn": [9.0, 1.0, 3.0, 4.0, 6.0],
+    })  # fmt: skip
+    tables = {"daily": None, "auctions": auctions, "fails_weekly": weekly}
+    rise = TABLE_STATISTICS["coupon_high_minus_median_rise_bp"][0]
+    # Coupons only (bills left out): during 9 and 10bp, mean 9.5; before (from 11 February) 5 and 4bp, mean 4.5.
+    assert rise(tables, DAY("2025-04-08"), DAY("2025-04-10")) == pytest.approx(5.0)
+    ratio = TABLE_STATISTICS["fails_weekly_rise_ratio"][0]
+    # Weeks to 9 and 16 April (mean 5) against the weeks to 19 February and 26 March (mean 2); 29 January is too early.
+    assert ratio(tables, DAY("2025-04-09"), DAY("2025-04-16")) == pytest.approx(2.5)
+    assert math.isnan(rise(tables, DAY("2025-05-01"), DAY("2025-05-30")))
 
 
 def test_a_band_holds_within_its_edges_only():
@@ -153,3 +177,4 @@ def test_the_september_2019_episode_meets_its_bands_on_every_seed(september_2019
     rows = september_2019[september_2019["band"] == band]
     assert len(rows) == len(load_episode(SEPTEMBER_2019).spec.seeds) >= 3
     assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")
+

@@ -187,3 +187,24 @@ def test_a_parameter_sets_file_must_be_a_near_optimal_file(tmp_path: Path) -> No
     with pytest.raises(ScenarioError) as err:
         load_parameter_sets(path)
     assert "fit" in str(err.value)
+
+
+def test_calibrate_with_confirmation_fits_the_best_trial_on_fresh_seeds(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"moments": [
+        {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
+    ]}))  # fmt: skip
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-03-31",
+        "scenario": {"warmup_business_days": 0, **SMALL_POPULATIONS},
+        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
+        "seeds": [1], "workers": 1, "trials": 3, "confirm_candidates": 3,
+        "fitted": "out/tiny.yaml", "report": "out/report",
+    }))  # fmt: skip
+    assert main(["calibrate", str(config), "--quiet"]) == 0
+    fitted = yaml.safe_load((tmp_path / "out" / "tiny.yaml").read_text())
+    best_fresh = next(iter(load_parameter_sets(tmp_path / "out" / "tiny.near_optimal.yaml").values()))
+    assert fitted["repo"]["trade_noise_bp"] == pytest.approx(best_fresh["repo.trade_noise_bp"])
+    report = (tmp_path / "out" / "report" / "report.md").read_text()
+    assert "## The fit on fresh seeds" in report and "| near-optimal |" in report

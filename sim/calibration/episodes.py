@@ -7,8 +7,9 @@ episodes FILE ...` runs every seed, measures each band and writes one Markdown p
 (`calibration/reports/episodes/<name>.md`) saying, per seed, where each statistic fell and
 whether it lay in its band. A band is met by an episode when every seed meets it.
 
-Statistics (`STATISTICS`) read the daily table of `sim.tables`, so the same code measures a real
-period (`plumbing dashboard --real` tables) and a run. Amounts in $bn, rates and spreads in bp.
+Statistics read the tables of `sim.tables` (`STATISTICS` the daily table; `TABLE_STATISTICS` the
+auctions and weekly fails too), so the same code measures a real period (`plumbing dashboard
+--real` tables) and a run. Amounts in $bn, rates and spreads in bp.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,11 @@ from sim.scenario.loader import validated_file
 from sim.scenario.schema import Section
 
 Statistic = Callable[[pd.DataFrame, dt.date, dt.date], float]
+Tables = Mapping[str, "pd.DataFrame | None"]
+TableStatistic = Callable[[Tables, dt.date, dt.date], float]
 QUARTER_END_LOOKBACK_DAYS = 5  # a quarter-end is compared with the 5 business days before it
+# Auctions and weekly fails in an episode's dates are compared with the weeks before its start.
+BEFORE_DAYS = 56  # eight weeks: two monthly cycles of coupon auctions
 
 
 def _between(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -121,10 +126,72 @@ STATISTICS: dict[str, tuple[Statistic, str, str]] = {
 }
 
 
+def _coupon_high_minus_median(tables: Tables, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    from sim.dashboard.metrics import high_minus_median_bp, prepare_auctions, tenor_group
+
+    auctions = prepare_auctions(tables.get("auctions"))
+    spread = high_minus_median_bp(auctions)
+    if auctions is None or spread is None:
+        return pd.Series(dtype=float)
+    kinds = auctions.get("security_type", pd.Series(None, index=auctions.index))
+    coupon = [tenor_group(t, k) not in (None, "bills") for t, k in zip(auctions["tenor"], kinds, strict=True)]
+    dates = pd.to_datetime(auctions["auction_date"])
+    return spread[np.asarray(coupon) & (dates >= first).to_numpy() & (dates <= last).to_numpy()].dropna()
+
+
+def coupon_high_minus_median_rise_bp(tables: Tables, start: dt.date, end: dt.date) -> float:
+    """Mean high-minus-median of the coupon auctions on the dates less that of the coupon
+    auctions in the BEFORE_DAYS days before (bp): how much more dispersed the bids were."""
+    first = pd.Timestamp(start)
+    during = _coupon_high_minus_median(tables, first, pd.Timestamp(end))
+    before = _coupon_high_minus_median(tables, first - pd.Timedelta(days=BEFORE_DAYS), first - pd.Timedelta(days=1))
+    return float(during.mean() - before.mean()) if len(during) and len(before) else math.nan
+
+
+def fails_weekly_rise_ratio(tables: Tables, start: dt.date, end: dt.date) -> float:
+    """Mean weekly fails in the tracked issues over the weeks ending on the dates, over the mean
+    of the weeks ending in the BEFORE_DAYS days before (ratio)."""
+    from sim.dashboard.metrics import FAILS_WEEKLY_COLUMN, fails_weekly_table
+
+    weekly = fails_weekly_table(tables)
+    if weekly is None:
+        return math.nan
+    ends, fails = pd.to_datetime(weekly["week_end"]), weekly[FAILS_WEEKLY_COLUMN].astype(float)
+    first = pd.Timestamp(start)
+    during = fails[(ends >= first) & (ends <= pd.Timestamp(end))].dropna()
+    before = fails[(ends >= first - pd.Timedelta(days=BEFORE_DAYS)) & (ends < first)].dropna()
+    if not len(during) or not len(before) or before.mean() <= 0:
+        return math.nan
+    return float(during.mean() / before.mean())
+
+
+TABLE_STATISTICS: dict[str, tuple[TableStatistic, str, str]] = {
+    "coupon_high_minus_median_rise_bp": (
+        coupon_high_minus_median_rise_bp,
+        "bp",
+        "coupon auctions' high minus median, over the 8 weeks before",
+    ),  # fmt: skip
+    "fails_weekly_rise_ratio": (fails_weekly_rise_ratio, "ratio", "weekly fails (tracked issues) / 8 weeks before"),
+}
+
+
+def statistic(name: str) -> tuple[TableStatistic, str, str]:
+    """Any statistic by name as a function of a run's (or the real market's) tables."""
+    if name in TABLE_STATISTICS:
+        return TABLE_STATISTICS[name]
+    function, unit, label = STATISTICS[name]
+
+    def on_daily(tables: Tables, start: dt.date, end: dt.date) -> float:
+        daily = tables.get("daily")
+        return function(daily, start, end) if daily is not None else math.nan
+
+    return on_daily, unit, label
+
+
 # ---------------------------------------------------------------- the file
 class Band(Section):
     name: str = Field(min_length=1, description="What the band says, in words.")
-    statistic: str = Field(description=f"One of: {', '.join(STATISTICS)}.")
+    statistic: str = Field(description=f"One of: {', '.join([*STATISTICS, *TABLE_STATISTICS])}.")
     start: dt.date = Field(description="First date the statistic reads.")
     end: dt.date = Field(description="Last date the statistic reads.")
     low: float | None = Field(default=None, description="Lowest value in the band (unset: no floor).")
@@ -133,8 +200,9 @@ class Band(Section):
 
     @model_validator(mode="after")
     def _a_known_statistic_and_a_band(self) -> Band:
-        if self.statistic not in STATISTICS:
-            raise ValueError(f"statistic one of {', '.join(STATISTICS)} (found {self.statistic!r})")
+        if self.statistic not in STATISTICS and self.statistic not in TABLE_STATISTICS:
+            known = ", ".join([*STATISTICS, *TABLE_STATISTICS])
+            raise ValueError(f"statistic one of {known} (found {self.statistic!r})")
         if self.low is None and self.high is None:
             raise ValueError("low or high (a band needs an edge)")
         if self.end < self.start:
@@ -148,7 +216,7 @@ class Band(Section):
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def text(self) -> str:
-        unit = STATISTICS[self.statistic][1]
+        unit = statistic(self.statistic)[1]
         if self.low is not None and self.high is not None:
             return f"{self.low:g} to {self.high:g} {unit}"
         return f">= {self.low:g} {unit}" if self.low is not None else f"<= {self.high:g} {unit}"
@@ -180,13 +248,17 @@ def load_episode(path: str | Path) -> Episode:
 
 
 # ---------------------------------------------------------------- running and reporting
-def measure(episode: Episode, daily_by_seed: dict[int, pd.DataFrame]) -> pd.DataFrame:
-    """One row per band and seed: the statistic's value and whether it lies in the band."""
+def measure(episode: Episode, tables_by_seed: Mapping[int, Tables | pd.DataFrame]) -> pd.DataFrame:
+    """One row per band and seed: the statistic's value and whether it lies in the band.
+
+    Each seed's tables (a run's `results()`), or its daily table alone.
+    """
     rows = []
     for band in episode.spec.bands:
-        function = STATISTICS[band.statistic][0]
-        for seed, daily in daily_by_seed.items():
-            value = function(daily, band.start, band.end)
+        function = statistic(band.statistic)[0]
+        for seed, given in tables_by_seed.items():
+            tables = {"daily": given} if isinstance(given, pd.DataFrame) else given
+            value = function(tables, band.start, band.end)
             rows.append({"band": band.name, "statistic": band.statistic, "seed": seed, "value": value,
                          "in_band": band.holds(value)})  # fmt: skip
     return pd.DataFrame(rows)
@@ -199,12 +271,15 @@ def run_episode(episode: Episode, data_dir: str | Path | None = None) -> pd.Data
 
     scenario = load_scenario(episode.scenario_path, overrides=episode.spec.overrides,
                              overrides_from=str(episode.path), data_dir=data_dir)  # fmt: skip
-    daily = {seed: TreasuryMarketModel(scenario, seed=seed).run().results()["daily"] for seed in episode.spec.seeds}
-    return measure(episode, daily)
+    tables = {seed: TreasuryMarketModel(scenario, seed=seed).run().results() for seed in episode.spec.seeds}
+    return measure(episode, tables)
 
 
-def episode_page(episode: Episode, measured: pd.DataFrame, real: pd.DataFrame | None = None) -> str:
-    """The episode's report page (Markdown): each band, its source, and where each seed fell."""
+def episode_page(episode: Episode, measured: pd.DataFrame, real: Tables | pd.DataFrame | None = None) -> str:
+    """The episode's report page (Markdown): each band, its source, and where each seed fell
+    (and the real market's value, from its tables or its daily table, when given)."""
+    if isinstance(real, pd.DataFrame):
+        real = {"daily": real}
     spec = episode.spec
     out = io.StringIO()
     met = sum(bool(measured.loc[measured["band"] == b.name, "in_band"].all()) for b in spec.bands)
@@ -219,7 +294,7 @@ def episode_page(episode: Episode, measured: pd.DataFrame, real: pd.DataFrame | 
         values = " | ".join(f"{rows.loc[s, 'value']:.3g}" + ("" if rows.loc[s, "in_band"] else " (out)") for s in seeds)
         real_value = ""
         if real is not None:
-            value = STATISTICS[band.statistic][0](real, band.start, band.end)
+            value = statistic(band.statistic)[0](real, band.start, band.end)
             real_value = f" | {value:.3g}"
         holds = "yes" if rows["in_band"].all() else "**no**"
         out.write(f"| {band.name} | `{band.statistic}` | {band.start} to {band.end} | {band.text()} | {values}"

@@ -166,6 +166,31 @@ def near_optimal_yaml(config: CalibrationConfig, candidates: Sequence[Candidate]
     return "".join(f"# {line}\n" for line in header) + yaml.safe_dump(data, sort_keys=False)
 
 
+def confirmation_markdown(candidates: Sequence[Candidate], noise_sd: float) -> str:
+    """The report's section on the best trials evaluated again: each trial's losses, which were kept."""
+    kept = near_optimal(candidates, noise_sd)
+    search_best = min(candidates, key=lambda c: (c.fit_loss, c.trial))
+    lines = [
+        f"The search's {len(candidates)} lowest-loss trials were evaluated again on fresh seed pairs "
+        f"{[list(p) for p in FRESH_SEED_PAIRS]}. One evaluation's loss has a noise standard deviation of "
+        f"{noise_sd:.1f} (the residual of the trial x seed-pair table). The fitted parameters are trial "
+        f"{kept[0].trial}'s, the lowest fresh loss ({kept[0].fresh_loss:.1f}); the search's lowest loss, trial "
+        f"{search_best.trial} ({search_best.fit_loss:.1f} on the fit's seeds), has a fresh loss of "
+        f"{search_best.fresh_loss:.1f}. {len(kept)} trials lie within {NOISE_MULTIPLE:g} noise standard deviations of "
+        "the lowest: the near-optimal sets, written beside the fitted file, that experiments with "
+        "`parameter_sets:` run under.",
+        "",
+        "| trial | loss in the search | fresh losses | fresh loss (mean) | near-optimal |",
+        "|---:|---:|---|---:|---|",
+    ]
+    for c in sorted(candidates, key=lambda c: (c.fresh_loss, c.trial)):
+        fresh = ", ".join(f"{v:.1f}" for v in c.fresh_losses)
+        lines.append(
+            f"| {c.trial} | {c.fit_loss:.1f} | {fresh} | {c.fresh_loss:.1f} | {'yes' if c in kept else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def write_near_optimal(
     config: CalibrationConfig,
     repo_root: Path,

@@ -64,6 +64,7 @@ FINDING_METRICS = (
     "reserves_mean_bn",
     THROUGHPUT_INDEX,
     STRESS_INDEX,
+    "repo_median_minus_iorb_mean_bp",
     "repo_dispersion_mean_bp",
     "repo_spike_days",
     "tail_mean_bp",

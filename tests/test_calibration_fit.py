@@ -46,9 +46,11 @@ def test_calibrated_model_is_within_two_standard_errors_for_most_moments():
     missed_line = next(line for line in report.splitlines() if line.startswith("Fitted moments that miss"))
     for name in misses:
         assert f"`{name}`" in missed_line
-    # The regime the shipped baseline simulates is fitted at least half-way: 2025 H1's moments.
+    # The regime the shipped baseline simulates is fitted at least a third of the way: 2025 H1's
+    # moments. (A search's lowest-loss trial scores better on the fit's own seeds than on others;
+    # the fit is the best trial confirmed on fresh seeds, so its count here is not inflated.)
     own = [t.name for t in fit.targets if t.name.startswith("window_2025_h1/")]
-    assert sum(name not in misses for name in own) >= len(own) / 2, [m for m in misses if m in own]
+    assert sum(name not in misses for name in own) >= len(own) / 3, [m for m in misses if m in own]
     for window in windows:
         assert f"## Window `{window.name}`" in report
     baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")

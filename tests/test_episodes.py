@@ -178,3 +178,31 @@ def test_the_september_2019_episode_meets_its_bands_on_every_seed(september_2019
     assert len(rows) == len(load_episode(SEPTEMBER_2019).spec.seeds) >= 3
     assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")
 
+
+APRIL_2025 = ROOT / "scenarios" / "episodes" / "april_2025.yaml"
+# Bidders' dispersion at auction does not answer to volatility in the model (their idiosyncratic
+# views have a constant spread), so the wider bidding of 8-10 April 2025 is not reproduced.
+BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="auction bid dispersion does not rise with volatility")
+FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seed 1 fails do not rise in the weeks to 16 April")
+
+
+@pytest.fixture(scope="module")
+def april_2025() -> pd.DataFrame:
+    return run_episode(load_episode(APRIL_2025), data_dir=REAL)
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "band",
+    [
+        pytest.param("the 8-10 April coupon auctions bid wider than the eight weeks before (by 1bp or more)",
+                     marks=BIDDING_MISSED),
+        pytest.param("weekly fails in the tracked issues rise by a fifth or more in the weeks to 16 April",
+                     marks=FAILS_MISSED),
+        "repo stays orderly - SOFR no more than 10bp over IORB",
+    ],
+)  # fmt: skip
+def test_the_april_2025_episode_meets_its_bands_on_every_seed(april_2025, band):
+    rows = april_2025[april_2025["band"] == band]
+    assert len(rows) == len(load_episode(APRIL_2025).spec.seeds) >= 3
+    assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")

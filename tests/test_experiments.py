@@ -210,7 +210,8 @@ def test_bill_purchases_raise_reserves_in_a_reserve_scarce_market(tmp_path: Path
 @pytest.mark.parametrize("path", sorted((SCENARIOS / "experiments").glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_experiment_files_are_valid(path: Path) -> None:
     experiment = load_any(path)
-    assert len(experiment.tasks()) == len(experiment.labels) * len(experiment.seeds)
+    sets = max(1, len(experiment.parameter_sets))
+    assert len(experiment.tasks()) == len(experiment.labels) * len(experiment.seeds) * sets
     assert all(variant in experiment.labels and reference in experiment.labels
                for variant, reference in experiment.comparisons)  # fmt: skip
     if experiment.kind == "experiment":

@@ -206,3 +206,32 @@ def test_the_april_2025_episode_meets_its_bands_on_every_seed(april_2025, band):
     rows = april_2025[april_2025["band"] == band]
     assert len(rows) == len(load_episode(APRIL_2025).spec.seeds) >= 3
     assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")
+
+
+MARCH_2020 = ROOT / "scenarios" / "episodes" / "march_2020.yaml"
+# Dealers in the model shed inventory when volatility binds their risk limits; in March 2020
+# they absorbed customers' sales (their net positions rose $27bn in four weeks).
+POSITIONS_MISSED = pytest.mark.xfail(strict=True, reason="dealers shed inventory in the model's dash for cash")
+RELIEF_MISSED = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask in late April is 0.85 of the stress weeks'")
+
+
+@pytest.fixture(scope="module")
+def march_2020() -> pd.DataFrame:
+    return run_episode(load_episode(MARCH_2020), data_dir=REAL)
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "band",
+    [
+        "dealers' bid/ask doubles in the worst two weeks (9-20 March)",
+        pytest.param("dealers' net positions rise (20 February to 18 March)", marks=POSITIONS_MISSED),
+        pytest.param("relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before (which held "
+                     "the stress)", marks=RELIEF_MISSED),
+        "repo stays within 50bp of IOER in March",
+    ],
+)  # fmt: skip
+def test_the_march_2020_episode_meets_its_bands_on_every_seed(march_2020, band):
+    rows = march_2020[march_2020["band"] == band]
+    assert len(rows) == len(load_episode(MARCH_2020).spec.seeds) >= 3
+    assert rows["in_band"].all(), rows[["seed", "value"]].to_dict("records")

@@ -98,6 +98,24 @@ def test_soma_changes_become_monthly_runoff_caps_and_purchases(tmp_path, data):
     assert april.bn_per_month > 0
 
 
+def test_weekly_soma_periods_spread_each_weeks_rise_over_that_week(tmp_path, data):
+    scenario = load_scenario(_scenario_file(tmp_path, {**EVERYTHING, "soma_period": "week"}), data_dir=data)
+    purchases = [p for p in scenario.central_bank.purchases if p.start >= dt.date(2025, 4, 1)]
+    # April's rise comes week by week (Thursday to Wednesday), each paced over its own business days.
+    assert len(purchases) >= 4 and all((p.end - p.start).days <= 6 for p in purchases)
+    for program in purchases:
+        thursday, wednesday = pd.Timestamp(program.start), pd.Timestamp(program.end)
+        rise_bn = (SOMA_MN[SOMA_MN.index <= wednesday].iloc[-1] - SOMA_MN[SOMA_MN.index < thursday].iloc[-1]) / 1000
+        business = len(pd.bdate_range(thursday, wednesday))
+        assert program.bn_per_month == pytest.approx(rise_bn * 21 / business, abs=1e-3)
+    # Weekly falls become caps paced per 21 business days of their own week, from its first day.
+    weekly_fall_bn = 25.0 * 12 / 52
+    for cap in [c for c in scenario.central_bank.runoff_caps if c.date.month == 2]:
+        business = len(pd.bdate_range(cap.date, cap.date + dt.timedelta(days=6)).difference(
+            pd.to_datetime(["2025-02-17"])))  # Presidents' Day  # fmt: skip
+        assert cap.bn_per_month == pytest.approx(weekly_fall_bn * 21 / business, rel=1e-3)
+
+
 def test_administered_rates_come_from_the_fomc_table(tmp_path, data):
     scenario = load_scenario(_scenario_file(tmp_path, EVERYTHING), data_dir=data)
     first = scenario.policy.rates[0]

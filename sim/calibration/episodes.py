@@ -44,6 +44,8 @@ def _between(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
 
 def _change(column: str) -> Statistic:
     def change(daily: pd.DataFrame, start: dt.date, end: dt.date) -> float:
+        if column not in daily.columns:  # e.g. dealers' inventory, which the public tables lack
+            return math.nan
         days = _between(daily, start, end)
         return float(days[column].iloc[-1] - days[column].iloc[0]) if len(days) >= 2 else math.nan
 
@@ -109,6 +111,7 @@ STATISTICS: dict[str, tuple[Statistic, str, str]] = {
     "tga_change_bn": (_change("tga_bn"), "$bn", "TGA, last day minus first"),
     "reserves_change_bn": (_change("reserves_bn"), "$bn", "reserves, last day minus first"),
     "on_rrp_change_bn": (_change("on_rrp_bn"), "$bn", "ON RRP, last day minus first"),
+    "dealer_inventory_change_bn": (_change("dealer_inventory_bn"), "$bn", "dealers' inventory, last day minus first"),
     "reserves_fall_share_of_tga_rise": (reserves_fall_share_of_tga_rise, "share", "fall in reserves / rise in the TGA"),
     "sofr_minus_iorb_max_bp": (sofr_minus_iorb_max_bp, "bp", "highest SOFR median over IORB"),
     "sofr_p99_minus_iorb_max_bp": (sofr_p99_minus_iorb_max_bp, "bp", "highest SOFR 99th percentile over IORB"),
@@ -148,6 +151,20 @@ def coupon_high_minus_median_rise_bp(tables: Tables, start: dt.date, end: dt.dat
     return float(during.mean() - before.mean()) if len(during) and len(before) else math.nan
 
 
+def bid_ask_rise_ratio(tables: Tables, start: dt.date, end: dt.date) -> float:
+    """Mean dealers' bid/ask on the dates over its mean in the BEFORE_DAYS days before (ratio)."""
+    daily = tables.get("daily")
+    if daily is None or "bid_ask_bp" not in daily.columns:
+        return math.nan
+    first = pd.Timestamp(start)
+    during = _between(daily, start, end)["bid_ask_bp"].dropna()
+    before = _between(daily, (first - pd.Timedelta(days=BEFORE_DAYS)).date(), (first - pd.Timedelta(days=1)).date())
+    before = before["bid_ask_bp"].dropna()
+    if not len(during) or not len(before) or before.mean() <= 0:
+        return math.nan
+    return float(during.mean() / before.mean())
+
+
 def fails_weekly_rise_ratio(tables: Tables, start: dt.date, end: dt.date) -> float:
     """Mean weekly fails in the tracked issues over the weeks ending on the dates, over the mean
     of the weeks ending in the BEFORE_DAYS days before (ratio)."""
@@ -172,6 +189,7 @@ TABLE_STATISTICS: dict[str, tuple[TableStatistic, str, str]] = {
         "coupon auctions' high minus median, over the 8 weeks before",
     ),  # fmt: skip
     "fails_weekly_rise_ratio": (fails_weekly_rise_ratio, "ratio", "weekly fails (tracked issues) / 8 weeks before"),
+    "bid_ask_rise_ratio": (bid_ask_rise_ratio, "ratio", "dealers' bid/ask / its mean over the 8 weeks before"),
 }
 
 

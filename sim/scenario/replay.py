@@ -145,18 +145,20 @@ def replayed_tga_targets(tga: Series, first: dt.date, last: dt.date, lead: int) 
 
 
 def replayed_soma_policy(
-    soma: Series, first: dt.date, last: dt.date, tenors: list[str]
+    soma: Series, first: dt.date, last: dt.date, tenors: list[str], period: str = "month"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Monthly runoff caps and purchase programs that move SOMA Treasuries as the data moved them.
+    """Runoff caps and purchase programs that move SOMA Treasuries as the data moved them.
 
-    Each calendar month's change is measured from the level on its first simulated day to the
-    level on its last: a fall becomes that month's runoff cap, a rise a purchase program over the
-    month's business days (paced per 21 business days, the programs' unit).
+    Each period's change (a calendar month, or with `period="week"` an H.4.1 week ending on a
+    Wednesday) is measured from the level on its first simulated day to the level on its last:
+    a fall becomes a runoff cap from the period's first day, a rise a purchase program over the
+    period's business days (paced per 21 business days, the programs' unit). A week's cap is
+    paced the same way; a month's is the month's fall.
     """
     key = "replay.soma_treasuries"
     soma.check_covers(first, last, key)
     caps, purchases = [], []
-    for month in pd.period_range(first, last, freq="M"):
+    for month in pd.period_range(first, last, freq="M" if period == "month" else "W-WED"):
         start = max(month.start_time.date(), first)
         end = min(month.end_time.date(), last)
         days = business_days(start, end)
@@ -165,7 +167,8 @@ def replayed_soma_policy(
         # The level on the eve of the month (its first day's level for the first month).
         before = soma.level_on(start - dt.timedelta(days=1), key) if start > first else soma.level_on(first, key)
         change = soma.level_on(end, key) - before
-        caps.append({"date": days[0].date(), "bn_per_month": round(max(-change, 0.0), 3)})
+        cap = max(-change, 0.0) * (1.0 if period == "month" else BUSINESS_DAYS_PER_MONTH / len(days))
+        caps.append({"date": days[0].date(), "bn_per_month": round(cap, 3)})
         if change > 0:
             pace = change * BUSINESS_DAYS_PER_MONTH / len(days)
             purchases.append({"start": days[0].date(), "end": days[-1].date(), "bn_per_month": round(pace, 3),
@@ -209,7 +212,7 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
             raise ReplayProblem("(scenario)", "central_bank.reinvest_maturities",
                                 "true: replayed runoff caps reinvest what matures beyond them", "false")  # fmt: skip
         soma = read_series(folder, "TREAST", "replay.soma_treasuries")
-        caps, purchases = replayed_soma_policy(soma, first, last, list(r.soma_purchase_tenors))
+        caps, purchases = replayed_soma_policy(soma, first, last, list(r.soma_purchase_tenors), r.soma_period)
         updates["central_bank"]["runoff_caps"] = caps
         # Purchase programs of the scenario's own (a policy tried on top of history) are kept.
         updates["central_bank"]["purchases"] = purchases + [

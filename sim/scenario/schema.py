@@ -231,7 +231,8 @@ class TreasurySection(Section):
 class PurchaseProgram(Section):
     start: dt.date | None = Field(None, description="First day of purchases; unset: the scenario's start_date.")
     end: dt.date | None = Field(None, description="Last day of purchases; unset: the scenario's end_date.")
-    bn_per_month: Amount = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=1000)
+    # Up to $5T a month: the spring 2020 purchases ran at $75bn a day, about $1.6T a month.
+    bn_per_month: Amount = Field(description="Purchase pace ($bn per month, about 21 business days).", ge=0, le=5000)
     tenors: list[Tenor] = Field(default=list(BILL_TENORS), description="Tenor buckets bought, equal weights.")
     nonbank_seller_share: float = Field(
         default=0.5, description="Share bought (through dealers) from non-bank investors.", ge=0, le=1
@@ -919,6 +920,11 @@ class ReplaySection(Section):
     )
     soma_purchase_tenors: list[Tenor] = _f(
         list(BILL_TENORS), "Tenor buckets of the purchases implied by rises in the Fed's Treasury holdings."
+    )
+    soma_period: Literal["month", "week"] = _f(
+        "month",
+        "Period over which each change in the Fed's Treasury holdings is measured and spread: the calendar "
+        "month, or the H.4.1 week (Thursday to Wednesday), for episodes whose purchases started mid-month.",
     )
     administered_rates: bool = _f(
         False,

@@ -81,19 +81,24 @@ def test_near_optimal_keeps_the_candidates_within_two_noise_sds_best_first() -> 
     assert [c.trial for c in near_optimal(candidates, noise_sd=30.0)] == [3, 7, 9]
 
 
-def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"moments": [
+def _tiny_fit(folder: Path, **extra: Any) -> Path:
+    """A calibration config of one parameter and one moment over a month of a small market."""
+    (folder / "targets.yaml").write_text(yaml.safe_dump({"moments": [
         {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
     ]}))  # fmt: skip
-    config = tmp_path / "tiny.yaml"
+    config = folder / "tiny.yaml"
     config.write_text(yaml.safe_dump({
         "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-03-31",
         "scenario": {"warmup_business_days": 0, **SMALL_POPULATIONS},
         "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
-        "seeds": [1], "workers": 1, "trials": 3, "fitted": "out/tiny.yaml", "report": "out/report",
+        "seeds": [1], "workers": 1, "trials": 3, "fitted": "out/tiny.yaml", "report": "out/report", **extra,
     }))  # fmt: skip
+    return config
+
+
+def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    config = _tiny_fit(tmp_path)
     assert main(["near-optimal", str(config), "--quiet"]) == 2  # no fit yet: the study is missing
     assert "plumbing calibrate" in capsys.readouterr().err
     assert main(["calibrate", str(config), "--quiet"]) == 0
@@ -190,18 +195,7 @@ def test_a_parameter_sets_file_must_be_a_near_optimal_file(tmp_path: Path) -> No
 
 
 def test_calibrate_with_confirmation_fits_the_best_trial_on_fresh_seeds(tmp_path: Path) -> None:
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"moments": [
-        {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
-    ]}))  # fmt: skip
-    config = tmp_path / "tiny.yaml"
-    config.write_text(yaml.safe_dump({
-        "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-03-31",
-        "scenario": {"warmup_business_days": 0, **SMALL_POPULATIONS},
-        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
-        "seeds": [1], "workers": 1, "trials": 3, "confirm_candidates": 3,
-        "fitted": "out/tiny.yaml", "report": "out/report",
-    }))  # fmt: skip
+    config = _tiny_fit(tmp_path, confirm_candidates=3)
     assert main(["calibrate", str(config), "--quiet"]) == 0
     fitted = yaml.safe_load((tmp_path / "out" / "tiny.yaml").read_text())
     best_fresh = next(iter(load_parameter_sets(tmp_path / "out" / "tiny.near_optimal.yaml").values()))

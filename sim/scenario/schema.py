@@ -228,6 +228,14 @@ class TreasurySection(Section):
 
 
 # ---------------------------------------------------------------- central bank
+def _end_on_or_after_start(end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    """A dated program's `end`, unset or on or after its `start`."""
+    start = info.data.get("start")
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"a date on or after start ({start})")
+    return end
+
+
 class PurchaseProgram(Section):
     start: dt.date | None = Field(None, description="First day of purchases; unset: the scenario's start_date.")
     end: dt.date | None = Field(None, description="Last day of purchases; unset: the scenario's end_date.")
@@ -238,13 +246,7 @@ class PurchaseProgram(Section):
         default=0.5, description="Share bought (through dealers) from non-bank investors.", ge=0, le=1
     )
 
-    @field_validator("end")
-    @classmethod
-    def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("start")
-        if start is not None and end is not None and end < start:
-            raise ValueError(f"a date on or after start ({start})")
-        return end
+    _end_after_start = field_validator("end")(_end_on_or_after_start)
 
     @field_validator("tenors")
     @classmethod
@@ -284,13 +286,7 @@ class RepoOperation(Section):
         le=500,
     )
 
-    @field_validator("end")
-    @classmethod
-    def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("start")
-        if start is not None and end is not None and end < start:
-            raise ValueError(f"a date on or after start ({start})")
-        return end
+    _end_after_start = field_validator("end")(_end_on_or_after_start)
 
 
 class CentralBankSection(Section):

@@ -235,15 +235,9 @@ def load_screening(path: str | Path) -> Screening:
 # ---------------------------------------------------------------- runs
 def simulate_dashboard(scenario: dict[str, Any], label: str, seed: int) -> dict[str, Any]:
     """One run's dashboard record without the figures' series (they are not screened)."""
-    from sim import TreasuryMarketModel
-    from sim.dashboard import compute_dashboard
-    from sim.experiments.runner import _finite
+    from sim.experiments.runner import simulate_run
 
-    model_scenario = scenario_from_dict(scenario, source=f"{label} (seed {seed})")
-    tables = TreasuryMarketModel(model_scenario, seed=seed).run().results()
-    dashboard = compute_dashboard(tables, f"{label} seed {seed}")
-    return {"scenario": model_scenario.name, "variant": label, "seed": seed, "period": list(dashboard.period),
-            "metrics": {name: _finite(value) for name, value in dashboard.metrics.items()}}  # fmt: skip
+    return simulate_run(scenario, label, seed, series=False)
 
 
 def output_values(

@@ -235,15 +235,15 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def simulate_run(scenario: dict[str, Any], label: str, seed: int) -> RunRecord:
+def simulate_run(scenario: dict[str, Any], label: str, seed: int, series: bool = True) -> RunRecord:
     """Simulate one scenario with one seed and return its dashboard record.
 
     Runs in a worker process (local or Dask): takes and returns plain JSON-ready data.
 
     Returns:
         `scenario` (name), `variant` (label), `seed`, `period` [first, last date] and
-        `metrics` (dashboard metric name -> value in its unit, None when not available) and
-        `series` (the daily, auction and weekly series the figures draw; see `run_series`).
+        `metrics` (dashboard metric name -> value in its unit, None when not available) and,
+        with `series`, the daily, auction and weekly series the figures draw (see `run_series`).
     """
     # Imported here so a worker pays for the model only when it runs one.
     from sim import TreasuryMarketModel
@@ -251,14 +251,14 @@ def simulate_run(scenario: dict[str, Any], label: str, seed: int) -> RunRecord:
     model_scenario = scenario_from_dict(scenario, source=f"{label} (seed {seed})")
     tables = TreasuryMarketModel(model_scenario, seed=seed).run().results()
     dashboard = compute_dashboard(tables, f"{label} seed {seed}")
-    return {
+    record = {
         "scenario": model_scenario.name,
         "variant": label,
         "seed": seed,
         "period": list(dashboard.period),
         "metrics": {name: _finite(value) for name, value in dashboard.metrics.items()},
-        "series": run_series(tables),
     }
+    return record | {"series": run_series(tables)} if series else record
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:

@@ -237,10 +237,12 @@ def collect_tenders(
     d_rows, dealer_y, dealer_amt = dealer_tenders(m, offering, wi, new_issue_dv01(tenor, years, wi), bucket)
     # End investors' demand moves with the auction's surprise; so do the yields they bid.
     shortfall = 1.0 - (1.0 - shortfall) * mood.demand_factor
+    # What dealers sold when-issued is end demand met before the auction: real money bids the rest.
+    wi_sold = when_issued_sold_bn(m, offering, shortfall)
     wi = wi + mood.value_shift_bp / 100.0
     rm = m.slices["real_money"]
     rm_i, rm_y, rm_amt = m.real_money.auction_bids(
-        bucket, offering, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered
+        bucket, offering - wi_sold, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered
     )
     fo = m.slices["foreign_official"]
     fo_i, fo_y, fo_amt = m.foreign_official.auction_bids(offering, wi, m.curve.risk_off, led.money_bn[fo], shortfall)
@@ -263,7 +265,31 @@ def collect_tenders(
     )
     yields = np.concatenate([dealer_y, rm_y, fo_y, lf_y, mm_y])
     amounts = np.concatenate([dealer_amt, rm_amt, fo_amt, lf_amt, mm_amt])
+    if wi_sold > 0:
+        # Short the issue, dealers bid to be sure of covering: as far through the curve as end investors
+        # who must be filled (unshifted by the auction's mood: the sales are made), one tender each, pro
+        # rata to size; these come last (`when_issued_awards_bn`).
+        n_d = m.config.dealers.count
+        cover_pct = wi - (mood.value_shift_bp + m.config.real_money.bid_through_bp) / 100.0
+        rows = np.concatenate([rows, np.arange(n_d)])
+        yields = np.concatenate([yields, np.full(n_d, cover_pct)])
+        amounts = np.concatenate([amounts, wi_sold * m.dealers.size_share])
     return rows, yields, amounts
+
+
+def when_issued_sold_bn(m: TreasuryMarketModel, offering_bn: float, shortfall: float) -> float:
+    """Par dealers sold in when-issued trading before an auction ($bn): `auction_when_issued_share` of
+    the offering, less the end demand a shock or the auction's surprise keeps away."""
+    return m.config.dealers.auction_when_issued_share * offering_bn * max(1.0 - shortfall, 0.0)
+
+
+def when_issued_awards_bn(m: TreasuryMarketModel, awarded_bn: np.ndarray) -> np.ndarray:
+    """Each dealer's award on its when-issued cover tender (the last one per dealer; zero without
+    when-issued sales), from the awards in tender order ($bn)."""
+    n_d = m.config.dealers.count
+    if m.config.dealers.auction_when_issued_share <= 0:
+        return np.zeros(n_d)
+    return awarded_bn[-n_d:]
 
 
 def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float | None = None) -> None:
@@ -298,6 +324,12 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     n_d = m.config.dealers.count
     rm, fo, lf, mmf = (m.slices[k] for k in ("real_money", "foreign_official", "levered_fund", "money_fund"))
     dealer_award = float(awards[:n_d].sum())
+    # What dealers won to cover when-issued sales goes at issue to the investors who bought it.
+    sold_on = when_issued_awards_bn(m, result.awarded_bn)
+    if sold_on.sum() > 0:
+        delivered = awards[:n_d] - np.maximum(awards[:n_d] - sold_on, 0.0)
+        awards[:n_d] -= delivered
+        awards[rm] += float(delivered.sum()) * m.real_money.size_share
     # Dealers warehouse what they take down; with the arrow off, only what they took down in the
     # calm twin, passing the rest straight on to end investors (`sim.loop`).
     kept = np.minimum(awards[:n_d], m.calm.follow("takedown_raises_utilization", awards[:n_d], *event))

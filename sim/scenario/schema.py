@@ -360,6 +360,14 @@ class DealerSection(Section):
     auction_obligation_concession_bp: float = _f(
         2.0, "Extra concession on the part a dealer bids only to meet its obligation (bp).", ge=0, le=100
     )
+    auction_when_issued_share: float = _f(
+        0.0,
+        "Share of each auction dealers sell in when-issued trading before it, to end investors who then bid "
+        "that much less: dealers bid it at the curve to cover their short and deliver it at issue, so it counts "
+        "in their takedown but never in their inventory (0: no when-issued sales).",
+        ge=0,
+        le=0.5,
+    )
     auction_distribution_risk_price: float = _f(
         0.1,
         "Auction concession per bp of daily yield volatility times the square root of the days a dealer's depth "

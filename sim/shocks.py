@@ -82,10 +82,10 @@ class ShockSchedule:
         match shock:
             case RiskOff():
                 self.risk_off[span] = True
-            case VolatilityJump(multiplier=multiplier):
-                # A volatility jump is also a flight from risk.
+            case VolatilityJump(multiplier=multiplier, risk_off=risk_off):
                 self.vol_multiplier[span] *= multiplier
-                self.risk_off[span] = True
+                if risk_off:
+                    self.risk_off[span] = True
             case FundingPullback(share=share):
                 self.funding_pullback[span] = np.maximum(self.funding_pullback[span], share)
             case ForeignOfficialSelling(bn_per_day=bn_per_day):

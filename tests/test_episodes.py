@@ -162,7 +162,9 @@ EPISODES = ROOT / "scenarios" / "episodes"
 SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
 # April 2025: bidders' dispersion at auction does not answer to volatility in the model (their
 # idiosyncratic views have a constant spread), so the wider bidding of 8-10 April is not reproduced.
-BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="auction bid dispersion does not rise with volatility")
+BIDDING_MISSED = pytest.mark.xfail(
+    strict=True, reason="the fitted baseline's bids do not disperse with volatility (elasticity 0 until fitted)"
+)
 FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seed 1 fails do not rise in the weeks to 16 April")
 # March 2020: dealers in the model shed inventory when volatility binds their risk limits; the
 # real ones absorbed customers' sales (their net positions rose $27bn in four weeks).

@@ -24,9 +24,16 @@ class ForeignOfficials:
         self.size_share = size_share
 
     def auction_bids(
-        self, offering_bn: float, wi_pct: float, risk_off: bool, cash_bn: np.ndarray, shortfall_share: float
+        self,
+        offering_bn: float,
+        wi_pct: float,
+        risk_off: bool,
+        cash_bn: np.ndarray,
+        shortfall_share: float,
+        dispersion: float = 1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Tenders (bidder index, yield %, amount $bn): a steady share bid through WI, none in risk-off."""
+        """Tenders (bidder index, yield %, amount $bn): a steady share bid through WI, none in risk-off;
+        `dispersion` scales how far through, relative to calm."""
         if risk_off:
             amounts = np.zeros_like(self.size_share)
         else:
@@ -34,7 +41,7 @@ class ForeignOfficials:
             amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * self.params.auction_cash_budget_share)
         return (
             np.arange(self.size_share.size),
-            np.full(self.size_share.size, wi_pct - self.params.bid_through_bp / 100.0),
+            np.full(self.size_share.size, wi_pct - dispersion * self.params.bid_through_bp / 100.0),
             amounts,
         )
 

@@ -63,6 +63,7 @@ class RealMoneyInvestors:
         shortfall_share: float,
         cash_bn: np.ndarray,
         remembered_tail_bp: np.ndarray | None = None,
+        dispersion: float = 1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Tenders at an auction: (bidder index, yield %, amount $bn), one per concession step.
 
@@ -72,6 +73,8 @@ class RealMoneyInvestors:
             cash_bn: each investor's cash; bids are capped by it.
             remembered_tail_bp: the tails investors remember, shape (investors, 2) (bills,
                 coupons); their own memory when not given.
+            dispersion: how far the steps spread around each investor's required concession,
+                relative to calm (volatile markets spread them; the demand at each step is unchanged).
         """
         p = self.params
         share = p.bill_auction_share if bucket < N_BILL_BUCKETS else p.auction_share
@@ -88,7 +91,7 @@ class RealMoneyInvestors:
         steps = np.concatenate([[-p.bid_through_bp], CONCESSION_STEPS_BP])
         curve = np.clip(1.0 + p.demand_elasticity_per_bp * steps, 0.0, None)
         curve[0] = min(p.bid_through_share, curve[1])
-        concessions = required[:, None] + steps[None, :]
+        concessions = required[:, None] + dispersion * steps[None, :]
         cumulative = base[:, None] * np.maximum.accumulate(curve)[None, :]
         amounts = cumulative.copy()  # each step's demand: the cumulative curve's increments
         amounts[:, 1:] -= cumulative[:, :-1]

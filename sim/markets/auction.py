@@ -196,6 +196,13 @@ class AuctionMood:
         return cls(factor, float(value_noise_bp * draws[1]))
 
 
+def tender_dispersion(m: TreasuryMarketModel) -> float:
+    """How far end investors' tenders spread around their centre today, relative to calm: the volatility
+    ratio to the power `treasury.auction_dispersion_vol_elasticity` (one when that is zero)."""
+    elasticity = m.config.treasury.auction_dispersion_vol_elasticity
+    return float(m.curve.vol_ratio**elasticity) if elasticity > 0 else 1.0
+
+
 def dealer_tenders(
     m: TreasuryMarketModel, offering: float, wi: float, dv01_per_par: float, bucket: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,12 +247,15 @@ def collect_tenders(
     # What dealers sold when-issued is end demand met before the auction: real money bids the rest.
     wi_sold = when_issued_sold_bn(m, offering, shortfall)
     wi = wi + mood.value_shift_bp / 100.0
+    dispersion = tender_dispersion(m)
     rm = m.slices["real_money"]
     rm_i, rm_y, rm_amt = m.real_money.auction_bids(
-        bucket, offering - wi_sold, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered
+        bucket, offering - wi_sold, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered, dispersion
     )
     fo = m.slices["foreign_official"]
-    fo_i, fo_y, fo_amt = m.foreign_official.auction_bids(offering, wi, m.curve.risk_off, led.money_bn[fo], shortfall)
+    fo_i, fo_y, fo_amt = m.foreign_official.auction_bids(
+        offering, wi, m.curve.risk_off, led.money_bn[fo], shortfall, dispersion
+    )
     lf = m.slices["levered_fund"]
     lf_i, lf_y, lf_amt = m.levered_funds.auction_bids(offering, wi, m.levered_funds.buys_bn * (1.0 - shortfall))
     lf_amt = lf_amt if tenor in BASIS_TENORS else np.zeros_like(lf_amt)
@@ -317,8 +327,9 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     event = (tenor, offering_bn is not None)
     rows, yields, amounts = collect_tenders(m, tenor, offering, curve_pct, shortfall, mood, years, event)
     wi = curve_pct + m.auctions.expected_concession_bp[bucket] / 100.0
-    # Bidders' idiosyncratic views of value (a fraction of a bp).
-    yields = yields + m.auction_rng.normal(0.0, m.config.treasury.auction_bid_noise_bp / 100.0, yields.size)
+    # Bidders' idiosyncratic views of value (a fraction of a bp in calm).
+    noise_pct = tender_dispersion(m) * m.config.treasury.auction_bid_noise_bp / 100.0
+    yields = yields + m.auction_rng.normal(0.0, noise_pct, yields.size)
     result = clear_uniform_price(yields, amounts, offering)
     awards = np.bincount(rows, weights=result.awarded_bn, minlength=m.accounts.n_trading)
     n_d = m.config.dealers.count

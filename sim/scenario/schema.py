@@ -214,6 +214,16 @@ class TreasurySection(Section):
         ge=0,
         le=50,
     )
+    auction_dispersion_vol_elasticity: float = _f(
+        0.0,
+        "Elasticity of the spread of end investors' auction tenders to rate volatility (realised over calm): "
+        "bidders disagree more about value and shade more when rates are volatile (Nyborg, Rydqvist and "
+        "Sundaresan 2002), so real money's concession steps around its required concession, foreign officials' "
+        "bid-through and every bidder's idiosyncratic view spread by volatility ratio ** elasticity; 0 keeps them "
+        "as in calm.",
+        ge=0,
+        le=5,
+    )
 
     @model_validator(mode="after")
     def _outlay_shares_sum_to_one(self) -> TreasurySection:
@@ -841,6 +851,12 @@ class EndDemandShortfall(_Shock):
 class VolatilityJump(_Shock):
     kind: Literal["volatility_jump"]
     multiplier: float = Field(description="Multiplier on the level-factor volatility.", ge=0.01, le=50)
+    risk_off: bool = Field(
+        default=True,
+        description="The jump is also a flight from risk: the market is in risk-off for its days (risk-off "
+        "level volatility, which the multiplier scales; foreign officials stop bidding at auctions; real money's "
+        "risk-off selling). False: volatility alone, the calm level's scaled by the multiplier.",
+    )
 
 
 class RiskOff(_Shock):

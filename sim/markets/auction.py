@@ -223,6 +223,7 @@ def collect_tenders(
     mood: AuctionMood | None = None,
     years: float | None = None,
     event: tuple[str, bool] | None = None,
+    dispersion: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every bidder's tenders: (trading account, yield %, amount $bn).
 
@@ -231,6 +232,8 @@ def collect_tenders(
         mood: end investors' common surprise at this auction (none when not given).
         years: the issue's remaining life (the tenor's for a new issue).
         event: the auction within the day (tenor, cash-management bill), for the loop's arrows.
+        dispersion: how far end investors' tenders spread around their centre, relative to calm
+            (`tender_dispersion`).
     """
     mood = mood or AuctionMood()
     led = m.ledger
@@ -247,7 +250,6 @@ def collect_tenders(
     # What dealers sold when-issued is end demand met before the auction: real money bids the rest.
     wi_sold = when_issued_sold_bn(m, offering, shortfall)
     wi = wi + mood.value_shift_bp / 100.0
-    dispersion = tender_dispersion(m)
     rm = m.slices["real_money"]
     rm_i, rm_y, rm_amt = m.real_money.auction_bids(
         bucket, offering - wi_sold, wi, liquidity_ratio, shortfall, led.money_bn[rm], remembered, dispersion
@@ -325,10 +327,11 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     mood = AuctionMood.draw(m.auction_rng, tsy.auction_demand_noise, tsy.auction_value_noise_bp)
     # Bidders value the issue off the curve; WI trading adds the concession auctions have needed.
     event = (tenor, offering_bn is not None)
-    rows, yields, amounts = collect_tenders(m, tenor, offering, curve_pct, shortfall, mood, years, event)
+    dispersion = tender_dispersion(m)
+    rows, yields, amounts = collect_tenders(m, tenor, offering, curve_pct, shortfall, mood, years, event, dispersion)
     wi = curve_pct + m.auctions.expected_concession_bp[bucket] / 100.0
     # Bidders' idiosyncratic views of value (a fraction of a bp in calm).
-    noise_pct = tender_dispersion(m) * m.config.treasury.auction_bid_noise_bp / 100.0
+    noise_pct = dispersion * m.config.treasury.auction_bid_noise_bp / 100.0
     yields = yields + m.auction_rng.normal(0.0, noise_pct, yields.size)
     result = clear_uniform_price(yields, amounts, offering)
     awards = np.bincount(rows, weights=result.awarded_bn, minlength=m.accounts.n_trading)

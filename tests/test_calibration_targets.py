@@ -178,7 +178,7 @@ def test_auction_moments_by_hand() -> None:
         "auction_date": pd.to_datetime(["2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09"]),
         "tenor": ["2y", "10y", "30y", "13w"], "security_type": ["Note", "Note", "Bond", "Bill"],
         "high_yield_pct": [4.10, 4.30, 4.50, 4.20], "median_yield_pct": [4.05, 4.28, 4.46, 4.19],
-        "dealer_share": [0.2, 0.1, 0.3, 0.4],
+        "dealer_share": [0.2, 0.1, 0.3, 0.4], "bid_to_cover": [2.4, 2.6, 2.2, 3.0],
     })  # fmt: skip
     got = compute_moments({"auctions": auctions}, "auctions")
     assert got["high_minus_median_mean_bp:2-7y"] == pytest.approx(5.0)
@@ -186,8 +186,15 @@ def test_auction_moments_by_hand() -> None:
     assert got["high_minus_median_mean_bp:bills"] == pytest.approx(1.0)
     assert got["dealer_share_mean:10y+"] == pytest.approx(0.2)
     assert got["dealer_share_mean:bills"] == pytest.approx(0.4)
+    assert got["bid_to_cover_mean:2-7y"] == pytest.approx(2.4)
+    assert got["bid_to_cover_mean:10y+"] == pytest.approx(2.4)
+    assert got["bid_to_cover_mean:bills"] == pytest.approx(3.0)
     empty = compute_moments({"auctions": auctions.iloc[:3]}, "auctions")
     assert empty["dealer_share_mean:bills"] is None
+    assert empty["bid_to_cover_mean:bills"] is None
+    # A table without the column has no such moment (an export that lacks it).
+    without = compute_moments({"auctions": auctions.drop(columns="bid_to_cover")}, "auctions")
+    assert without["bid_to_cover_mean:2-7y"] is None
 
 
 def test_moments_agree_with_dashboard_metrics() -> None:

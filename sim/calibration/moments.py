@@ -199,8 +199,8 @@ def _auction_obs(kind: str, group: str) -> Callable[[Tables], pd.Series | None]:
             return None
         if kind == "high_minus_median":
             values = high_minus_median_bp(auctions)
-        elif "dealer_share" in auctions.columns:
-            values = pd.to_numeric(auctions["dealer_share"], errors="coerce").astype(float)
+        elif kind in auctions.columns:
+            values = pd.to_numeric(auctions[kind], errors="coerce").astype(float)
         else:
             values = None
         if values is None:
@@ -328,6 +328,11 @@ def _registry() -> tuple[Moment, ...]:
                         f"Primary-dealer share of the amount awarded to dealers, direct and indirect bidders, "
                         f"mean over {group} auctions", True,
                         _auction_obs("dealer_share", group), stat_mean))  # fmt: skip
+    # How thick end demand is around the stop: tenders of every bidder over the offering.
+    for group in GROUPS:
+        m.append(Moment(f"bid_to_cover_mean:{group}", "ratio", "auctions", "auctions",
+                        f"Amount tendered over the amount offered, mean over {group} auctions", True,
+                        _auction_obs("bid_to_cover", group), stat_mean))  # fmt: skip
     return tuple(m)
 
 

@@ -50,7 +50,15 @@ class Ledger:
         equity_bn: equity of each account, moved only by P&L flows.
     """
 
-    def __init__(self, accounts: AccountMap, n_slots: int, reserve_holder: np.ndarray, custodian: np.ndarray):
+    def __init__(
+        self,
+        accounts: AccountMap,
+        n_slots: int,
+        reserve_holder: np.ndarray,
+        custodian: np.ndarray,
+        parent_share: np.ndarray | None = None,
+        parent_weight: np.ndarray | None = None,
+    ):
         n = accounts.n_accounts
         self.accounts = accounts
         self.cb_row = accounts.n_trading
@@ -61,6 +69,12 @@ class Ledger:
         self.reserve_holder = reserve_holder.astype(bool)
         self._depositor = ~self.reserve_holder  # read on every payment
         self.custodian = custodian.astype(np.int64)
+        # Large depositors bank with several banks: a share of each depositor's deposits sits at
+        # the holding companies of bank-affiliated dealers, spread over them by fixed weights
+        # (summing to one over those reserve holders); the rest at its own custodian.
+        self.parent_share = np.zeros(n) if parent_share is None else np.asarray(parent_share, dtype=float)
+        self.parent_weight = np.zeros(n) if parent_weight is None else np.asarray(parent_weight, dtype=float)
+        self._shared_custody = bool((self.parent_share[self._depositor] > 0).any() and self.parent_weight.any())
         self.repo_lent_bn = np.zeros(n)
         self.repo_borrowed_bn = np.zeros(n)
         self.repo_interest_receivable_bn = np.zeros(n)
@@ -90,12 +104,19 @@ class Ledger:
 
     # ------------------------------------------------------------ money
     def _move_money(self, accounts: np.ndarray, amounts: np.ndarray) -> None:
-        """Add `amounts` to accounts; depositors' custodians' reserves move with them."""
+        """Add `amounts` to accounts; depositors' custodians' reserves move with them (a depositor's
+        parent share at the dealers' parents, by their weights; the rest at its own custodian)."""
         n = self.money_bn.size
         self.money_bn += np.bincount(accounts, weights=amounts, minlength=n)
         depositor = self._depositor[accounts]
         if depositor.any():
-            self.money_bn += np.bincount(self.custodian[accounts[depositor]], weights=amounts[depositor], minlength=n)
+            payers, paid = accounts[depositor], amounts[depositor]
+            if not self._shared_custody:
+                self.money_bn += np.bincount(self.custodian[payers], weights=paid, minlength=n)
+                return
+            at_parents = paid * self.parent_share[payers]
+            self.money_bn += np.bincount(self.custodian[payers], weights=paid - at_parents, minlength=n)
+            self.money_bn += at_parents.sum() * self.parent_weight
 
     def transfer(self, payers: np.ndarray, payees: np.ndarray, amounts_bn: np.ndarray, income: bool) -> None:
         """Pay between private accounts, pair by pair. With `income`, the payment is P&L (interest, fees)."""
@@ -327,7 +348,12 @@ class Ledger:
     def deposits_owed_bn(self) -> np.ndarray:
         """Deposits each bank owes its depositors (zero for non-banks)."""
         depositors = ~self.reserve_holder
-        return np.bincount(self.custodian[depositors], weights=self.money_bn[depositors], minlength=self.money_bn.size)
+        held = self.money_bn[depositors]
+        if not self._shared_custody:
+            return np.bincount(self.custodian[depositors], weights=held, minlength=self.money_bn.size)
+        at_parents = held * self.parent_share[depositors]
+        owed = np.bincount(self.custodian[depositors], weights=held - at_parents, minlength=self.money_bn.size)
+        return owed + at_parents.sum() * self.parent_weight
 
     def securities_value_bn(self) -> np.ndarray:
         """Market value of each trading holder's positions ($bn)."""

@@ -239,6 +239,10 @@ class TreasuryMarketModel(mesa.Model):
         involved = led.gross_size_bn()
         depositors = ~led.reserve_holder
         np.maximum.at(involved, led.custodian[depositors], involved[depositors])
+        sharing = depositors & (led.parent_share > 0)
+        if sharing.any():  # the dealers' parents hold a share of those depositors' deposits
+            parents = led.parent_weight > 0
+            involved[parents] = np.maximum(involved[parents], involved[sharing].max())
         self.accounting_scale_bn = np.maximum(self.accounting_scale_bn, involved)
         self.central_bank_scale_bn = max(
             self.central_bank_scale_bn,

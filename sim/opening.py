@@ -105,7 +105,11 @@ def population_shares(
     comfort_noise = np.exp(rng.normal(0.0, b.comfort_dispersion, bank_share.size))
     comfort_tilt = bank_share**b.comfort_size_elasticity * comfort_noise
     comfortable = b.lowest_comfortable_reserves_bn * bank_share * comfort_tilt / (bank_share * comfort_tilt).sum()
+    # Banks differ in what balance sheet costs them, around the common hurdle: centred on the
+    # reserve-weighted mean, so `lending_hurdle_bp` is the market's average hurdle on every draw
+    # (the largest bank holds about a third of reserves; its own offset would move the level).
     hurdle_offset = rng.normal(0.0, b.hurdle_dispersion_bp, b.count)
+    hurdle_offset = hurdle_offset - bank_share @ hurdle_offset
     shares = {
         "dealer": dealer_share,
         "real_money": rm_share,
@@ -173,13 +177,17 @@ def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueReg
 
 
 def open_ledger(m: TreasuryMarketModel) -> Ledger:
-    """Accounts: who holds reserves, and which bank each depositor uses as custodian.
+    """Accounts: who holds reserves, and which banks each depositor uses as custodians.
 
     Depositors bank with custodians chosen by bank size; households spread over all banks;
-    reserve holders (banks and bank-affiliated dealers) are their own custodians. In each
-    investor population the largest accounts, up to `banks.dealer_parent_deposit_share` of
-    its size, bank with the holding companies of bank-affiliated dealers (chosen by dealer
-    size): the reserves behind those deposits sit on the dealers' consolidated balance sheets.
+    reserve holders (banks and bank-affiliated dealers) are their own custodians. Every
+    investor (real money, foreign official, levered and money funds) also keeps
+    `banks.dealer_parent_deposit_share` of its deposits at the holding companies of the
+    bank-affiliated dealers, spread over them by dealer size, as large investors spread their
+    cash over several banks: the reserves behind those deposits sit on the dealers'
+    consolidated balance sheets. Spread, not lumped: a whole large account at one parent
+    would let one investor's cash swings decide whether a small dealer is far over its
+    leverage limit.
     """
     n = m.accounts.n_accounts
     banks = m.slices["bank"]
@@ -189,19 +197,17 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     custodian = m.setup_rng.choice(banks.stop - banks.start, size=n, p=m.banks.size_share)
     custodian = custodian + banks.start
     custodian[m.slices["household"]] = np.arange(m.config.banks.count) + banks.start
-    parents = np.flatnonzero(m.dealers.bank_affiliated)
-    share = m.config.banks.dealer_parent_deposit_share
-    if parents.size and share > 0:
-        weight = m.dealers.size_share[parents]
-        for kind in ("real_money", "foreign_official", "levered_fund", "money_fund"):
-            sizes = m.size_share_of(kind)
-            order = np.argsort(-sizes, kind="stable")
-            before = np.cumsum(sizes[order]) - sizes[order]  # size of the larger accounts
-            chosen = order[before < share - 1e-12]
-            picks = m.setup_rng.choice(parents, size=chosen.size, p=weight / weight.sum())
-            custodian[m.slices[kind].start + chosen] = picks
     custodian[reserve_holder] = np.flatnonzero(reserve_holder)
-    return Ledger(m.accounts, m.issues.capacity, reserve_holder, custodian)
+    parents = m.slices["dealer"].start + np.flatnonzero(m.dealers.bank_affiliated)
+    share = m.config.banks.dealer_parent_deposit_share
+    parent_share = np.zeros(n)
+    parent_weight = np.zeros(n)
+    if parents.size and share > 0:
+        for kind in ("real_money", "foreign_official", "levered_fund", "money_fund"):
+            parent_share[m.slices[kind]] = share
+        size = m.dealers.size_share[parents - m.slices["dealer"].start]
+        parent_weight[parents] = size / size.sum()
+    return Ledger(m.accounts, m.issues.capacity, reserve_holder, custodian, parent_share, parent_weight)
 
 
 # ---------------------------------------------------------------- opening balance sheets

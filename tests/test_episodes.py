@@ -160,16 +160,15 @@ EPISODES = ROOT / "scenarios" / "episodes"
 # behind them, marginal only beyond it, ask some 20bp over IOER at the model's $1.34-1.45T of
 # reserves.
 SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
-# April 2025: bidders' dispersion at auction does not answer to volatility in the model (their
-# idiosyncratic views have a constant spread), so the wider bidding of 8-10 April is not reproduced.
-BIDDING_MISSED = pytest.mark.xfail(
-    strict=True, reason="the fitted baseline's bids do not disperse with volatility (elasticity 0 until fitted)"
-)
-FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seed 1 fails do not rise in the weeks to 16 April")
+# April 2025: bids disperse with volatility in the fit (elasticity 1.49), and on seeds 1 and 3 the
+# 8-10 April auctions bid 1.6-1.7bp wider (real 3.4bp); on seed 2 they bid 1.9bp narrower.
+BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="on seed 2 the 8-10 April auctions bid narrower than before")
+FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 3 fails do not rise in the weeks to 16 April")
 # March 2020: dealers in the model shed inventory when volatility binds their risk limits; the
 # real ones absorbed customers' sales (their net positions rose $27bn in four weeks).
-POSITIONS_MISSED = pytest.mark.xfail(strict=True, reason="dealers shed inventory in the model's dash for cash")
-RELIEF_MISSED = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask in late April is 0.85 of the stress weeks'")
+POSITIONS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 2 and 3 dealers shed inventory in the dash for cash")
+# March 2020: seeds 1 and 3 widen bid/ask 1.9 times in the worst two weeks, just short of doubling.
+BID_ASK_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 3 bid/ask rises 1.9 times in 9-20 March")
 SHIPPED_BANDS = [
     pytest.param("september_2019", "SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
     pytest.param("september_2019", "SOFR's 99th percentile over 300bp above IOER on 17 September",
@@ -180,10 +179,10 @@ SHIPPED_BANDS = [
     pytest.param("april_2025", "weekly fails in the tracked issues rise by a fifth or more in the weeks to 16 April",
                  marks=FAILS_MISSED),
     ("april_2025", "repo stays orderly - SOFR no more than 10bp over IORB"),
-    ("march_2020", "dealers' bid/ask doubles in the worst two weeks (9-20 March)"),
+    pytest.param("march_2020", "dealers' bid/ask doubles in the worst two weeks (9-20 March)", marks=BID_ASK_MISSED),
     pytest.param("march_2020", "dealers' net positions rise (20 February to 18 March)", marks=POSITIONS_MISSED),
-    pytest.param("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
-                 "(which held the stress)", marks=RELIEF_MISSED),
+    ("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
+                   "(which held the stress)"),
     ("march_2020", "repo stays within 50bp of IOER in March"),
 ]  # fmt: skip
 

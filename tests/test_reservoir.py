@@ -33,16 +33,15 @@ def parents_cash_exposure_bn(model: TreasuryMarketModel) -> float:
 def test_proceeds_paid_to_a_dealer_parents_depositor_use_its_slr_room_unless_reserves_are_exempt(exempt):
     model = TreasuryMarketModel(make_scenario(MARCH, {"dealers": {"exempt_reserves_from_slr": exempt}}), seed=1)
     led = model.ledger
-    investors = model.accounts_of("real_money")
-    at_parents = investors[np.isin(led.custodian[investors], np.flatnonzero(model.dealers.bank_affiliated))]
-    assert at_parents.size > 0, "some real-money investors bank with dealers' parents"
-    seller = int(at_parents[0])
+    seller = int(model.accounts_of("real_money")[0])
+    share = model.config.banks.dealer_parent_deposit_share
+    assert share > 0 and led.parent_share[seller] == share, "every investor banks partly with dealers' parents"
     slot = int(np.argmax(led.holdings_bn[seller]))
     before = parents_cash_exposure_bn(model)
     par = 0.5 * float(led.holdings_bn[seller, slot])
     led.central_bank_buys(np.array([seller]), np.array([slot]), np.array([par]), led.price[[slot]])
     proceeds = par * float(led.price[slot])
-    assert parents_cash_exposure_bn(model) - before == pytest.approx(0.0 if exempt else proceeds, abs=1e-9)
+    assert parents_cash_exposure_bn(model) - before == pytest.approx(0.0 if exempt else share * proceeds, abs=1e-9)
 
 
 def test_purchases_from_nonbanks_raise_dealer_parents_cash_exposure_and_not_when_reserves_are_exempt():
@@ -188,8 +187,10 @@ def test_the_srf_is_used_in_reserve_scarcity_at_the_quarter_end():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_in_the_abundant_baseline_the_srf_is_used_only_around_quarter_ends(seed):
     # The baseline year's reserves sit above banks' comfortable levels: private repo covers
-    # every ordinary day; only snapshot days (and the days right after) may reach the SRF, and
-    # then by an amount of the order of the real record ($75bn on 31 December 2025), not trillions.
+    # nearly every ordinary day. Snapshot days (and the days right after) may reach the SRF by an
+    # amount of the order of the real record ($75bn on 31 December 2025), not trillions; other
+    # days only rarely and by little (SOFR reached the SRF's rate on 15 September 2025 with no
+    # quarter-end near, fred/SOFR.csv).
     from sim.scenario import load_scenario
 
     model = TreasuryMarketModel(load_scenario(SCENARIOS / "baseline.yaml"), seed=seed).run()
@@ -198,16 +199,13 @@ def test_in_the_abundant_baseline_the_srf_is_used_only_around_quarter_ends(seed)
     near = np.zeros(len(daily), dtype=bool)
     for i in quarter_ends:
         near[max(i - 1, 0) : i + 3] = True
-    used = daily.srf_usage_bn.to_numpy() > 0.0
-    assert not (used & ~near).any(), list(daily.date[used & ~near])
-    assert daily.srf_usage_bn.max() < 250.0
+    usage = daily.srf_usage_bn.to_numpy()
+    ordinary = usage[~near]
+    assert (ordinary > 0.0).sum() <= 5, list(daily.date[(usage > 0.0) & ~near])
+    assert ordinary.max() < 5.0
+    assert usage.max() < 250.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="each large investor account banks whole with one dealer's parent: some draws leave a dealer "
-    "over its leverage limit all year (results/README.md, the limits)",
-)
 def test_in_the_calm_baseline_no_dealer_sits_over_its_limit_on_a_typical_day():
     # Real dealers manage their balance sheets to their limits; outside quarter-ends none runs over
     # them for long in a calm year. The statistic: over the year's days, the median of the highest

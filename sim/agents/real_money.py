@@ -17,7 +17,9 @@ from sim.agents.member import PopulationMember
 from sim.scenario.schema import LoopSwitches, RealMoneySection
 
 N_BILL_BUCKETS = 5  # buckets 0-4 are bills (4w to 52w)
-CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
+# Demand keeps rising with cheapness well past a normal tail: an auction 20bp cheap to WI draws
+# relative-value and crossover buyers (real tails stayed within a few bp even in March 2020).
+CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
 
 
 class RealMoneyInvestor(PopulationMember):

@@ -652,7 +652,9 @@ class BankSection(Section):
         25.0, "Steepness of the reserve demand curve (per unit of R/LCLoR).", gt=0, le=200
     )
     lending_hurdle_bp: float = _f(3.0, "Balance-sheet hurdle for lending reserves in repo (bp).", ge=-50, le=200)
-    hurdle_dispersion_bp: float = _f(3.0, "Std of the lending hurdle across banks (bp).", ge=0, le=200)
+    hurdle_dispersion_bp: float = _f(
+        3.0, "Std of the lending hurdle across banks, around its reserve-weighted mean (bp).", ge=0, le=200
+    )
     hard_floor_share: float = _f(0.85, "Share of the comfortable level a bank never lends below.", ge=0, le=1)
     comfort_size_elasticity: float = _f(
         0.1, "Large banks keep comfortable levels higher relative to their reserves: share to this power.", ge=0, le=2
@@ -679,8 +681,8 @@ class BankSection(Section):
     )
     dealer_parent_deposit_share: float = _f(
         0.3,
-        "Share of each investor population's deposits held at banks that own primary dealers (the rest at "
-        "custody and other banks); the reserves behind them use those holding companies' SLR room.",
+        "Share of each investor's deposits held at banks that own primary dealers, spread over them by dealer "
+        "size (the rest at its custody bank); the reserves behind them use those holding companies' SLR room.",
         ge=0,
         le=1,
     )

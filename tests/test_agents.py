@@ -75,3 +75,25 @@ def test_real_money_auction_demand_falls_only_with_wider_than_calm_quotes():
         ratio: model.real_money.auction_bids(8, 40.0, 4.2, ratio, 0.0, cash)[2].sum() for ratio in (0.0, 0.5, 1.0, 2.0)
     }
     assert amounts[0.0] == amounts[0.5] == amounts[1.0] > amounts[2.0] > 0
+
+
+def test_real_money_demand_keeps_rising_with_cheapness_past_a_normal_tail():
+    # An auction far cheap to when-issued draws more end demand at each deeper step (relative-value
+    # buyers), out to 32bp; the steps' amounts are the increments of a rising cumulative curve.
+    model = TreasuryMarketModel(make_scenario(), seed=1)
+    investors = model.real_money
+    cash = np.full(investors.size_share.size, 1e4)
+    wi_pct = 4.2
+    n_investors = investors.size_share.size
+    bidders, yields_pct, amounts = investors.auction_bids(8, 40.0, wi_pct, 1.0, 0.0, cash)
+    # The step of each tender beyond the investor's own required concession (no tails remembered yet).
+    required_bp = np.repeat(investors.required_concession_bp, yields_pct.size // n_investors)
+    step_bp = (yields_pct - wi_pct) * 100.0 - required_bp
+    beyond_normal = step_bp > 8.0 + 1e-9
+    assert np.isclose(step_bp, 32.0).sum() == n_investors
+    assert amounts[beyond_normal].sum() > 0.0
+    assert np.all(amounts >= 0.0)
+    # Each investor's demand at 16-32bp adds to what it bids out to 8bp.
+    by_investor_within = np.bincount(bidders[~beyond_normal], weights=amounts[~beyond_normal])
+    by_investor_beyond = np.bincount(bidders[beyond_normal], weights=amounts[beyond_normal])
+    assert np.all(by_investor_beyond > 0.0) and np.all(by_investor_within > 0.0)

@@ -110,13 +110,20 @@ class Ledger:
         self.money_bn += np.bincount(accounts, weights=amounts, minlength=n)
         depositor = self._depositor[accounts]
         if depositor.any():
-            payers, paid = accounts[depositor], amounts[depositor]
-            if not self._shared_custody:
-                self.money_bn += np.bincount(self.custodian[payers], weights=paid, minlength=n)
-                return
-            at_parents = paid * self.parent_share[payers]
-            self.money_bn += np.bincount(self.custodian[payers], weights=paid - at_parents, minlength=n)
-            self.money_bn += at_parents.sum() * self.parent_weight
+            at_custodians, at_parents = self._deposits_by_bank(accounts[depositor], amounts[depositor])
+            self.money_bn += at_custodians
+            if at_parents is not None:
+                self.money_bn += at_parents
+
+    def _deposits_by_bank(self, depositors: np.ndarray, amounts_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Where depositors' `amounts_bn` sit, per account ($bn): at their own custodians, and at
+        the dealers' parents (their parent share, by the parents' weights; None without sharing)."""
+        n = self.money_bn.size
+        if not self._shared_custody:
+            return np.bincount(self.custodian[depositors], weights=amounts_bn, minlength=n), None
+        at_parents = amounts_bn * self.parent_share[depositors]
+        at_custodians = np.bincount(self.custodian[depositors], weights=amounts_bn - at_parents, minlength=n)
+        return at_custodians, at_parents.sum() * self.parent_weight
 
     def transfer(self, payers: np.ndarray, payees: np.ndarray, amounts_bn: np.ndarray, income: bool) -> None:
         """Pay between private accounts, pair by pair. With `income`, the payment is P&L (interest, fees)."""
@@ -347,13 +354,9 @@ class Ledger:
 
     def deposits_owed_bn(self) -> np.ndarray:
         """Deposits each bank owes its depositors (zero for non-banks)."""
-        depositors = ~self.reserve_holder
-        held = self.money_bn[depositors]
-        if not self._shared_custody:
-            return np.bincount(self.custodian[depositors], weights=held, minlength=self.money_bn.size)
-        at_parents = held * self.parent_share[depositors]
-        owed = np.bincount(self.custodian[depositors], weights=held - at_parents, minlength=self.money_bn.size)
-        return owed + at_parents.sum() * self.parent_weight
+        depositors = np.flatnonzero(~self.reserve_holder)
+        at_custodians, at_parents = self._deposits_by_bank(depositors, self.money_bn[depositors])
+        return at_custodians if at_parents is None else at_custodians + at_parents
 
     def securities_value_bn(self) -> np.ndarray:
         """Market value of each trading holder's positions ($bn)."""

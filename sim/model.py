@@ -198,6 +198,7 @@ class TreasuryMarketModel(mesa.Model):
         self.treasury.pay_coupons(self)
         self.treasury.fiscal_day(self, bool(self.calendar.is_tax_date[self.day_index]))
         self.money_funds.mortgage_cycle(self)
+        self.money_funds.investor_inflows(self)
 
     def run(self, progress: Callable[[int, int, pd.Timestamp], None] | None = None) -> TreasuryMarketModel:
         """Run every business day of the scenario; `progress(done, total, date)` is called daily."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.markets.repo import RepoDayInputs, clear_repo_day
+from sim.markets.repo import RepoDayInputs, clear_repo_day, lent_share, premium_share
 
 
 def two_round_day(**changes) -> RepoDayInputs:
@@ -18,7 +18,7 @@ def two_round_day(**changes) -> RepoDayInputs:
         "fund_cap_per_dealer_bn": np.array([100.0]),
         "fund_ask_slope_pct": 0.0,
         "fund_has_facility": np.array([True]),
-        "no_facility_discount_pct": 0.05,
+        "no_facility_discount_pct": 0.10,
         "bank_ask_pct": np.array([4.40, 4.50]),
         "bank_cash_bn": np.array([3.0, 10.0]),
         "max_rate_pct": 5.0,
@@ -107,8 +107,8 @@ def test_lenders_without_the_facility_earn_the_funds_rate_less_their_discount_wh
     # The pool (ask 4.20, cash 1) and a fund with the facility (ask 4.30, cash 4, slope 10bp);
     # the dealer needs 3: the pool lends all it has, the fund 2 of its 4, so the day clears at
     # 4.30 + 0.10 x (3 - 1) / 4 = 4.35. The fund earns 4.35; the pool, without the facility as
-    # an outside option, 5bp less: 4.30, above its ask (the ON RRP rate's neighbourhood), as in
-    # 2025 when the facility emptied and the 1st SOFR percentile rose above the facility's rate.
+    # an outside option, its 10bp discount times the half of funds' cash left idle: 4.30, above
+    # its ask (the ON RRP rate's neighbourhood).
     day = clear_repo_day(
         two_round_day(
             dealer_need_bn=np.array([3.0]),
@@ -134,6 +134,48 @@ def test_lenders_without_the_facility_earn_the_funds_rate_less_their_discount_wh
     )
     pool_rate = slack.fund_interest_bn[1] * 36000 / slack.fund_lent_bn[1]
     assert 4.20 - 1e-12 <= pool_rate < 4.30
+
+
+def test_the_pools_discount_vanishes_once_funds_lend_all_their_cash():
+    # As in 2025, when the facility emptied and the 1st SOFR percentile rose above its rate:
+    # the day needs 6 against the pool's 1 and the fund's 4, so funds lend all they have and
+    # banks are marginal (4.40 tranche, 1 of it). With no cash idle at the facility the pool has
+    # no one to undercut: it earns what the fund earns.
+    day = clear_repo_day(
+        two_round_day(
+            dealer_need_bn=np.array([6.0]),
+            fund_ask_pct=np.array([4.30, 4.20]),
+            fund_cash_bn=np.array([4.0, 1.0]),
+            fund_has_facility=np.array([True, False]),
+            fund_noise_pct=np.zeros((2, 2)),
+            fund_ask_slope_pct=0.10,
+        )
+    )
+    assert day.funds_idle_share == pytest.approx(0.0)
+    assert day.fund_lent_bn == pytest.approx([4.0, 1.0])
+    rates = day.fund_interest_bn * 36000 / day.fund_lent_bn
+    assert rates[1] == pytest.approx(rates[0])
+    assert rates[1] > 4.30  # above the fund's ask: the pool is not discounted at all
+
+
+@pytest.mark.parametrize("curvature", [0.01, 0.05, 0.5])
+def test_a_curved_supply_keeps_funds_cheap_while_cash_is_idle_and_dear_as_it_runs_out(curvature):
+    # Same floor (4.30) and full slope (10bp) as the straight line: funds lend nothing at the
+    # floor and everything at the top, and the curve's inverse is exact; in between a curved
+    # supply asks less than the line for lending half and more of the last tenth's increment.
+    assert premium_share(0.0, curvature) == pytest.approx(0.0)
+    assert premium_share(1.0, curvature) == pytest.approx(1.0)
+    for share in (0.1, 0.5, 0.9, 0.99):
+        assert lent_share(premium_share(share, curvature), curvature) == pytest.approx(share)
+    assert premium_share(0.5, curvature) < 0.5
+    assert premium_share(1.0, curvature) - premium_share(0.9, curvature) > 0.1
+    assert premium_share(0.5, 1e6) == pytest.approx(0.5, abs=1e-6)  # a large curvature is the line
+    # In the day: a need funds cover at half their cash clears lower on the curve than on the line.
+    half = {"dealer_need_bn": np.array([2.0]), "fund_ask_slope_pct": 0.10}
+    curved = clear_repo_day(two_round_day(**half, fund_ask_curvature=curvature))
+    straight = clear_repo_day(two_round_day(**half))
+    assert curved.funds_idle_share == pytest.approx(0.5)
+    assert fund_rate_pct(curved) < fund_rate_pct(straight) == pytest.approx(4.35)
 
 
 def test_funds_earn_more_when_banks_are_the_marginal_lenders():

@@ -71,9 +71,12 @@ def test_repo_operations_calm_repo_rates_when_reserves_are_scarce(seed):
     assert not daily.loc[daily.date < pd.Timestamp(FIRST_OPERATION), "repo_operations_bn"].any()
     by_day = dealers.groupby("date").repo_operations_borrowed_bn.sum().to_numpy()
     assert by_day == pytest.approx(daily.repo_operations_bn.to_numpy(), abs=1e-9)
-    # The upper tail of repo comes down, and reserves are higher while the loans are outstanding.
-    for column in ("sofr_p99_pct", "repo_p99_pct", "sofr_p75_pct"):
-        assert _spread_bp(daily, column) < _spread_bp(without["daily"], column) - 2.0, column
+    # The upper tail of repo comes down (same seed, so the difference is the operation's): SOFR's
+    # by 2bp or more; the all-trade 99th percentile, whose top is dealers' uncleared client repo
+    # priced off their balance sheet as well as their funding, by 1bp or more. Reserves are
+    # higher while the loans are outstanding.
+    for column, by_bp in (("sofr_p99_pct", 2.0), ("sofr_p75_pct", 2.0), ("repo_p99_pct", 1.0)):
+        assert _spread_bp(daily, column) < _spread_bp(without["daily"], column) - by_bp, column
     assert _spread_bp(daily, "reserves_bn") > _spread_bp(without["daily"], "reserves_bn")
 
 

@@ -149,3 +149,24 @@ def test_the_dealers_table_names_the_binding_constraint(model):
     at_limit = table.utilization >= 1.0
     assert (table.binding_constraint[at_limit].isin(["slr", "var"])).all()
     assert (table.binding_constraint[~at_limit].isin(["none", "funding"])).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_lenders_without_the_facility_undercut_funds_only_while_funds_cash_sits_idle(seed):
+    # Pools without the ON RRP take up to their discount (10bp here) below what funds earn,
+    # scaled by the share of funds' cash idle at the facility. Funds half again as large leave
+    # much at the facility; funds a fifth smaller lend nearly all of it (the set-up, checked).
+    # The 1st SOFR percentile (the pools' trades) sits far below the tri-party median when funds
+    # are flush and close to it when they are fully lent; with a fixed discount the gap would be
+    # the same in both (about 11bp on these seeds).
+    weeks = {"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 4, 25)}
+    assets_bn = make_scenario(weeks).money_funds.assets_bn
+    gap_bp, on_rrp_bn = {}, {}
+    for label, scale in (("flush", 1.5), ("lent", 0.8)):
+        funds = {"money_funds": {"assets_bn": scale * assets_bn, "no_facility_discount_bp": 10.0}}
+        daily = TreasuryMarketModel(make_scenario(weeks, funds), seed=seed).run().results()["daily"]
+        on_rrp_bn[label] = daily.on_rrp_bn.median()
+        gap_bp[label] = ((daily.sofr_p1_pct - daily.tgcr_median_pct) * 100).median()
+    assert on_rrp_bn["flush"] > 0.2 * assets_bn and on_rrp_bn["lent"] < 0.02 * assets_bn
+    assert gap_bp["flush"] < -5.0
+    assert gap_bp["lent"] > gap_bp["flush"] + 2.0

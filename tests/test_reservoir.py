@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim import TreasuryMarketModel
-from tests.conftest import make_scenario
+from tests.conftest import make_scenario, run_checked
 
 # Ends before the quarter-end snapshot, on which money funds park cash at the ON RRP and reserves dip.
 MARCH = {"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 28)}
@@ -155,13 +155,20 @@ def test_a_funding_pullback_makes_repo_dearer_in_a_dash_for_cash(seed):
 
 def test_the_srf_caps_the_dearest_days_of_scarce_reserves():
     # Dealers borrow at the facility rather than bid private cash above its rate plus stigma, so
-    # on the dearest day SOFR's median stays lower with the SRF than without it, on every path.
+    # on the dearest day SOFR's median is never higher with the SRF than without it, and lower on
+    # every path whose dearest day without it goes past the facility's rate (the top of the range,
+    # 10bp over IORB here); paths that never get there are untouched.
+    capped = 0
     for seed in (1, 2, 3, 4):
         peaks = {}
         for enabled in (True, False):
             daily = _scarcity(seed, enabled)["daily"]
             peaks[enabled] = float(((daily.sofr_median_pct - daily.iorb_pct) * 100).max())
-        assert peaks[True] < peaks[False], f"seed {seed}: dearest day {peaks}"
+        assert peaks[True] <= peaks[False] + 1e-9, f"seed {seed}: dearest day {peaks}"
+        if peaks[False] > 10.0:
+            assert peaks[True] < peaks[False] - 1.0, f"seed {seed}: dearest day {peaks}"
+            capped += 1
+    assert capped >= 2  # the scarce market does get past the facility's rate on most paths
 
 
 def test_in_a_dash_for_cash_dealers_reach_the_srf_on_stressed_days_only():
@@ -217,3 +224,25 @@ def test_in_the_calm_baseline_no_dealer_sits_over_its_limit_on_a_typical_day():
         dealers = TreasuryMarketModel(scenario, seed=seed).run().results()["dealers"]
         typical_highest = float(dealers.groupby("date").utilization.max().median())
         assert typical_highest < 1.0, f"seed {seed}: the most used dealer is at {typical_highest:.2f} of its limit"
+
+
+@pytest.mark.parametrize("growth_bn", [600.0, 0.0])
+def test_money_funds_follow_their_growth_path_out_of_households_deposits(growth_bn):
+    # A half-year with funds' assets steered to grow at a stated pace, or to hold still: they
+    # end within $60bn (a tenth of a year's growth at $600bn) of the path, while their flows
+    # alone (this market's taxes outrun its outlays to funds) take them more than $200bn away
+    # from it. Households' deposits pay for the difference, and the books balance every day.
+    half_year = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 6, 30)}
+    steered = run_checked(make_scenario(half_year, {"money_funds": {"assets_growth_bn_per_year": growth_bn}}), seed=1)
+    unsteered = run_checked(make_scenario(half_year), seed=1)
+    funds = steered.accounts_of("money_fund")
+    start_bn = steered.money_funds.path_start_bn
+    assert start_bn is not None and unsteered.money_funds.path_start_bn is None
+    path_end_bn = start_bn + growth_bn * steered.day_index / 252.0
+    end_bn = steered.money_funds.assets_bn(steered.ledger, funds)
+    assert abs(end_bn - path_end_bn) < 60.0
+    unsteered_end_bn = unsteered.money_funds.assets_bn(unsteered.ledger, funds)
+    assert path_end_bn - unsteered_end_bn > 200.0
+    households = steered.accounts_of("household")
+    moved_bn = steered.ledger.money_bn[households].sum() - unsteered.ledger.money_bn[households].sum()
+    assert moved_bn < -0.5 * (end_bn - unsteered_end_bn)

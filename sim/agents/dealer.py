@@ -38,14 +38,20 @@ _FACILITY_DUST_BN = 1e-9  # $1,000: below this a facility balance is rounding
 
 
 def cleared_repo_books_bn(
-    structure: MarketStructureSection, borrowed_bn: np.ndarray, lent_bn: np.ndarray, all_cleared: bool
+    structure: MarketStructureSection,
+    borrowed_bn: np.ndarray,
+    lent_bn: np.ndarray,
+    all_cleared: bool,
+    sponsored_client_share: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The cleared parts of dealers' repo borrowing and of their repo to clients ($bn): the
-    sponsored shares (cleared DVP at FICC), or all of both when repo is centrally cleared.
-    Only cleared repo nets against cleared reverse repo in the leverage ratio."""
+    sponsored shares (cleared DVP at FICC; the client share per dealer when given, else the
+    market's), or all of both when repo is centrally cleared. Only cleared repo nets against
+    cleared reverse repo in the leverage ratio."""
     if all_cleared:
         return borrowed_bn, lent_bn
-    return borrowed_bn * structure.sponsored_cash_lending_share, lent_bn * structure.sponsored_client_repo_share
+    client_share = structure.sponsored_client_repo_share if sponsored_client_share is None else sponsored_client_share
+    return borrowed_bn * structure.sponsored_cash_lending_share, lent_bn * client_share
 
 
 class Dealer(PopulationMember):
@@ -465,6 +471,18 @@ class Dealers:
         cash[int(np.argmax(np.abs(cash)))] -= cash.sum()
         ledger.trade(delta, cash, slots)
 
+    def sponsored_client_share(self, structure: MarketStructureSection, snapshot_day: bool) -> np.ndarray:
+        """Share of each dealer's repo to clients booked as sponsored (cleared DVP). On snapshot
+        days window-dressers move `quarter_end_sponsored_shift_share` of the rest into it: cleared
+        repo nets in the leverage exposure they report, so their clients borrow in the segment
+        SOFR measures, at the premium of a book that nets less (sponsored volumes and DVP rates
+        jump on real quarter-ends while tri-party rates barely move)."""
+        share = np.full(self.size_share.size, structure.sponsored_client_repo_share)
+        if snapshot_day:
+            shift = self.params.quarter_end_sponsored_shift_share
+            share = np.where(self.window_dresser, share + (1.0 - share) * shift, share)
+        return share
+
     # ------------------------------------------------------------ end of day
     def end_of_day(self, m: TreasuryMarketModel, initial: bool = False) -> None:
         """Constraints at today's balance-sheet snapshot, tomorrow's room, appetite and quotes.
@@ -483,8 +501,14 @@ class Dealers:
             self.funding_capacity_bn = (1.0 - self.funding_haircut_share(1.0)) * (long_value + client_collateral)
         self.when_issued_dv01_mn = m.auctions.when_issued_dv01_mn(n_d)
         ms = sc.market_structure
+        flags = m.calendar.is_quarter_end
+        quarter_end = (not initial) and bool(flags[m.day_index])
         cleared, cleared_reverse = cleared_repo_books_bn(
-            ms, led.repo_borrowed_bn[dealers], led.repo_lent_bn[dealers], ms.central_clearing_repo
+            ms,
+            led.repo_borrowed_bn[dealers],
+            led.repo_lent_bn[dealers],
+            ms.central_clearing_repo,
+            self.sponsored_client_share(ms, quarter_end),
         )
         if sc.central_bank.srf.centrally_cleared:
             cleared = cleared + led.srf_bn[dealers]
@@ -498,8 +522,6 @@ class Dealers:
         )
         self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
         dv01 = self.net_dv01_mn(led, m.prices.dv01_per_par)
-        flags = m.calendar.is_quarter_end
-        quarter_end = (not initial) and bool(flags[m.day_index])
         vol_bp = m.curve.realised_vol_bp
         equity = led.equity_bn[dealers]
         self.constraints = self.measure_constraints(equity, exposure, dv01, vol_bp, quarter_end)

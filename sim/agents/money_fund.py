@@ -16,7 +16,12 @@ from sim.agents.member import PopulationMember
 from sim.scenario.schema import MoneyFundSection
 
 if TYPE_CHECKING:
+    from sim.ledger import Ledger
     from sim.model import TreasuryMarketModel
+
+
+BUSINESS_DAYS_PER_YEAR = 252.0
+GROWTH_STEERING_SHARE = 0.2  # of the gap to the growth path closed a day: most of it within a week or two
 
 
 class MoneyFund(PopulationMember):
@@ -29,6 +34,7 @@ class MoneyFunds:
     def __init__(self, params: MoneyFundSection, size_share: np.ndarray):
         self.params = params
         self.size_share = size_share
+        self.path_start_bn: float | None = None  # funds' assets on the first day, where their growth path starts
         # The smallest accounts, up to the no-facility share of the population's size, are cash
         # pools without ON RRP access (GSE-like): their outside option pays nothing.
         smallest_first = np.argsort(size_share, kind="stable")
@@ -43,13 +49,10 @@ class MoneyFunds:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each fund offers its investable cash, less the share a funding pull-back withdraws
         from dealers (kept at the ON RRP or in deposits): at the ON RRP rate plus its minimum
-        spread, or, without access to the facility, a little below its rate."""
+        spread, or, without access to the facility, that less at most their discount."""
         p = self.params
-        ask = np.where(
-            self.facility_access,
-            on_rrp_rate_pct + p.min_spread_over_rrp_bp / 100.0,
-            on_rrp_rate_pct - p.no_facility_discount_bp / 100.0,
-        )
+        funds_ask = on_rrp_rate_pct + p.min_spread_over_rrp_bp / 100.0
+        ask = np.where(self.facility_access, funds_ask, funds_ask - p.no_facility_discount_bp / 100.0)
         return ask, np.maximum(cash_bn * p.invested_cash_share, 0.0) * (1.0 - pullback_share)
 
     def fed_funds_offer_bn(self, cash_bn: np.ndarray) -> np.ndarray:
@@ -84,6 +87,40 @@ class MoneyFunds:
             paid = amount * m.banks.size_share
             paid[-1] += received.sum() - paid.sum()
             led.pay_pooled(m.accounts_of("household"), paid, pools, received, income=True)
+
+    def investor_inflows(self, m: TreasuryMarketModel) -> None:
+        """Households move deposits into money funds, or take them out: the path's growth for the day
+        and `GROWTH_STEERING_SHARE` of the gap between funds' assets and their growth path
+        (`assets_growth_bn_per_year` from the assets on the first day), spread over funds by size;
+        never more out of a fund than its cash.
+        Fund shares are not on the model's books, so both legs are spending and income."""
+        growth_bn = self.params.assets_growth_bn_per_year
+        if growth_bn is None:
+            return
+        led = m.ledger
+        funds, households = m.accounts_of("money_fund"), m.accounts_of("household")
+        assets_bn = self.assets_bn(led, funds)
+        if self.path_start_bn is None:
+            self.path_start_bn = assets_bn
+        path_bn = self.path_start_bn + growth_bn * m.day_index / BUSINESS_DAYS_PER_YEAR  # today's, before the flow
+        daily_bn = growth_bn / BUSINESS_DAYS_PER_YEAR
+        to_funds = (daily_bn + GROWTH_STEERING_SHARE * (path_bn - assets_bn)) * self.size_share
+        to_funds = np.maximum(to_funds, -np.maximum(led.money_bn[funds], 0.0))
+        total = float(to_funds.sum())
+        if abs(total) <= 1e-12:
+            return
+        from_households = total * m.banks.size_share
+        from_households[-1] += total - from_households.sum()  # equal totals to the last cent
+        if total > 0:
+            led.pay_pooled(households, from_households, funds, to_funds, income=True)
+        else:
+            led.pay_pooled(funds, -to_funds, households, -from_households, income=True)
+
+    @staticmethod
+    def assets_bn(led: Ledger, funds: np.ndarray) -> float:
+        """Money funds' assets ($bn): cash, the ON RRP, repo lent and securities at market value."""
+        securities = led.holdings_bn[funds] @ led.price
+        return float((led.money_bn[funds] + led.on_rrp_bn[funds] + led.repo_lent_bn[funds] + securities).sum())
 
     def dealer_limit_bn(self, assets_bn: float, pullback_share: float) -> float:
         """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed.

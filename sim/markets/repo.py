@@ -224,13 +224,21 @@ class ClientRates:
 
 
 def client_rates(
-    m: TreasuryMarketModel, cost_pct: np.ndarray, borrowed_bn: np.ndarray, lent_bn: np.ndarray, premium_bp: np.ndarray
+    m: TreasuryMarketModel,
+    cost_pct: np.ndarray,
+    borrowed_bn: np.ndarray,
+    lent_bn: np.ndarray,
+    premium_bp: np.ndarray,
+    sponsored_client_share: np.ndarray | None = None,
 ) -> ClientRates:
     """What levered clients pay each dealer (%): its average funding cost plus the balance-sheet
-    premium (markup and scarcity, bp); sponsored trades pay only for the balance sheet they use
-    after netting against the dealer's cleared funding."""
+    premium (markup and scarcity, bp); sponsored trades (each dealer's `sponsored_client_share`
+    of its client repo, else the market's) pay only for the balance sheet they use after netting
+    against the dealer's cleared funding."""
     ms = m.config.market_structure
-    cleared_borrowed, sponsored = cleared_repo_books_bn(ms, borrowed_bn, lent_bn, ms.central_clearing_repo)
+    cleared_borrowed, sponsored = cleared_repo_books_bn(
+        ms, borrowed_bn, lent_bn, ms.central_clearing_repo, sponsored_client_share
+    )
     netted_share = ms.netting_efficiency * np.minimum(
         np.divide(cleared_borrowed, sponsored, out=np.ones_like(sponsored), where=sponsored > DUST_BN), 1.0
     )
@@ -263,6 +271,11 @@ class RepoDayInputs:
     round_noise_pct: np.ndarray  # (rounds,)
     fund_noise_pct: np.ndarray  # (rounds, funds)
     bank_noise_pct: np.ndarray  # (rounds, bank tranches)
+    fund_ask_curvature: float = np.inf  # how much steeper funds' supply gets as their idle cash runs out
+
+    def fund_rate_pct(self, lent_share: float) -> float:
+        """The rate at which funds with the facility lend `lent_share` of their cash (%)."""
+        return self.facility_floor_pct + self.fund_ask_slope_pct * premium_share(lent_share, self.fund_ask_curvature)
 
     # What the day's clearing reads several times, measured once (the inputs do not change).
     @cached_property
@@ -313,6 +326,28 @@ class RepoDay:
     trade_volumes_bn: list[np.ndarray]
     trade_lenders: list[str]  # "fund" or "bank", one per entry of the trade lists
     dealer_marginal_rate_pct: np.ndarray  # rate of the dearest trade in the last round each dealer borrowed in
+    funds_idle_share: float = 1.0  # share of funds' investable cash they leave at the facility at the day's rate
+
+
+def premium_share(lent_share: float, curvature: float) -> float:
+    """Share of the funds' full ask slope they ask to lend `lent_share` of their investable cash.
+
+    Funds differ in how much they value the facility's liquidity: with curvature c the extra
+    spread is ln((1 + c) / (1 - s + c)) / ln((1 + c) / c) of the slope, flat while most cash
+    is idle at the facility and steep as it runs out; a large c is the straight line.
+    """
+    share = min(max(lent_share, 0.0), 1.0)
+    if not np.isfinite(curvature):
+        return share
+    return float(np.log1p(share / (1.0 - share + curvature)) / np.log1p(1.0 / curvature))
+
+
+def lent_share(premium: float, curvature: float) -> float:
+    """Inverse of `premium_share`: the share of investable cash funds lend at `premium` of their slope."""
+    premium = min(max(premium, 0.0), 1.0)
+    if not np.isfinite(curvature):
+        return premium
+    return float(min((1.0 + curvature) * -np.expm1(-premium * np.log1p(1.0 / curvature)), 1.0))
 
 
 def facility_floor_pct(day: RepoDayInputs) -> float:
@@ -322,15 +357,22 @@ def facility_floor_pct(day: RepoDayInputs) -> float:
 
 def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
     """Share of each lender's investable cash lent in repo at `rate_pct`. Funds with the ON RRP
-    lend none at their ask and all at the ask plus the slope, linearly between (they differ in
-    how much they value the facility's liquidity and their counterparty limits); lenders
-    without it lend all their cash."""
+    lend none at their ask and all at the ask plus the slope, along `premium_share` between
+    (they differ in how much they value the facility's liquidity); lenders without it lend all
+    their cash."""
     floor = day.facility_floor_pct
     if day.fund_ask_slope_pct <= 0:
         share = 1.0 if rate_pct >= floor else 0.0
     else:
-        share = min(max((rate_pct - floor) / day.fund_ask_slope_pct, 0.0), 1.0)
+        share = lent_share((rate_pct - floor) / day.fund_ask_slope_pct, day.fund_ask_curvature)
     return np.where(day.fund_has_facility, share, 1.0)
+
+
+def funds_offer_bn(day: RepoDayInputs, day_rate_pct: float) -> tuple[np.ndarray, float]:
+    """What each lender offers at the day's rate ($bn), and the share of their investable cash
+    funds with the facility leave idle at it."""
+    share = fund_supply_share(day, day_rate_pct)
+    return day.fund_cash_bn * share, 1.0 - float(share[day.fund_has_facility].max(initial=0.0))
 
 
 def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
@@ -338,7 +380,7 @@ def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
     while they cover the day, else the rate at which they lend all they can within their limits
     per dealer. Funds that lend at a rate keep lending at it: no fund takes less."""
     pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
-    top = day.facility_floor_pct + day.fund_ask_slope_pct * (max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
+    top = day.fund_rate_pct(max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
     return min(day_rate_pct, max(top, day.facility_floor_pct))
 
 
@@ -349,12 +391,11 @@ def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     the gap to it in every round."""
     demand = float(day.dealer_need_bn.sum())
     pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
-    floor = day.facility_floor_pct
     if demand <= pools + 1e-12 and pools > 0:
         return float(day.fund_ask_pct[~day.fund_has_facility].max())  # the pools alone cover the day
     if demand <= usable + 1e-12:
-        return floor + day.fund_ask_slope_pct * ((demand - pools) / cash if cash > 0 else 0.0)
-    funds_top = floor + day.fund_ask_slope_pct * ((usable - pools) / cash if cash > 0 else 0.0)
+        return day.fund_rate_pct((demand - pools) / cash if cash > 0 else 0.0)
+    funds_top = day.fund_rate_pct((usable - pools) / cash if cash > 0 else 0.0)
     order = day.bank_order
     cumulative = np.cumsum(day.bank_cash_bn[order])
     rest = demand - usable
@@ -399,17 +440,25 @@ def rationed_share(got_bn: np.ndarray, capped: np.ndarray, funds_exhausted: bool
 
 
 def fund_round_rates_pct(
-    day: RepoDayInputs, round_index: int, supply_rate_pct: float, marginal_pct: float, rationed: float
+    day: RepoDayInputs,
+    round_index: int,
+    supply_rate_pct: float,
+    marginal_pct: float,
+    rationed: float,
+    idle_share: float = 1.0,
 ) -> np.ndarray:
     """Each fund's rate in a round (%). Funds earn their supply rate and bargain over the gap to
     the round's marginal cash (less the tri-party discount); what dealers their limits ration
     borrow is bid up to that marginal cash. Lenders without the facility take a discount to
-    what funds earn; no lender goes below its ask or above the dealers' outside option."""
+    what funds earn, in proportion to the share of funds' cash left idle at the facility
+    (`idle_share`): with cash to spare they compete for borrowers; once funds lend nearly all,
+    they earn what funds earn. No lender goes below its floor or above the dealers' outside option."""
     gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
     captured = rationed + (1.0 - rationed) * day.bargaining_share
-    discount = day.no_facility_discount_by_fund_pct
+    discount = day.no_facility_discount_by_fund_pct * idle_share
     rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
-    return np.minimum(np.maximum(rate, day.fund_ask_pct), day.max_rate_pct)
+    lowest = np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount)
+    return np.minimum(np.maximum(rate, lowest), day.max_rate_pct)
 
 
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
@@ -424,7 +473,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     cap = day.fund_cap_per_dealer_bn
     day_rate = day_clearing_rate_pct(day)
     # Funds offer what they lend at the day's rate; the rest stays at the ON RRP.
-    fund_left = day.fund_cash_bn * fund_supply_share(day, day_rate)
+    fund_left, idle_share = funds_offer_bn(day, day_rate)
     bank_left, need_left = day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
     bank_order = day.bank_order
     fund_lent, bank_lent = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
@@ -463,7 +512,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
                 bank_round = cleared
         marginal = bank_round.marginal_rate_pct if bank_round is not None else day_rate
         rationed = rationed_share(got, bring > from_funds + DUST_BN, fund_supply < fund_demand)
-        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed)
+        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed, idle_share)
         fund_left -= fund_fill
         fund_lent += fund_fill
         fund_interest += fund_fill * fund_rate / 36000.0
@@ -504,6 +553,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes,
         trade_lenders,
         dealer_marginal,
+        idle_share,
     )
 
 
@@ -628,8 +678,10 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     n_d = sc.dealers.count
     mmf = m.accounts_of("money_fund")
     banks = m.accounts_of("bank")
-    # Fed funds first: pools without the ON RRP lend to banks when banks' bid beats their repo rate.
-    pools_repo_pct = m.market.tgcr_median_pct - sc.money_funds.no_facility_discount_bp / 100.0
+    # Fed funds first: pools without the ON RRP lend to banks when banks' bid beats their repo rate
+    # (what funds earned yesterday less the discount that day's idle cash left them to take).
+    pools_discount_bp = sc.money_funds.no_facility_discount_bp * m.market.funds_idle_share
+    pools_repo_pct = m.market.tgcr_median_pct - pools_discount_bp / 100.0
     fed_funds_pct, _ = m.banks.fed_funds_market(
         led,
         banks,
@@ -648,7 +700,11 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     fund_limit_bn = m.money_funds.dealer_limit_bn(mmf_assets, pullback_share)
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
-        cap = cap * np.where(m.dealers.window_dresser, 1.0 - sc.dealers.quarter_end_shrink_share, 1.0)
+        # Window-dressers report less tri-party borrowing on the snapshot: they take from funds at
+        # most their need less the shrink share, and what they still need comes from banks (GCF,
+        # sponsored) at the snapshot's price; funds park the cash they do not lend at the ON RRP.
+        kept = (1.0 - sc.dealers.quarter_end_shrink_share) * np.minimum(cap, private_need_bn)
+        cap = np.where(m.dealers.window_dresser, kept, cap)
     bank_i, bank_ask, bank_cash = m.banks.repo_tranches(
         led.money_bn[banks], rates.iorb_pct, m.curve.vol_ratio, m.banks.snapshot_hurdle_bp(m.calendar, m.day_index)
     )
@@ -679,6 +735,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
         round_noise_pct=noise_round,
         fund_noise_pct=noise_fund,
         bank_noise_pct=noise_bank,
+        fund_ask_curvature=sc.money_funds.ask_curvature,
     )
     return inputs, banks[bank_i]
 
@@ -760,7 +817,15 @@ def repo_day(m: TreasuryMarketModel) -> None:
     )
     # Balance sheet is priced: when dealers turn clients away, every client pays for the scarcity.
     scarcity_bp = m.config.dealers.client_repo_scarcity_bp * clients.turned_away_share
-    client = client_rates(m, dealer_cost, day.dealer_borrowed_bn, client_lent, m.dealers.repo_markup_bp() + scarcity_bp)
+    snapshot_day = bool(m.calendar.is_quarter_end[m.day_index])
+    client = client_rates(
+        m,
+        dealer_cost,
+        day.dealer_borrowed_bn,
+        client_lent,
+        m.dealers.repo_markup_bp() + scarcity_bp,
+        m.dealers.sponsored_client_share(m.config.market_structure, snapshot_day),
+    )
     interest = financing * client.average_rate_pct[None, :] / 36000.0
     lf = m.accounts_of("levered_fund")
     led.repo_open(dealers, client_lent, interest.sum(axis=0), lf, lf_lent, interest.sum(axis=1))
@@ -773,6 +838,7 @@ def repo_day(m: TreasuryMarketModel) -> None:
     if np.isfinite(percentiles).all():
         market.repo_percentiles = percentiles
     market.publish(reference_rates(segment_trades(m, day, client)))
+    market.funds_idle_share = day.funds_idle_share
     # A dealer's marginal funding cost: the facility it ended at, else its dearest private trade,
     # else (no need today) the day's SOFR.
     marginal = np.where(

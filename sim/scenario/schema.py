@@ -328,6 +328,13 @@ class DealerSection(Section):
     bank_affiliated_share: float = _f(0.75, "Share of dealers inside bank holding companies (SLR-bound).", ge=0, le=1)
     window_dresser_share: float = _f(0.35, "Share of bank dealers that window-dress at quarter-ends.", ge=0, le=1)
     quarter_end_shrink_share: float = _f(0.4, "Cut in window-dressers' repo capacity on quarter-end days.", ge=0, le=1)
+    quarter_end_sponsored_shift_share: float = _f(
+        0.3,
+        "Share of the uncleared repo to clients window-dressers move into sponsored (cleared, nettable) repo on "
+        "quarter-end days.",
+        ge=0,
+        le=1,
+    )
     inventory_bn: Amount = _f(350.0, "Aggregate net Treasury inventory at the start ($bn).", ge=0, le=10000)
     reserves_bn: Amount = _f(300.0, "Reserves held by bank-affiliated dealers at the start ($bn).", ge=0, le=10000)
     equity_bn: float = _f(
@@ -592,8 +599,9 @@ class MoneyFundSection(Section):
     )
     no_facility_discount_bp: float = _f(
         5.0,
-        "How far below what funds with the ON RRP earn in repo lenders without it lend (bp): without the "
-        "facility as an outside option they take a discount; their ask is the ON RRP rate less it.",
+        "How far below what funds with the ON RRP earn in repo lenders without it lend while funds keep all "
+        "their cash at the facility (bp): without it as an outside option they compete for borrowers. The "
+        "discount shrinks with the share of funds' cash left idle, to none once funds lend it all.",
         ge=0,
         le=100,
     )
@@ -603,6 +611,16 @@ class MoneyFundSection(Section):
         "cannot earn IORB), when banks' bid beats their repo rate.",
         ge=0,
         le=1,
+    )
+    assets_growth_bn_per_year: float | None = _f(
+        None,
+        "Growth of money funds' assets the run follows ($bn a year from the opening assets): households move "
+        "deposits into funds (or take them out) to close a share of the gap each day, as investors moved from "
+        "bank deposits when fund yields beat deposit rates (total funds grew from about $4.6T in January 2022 "
+        "to $6.8T in December 2024, ICI). None: funds' assets follow the modelled flows alone (taxes, outlays, "
+        "savings, interest).",
+        ge=-5000,
+        le=5000,
     )
     mortgage_cycle_bn: Amount = _f(
         60.0,
@@ -614,9 +632,18 @@ class MoneyFundSection(Section):
     ask_slope_bp: float = _f(
         12.0,
         "Extra spread over their minimum at which funds lend all their investable cash in repo rather than "
-        "keep part at the ON RRP (bp); the share lent rises linearly in between.",
+        "keep part at the ON RRP (bp); `ask_curvature` shapes the curve in between.",
         ge=0,
         le=200,
+    )
+    ask_curvature: float = _f(
+        0.05,
+        "Shape of funds' supply curve: to lend share s of their investable cash they ask ask_slope_bp x "
+        "ln((1 + c) / (1 - s + c)) / ln((1 + c) / c) over their minimum. Small c keeps the rate near the "
+        "minimum while much cash sits idle at the ON RRP and steep as the facility empties (funds differ "
+        "in how they value its liquidity); large c is a straight line.",
+        gt=0,
+        le=1e6,
     )
     bill_auction_share: float = _f(0.35, "Share of bill auctions they take in calm.", ge=0, le=2)
     bid_through_bp: float = _f(4.0, "Their bill tenders sit this far below WI (bp).", ge=0, le=100)

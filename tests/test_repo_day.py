@@ -83,21 +83,25 @@ def test_funds_keep_at_the_facility_what_the_day_does_not_need():
     assert dearer.fund_interest_bn[0] / dearer.fund_lent_bn[0] > day.fund_interest_bn[0] / day.fund_lent_bn[0]
 
 
+def pool_and_fund_day(need_bn: float, pool_cash_bn: float = 1.0) -> RepoDayInputs:
+    """The two-round day with a pool without ON RRP access (ask 4.20, the facility pays 4.25)
+    beside the fund with it (ask 4.30, cash 4, slope 10bp), and one dealer needing `need_bn`."""
+    return two_round_day(
+        dealer_need_bn=np.array([need_bn]),
+        fund_ask_pct=np.array([4.30, 4.20]),
+        fund_cash_bn=np.array([4.0, pool_cash_bn]),
+        fund_has_facility=np.array([True, False]),
+        fund_noise_pct=np.zeros((2, 2)),
+        fund_ask_slope_pct=0.10,
+    )
+
+
 def test_lenders_without_the_facility_lend_below_its_rate_when_cash_is_plentiful():
     # A pool without ON RRP access asks 4.20 (the facility pays 4.25, funds ask 4.30) and has 3;
     # the dealer needs 2: the pool alone covers the day, which clears at its ask, and the fund
     # with the facility keeps its cash there. The pool lends everything it is asked for at 4.20
     # (nothing above its ask to share), below the facility's rate.
-    day = clear_repo_day(
-        two_round_day(
-            dealer_need_bn=np.array([2.0]),
-            fund_ask_pct=np.array([4.30, 4.20]),
-            fund_cash_bn=np.array([4.0, 3.0]),
-            fund_has_facility=np.array([True, False]),
-            fund_noise_pct=np.zeros((2, 2)),
-            fund_ask_slope_pct=0.10,
-        )
-    )
+    day = clear_repo_day(pool_and_fund_day(2.0, pool_cash_bn=3.0))
     assert day.fund_lent_bn == pytest.approx([0.0, 2.0])
     assert day.fund_interest_bn[1] * 36000 == pytest.approx(2 * 4.20)
     assert day.bank_lent_bn.sum() == pytest.approx(0.0)
@@ -109,29 +113,11 @@ def test_lenders_without_the_facility_earn_the_funds_rate_less_their_discount_wh
     # 4.30 + 0.10 x (3 - 1) / 4 = 4.35. The fund earns 4.35; the pool, without the facility as
     # an outside option, its 10bp discount times the half of funds' cash left idle: 4.30, above
     # its ask (the ON RRP rate's neighbourhood).
-    day = clear_repo_day(
-        two_round_day(
-            dealer_need_bn=np.array([3.0]),
-            fund_ask_pct=np.array([4.30, 4.20]),
-            fund_cash_bn=np.array([4.0, 1.0]),
-            fund_has_facility=np.array([True, False]),
-            fund_noise_pct=np.zeros((2, 2)),
-            fund_ask_slope_pct=0.10,
-        )
-    )
+    day = clear_repo_day(pool_and_fund_day(3.0))
     assert day.fund_lent_bn == pytest.approx([2.0, 1.0])
     assert day.fund_interest_bn * 36000 == pytest.approx([2 * 4.35, 1 * 4.30])
     # With less need the pool's rate falls with the funds' to its ask, never below it.
-    slack = clear_repo_day(
-        two_round_day(
-            dealer_need_bn=np.array([1.2]),
-            fund_ask_pct=np.array([4.30, 4.20]),
-            fund_cash_bn=np.array([4.0, 1.0]),
-            fund_has_facility=np.array([True, False]),
-            fund_noise_pct=np.zeros((2, 2)),
-            fund_ask_slope_pct=0.10,
-        )
-    )
+    slack = clear_repo_day(pool_and_fund_day(1.2))
     pool_rate = slack.fund_interest_bn[1] * 36000 / slack.fund_lent_bn[1]
     assert 4.20 - 1e-12 <= pool_rate < 4.30
 
@@ -141,16 +127,7 @@ def test_the_pools_discount_vanishes_once_funds_lend_all_their_cash():
     # the day needs 6 against the pool's 1 and the fund's 4, so funds lend all they have and
     # banks are marginal (4.40 tranche, 1 of it). With no cash idle at the facility the pool has
     # no one to undercut: it earns what the fund earns.
-    day = clear_repo_day(
-        two_round_day(
-            dealer_need_bn=np.array([6.0]),
-            fund_ask_pct=np.array([4.30, 4.20]),
-            fund_cash_bn=np.array([4.0, 1.0]),
-            fund_has_facility=np.array([True, False]),
-            fund_noise_pct=np.zeros((2, 2)),
-            fund_ask_slope_pct=0.10,
-        )
-    )
+    day = clear_repo_day(pool_and_fund_day(6.0))
     assert day.funds_idle_share == pytest.approx(0.0)
     assert day.fund_lent_bn == pytest.approx([4.0, 1.0])
     rates = day.fund_interest_bn * 36000 / day.fund_lent_bn

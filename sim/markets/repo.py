@@ -696,8 +696,8 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     max_rate = dealers_outside_option_pct(m)
     pullback_share = m.market.shocks.funding_pullback_share
     fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct, pullback_share)
-    mmf_assets = float((led.money_bn[mmf] + led.holdings_bn[mmf] @ led.price).sum())
-    fund_limit_bn = m.money_funds.dealer_limit_bn(mmf_assets, pullback_share)
+    # Yesterday's repo and ON RRP came due this morning: funds' assets are their cash and securities.
+    fund_limit_bn = m.money_funds.dealer_limit_bn(m.money_funds.assets_bn(led, mmf), pullback_share)
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
         # Window-dressers report less tri-party borrowing on the snapshot: they take from funds at

@@ -30,7 +30,7 @@ class MarketState:
         sofr_volume_bn: volume under the SOFR percentiles.
         tgcr_median_pct, bilateral_median_pct: tri-party and uncleared bilateral medians (%).
         effr_pct: volume-weighted median of the day's fed funds (interbank) trades (%).
-        funds_idle_share: share of money funds' investable cash left at the ON RRP at the day's repo rate.
+        funds_idle_share: share of money funds' investable cash left at the ON RRP at the rate they lend at.
         repo_volume_bn: repo traded today.
         repo_intermediated_bn: dealers' repo to levered clients.
         lf_unfunded_bn: levered funds' financing wanted but not granted.

@@ -90,8 +90,11 @@ def test_sofr_shape_and_effr_moments_by_hand() -> None:
         "date": dates, "sofr_median_pct": median, "sofr_p25_pct": median - 0.01,
         "sofr_p75_pct": median - 0.01 + iqr_bp / 100.0, "sofr_p1_pct": median - 0.08, "on_rrp_rate_pct": 4.25,
         "effr_pct": effr, "iorb_pct": 4.40, "is_quarter_end": quarter_end,
+        "on_rrp_bn": [30.0, 20.0, 25.0, 10.0, 40.0, 35.0, 130.0, 50.0, 20.0, 15.0],
     })  # fmt: skip
     got = compute_moments({"daily": daily}, "repo")
+    # $130bn minus the median of the five days before (20, 25, 10, 40, 35 -> 25): +$105bn
+    assert got["on_rrp_quarter_end_jump_mean_bn"] == pytest.approx(105.0)
     # 4.45% minus the median of the five days before (4.31, 4.29, 4.30, 4.32, 4.33 -> 4.31%): 14 bp
     assert got["sofr_quarter_end_jump_mean_bp"] == pytest.approx(14.0)
     assert got["sofr_iqr_median_bp"] == pytest.approx(3.0)  # six 3s, three 4s, one 11

@@ -19,6 +19,8 @@ from sim.calendar import MarketCalendar, business_days
 from sim.data import DataFileError, load_real_tables
 from sim.data.nyfed import read_reference_rates, reference_rate_files
 from sim.data.real import as_of, calendar_flags, on_rrp_rate_from_iorb
+from sim.data.treasury import end_investor_cover_log_sd
+from sim.scenario.schema import TreasurySection
 from sim.tables import AUCTION_COLUMNS, DAILY_COLUMNS, FAILS_WEEKLY_COLUMNS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "data"
@@ -244,6 +246,39 @@ def test_date_window(tables: dict) -> None:
 
 
 # --- auctions --------------------------------------------------------------------------------------------------
+
+
+def test_end_investors_cover_varies_about_the_mean_of_like_auctions(tmp_path: Path) -> None:
+    header = (
+        "auction_date,security_type,original_security_term,inflation_index_security,floating_rate,"
+        "offering_amt,comp_tendered,primary_dealer_tendered"
+    )
+    rows = [
+        # Two 20-year reopenings of $13bn (cover e and e**1.2) and two new issues of $16bn (1 and e**0.2):
+        # each pair deviates by +-0.1 about its own mean whatever the size effect between them.
+        f"2025-01-22,Bond,20-Year,No,No,13000000000,{13e9 * (math.e + 1):.0f},13000000000",
+        f"2025-03-18,Bond,20-Year,No,No,13000000000,{13e9 * (math.e**1.2 + 1):.0f},13000000000",
+        "2025-02-19,Bond,20-Year,No,No,16000000000,32000000000,16000000000",
+        f"2025-05-21,Bond,20-Year,No,No,16000000000,{16e9 * (math.e**0.2 + 1):.0f},16000000000",
+        # Left out: no primary dealers' tenders reported, a TIPS, a bill, another year.
+        "2025-02-12,Note,10-Year,No,No,42000000000,99000000000,null",
+        "2025-01-23,Bond,20-Year,Yes,No,13000000000,99000000000,13000000000",
+        "2025-01-07,Bill,13-Week,No,No,80000000000,99000000000,80000000000",
+        "2024-08-21,Bond,20-Year,No,No,16000000000,99000000000,16000000000",
+    ]
+    path = tmp_path / "auctions_query.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    log_sd, used = end_investor_cover_log_sd(path, 2025)
+    assert used == 4
+    # Deviations +-0.1 in two groups: 4 x 0.01 over 4 - 2 degrees of freedom.
+    assert log_sd == pytest.approx(math.sqrt(0.04 / 2), rel=1e-6)
+
+
+def test_end_investors_cover_needs_the_tender_columns(tmp_path: Path) -> None:
+    path = tmp_path / "auctions_query.csv"
+    path.write_text("auction_date,security_type,offering_amt\n2025-01-22,Bond,13000000000\n")
+    with pytest.raises(DataFileError, match="original_security_term"):
+        end_investor_cover_log_sd(path, 2025)
 
 
 def test_auctions_standard_table(tables: dict) -> None:
@@ -539,6 +574,15 @@ def test_real_auctions(real: dict) -> None:
     share = coupons["dealer_share"]
     assert share.between(0.05, 0.30).mean() >= 0.9
     assert (coupons["high_yield_pct"] >= coupons["median_yield_pct"]).all()
+
+
+@needs_real_data
+def test_auction_demand_noise_is_what_real_end_investors_tenders_vary_by() -> None:
+    # 20 auctions in 6 groups of like auctions (14 degrees of freedom): the sd's standard error is
+    # about sd / sqrt(2 x 14), 0.009; the default must sit within two of them.
+    log_sd, used = end_investor_cover_log_sd(Path(REAL_DIR) / "treasury" / "auctions_query.csv", 2025)
+    assert used == 20
+    assert abs(TreasurySection().auction_demand_noise - log_sd) <= 2 * log_sd / math.sqrt(2 * 14)
 
 
 @needs_real_data

@@ -236,11 +236,6 @@ def test_calm_coupon_auctions_tail_and_stop_through(baseline_auctions: pd.DataFr
         assert 0.2 <= stop_through <= 0.7, f"seed {seed}: stop-throughs on {stop_through:.0%}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coupon tails spread 2.8bp over seeds 1-3 (2.7, 2.7 and 3.1bp on each): end demand is nearly "
-    "flat in concession in the fit",
-)
 def test_calm_coupon_tails_spread_by_a_bp_or_two(baseline_auctions: pd.DataFrame) -> None:
     """The issue's band for the spread of calm coupon tails (sd 0.5-2bp), widened by two standard
     errors. Pooled within seeds (each seed's tails about its own mean), 3 x 84 auctions: the s.e.

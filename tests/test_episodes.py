@@ -169,6 +169,15 @@ FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 3 fails do 
 POSITIONS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 2 and 3 dealers shed inventory in the dash for cash")
 # March 2020: seeds 1 and 3 widen bid/ask 1.8 times in the worst two weeks, short of doubling.
 BID_ASK_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 3 bid/ask rises 1.8 times in 9-20 March")
+# The 2023 rebuild: money funds' bill tenders lean toward a fixed share of their assets, so the
+# wave of bills is bought by investors paying with bank deposits: reserves fall by more than the
+# TGA rises (QT's runoff adds to it) and the ON RRP by about $100bn (real: -$71bn and -$586bn).
+REBUILD_MISSED = pytest.mark.xfail(strict=True, reason="the 2023 bills drain reserves, not the ON RRP")
+# Quarter-ends: take-up rises on average (the calibration's moment: +$16bn in 2022-2024 and +$30bn
+# in 2025 H1, against +$160bn and +$204bn) but falls at some quarter-ends of every seed, by up to
+# $29bn (real: +$14bn to +$301bn). Window-dressers cut 23% of their tri-party borrowing in the fit
+# and the need they shed goes to banks, where real foreign banks also shrink the books it finances.
+TAKE_UP_MISSED = pytest.mark.xfail(strict=True, reason="ON RRP take-up falls at some quarter-ends")
 SHIPPED_BANDS = [
     pytest.param("september_2019", "SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
     pytest.param("september_2019", "SOFR's 99th percentile over 300bp above IOER on 17 September",
@@ -184,6 +193,14 @@ SHIPPED_BANDS = [
     ("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
                    "(which held the stress)"),
     ("march_2020", "repo stays within 50bp of IOER in March"),
+    ("debt_limit_rebuild_2023", "the TGA is rebuilt by over $400bn (June to August)"),
+    pytest.param("debt_limit_rebuild_2023", "reserves fall by less than half of the TGA's rise", marks=REBUILD_MISSED),
+    pytest.param("debt_limit_rebuild_2023", "the ON RRP falls by more than half of the TGA's rise",
+                 marks=REBUILD_MISSED),
+    ("quarter_ends_2022_2024", "SOFR does not fall at any quarter-end"),
+    pytest.param("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end", marks=TAKE_UP_MISSED),
+    ("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end"),
+    pytest.param("quarter_ends_2025", "ON RRP take-up rises at every quarter-end", marks=TAKE_UP_MISSED),
 ]  # fmt: skip
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.markets.repo import RepoDayInputs, clear_repo_day, lent_share, premium_share
+from sim.markets.repo import (
+    RepoDayInputs,
+    clear_repo_day,
+    fund_round_rates_pct,
+    lenders_fill_bn,
+    lent_share,
+    premium_share,
+)
 
 
 def two_round_day(**changes) -> RepoDayInputs:
@@ -120,6 +127,47 @@ def test_lenders_without_the_facility_earn_the_funds_rate_less_their_discount_wh
     slack = clear_repo_day(pool_and_fund_day(1.2))
     pool_rate = slack.fund_interest_bn[1] * 36000 / slack.fund_lent_bn[1]
     assert 4.20 - 1e-12 <= pool_rate < 4.30
+
+
+def test_lenders_without_the_facility_lend_all_they_have_before_funds_lend_any():
+    # Funds lend at most 4 to the dealer (their limit per dealer); banks price the other 6, so the
+    # day clears at 4.50, above every lender's ask, and all offer all their cash (pool 1, fund 4).
+    # The pool, whose cash would otherwise sit idle, fills first: 1 from it, 3 from the fund (pro
+    # rata to cash it would be 0.8 and 3.2).
+    day = clear_repo_day(
+        two_round_day(
+            fund_ask_pct=np.array([4.30, 4.20]),
+            fund_cash_bn=np.array([4.0, 1.0]),
+            fund_has_facility=np.array([True, False]),
+            fund_noise_pct=np.zeros((2, 2)),
+            fund_cap_per_dealer_bn=np.array([4.0]),
+        )
+    )
+    assert day.fund_lent_bn == pytest.approx([3.0, 1.0])
+    assert day.bank_lent_bn.sum() == pytest.approx(6.0)
+
+
+def test_a_round_takes_from_pools_pro_rata_then_from_funds_pro_rata():
+    cash = np.array([4.0, 1.0, 2.0, 3.0])
+    has_facility = np.array([True, False, True, False])
+    fill = lenders_fill_bn(cash, has_facility, 6.0)
+    assert fill == pytest.approx([4.0 / 3.0, 1.0, 2.0 / 3.0, 3.0])
+    assert lenders_fill_bn(cash, has_facility, 2.0) == pytest.approx([0.0, 0.5, 0.0, 1.5])
+    assert lenders_fill_bn(cash, has_facility, 0.0) == pytest.approx(np.zeros(4))
+
+
+def test_funds_with_cash_idle_at_the_facility_capture_less_of_the_gap_to_the_marginal_bank():
+    # Supply rate 4.35, marginal bank cash 4.50, tri-party discount 2bp: a 13bp gap, of which
+    # funds lending all their cash take half (4.415); with 80% of it idle at the facility, a
+    # fund is undercut by the next, and takes a fifth of that half (4.363). Dealers their
+    # limits ration bid the cash up to the marginal source whatever the idle cash.
+    day = two_round_day(fund_ask_slope_pct=0.10)
+    lending_all = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=0.0, idle_share=0.0)
+    mostly_idle = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=0.0, idle_share=0.8)
+    assert lending_all == pytest.approx([4.415])
+    assert mostly_idle == pytest.approx([4.363])
+    rationed = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=1.0, idle_share=0.8)
+    assert rationed == pytest.approx([4.48])
 
 
 def test_the_pools_discount_vanishes_once_funds_lend_all_their_cash():

@@ -42,6 +42,7 @@ from sim.dashboard.metrics import (
     lag1_autocorr,
     median_minus_iorb_bp,
     median_vol_20d_bp,
+    on_rrp_quarter_end_jump_bn,
     prepare_auctions,
     prepare_daily,
     repo_dispersion_bp,
@@ -292,6 +293,9 @@ def _registry() -> tuple[Moment, ...]:
     m.append(Moment("sofr_quarter_end_jump_mean_bp", "bp", "repo", "daily",
                     "Mean over quarter-end days of SOFR minus the median SOFR of the 5 business days before", True,
                     _daily_spread(sofr_quarter_end_jump_bp), stat_mean))  # fmt: skip
+    m.append(Moment("on_rrp_quarter_end_jump_mean_bn", "$bn", "repo", "daily",
+                    "Mean over quarter-end days of ON RRP take-up minus its median over the 5 business days before",
+                    True, _daily_spread(on_rrp_quarter_end_jump_bn), stat_mean))  # fmt: skip
     m.append(Moment("effr_minus_iorb_median_bp", "bp", "repo", "daily",
                     "Median over days of the effective fed funds rate minus IORB", True,
                     _daily_spread(effr_minus_iorb_bp), stat_median))  # fmt: skip

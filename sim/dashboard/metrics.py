@@ -353,12 +353,28 @@ def sofr_quarter_end_jump_bp(daily: pd.DataFrame | None) -> pd.Series | None:
     previous rows, so `daily` must be in date order (prepare_daily). None without SOFR or the quarter-end
     flag. Indexed like the flagged rows of `daily`.
     """
-    median, quarter_end = _column(daily, "sofr_median_pct"), _flag(daily, "is_quarter_end")
-    if median is None or quarter_end is None:
+    return _quarter_end_jump(daily, "sofr_median_pct", 100.0)
+
+
+def on_rrp_quarter_end_jump_bn(daily: pd.DataFrame | None) -> pd.Series | None:
+    """ON RRP take-up on each quarter-end day minus its median over the 5 business days before ($bn).
+
+    Positive in the real market (2022-2025: +$14bn to +$301bn): borrowers that shrink their balance sheets
+    for the quarter's snapshot take less from money funds, which park the cash at the facility. Rows, NaN
+    and None as `sofr_quarter_end_jump_bp`.
+    """
+    return _quarter_end_jump(daily, "on_rrp_bn", 1.0)
+
+
+def _quarter_end_jump(daily: pd.DataFrame | None, column: str, scale: float) -> pd.Series | None:
+    """`column` on each quarter-end row minus its median over the `QUARTER_END_LOOKBACK_DAYS` rows before, times
+    `scale`; None without the column or the quarter-end flag."""
+    values, quarter_end = _column(daily, column), _flag(daily, "is_quarter_end")
+    if values is None or quarter_end is None:
         return None
     days = QUARTER_END_LOOKBACK_DAYS
-    before = median.shift(1).rolling(days, min_periods=days).median()
-    return ((median - before) * 100.0)[quarter_end]
+    before = values.shift(1).rolling(days, min_periods=days).median()
+    return ((values - before) * scale)[quarter_end]
 
 
 def median_changes_bp(daily: pd.DataFrame | None) -> pd.Series | None:

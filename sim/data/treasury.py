@@ -124,6 +124,50 @@ def read_auctions(path: str | Path) -> pd.DataFrame:
     return frame.sort_values(["auction_date", "issue_date"], kind="stable").reset_index(drop=True)
 
 
+TENDER_REQUIRED = (
+    "auction_date", "security_type", "original_security_term", "inflation_index_security", "floating_rate",
+    "offering_amt", "comp_tendered", "primary_dealer_tendered",
+)  # fmt: skip
+
+
+def end_investor_cover_log_sd(path: str | Path, year: int) -> tuple[float, int]:
+    """How much end investors' demand varies between like auctions: the pooled standard deviation of
+    log(tenders outside the primary dealers / offering) about its mean over auctions of one tenor and size,
+    in one year's nominal coupon auctions (the empirical counterpart of `treasury.auction_demand_noise`).
+
+    Like auctions share tenor and size because smaller reopenings draw more cover than new issues (20-year:
+    1.2-1.3 times the $13bn reopenings against 1.05-1.15 times the $16bn new issues in 2025), as the model's
+    end demand, proportional to the offering, does not. Only auctions that report both competitive and
+    primary dealers' tenders count (Fiscal Data fills `primary_dealer_tendered` for recent auctions only).
+
+    Args:
+        path: `treasury/auctions_query.csv`.
+        year: the calendar year of the auctions.
+
+    Returns:
+        (log standard deviation, number of auctions used); NaN if no group of like auctions has two.
+
+    Raises:
+        DataFileError: a missing column or a bad date or number.
+    """
+    table = CsvFile(path, required=TENDER_REQUIRED)
+    in_year = table.dates("auction_date").dt.year == year
+    nominal = ~(_yes(table, "inflation_index_security") | _yes(table, "floating_rate"))
+    coupon = table.text("security_type").isin(("Note", "Bond")) & nominal & in_year
+    dollars = {
+        c: table.numbers(c, missing=FISCAL_MISSING, where=coupon, bounds=NON_NEGATIVE) for c in TENDER_REQUIRED[5:]
+    }
+    end_investors = dollars["comp_tendered"] - dollars["primary_dealer_tendered"]
+    cover = (end_investors / dollars["offering_amt"]).where(end_investors > 0)
+    like = table.text("original_security_term", coupon) + "/" + dollars["offering_amt"].astype(str)
+    frame = pd.DataFrame({"like": like, "log_cover": np.log(cover)}).dropna()
+    deviations = frame.log_cover - frame.groupby("like").log_cover.transform("mean")
+    degrees = len(frame) - frame["like"].nunique()
+    if degrees < 1:
+        return float("nan"), len(frame)
+    return float(np.sqrt((deviations**2).sum() / degrees)), len(frame)
+
+
 def _yes(table: CsvFile, column: str) -> pd.Series:
     """A Fiscal Data Yes/No flag as booleans (missing counts as No); any other value raises."""
     text = table.text(column)

@@ -326,7 +326,7 @@ class RepoDay:
     trade_volumes_bn: list[np.ndarray]
     trade_lenders: list[str]  # "fund" or "bank", one per entry of the trade lists
     dealer_marginal_rate_pct: np.ndarray  # rate of the dearest trade in the last round each dealer borrowed in
-    funds_idle_share: float = 1.0  # share of funds' investable cash they leave at the facility at the day's rate
+    funds_idle_share: float = 1.0  # share of funds' investable cash they leave at the facility (`funds_idle_share`)
 
 
 def premium_share(lent_share: float, curvature: float) -> float:
@@ -368,11 +368,17 @@ def fund_supply_share(day: RepoDayInputs, rate_pct: float) -> np.ndarray:
     return np.where(day.fund_has_facility, share, 1.0)
 
 
-def funds_offer_bn(day: RepoDayInputs, day_rate_pct: float) -> tuple[np.ndarray, float]:
-    """What each lender offers at the day's rate ($bn), and the share of their investable cash
-    funds with the facility leave idle at it."""
-    share = fund_supply_share(day, day_rate_pct)
-    return day.fund_cash_bn * share, 1.0 - float(share[day.fund_has_facility].max(initial=0.0))
+def funds_offer_bn(day: RepoDayInputs, day_rate_pct: float) -> np.ndarray:
+    """What each lender offers at the day's rate ($bn)."""
+    return day.fund_cash_bn * fund_supply_share(day, day_rate_pct)
+
+
+def funds_idle_share(day: RepoDayInputs, supply_rate_pct: float) -> float:
+    """Share of their investable cash funds with the facility leave idle at it: what they do not
+    lend at the rate on their supply curve where they lend today (`funds_supply_rate_pct`), so a
+    few bank tranches pricing the day's last borrowing above it do not count as funds' cash spent."""
+    share = fund_supply_share(day, supply_rate_pct)
+    return 1.0 - float(share[day.fund_has_facility].max(initial=0.0))
 
 
 def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
@@ -382,6 +388,13 @@ def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
     pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
     top = day.fund_rate_pct(max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
     return min(day_rate_pct, max(top, day.facility_floor_pct))
+
+
+def funds_lending_point(day: RepoDayInputs, day_rate_pct: float) -> tuple[float, float]:
+    """Where money funds sit on their supply curve today: the rate at what they lend
+    (`funds_supply_rate_pct`, %) and the share of their cash left idle at it (`funds_idle_share`)."""
+    supply_rate_pct = funds_supply_rate_pct(day, day_rate_pct)
+    return supply_rate_pct, funds_idle_share(day, supply_rate_pct)
 
 
 def day_clearing_rate_pct(day: RepoDayInputs) -> float:
@@ -448,24 +461,44 @@ def fund_round_rates_pct(
     idle_share: float = 1.0,
 ) -> np.ndarray:
     """Each fund's rate in a round (%). Funds earn their supply rate and bargain over the gap to
-    the round's marginal cash (less the tri-party discount); what dealers their limits ration
-    borrow is bid up to that marginal cash. Lenders without the facility take a discount to
-    what funds earn, in proportion to the share of funds' cash left idle at the facility
-    (`idle_share`): with cash to spare they compete for borrowers; once funds lend nearly all,
-    they earn what funds earn. No lender goes below its floor or above the dealers' outside option."""
+    the round's marginal cash (less the tri-party discount), in proportion to the share of their
+    cash they lend (1 - `idle_share`): a fund with cash idle at the facility is undercut by the
+    next one, which would lend it for little more than the facility pays; what dealers their
+    limits ration borrow is bid up to that marginal cash. Lenders without the facility take a
+    discount to what funds earn, in proportion to the share of funds' cash left idle at the
+    facility: with cash to spare they compete for borrowers; once funds lend nearly all, they
+    earn what funds earn. No lender goes below its floor or above the dealers' outside option."""
     gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
-    captured = rationed + (1.0 - rationed) * day.bargaining_share
+    captured = rationed + (1.0 - rationed) * day.bargaining_share * (1.0 - idle_share)
     discount = day.no_facility_discount_by_fund_pct * idle_share
     rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
     lowest = np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount)
     return np.minimum(np.maximum(rate, lowest), day.max_rate_pct)
 
 
+def lenders_fill_bn(cash_left_bn: np.ndarray, has_facility: np.ndarray, taken_bn: float) -> np.ndarray:
+    """Each lender's part of what dealers take from funds in a round ($bn): lenders without the
+    facility first, pro rata to their cash left, since their cash would otherwise sit idle and they
+    undercut funds for borrowers (`day_clearing_rate_pct` prices the day the same way); funds with
+    the facility the rest, pro rata to theirs."""
+    pools_left = float(cash_left_bn[~has_facility].sum())
+    from_pools = min(taken_bn, pools_left)
+    funds_left = float(cash_left_bn[has_facility].sum())
+    from_funds = taken_bn - from_pools
+    share = np.where(
+        has_facility,
+        from_funds / funds_left if funds_left > 0 else 0.0,
+        from_pools / pools_left if pools_left > 0 else 0.0,
+    )
+    return cash_left_bn * share
+
+
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     """Clear the day's rounds: each round dealers bring an equal share of their remaining need.
 
-    Funds all ask the same rate, so they lend pro rata to the cash they have left, up to
-    their cap per dealer; banks clear the rest in price order. Funds share in the gap to
+    Lenders without the facility lend first (`lenders_fill_bn`); funds all ask the same rate, so
+    they lend the rest pro rata to the cash they have left, up to their cap per dealer; banks
+    clear the rest in price order. Funds share in the gap to
     the round's marginal cash less the tri-party discount; borrowers pay what their lenders
     receive, pro rata to what each got.
     """
@@ -473,7 +506,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     cap = day.fund_cap_per_dealer_bn
     day_rate = day_clearing_rate_pct(day)
     # Funds offer what they lend at the day's rate; the rest stays at the ON RRP.
-    fund_left, idle_share = funds_offer_bn(day, day_rate)
+    fund_left = funds_offer_bn(day, day_rate)
     bank_left, need_left = day.bank_cash_bn.copy(), day.dealer_need_bn.copy()
     bank_order = day.bank_order
     fund_lent, bank_lent = np.zeros(day.fund_ask_pct.size), np.zeros(day.bank_ask_pct.size)
@@ -484,13 +517,13 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     trade_volumes: list[np.ndarray] = []
     trade_lenders: list[str] = []
     theta = day.bargaining_share
-    fund_supply_rate = funds_supply_rate_pct(day, day_rate)
+    fund_supply_rate, idle_share = funds_lending_point(day, day_rate)
     for r in range(day.rounds):
         bring = need_left / (day.rounds - r)
         from_funds = np.minimum(bring, cap)
         fund_supply, fund_demand = float(fund_left.sum()), float(from_funds.sum())
         taken = min(fund_supply, fund_demand)
-        fund_fill = fund_left * (taken / fund_supply) if fund_supply > 0 else np.zeros_like(fund_left)
+        fund_fill = lenders_fill_bn(fund_left, day.fund_has_facility, taken)
         got = from_funds * (taken / fund_demand) if fund_demand > 0 else np.zeros(n_d)
         cap = cap - got
         rest = bring - got

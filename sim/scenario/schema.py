@@ -205,7 +205,12 @@ class TreasurySection(Section):
         lt=1,
     )
     auction_demand_noise: float = _f(
-        0.15, "Log std of end investors' demand at each auction, common to all of them.", ge=0, le=3
+        0.05,
+        "Log std of end investors' demand at each auction, common to all of them: what tenders outside the "
+        "primary dealers over the offering vary by between auctions of one tenor (0.047 over 2025's coupon "
+        "auctions that report primary dealers' tenders, treasury/auctions_query.csv).",
+        ge=0,
+        le=3,
     )
     auction_value_noise_bp: float = _f(
         1.0,

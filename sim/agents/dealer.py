@@ -147,7 +147,7 @@ class Dealers:
         self.appetite = np.ones(n)
         self.utilization = np.full(n, params.initial_utilization)
         self.quoted_utilization = self.utilization.copy()
-        self._measured_at = np.full(n, np.nan)  # the quoting utilization `_strain_now` was measured at
+        self._measured_at = b""  # the quoting utilization `_strain_now` was measured at, as its bytes
         self._strain_now = np.zeros(n)
         self._depth_room_now = np.zeros(n)
         self.calm = CalmPath(loop)  # the model's, once it is built
@@ -277,10 +277,12 @@ class Dealers:
     def _refresh_quoting_measures(self) -> None:
         # Quotes, concessions, markups and depth read these several times a day; they change
         # only with the quoting utilization (replaced daily, or changed in place from outside).
+        # Compared as bytes (a tenth of `array_equal`'s cost): the measures are a function of these bits.
         utilization = self.quoting_utilization()
-        if np.array_equal(utilization, self._measured_at):
+        measured_at = utilization.tobytes()
+        if measured_at == self._measured_at:
             return
-        self._measured_at = utilization.copy()
+        self._measured_at = measured_at
         self._strain_now = self.illiquidity(utilization)
         self._depth_room_now = np.clip(1.0 - utilization, 0.0, 1.0) ** self.params.depth_exponent
 

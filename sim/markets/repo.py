@@ -181,29 +181,25 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
     structure = m.config.market_structure
     cleared_cash = 1.0 if structure.central_clearing_repo else structure.sponsored_cash_lending_share
     tri_share = m.config.banks.tri_party_share
-    rates: tuple[list[np.ndarray], ...] = ([], [], [], [])
-    volumes: tuple[list[np.ndarray], ...] = ([], [], [], [])
-    for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
-        uncleared = volume * (1.0 - cleared_cash)
-        pieces = [(SPONSORED_DVP, volume * cleared_cash)]
-        if lender == "fund":
-            pieces.append((TRI_PARTY, uncleared))
-        else:
-            pieces += [(TRI_PARTY, uncleared * tri_share), (GCF, uncleared * (1.0 - tri_share))]
-        for segment, part in pieces:
-            rates[segment].append(rate)
-            volumes[segment].append(part)
-    # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
-    for segment, rate, volume in (
-        (SPONSORED_DVP, clients.sponsored_rate_pct, clients.sponsored_bn),
-        (BILATERAL, clients.bilateral_rate_pct, clients.bilateral_bn),
-    ):
-        rates[segment].append(rate)
-        volumes[segment].append(volume)
-    return SegmentedTrades(
-        tuple(np.concatenate(r) if r else np.zeros(0) for r in rates),
-        tuple(np.concatenate(v) if v else np.zeros(0) for v in volumes),
+    # All of the day's lender trades at once, in the order they traded (each segment keeps that order).
+    rate = np.concatenate(day.trade_rates_pct) if day.trade_rates_pct else np.zeros(0)
+    volume = np.concatenate(day.trade_volumes_bn) if day.trade_volumes_bn else np.zeros(0)
+    from_bank = np.repeat(
+        np.array([lender == "bank" for lender in day.trade_lenders], dtype=bool),
+        [v.size for v in day.trade_volumes_bn],
     )
+    uncleared = volume * (1.0 - cleared_cash)
+    # By segment code (tri-party, GCF, sponsored DVP, bilateral): funds lend uncleared in tri-party,
+    # banks in tri-party and GCF. Every client of a dealer pays its rate: one trade per dealer weighs
+    # the same in the percentiles.
+    rates = (rate, rate[from_bank], np.concatenate([rate, clients.sponsored_rate_pct]), clients.bilateral_rate_pct)
+    volumes = (
+        np.where(from_bank, uncleared * tri_share, uncleared),
+        uncleared[from_bank] * (1.0 - tri_share),
+        np.concatenate([volume * cleared_cash, clients.sponsored_bn]),
+        clients.bilateral_bn,
+    )
+    return SegmentedTrades(rates, volumes)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -435,26 +435,38 @@ def rationed_share(got_bn: np.ndarray, capped: np.ndarray, funds_exhausted: bool
     return float(got_bn[capped].sum()) / total
 
 
+class LenderDiscounts(NamedTuple):
+    """What each cash lender takes below funds with the facility today (%), and the lowest rate
+    it lends at (%): the same in every round of a day."""
+
+    discount_pct: np.ndarray
+    lowest_pct: np.ndarray
+
+
+def lender_discounts(day: RepoDayInputs, idle_share: float = 1.0) -> LenderDiscounts:
+    """Lenders without the facility take a discount to what funds earn, in proportion to the share
+    of funds' cash left idle at the facility (`idle_share`): with cash to spare they compete for
+    borrowers; once funds lend nearly all, they earn what funds earn. No lender goes below its floor."""
+    discount = day.no_facility_discount_by_fund_pct * idle_share
+    return LenderDiscounts(discount, np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount))
+
+
 def fund_round_rates_pct(
     day: RepoDayInputs,
     round_index: int,
     supply_rate_pct: float,
     marginal_pct: float,
     rationed: float,
-    idle_share: float = 1.0,
+    discounts: LenderDiscounts,
 ) -> np.ndarray:
     """Each fund's rate in a round (%). Funds earn their supply rate and bargain over the gap to
     the round's marginal cash (less the tri-party discount); what dealers their limits ration
-    borrow is bid up to that marginal cash. Lenders without the facility take a discount to
-    what funds earn, in proportion to the share of funds' cash left idle at the facility
-    (`idle_share`): with cash to spare they compete for borrowers; once funds lend nearly all,
-    they earn what funds earn. No lender goes below its floor or above the dealers' outside option."""
+    borrow is bid up to that marginal cash. Lenders without the facility take their `discounts`;
+    no lender goes below its floor or above the dealers' outside option."""
     gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
     captured = rationed + (1.0 - rationed) * day.bargaining_share
-    discount = day.no_facility_discount_by_fund_pct * idle_share
-    rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
-    lowest = np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount)
-    return np.minimum(np.maximum(rate, lowest), day.max_rate_pct)
+    rate = supply_rate_pct + captured * gap - discounts.discount_pct + day.fund_noise_pct[round_index]
+    return np.minimum(np.maximum(rate, discounts.lowest_pct), day.max_rate_pct)
 
 
 def clear_repo_day(day: RepoDayInputs) -> RepoDay:
@@ -480,7 +492,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     trade_volumes: list[np.ndarray] = []
     trade_lenders: list[str] = []
     theta = day.bargaining_share
-    fund_supply_rate = funds_supply_rate_pct(day, day_rate)
+    fund_supply_rate, discounts = funds_supply_rate_pct(day, day_rate), lender_discounts(day, idle_share)
     for r in range(day.rounds):
         bring = need_left / (day.rounds - r)
         from_funds = np.minimum(bring, cap)
@@ -508,7 +520,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
                 bank_round = cleared
         marginal = bank_round.marginal_rate_pct if bank_round is not None else day_rate
         rationed = rationed_share(got, bring > from_funds + DUST_BN, fund_supply < fund_demand)
-        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed, idle_share)
+        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed, discounts)
         fund_left -= fund_fill
         fund_lent += fund_fill
         fund_interest += fund_fill * fund_rate / 36000.0
@@ -516,8 +528,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes.append(fund_fill)
         trade_lenders.append("fund")
         round_interest = float(fund_fill @ fund_rate)
-        lending = fund_fill > 0
-        round_top = float(fund_rate[lending].max()) if lending.any() else np.nan
+        lent_at = fund_rate[fund_fill > 0]
+        round_top = float(lent_at.max()) if lent_at.size else np.nan
         got_total = got
         if bank_round is not None:
             bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
@@ -620,12 +632,10 @@ def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
     led = m.ledger
     dealers = m.dealers
     n_d = dealers.size_share.size
-    lf = m.accounts_of("levered_fund")
+    lf = m.slices["levered_fund"]  # rows as a view, not a copy
     lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
-    lf_want = np.clip(
-        -led.money_bn[lf] + m.config.levered_funds.cash_buffer_share * lf_collateral,
-        0.0,
-        lf_collateral * (1.0 - m.levered_funds.haircut_today),
+    lf_want = (-led.money_bn[lf] + m.config.levered_funds.cash_buffer_share * lf_collateral).clip(
+        0.0, lf_collateral * (1.0 - m.levered_funds.haircut_today)
     )
     wanted_by_dealer = dealers.size_share * lf_want.sum()
     capacity = dealers.client_financing_capacity_bn(wanted_by_dealer, dealers.slr_headroom_bn)
@@ -693,7 +703,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     pullback_share = m.market.shocks.funding_pullback_share
     fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct, pullback_share)
     # Yesterday's repo and ON RRP came due this morning: funds' assets are their cash and securities.
-    fund_limit_bn = m.money_funds.dealer_limit_bn(m.money_funds.assets_bn(led, mmf), pullback_share)
+    fund_limit_bn = m.money_funds.dealer_limit_bn(m.money_funds.assets_bn(led, m.slices["money_fund"]), pullback_share)
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
         # Window-dressers report less tri-party borrowing on the snapshot: they take from funds at

@@ -63,6 +63,35 @@ def bond_dv01(
     return np.where(is_bill, bill, -slope) * 1e-4
 
 
+def bond_price_one(yield_pct: float, coupon_pct: float, years: float, is_bill: bool) -> float:
+    """`bond_price` of one issue, in Python floats: the same number, a third of the calls' cost.
+
+    Sums, products and quotients of floats are the same IEEE operations numpy does; the power
+    stays numpy's ufunc, whose last bits the C library's `**` would not match.
+    """
+    years = max(years, 0.0)
+    y = max(yield_pct, 1e-6) / 100.0
+    if is_bill:
+        return 1.0 / (1.0 + y * years)
+    discount = float(np.power(1.0 + y / 2.0, -(2.0 * years)))
+    return (coupon_pct / 100.0) / y * (1.0 - discount) + discount
+
+
+def bond_dv01_one(yield_pct: float, coupon_pct: float, years: float, is_bill: bool) -> float:
+    """`bond_dv01` of one issue, in Python floats ($ per $ par per bp; the same number, see `bond_price_one`)."""
+    years = max(years, 0.0)
+    y = max(yield_pct, 1e-6) / 100.0
+    if is_bill:
+        growth = 1.0 + y * years
+        return years / (growth * growth) * 1e-4
+    c = coupon_pct / 100.0
+    periods = 2.0 * years
+    v = 1.0 / (1.0 + y / 2.0)
+    vn = float(np.power(v, periods))
+    slope = -(c / (y * y)) * (1.0 - vn) + (c / y) * (periods / 2.0) * vn * v - (periods / 2.0) * vn * v
+    return -slope * 1e-4
+
+
 # Geometric midpoints between benchmark maturities: nearest in log distance = between edges.
 _BUCKET_EDGES = np.sqrt(BUCKET_YEARS[:-1] * BUCKET_YEARS[1:])
 
@@ -115,11 +144,12 @@ class IssueRegister:
 
     def _mark_on_the_run(self, tenor_index: int) -> None:
         """The newest live issue of a tenor is on-the-run; older ones are off-the-run."""
-        same = self.active & (self.tenor == tenor_index)
-        self.on_the_run[self.tenor == tenor_index] = False
-        if same.any():
-            key = np.where(same, self.issue_day * 10**9 + self.serial, -1)
-            self.on_the_run[int(key.argmax())] = True
+        of_tenor = self.tenor == tenor_index
+        self.on_the_run[of_tenor] = False
+        live = np.flatnonzero(self.active & of_tenor)
+        if live.size:
+            key = self.issue_day[live] * 10**9 + self.serial[live]
+            self.on_the_run[live[int(key.argmax())]] = True
 
     def retire(self, slots: np.ndarray) -> None:
         """Close matured issues (their outstanding must already be paid down to zero)."""

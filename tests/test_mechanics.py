@@ -13,7 +13,7 @@ from sim.markets.repo import clear_round, volume_weighted_percentiles
 from sim.markets.secondary import match_customer_flow
 from sim.markets.settlement import fails_by_issue, fails_charge_pct, specialness_bp
 from sim.pricing import expected_policy_pct
-from sim.securities import bond_dv01, bond_price, bucket_of
+from sim.securities import bond_dv01, bond_dv01_one, bond_price, bond_price_one, bucket_of
 
 
 def test_three_bidder_auction_single_price_and_pro_rata_at_the_stop():
@@ -121,6 +121,19 @@ def test_bond_price_and_dv01():
     assert price[2] < 1.0
     dv01 = bond_dv01(np.array([4.0]), np.array([4.0]), np.array([10.0]), np.array([False]))
     assert dv01[0] == pytest.approx(8.1e-4, rel=0.02)  # modified duration ~8.1 for a par 10y
+
+
+def test_one_issue_price_and_dv01_are_the_array_forms_bit_for_bit():
+    # The one-issue forms (auction awards, new issues) must give the very numbers of the whole register's.
+    rng = np.random.default_rng(7)
+    n = 2000
+    yields, coupons = rng.uniform(-0.5, 12.0, n), rng.uniform(0.0, 8.0, n)
+    years, is_bill = np.where(rng.random(n) < 0.05, 0.0, rng.uniform(-0.1, 31.0, n)), rng.random(n) < 0.3
+    prices, dv01s = bond_price(yields, coupons, years, is_bill), bond_dv01(yields, coupons, years, is_bill)
+    for i in range(n):
+        args = (float(yields[i]), float(coupons[i]), float(years[i]), bool(is_bill[i]))
+        assert bond_price_one(*args) == prices[i]
+        assert bond_dv01_one(*args) == dv01s[i]
 
 
 def test_buckets_and_expected_policy():

@@ -9,6 +9,7 @@ from sim.markets.repo import (
     RepoDayInputs,
     clear_repo_day,
     fund_round_rates_pct,
+    fund_terms,
     lenders_fill_bn,
     lent_share,
     premium_share,
@@ -162,11 +163,11 @@ def test_funds_with_cash_idle_at_the_facility_capture_less_of_the_gap_to_the_mar
     # fund is undercut by the next, and takes a fifth of that half (4.363). Dealers their
     # limits ration bid the cash up to the marginal source whatever the idle cash.
     day = two_round_day(fund_ask_slope_pct=0.10)
-    lending_all = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=0.0, idle_share=0.0)
-    mostly_idle = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=0.0, idle_share=0.8)
+    lending_all = fund_round_rates_pct(day, 0, 4.35, 4.50, 0.0, fund_terms(day, idle_share=0.0))
+    mostly_idle = fund_round_rates_pct(day, 0, 4.35, 4.50, 0.0, fund_terms(day, idle_share=0.8))
     assert lending_all == pytest.approx([4.415])
     assert mostly_idle == pytest.approx([4.363])
-    rationed = fund_round_rates_pct(day, 0, 4.35, 4.50, rationed=1.0, idle_share=0.8)
+    rationed = fund_round_rates_pct(day, 0, 4.35, 4.50, 1.0, fund_terms(day, idle_share=0.8))
     assert rationed == pytest.approx([4.48])
 
 

@@ -68,7 +68,7 @@ class LeveredFunds:
         cap = np.maximum(equity_bn, 0.0) / haircut
         # Dearer financing eats the basis: the trade shrinks in proportion, not all at once.
         extra_cost = markup_bp - self.reference_markup_bp
-        financing = np.clip(1.0 - extra_cost / p.financing_cost_tolerance_bp, p.financing_floor_share, 1.0)
+        financing = (1.0 - extra_cost / p.financing_cost_tolerance_bp).clip(p.financing_floor_share, 1.0)
         target = cap * p.target_leverage_use * financing
         if vol_ratio > p.vol_unwind_ratio:
             target = target * p.vol_unwind_target_share

@@ -99,7 +99,7 @@ class MoneyFunds:
             return
         led = m.ledger
         funds, households = m.accounts_of("money_fund"), m.accounts_of("household")
-        assets_bn = self.assets_bn(led, funds)
+        assets_bn = self.assets_bn(led, m.slices["money_fund"])
         if self.path_start_bn is None:
             self.path_start_bn = assets_bn
         path_bn = self.path_start_bn + growth_bn * m.day_index / BUSINESS_DAYS_PER_YEAR  # today's, before the flow
@@ -117,8 +117,9 @@ class MoneyFunds:
             led.pay_pooled(funds, -to_funds, households, -from_households, income=True)
 
     @staticmethod
-    def assets_bn(led: Ledger, funds: np.ndarray) -> float:
-        """Money funds' assets ($bn): cash, the ON RRP, repo lent and securities at market value."""
+    def assets_bn(led: Ledger, funds: slice | np.ndarray) -> float:
+        """Money funds' assets ($bn): cash, the ON RRP, repo lent and securities at market value (`funds`:
+        their accounts, best as a slice, whose holdings are read without a copy)."""
         securities = led.holdings_bn[funds] @ led.price
         return float((led.money_bn[funds] + led.on_rrp_bn[funds] + led.repo_lent_bn[funds] + securities).sum())
 
@@ -135,7 +136,7 @@ class MoneyFunds:
         """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill share."""
         p = self.params
         gap = (p.bills_share * assets_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
-        appetite = np.clip(1.0 + p.bill_appetite_per_gap * gap, p.bill_appetite_min, p.bill_appetite_max)
+        appetite = (1.0 + p.bill_appetite_per_gap * gap).clip(p.bill_appetite_min, p.bill_appetite_max)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
         amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * p.bill_cash_budget_share)
         return (

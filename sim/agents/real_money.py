@@ -55,6 +55,17 @@ class RealMoneyInvestors:
         self.habitat_tilt = habitat_tilt  # (investors, buckets), mean 1 per bucket
         # Memory per auction family (bills, coupons): a bill tail says little about coupons.
         self.remembered_tail_bp = np.zeros((size_share.size, 2))
+        # Demand at each concession step rises linearly with concession beyond the required
+        # one; part of it is bid well through WI, since every winner pays the stop-out. The
+        # steps and the cumulative curve are the parameters' (the same at every auction).
+        steps = np.concatenate([[-params.bid_through_bp], CONCESSION_STEPS_BP])
+        curve = np.clip(1.0 + params.demand_elasticity_per_bp * steps, 0.0, None)
+        curve[0] = min(params.bid_through_share, curve[1])
+        self._concession_steps_bp = steps
+        self._cumulative_demand_curve = np.maximum.accumulate(curve)
+        self._step_bidders = np.repeat(np.arange(size_share.size), steps.size)
+        for constant in (self._concession_steps_bp, self._cumulative_demand_curve, self._step_bidders):
+            constant.flags.writeable = False
 
     def auction_bids(
         self,
@@ -88,20 +99,14 @@ class RealMoneyInvestors:
         base = base * np.maximum(1.0 - p.tail_demand_cut_per_bp * memory, 0.0)
         required = self.required_concession_bp + p.tail_concession_per_bp * memory
         base = base * (1.0 - shortfall_share)
-        # Demand at each concession step rises linearly with concession beyond the required
-        # one; part of it is bid well through WI, since every winner pays the stop-out.
-        steps = np.concatenate([[-p.bid_through_bp], CONCESSION_STEPS_BP])
-        curve = np.clip(1.0 + p.demand_elasticity_per_bp * steps, 0.0, None)
-        curve[0] = min(p.bid_through_share, curve[1])
-        concessions = required[:, None] + dispersion * steps[None, :]
-        cumulative = base[:, None] * np.maximum.accumulate(curve)[None, :]
+        concessions = required[:, None] + dispersion * self._concession_steps_bp[None, :]
+        cumulative = base[:, None] * self._cumulative_demand_curve[None, :]
         amounts = cumulative.copy()  # each step's demand: the cumulative curve's increments
         amounts[:, 1:] -= cumulative[:, :-1]
         budget = np.maximum(cash_bn, 0.0) * p.auction_cash_budget_share
         scale = np.minimum(1.0, budget / np.maximum(cumulative[:, -1], 1e-12))
         amounts = amounts * scale[:, None]
-        bidders = np.repeat(np.arange(self.size_share.size), steps.size)
-        return bidders, (wi_pct + concessions / 100.0).ravel(), amounts.ravel()
+        return self._step_bidders, (wi_pct + concessions / 100.0).ravel(), amounts.ravel()
 
     def remember_tail(self, bucket: int, tail_bp: float) -> None:
         """Update the tails investors remember for that auction family.
@@ -147,9 +152,9 @@ class RealMoneyInvestors:
             net = net - forced_selling_bn * holdings_bn / total_holdings
         buys = np.maximum(net, 0.0)
         sells = np.minimum(np.maximum(-net, 0.0), np.maximum(holdings_bn, 0.0))
-        net_buying = buys.sum(axis=1) - sells.sum(axis=1)
-        budget = p.secondary_cash_budget_share * np.maximum(cash_bn, 0.0) + sells.sum(axis=1)
-        wanted = buys.sum(axis=1)
+        wanted, selling = buys.sum(axis=1), sells.sum(axis=1)
+        net_buying = wanted - selling
+        budget = p.secondary_cash_budget_share * np.maximum(cash_bn, 0.0) + selling
         # Scaled down only where purchases outrun the budget (dividing a budget by a vanishing
         # purchase, a few 1e-324, would overflow for a scale that is 1 anyway).
         over = (net_buying > 0) & (wanted > budget)

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.calendar import BILL_WEEKS, TENOR_YEARS, AuctionSpec, day_number, roll_forward
 from sim.scenario.bounds import SMALLEST_AMOUNT_BN
 from sim.scenario.schema import BILL_TENORS, TENORS
-from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, bond_dv01, bond_price
+from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, bond_dv01_one, bond_price_one
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -63,25 +63,22 @@ def clear_uniform_price(yields_pct: np.ndarray, amounts_bn: np.ndarray, offering
     # Clear on the live tenders only; awards map back to the caller's order.
     yields_pct = np.asarray(yields_pct, dtype=float)[tenders]
     amounts_bn = all_amounts[tenders]
-    awarded = np.zeros_like(amounts_bn)
-    live = np.ones(amounts_bn.size, dtype=bool)
     order = np.argsort(yields_pct, kind="stable")
     sorted_yields = yields_pct[order]
     cumulative = np.cumsum(amounts_bn[order])
     # Tenders that cover the offering only to within rounding count as just covering it.
     if cumulative[-1] <= offering_bn * (1.0 + 1e-12):
-        awarded[:] = amounts_bn
-        high = float(yields_pct[live].max())
+        awarded = amounts_bn
+        high = float(sorted_yields[-1])
     else:
         marginal = min(int(np.searchsorted(cumulative, offering_bn, side="left")), cumulative.size - 1)
         high = float(sorted_yields[marginal])
         below = yields_pct < high
-        at_high = (yields_pct == high) & live
-        awarded[below] = amounts_bn[below]
+        at_high = yields_pct == high
+        awarded = np.where(below, amounts_bn, 0.0)
         remaining = offering_bn - float(amounts_bn[below].sum())
         awarded[at_high] = amounts_bn[at_high] * (remaining / float(amounts_bn[at_high].sum()))
-    accepted = awarded[order]
-    accepted_cumulative = np.cumsum(accepted)
+    accepted_cumulative = np.cumsum(awarded[order])
     total = accepted_cumulative[-1]
     median = float(sorted_yields[np.searchsorted(accepted_cumulative, 0.5 * total, side="left")])
     low = float(sorted_yields[np.searchsorted(accepted_cumulative, 0.05 * total, side="left")])
@@ -154,7 +151,7 @@ def cmb_maturity(settles: pd.Timestamp) -> pd.Timestamp:
 
 def new_issue_dv01(tenor: str, years: float, yield_pct: float) -> float:
     """DV01 per $ par of an issue priced near par at its auction yield."""
-    return float(bond_dv01(yield_pct, yield_pct, years, tenor in BILL_TENORS))
+    return bond_dv01_one(yield_pct, yield_pct, years, tenor in BILL_TENORS)
 
 
 def auction_day(m: TreasuryMarketModel) -> None:
@@ -400,7 +397,7 @@ def settle_award(m: TreasuryMarketModel, award: Award) -> bool:
         iss.next_coupon_day[slot] = m.today + COUPON_PERIOD_DAYS
     m.prices.mark_new_issue(iss, m.ledger, slot, m.today)
     years = max(int(iss.maturity_day[slot]) - m.today, 0) / 365.25
-    price = float(bond_price(award.high_yield_pct, float(iss.coupon_pct[slot]), years, bool(iss.is_bill[slot])))
+    price = bond_price_one(award.high_yield_pct, float(iss.coupon_pct[slot]), years, bool(iss.is_bill[slot]))
     rows = np.flatnonzero(award.awards_bn > 0)
     par = award.awards_bn[rows]
     cb = m.central_bank

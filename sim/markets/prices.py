@@ -13,7 +13,16 @@ from sim.agents.central_bank import CentralBank
 from sim.ledger import Ledger
 from sim.pricing import YieldCurve, expected_policy_pct, inventory_premium_bp
 from sim.scenario.schema import Scenario
-from sim.securities import N_BUCKETS, ArrayOrFloat, IssueRegister, bond_dv01, bond_price, bucket_of
+from sim.securities import (
+    N_BUCKETS,
+    ArrayOrFloat,
+    IssueRegister,
+    bond_dv01,
+    bond_dv01_one,
+    bond_price,
+    bond_price_one,
+    bucket_of,
+)
 
 _BUCKET_INDEX = np.arange(N_BUCKETS)
 
@@ -87,9 +96,9 @@ class MarketPrices:
         coupon = float(issues.coupon_pct[slot])
         is_bill = bool(issues.is_bill[slot])
         mark_yield = float(self.market_yield_pct(years, today))
-        ledger.price[slot] = float(bond_price(mark_yield, coupon, years, is_bill))
+        ledger.price[slot] = bond_price_one(mark_yield, coupon, years, is_bill)
         self.issue_yield_pct[slot] = mark_yield
-        self.dv01_per_par[slot] = float(bond_dv01(mark_yield, coupon, years, is_bill))
+        self.dv01_per_par[slot] = bond_dv01_one(mark_yield, coupon, years, is_bill)
 
     def refresh_buckets(self, issues: IssueRegister, ledger: Ledger, today: int) -> None:
         """New issues join their trading buckets; per-slot arrays widen if the issue register grew."""

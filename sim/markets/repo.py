@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -181,29 +181,25 @@ def segment_trades(m: TreasuryMarketModel, day: RepoDay, clients: ClientRates) -
     structure = m.config.market_structure
     cleared_cash = 1.0 if structure.central_clearing_repo else structure.sponsored_cash_lending_share
     tri_share = m.config.banks.tri_party_share
-    rates: tuple[list[np.ndarray], ...] = ([], [], [], [])
-    volumes: tuple[list[np.ndarray], ...] = ([], [], [], [])
-    for lender, rate, volume in zip(day.trade_lenders, day.trade_rates_pct, day.trade_volumes_bn, strict=True):
-        uncleared = volume * (1.0 - cleared_cash)
-        pieces = [(SPONSORED_DVP, volume * cleared_cash)]
-        if lender == "fund":
-            pieces.append((TRI_PARTY, uncleared))
-        else:
-            pieces += [(TRI_PARTY, uncleared * tri_share), (GCF, uncleared * (1.0 - tri_share))]
-        for segment, part in pieces:
-            rates[segment].append(rate)
-            volumes[segment].append(part)
-    # Every client of a dealer pays its rate: one trade per dealer weighs the same in the percentiles.
-    for segment, rate, volume in (
-        (SPONSORED_DVP, clients.sponsored_rate_pct, clients.sponsored_bn),
-        (BILATERAL, clients.bilateral_rate_pct, clients.bilateral_bn),
-    ):
-        rates[segment].append(rate)
-        volumes[segment].append(volume)
-    return SegmentedTrades(
-        tuple(np.concatenate(r) if r else np.zeros(0) for r in rates),
-        tuple(np.concatenate(v) if v else np.zeros(0) for v in volumes),
+    # All of the day's lender trades at once, in the order they traded (each segment keeps that order).
+    rate = np.concatenate(day.trade_rates_pct) if day.trade_rates_pct else np.zeros(0)
+    volume = np.concatenate(day.trade_volumes_bn) if day.trade_volumes_bn else np.zeros(0)
+    from_bank = np.repeat(
+        np.array([lender == "bank" for lender in day.trade_lenders], dtype=bool),
+        [v.size for v in day.trade_volumes_bn],
     )
+    uncleared = volume * (1.0 - cleared_cash)
+    # By segment code (tri-party, GCF, sponsored DVP, bilateral): funds lend uncleared in tri-party,
+    # banks in tri-party and GCF. Every client of a dealer pays its rate: one trade per dealer weighs
+    # the same in the percentiles.
+    rates = (rate, rate[from_bank], np.concatenate([rate, clients.sponsored_rate_pct]), clients.bilateral_rate_pct)
+    volumes = (
+        np.where(from_bank, uncleared * tri_share, uncleared),
+        uncleared[from_bank] * (1.0 - tri_share),
+        np.concatenate([volume * cleared_cash, clients.sponsored_bn]),
+        clients.bilateral_bn,
+    )
+    return SegmentedTrades(rates, volumes)
 
 
 @dataclass(frozen=True)
@@ -390,11 +386,12 @@ def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
     return min(day_rate_pct, max(top, day.facility_floor_pct))
 
 
-def funds_lending_point(day: RepoDayInputs, day_rate_pct: float) -> tuple[float, float]:
+def funds_lending_point(day: RepoDayInputs, day_rate_pct: float) -> tuple[float, FundTerms]:
     """Where money funds sit on their supply curve today: the rate at what they lend
-    (`funds_supply_rate_pct`, %) and the share of their cash left idle at it (`funds_idle_share`)."""
+    (`funds_supply_rate_pct`, %), and the day's terms given the share of their cash left idle at
+    it (`funds_idle_share`)."""
     supply_rate_pct = funds_supply_rate_pct(day, day_rate_pct)
-    return supply_rate_pct, funds_idle_share(day, supply_rate_pct)
+    return supply_rate_pct, fund_terms(day, funds_idle_share(day, supply_rate_pct))
 
 
 def day_clearing_rate_pct(day: RepoDayInputs) -> float:
@@ -452,28 +449,45 @@ def rationed_share(got_bn: np.ndarray, capped: np.ndarray, funds_exhausted: bool
     return float(got_bn[capped].sum()) / total
 
 
+class FundTerms(NamedTuple):
+    """A day's terms of money funds' lending, the same in every round: what each cash lender takes
+    below funds with the facility (%), the lowest rate it lends at (%), the share of the gap to
+    the marginal cash funds bargain for, and the share of funds' cash idle at the facility."""
+
+    discount_pct: np.ndarray
+    lowest_pct: np.ndarray
+    bargaining_share: float
+    idle_share: float
+
+
+def fund_terms(day: RepoDayInputs, idle_share: float = 1.0) -> FundTerms:
+    """Funds bargain over the gap to the round's marginal cash in proportion to the share of their
+    cash they lend (1 - `idle_share`): a fund with cash idle at the facility is undercut by the next
+    one, which would lend it for little more than the facility pays. Lenders without the facility
+    take a discount to what funds earn, in proportion to the share of funds' cash left idle at the
+    facility: with cash to spare they compete for borrowers; once funds lend nearly all, they earn
+    what funds earn. No lender goes below its floor."""
+    discount = day.no_facility_discount_by_fund_pct * idle_share
+    lowest = np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount)
+    return FundTerms(discount, lowest, day.bargaining_share * (1.0 - idle_share), idle_share)
+
+
 def fund_round_rates_pct(
     day: RepoDayInputs,
     round_index: int,
     supply_rate_pct: float,
     marginal_pct: float,
     rationed: float,
-    idle_share: float = 1.0,
+    terms: FundTerms,
 ) -> np.ndarray:
     """Each fund's rate in a round (%). Funds earn their supply rate and bargain over the gap to
-    the round's marginal cash (less the tri-party discount), in proportion to the share of their
-    cash they lend (1 - `idle_share`): a fund with cash idle at the facility is undercut by the
-    next one, which would lend it for little more than the facility pays; what dealers their
-    limits ration borrow is bid up to that marginal cash. Lenders without the facility take a
-    discount to what funds earn, in proportion to the share of funds' cash left idle at the
-    facility: with cash to spare they compete for borrowers; once funds lend nearly all, they
-    earn what funds earn. No lender goes below its floor or above the dealers' outside option."""
+    the round's marginal cash (less the tri-party discount) by the day's `terms`; what dealers their
+    limits ration borrow is bid up to that marginal cash. Lenders without the facility take their
+    discount; no lender goes below its floor or above the dealers' outside option."""
     gap = max(marginal_pct + day.round_noise_pct[round_index] - day.tri_party_discount_pct - supply_rate_pct, 0.0)
-    captured = rationed + (1.0 - rationed) * day.bargaining_share * (1.0 - idle_share)
-    discount = day.no_facility_discount_by_fund_pct * idle_share
-    rate = supply_rate_pct + captured * gap - discount + day.fund_noise_pct[round_index]
-    lowest = np.maximum(day.fund_ask_pct, day.facility_floor_pct - discount)
-    return np.minimum(np.maximum(rate, lowest), day.max_rate_pct)
+    captured = rationed + (1.0 - rationed) * terms.bargaining_share
+    rate = supply_rate_pct + captured * gap - terms.discount_pct + day.fund_noise_pct[round_index]
+    return np.minimum(np.maximum(rate, terms.lowest_pct), day.max_rate_pct)
 
 
 def lenders_fill_bn(cash_left_bn: np.ndarray, has_facility: np.ndarray, taken_bn: float) -> np.ndarray:
@@ -517,7 +531,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
     trade_volumes: list[np.ndarray] = []
     trade_lenders: list[str] = []
     theta = day.bargaining_share
-    fund_supply_rate, idle_share = funds_lending_point(day, day_rate)
+    fund_supply_rate, terms = funds_lending_point(day, day_rate)
     for r in range(day.rounds):
         bring = need_left / (day.rounds - r)
         from_funds = np.minimum(bring, cap)
@@ -545,7 +559,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
                 bank_round = cleared
         marginal = bank_round.marginal_rate_pct if bank_round is not None else day_rate
         rationed = rationed_share(got, bring > from_funds + DUST_BN, fund_supply < fund_demand)
-        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed, idle_share)
+        fund_rate = fund_round_rates_pct(day, r, fund_supply_rate, marginal, rationed, terms)
         fund_left -= fund_fill
         fund_lent += fund_fill
         fund_interest += fund_fill * fund_rate / 36000.0
@@ -553,8 +567,8 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes.append(fund_fill)
         trade_lenders.append("fund")
         round_interest = float(fund_fill @ fund_rate)
-        lending = fund_fill > 0
-        round_top = float(fund_rate[lending].max()) if lending.any() else np.nan
+        lent_at = fund_rate[fund_fill > 0]
+        round_top = float(lent_at.max()) if lent_at.size else np.nan
         got_total = got
         if bank_round is not None:
             bank_fill, bank_rate = bank_round.tranche_fill_bn, bank_round.tranche_rate_pct
@@ -586,7 +600,7 @@ def clear_repo_day(day: RepoDayInputs) -> RepoDay:
         trade_volumes,
         trade_lenders,
         dealer_marginal,
-        idle_share,
+        terms.idle_share,
     )
 
 
@@ -657,12 +671,10 @@ def client_financing(m: TreasuryMarketModel) -> ClientFinancing:
     led = m.ledger
     dealers = m.dealers
     n_d = dealers.size_share.size
-    lf = m.accounts_of("levered_fund")
+    lf = m.slices["levered_fund"]  # rows as a view, not a copy
     lf_collateral = np.maximum(led.holdings_bn[lf] @ led.price, 0.0)
-    lf_want = np.clip(
-        -led.money_bn[lf] + m.config.levered_funds.cash_buffer_share * lf_collateral,
-        0.0,
-        lf_collateral * (1.0 - m.levered_funds.haircut_today),
+    lf_want = (-led.money_bn[lf] + m.config.levered_funds.cash_buffer_share * lf_collateral).clip(
+        0.0, lf_collateral * (1.0 - m.levered_funds.haircut_today)
     )
     wanted_by_dealer = dealers.size_share * lf_want.sum()
     capacity = dealers.client_financing_capacity_bn(wanted_by_dealer, dealers.slr_headroom_bn)
@@ -730,7 +742,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     pullback_share = m.market.shocks.funding_pullback_share
     fund_ask, fund_cash = m.money_funds.repo_tranches(led.money_bn[mmf], rates.on_rrp_pct, pullback_share)
     # Yesterday's repo and ON RRP came due this morning: funds' assets are their cash and securities.
-    fund_limit_bn = m.money_funds.dealer_limit_bn(m.money_funds.assets_bn(led, mmf), pullback_share)
+    fund_limit_bn = m.money_funds.dealer_limit_bn(m.money_funds.assets_bn(led, m.slices["money_fund"]), pullback_share)
     cap = np.full(n_d, fund_limit_bn)
     if bool(m.calendar.is_quarter_end[m.day_index]):
         # Window-dressers report less tri-party borrowing on the snapshot: they take from funds at

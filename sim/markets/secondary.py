@@ -73,6 +73,8 @@ def match_customer_flow(
 
 # ---------------------------------------------------------------- the secondary day
 BASIS_BUCKET_SHARE = 0.2  # levered funds spread purchases evenly over the five basis tenors
+_BASIS_SPREAD = np.zeros(N_BUCKETS)  # their purchases' spread over the buckets
+_BASIS_SPREAD[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = BASIS_BUCKET_SHARE
 
 
 def secondary_day(m: TreasuryMarketModel) -> None:
@@ -117,18 +119,17 @@ def secondary_day(m: TreasuryMarketModel) -> None:
     lf_value = np.maximum(long_by_bucket[lf], 0.0)
     share = lf_value / np.maximum(lf_value.sum(axis=1, keepdims=True), 1e-12)
     sells[lf] = np.minimum(m.levered_funds.sells_bn[:, None] * share, lf_value)
-    basis = np.zeros(N_BUCKETS)
-    basis[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = BASIS_BUCKET_SHARE
-    buys[lf] = m.levered_funds.buys_bn[:, None] * basis[None, :]
+    buys[lf] = m.levered_funds.buys_bn[:, None] * _BASIS_SPREAD[None, :]
     depth = dealers.depth_bn(m.curve.vol_ratio)[:, None] * dealers.depth_share_by_bucket[None, :]
+    buys_by_bucket, sells_by_bucket = buys.sum(axis=0), sells.sum(axis=0)
     flow = match_customer_flow(
-        buys.sum(axis=0), sells.sum(axis=0), depth, dealer_books - normal_book, sc.market_structure.all_to_all_share
+        buys_by_bucket, sells_by_bucket, depth, dealer_books - normal_book, sc.market_structure.all_to_all_share
     )
     buy_filled = buys * flow.buy_fill_share[None, :]
     sell_filled = sells * flow.sell_fill_share[None, :]
     # All-to-all: other real-money investors' latent interest meets the rest.
     if flow.all_to_all_bn.sum() > 0:
-        net_buying = buys.sum(axis=0) > sells.sum(axis=0)
+        net_buying = buys_by_bucket > sells_by_bucket
         rm_hold = long_by_bucket[rm] / np.maximum(long_by_bucket[rm].sum(axis=0, keepdims=True), 1e-12)
         rm_size = m.real_money.size_share[:, None]
         sell_filled[rm] += np.where(net_buying, flow.all_to_all_bn, 0.0)[None, :] * rm_hold

@@ -73,7 +73,7 @@ def fails_by_issue(
     """
     unsourced = np.maximum(short_bn - lendable_bn, 0.0)
     cost_of_failing_bp = (max(general_collateral_pct, 0.0) + charge_pct) * 100.0
-    gap = np.clip((special_bp - cost_of_failing_bp) / decision_scale_bp, -50.0, 50.0)
+    gap = ((special_bp - cost_of_failing_bp) / decision_scale_bp).clip(-50.0, 50.0)
     strategic = (short_bn - unsourced) / (1.0 + np.exp(-gap))
     return unsourced, strategic
 

@@ -251,3 +251,59 @@ def test_money_funds_follow_their_growth_path_out_of_households_deposits(growth_
     households = steered.accounts_of("household")
     moved_bn = steered.ledger.money_bn[households].sum() - unsteered.ledger.money_bn[households].sum()
     assert moved_bn < -0.5 * (end_bn - unsteered_end_bn)
+
+
+# ------------------------------------------------------------------ money funds' place in the bill market
+def _funds(bill_market_share: float | None) -> TreasuryMarketModel:
+    return TreasuryMarketModel(make_scenario({"money_funds": {"bill_market_share": bill_market_share}}), 1)
+
+
+def test_money_funds_lean_toward_their_share_of_the_bill_market_when_it_is_the_larger_target():
+    funds = _funds(0.4).money_funds
+    assets = 1000.0 * funds.size_share
+    # $1T of bills outstanding: 40% of it ($400bn) is less than bills_share of $1T of assets.
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 1000.0), funds.params.bills_share * assets)
+    # $5T outstanding: each fund's part of $2T, by size.
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0), 2000.0 * funds.size_share)
+    held, cash = funds.params.bills_share * assets, 0.5 * assets  # at their own-assets target
+    few = funds.bill_bids(50.0, 4.3, held, assets, cash, 1000.0)[2]
+    many = funds.bill_bids(50.0, 4.3, held, assets, cash, 5000.0)[2]
+    assert many.sum() > few.sum()
+    # Without the key, bills outstanding do not enter their tenders.
+    plain = _funds(None).money_funds
+    np.testing.assert_array_equal(
+        plain.bill_bids(50.0, 4.3, held, assets, cash, 1000.0)[2],
+        plain.bill_bids(50.0, 4.3, held, assets, cash, 5000.0)[2],
+    )
+
+
+REAL_DATA = Path(__import__("os").environ.get("PLUMBING_DATA_DIR", "") or "/nonexistent")
+
+
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="PLUMBING_DATA_DIR does not point to a data folder")
+def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out_of_the_on_rrp():
+    # The 2023 debt-limit rebuild on the replayed paths (TGA +$432bn from 1 June to 1 September):
+    # funds holding on to their share of a growing bill market pay for the new bills with cash
+    # from the ON RRP, so the ON RRP falls by more, and reserves by less, than when they lean
+    # toward a share of their own assets (same seed, same replayed TGA and SOMA).
+    from sim.scenario import load_scenario
+
+    window = Path(__file__).resolve().parents[1] / "calibration" / "scenarios" / "window_2022_2024.yaml"
+    change = {}
+    for share in (None, 0.45):
+        scenario = load_scenario(
+            window,
+            overrides={
+                "start_date": "2023-05-01",
+                "end_date": "2023-09-01",
+                "money_funds": {"bill_market_share": share},
+            },
+            data_dir=REAL_DATA,
+        )
+        daily = TreasuryMarketModel(scenario, seed=1).run().results()["daily"].set_index("date")
+        daily.index = daily.index.astype(str)
+        first, last = daily.loc["2023-06-01"], daily.loc["2023-09-01"]
+        change[share] = {k: float(last[k] - first[k]) for k in ("on_rrp_bn", "reserves_bn", "tga_bn")}
+    assert change[0.45]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
+    assert change[0.45]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 100.0, change
+    assert change[0.45]["reserves_bn"] > change[None]["reserves_bn"] + 100.0, change

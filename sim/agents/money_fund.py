@@ -130,12 +130,28 @@ class MoneyFunds:
         """
         return max(self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share), 0.0)
 
-    def bill_bids(
-        self, offering_bn: float, wi_pct: float, bills_bn: np.ndarray, assets_bn: np.ndarray, cash_bn: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill share."""
+    def bill_target_bn(self, assets_bn: np.ndarray, bills_outstanding_bn: float) -> np.ndarray:
+        """The bills each fund would hold ($bn): `bills_share` of its assets or, where larger, its part
+        (by size) of `bill_market_share` of the bills outstanding."""
         p = self.params
-        gap = (p.bills_share * assets_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
+        target = p.bills_share * assets_bn
+        if p.bill_market_share is None:
+            return target
+        return np.maximum(target, p.bill_market_share * bills_outstanding_bn * self.size_share)
+
+    def bill_bids(
+        self,
+        offering_bn: float,
+        wi_pct: float,
+        bills_bn: np.ndarray,
+        assets_bn: np.ndarray,
+        cash_bn: np.ndarray,
+        bills_outstanding_bn: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill target
+        (`bill_target_bn`; bills outstanding in $bn)."""
+        p = self.params
+        gap = (self.bill_target_bn(assets_bn, bills_outstanding_bn) - bills_bn) / np.maximum(assets_bn, 1e-9)
         appetite = (1.0 + p.bill_appetite_per_gap * gap).clip(p.bill_appetite_min, p.bill_appetite_max)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
         amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * p.bill_cash_budget_share)

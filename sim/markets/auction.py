@@ -261,7 +261,10 @@ def collect_tenders(
     mmf = m.slices["money_fund"]
     mmf_bills = led.holdings_bn[mmf] @ (m.issues.is_bill * led.price)
     mmf_assets = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + mmf_bills, 1e-9)
-    mm_i, mm_y, mm_amt = m.money_funds.bill_bids(offering, wi, mmf_bills, mmf_assets, led.money_bn[mmf])
+    bills_outstanding = float(m.issues.outstanding_bn[m.issues.is_bill & m.issues.active].sum())
+    mm_i, mm_y, mm_amt = m.money_funds.bill_bids(
+        offering, wi, mmf_bills, mmf_assets, led.money_bn[mmf], bills_outstanding
+    )
     mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
     rows = np.concatenate(
         [

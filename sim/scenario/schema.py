@@ -662,6 +662,15 @@ class MoneyFundSection(Section):
     bill_appetite_per_gap: float = _f(
         4.0, "Rise in bill-auction demand per unit of shortfall from their bill share (of assets).", ge=0, le=100
     )
+    bill_market_share: float | None = _f(
+        None,
+        "Share of the bills outstanding money funds keep, where that is more than `bills_share` of their assets: "
+        "their bill-auction demand leans toward it, so a wave of new bills (the 2023 debt-limit rebuild) is bought "
+        "with cash they held at the ON RRP rather than by investors paying with bank deposits. None: they lean "
+        "toward `bills_share` of their assets alone.",
+        ge=0,
+        le=1,
+    )
     bill_appetite_min: float = _f(0.2, "Lowest bill-auction demand relative to calm.", ge=0, le=10)
     bill_appetite_max: float = _f(2.0, "Highest bill-auction demand relative to calm.", ge=0, le=10)
     bill_cash_budget_share: float = _f(0.8, "Largest share of their cash they tender at one bill auction.", ge=0, le=1)

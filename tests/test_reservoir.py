@@ -262,18 +262,25 @@ def test_money_funds_lean_toward_their_share_of_the_bill_market_when_it_is_the_l
     funds = _funds(0.4).money_funds
     assets = 1000.0 * funds.size_share
     # $1T of bills outstanding: 40% of it ($400bn) is less than bills_share of $1T of assets.
-    np.testing.assert_allclose(funds.bill_target_bn(assets, 1000.0), funds.params.bills_share * assets)
+    ample = 10.0 * assets  # cash idle at the facility, more than any gap
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 1000.0, ample), funds.params.bills_share * assets)
     # $5T outstanding: each fund's part of $2T, by size.
-    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0), 2000.0 * funds.size_share)
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, ample), 2000.0 * funds.size_share)
+    # Only cash idle at the facility moves into bills: with $100bn idle, the target rises by that
+    # much; with none, cash lent in repo stays there.
+    idle = 100.0 * funds.size_share
+    own = funds.params.bills_share * assets
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, idle), own + idle)
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, 0.0 * assets), own)
     held, cash = funds.params.bills_share * assets, 0.5 * assets  # at their own-assets target
-    few = funds.bill_bids(50.0, 4.3, held, assets, cash, 1000.0)[2]
-    many = funds.bill_bids(50.0, 4.3, held, assets, cash, 5000.0)[2]
+    few = funds.bill_bids(50.0, 4.3, held, assets, cash, 1000.0, cash)[2]
+    many = funds.bill_bids(50.0, 4.3, held, assets, cash, 5000.0, cash)[2]
     assert many.sum() > few.sum()
     # Without the key, bills outstanding do not enter their tenders.
     plain = _funds(None).money_funds
     np.testing.assert_array_equal(
-        plain.bill_bids(50.0, 4.3, held, assets, cash, 1000.0)[2],
-        plain.bill_bids(50.0, 4.3, held, assets, cash, 5000.0)[2],
+        plain.bill_bids(50.0, 4.3, held, assets, cash, 1000.0, cash)[2],
+        plain.bill_bids(50.0, 4.3, held, assets, cash, 5000.0, cash)[2],
     )
 
 
@@ -282,28 +289,27 @@ REAL_DATA = Path(__import__("os").environ.get("PLUMBING_DATA_DIR", "") or "/none
 
 @pytest.mark.skipif(not REAL_DATA.is_dir(), reason="PLUMBING_DATA_DIR does not point to a data folder")
 def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out_of_the_on_rrp():
-    # The 2023 debt-limit rebuild on the replayed paths (TGA +$432bn from 1 June to 1 September):
-    # funds holding on to their share of a growing bill market pay for the new bills with cash
-    # from the ON RRP, so the ON RRP falls by more, and reserves by less, than when they lean
-    # toward a share of their own assets (same seed, same replayed TGA and SOMA).
+    # The 2023 debt-limit rebuild on the replayed paths (TGA +$395bn from 1 June to 1 September):
+    # funds holding on to their share of a growing bill market pay for new bills with cash they
+    # held at the ON RRP, so the ON RRP falls by more, and reserves by less, than when they lean
+    # toward a share of their own assets (same seed, same replayed TGA and SOMA). At 0.45 the
+    # difference is $60-80bn on seeds 1-2; the bound is half of that.
     from sim.scenario import load_scenario
 
     window = Path(__file__).resolve().parents[1] / "calibration" / "scenarios" / "window_2022_2024.yaml"
-    change = {}
-    for share in (None, 0.45):
-        scenario = load_scenario(
-            window,
-            overrides={
+    for seed in (1, 2):
+        change = {}
+        for share in (None, 0.45):
+            overrides = {
                 "start_date": "2023-05-01",
                 "end_date": "2023-09-01",
                 "money_funds": {"bill_market_share": share},
-            },
-            data_dir=REAL_DATA,
-        )
-        daily = TreasuryMarketModel(scenario, seed=1).run().results()["daily"].set_index("date")
-        daily.index = daily.index.astype(str)
-        first, last = daily.loc["2023-06-01"], daily.loc["2023-09-01"]
-        change[share] = {k: float(last[k] - first[k]) for k in ("on_rrp_bn", "reserves_bn", "tga_bn")}
-    assert change[0.45]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
-    assert change[0.45]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 100.0, change
-    assert change[0.45]["reserves_bn"] > change[None]["reserves_bn"] + 100.0, change
+            }
+            scenario = load_scenario(window, overrides=overrides, data_dir=REAL_DATA)
+            daily = TreasuryMarketModel(scenario, seed=seed).run().results()["daily"].set_index("date")
+            daily.index = daily.index.astype(str)
+            first, last = daily.loc["2023-06-01"], daily.loc["2023-09-01"]
+            change[share] = {k: float(last[k] - first[k]) for k in ("on_rrp_bn", "reserves_bn", "tga_bn")}
+        assert change[0.45]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
+        assert change[0.45]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 30.0, (seed, change)
+        assert change[0.45]["reserves_bn"] > change[None]["reserves_bn"] + 30.0, (seed, change)

@@ -130,14 +130,19 @@ class MoneyFunds:
         """
         return max(self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share), 0.0)
 
-    def bill_target_bn(self, assets_bn: np.ndarray, bills_outstanding_bn: float) -> np.ndarray:
+    def bill_target_bn(
+        self, assets_bn: np.ndarray, bills_outstanding_bn: float, idle_cash_bn: np.ndarray
+    ) -> np.ndarray:
         """The bills each fund would hold ($bn): `bills_share` of its assets or, where larger, its part
-        (by size) of `bill_market_share` of the bills outstanding."""
+        (by size) of `bill_market_share` of the bills outstanding, for as much of the difference as its
+        cash idle at the ON RRP (`idle_cash_bn`): funds move facility cash into bills, not the cash
+        they lend in repo."""
         p = self.params
         target = p.bills_share * assets_bn
         if p.bill_market_share is None:
             return target
-        return np.maximum(target, p.bill_market_share * bills_outstanding_bn * self.size_share)
+        market_part = p.bill_market_share * bills_outstanding_bn * self.size_share
+        return target + np.minimum(np.maximum(market_part - target, 0.0), np.maximum(idle_cash_bn, 0.0))
 
     def bill_bids(
         self,
@@ -147,11 +152,13 @@ class MoneyFunds:
         assets_bn: np.ndarray,
         cash_bn: np.ndarray,
         bills_outstanding_bn: float,
+        idle_cash_bn: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill target
-        (`bill_target_bn`; bills outstanding in $bn)."""
+        (`bill_target_bn`; bills outstanding and each fund's cash idle at the ON RRP in $bn)."""
         p = self.params
-        gap = (self.bill_target_bn(assets_bn, bills_outstanding_bn) - bills_bn) / np.maximum(assets_bn, 1e-9)
+        target_bn = self.bill_target_bn(assets_bn, bills_outstanding_bn, idle_cash_bn)
+        gap = (target_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
         appetite = (1.0 + p.bill_appetite_per_gap * gap).clip(p.bill_appetite_min, p.bill_appetite_max)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite
         amounts = np.minimum(amounts, np.maximum(cash_bn, 0.0) * p.bill_cash_budget_share)

@@ -665,9 +665,9 @@ class MoneyFundSection(Section):
     bill_market_share: float | None = _f(
         None,
         "Share of the bills outstanding money funds keep, where that is more than `bills_share` of their assets: "
-        "their bill-auction demand leans toward it, so a wave of new bills (the 2023 debt-limit rebuild) is bought "
-        "with cash they held at the ON RRP rather than by investors paying with bank deposits. None: they lean "
-        "toward `bills_share` of their assets alone.",
+        "their bill-auction demand leans toward it for as much as they hold idle at the ON RRP, so new bills are "
+        "bought with facility cash rather than by investors paying with bank deposits, and never with the cash "
+        "they lend in repo. None: they lean toward `bills_share` of their assets alone.",
         ge=0,
         le=1,
     )

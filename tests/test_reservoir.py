@@ -4,6 +4,7 @@ Treasury's cash above its floor, the SRF as a marginal source of funding."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import numpy as np
@@ -284,10 +285,10 @@ def test_money_funds_lean_toward_their_share_of_the_bill_market_when_it_is_the_l
     )
 
 
-REAL_DATA = Path(__import__("os").environ.get("PLUMBING_DATA_DIR", "") or "/nonexistent")
+REAL_DIR = os.environ.get("PLUMBING_DATA_DIR", "")
 
 
-@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="PLUMBING_DATA_DIR does not point to a data folder")
+@pytest.mark.skipif(not REAL_DIR or not Path(REAL_DIR).is_dir(), reason="PLUMBING_DATA_DIR not set")
 def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out_of_the_on_rrp():
     # The 2023 debt-limit rebuild on the replayed paths (TGA +$395bn from 1 June to 1 September):
     # funds holding on to their share of a growing bill market pay for new bills with cash they
@@ -305,7 +306,7 @@ def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out
                 "end_date": "2023-09-01",
                 "money_funds": {"bill_market_share": share},
             }
-            scenario = load_scenario(window, overrides=overrides, data_dir=REAL_DATA)
+            scenario = load_scenario(window, overrides=overrides, data_dir=REAL_DIR)
             daily = TreasuryMarketModel(scenario, seed=seed).run().results()["daily"].set_index("date")
             daily.index = daily.index.astype(str)
             first, last = daily.loc["2023-06-01"], daily.loc["2023-09-01"]

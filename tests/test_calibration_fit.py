@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibration.fit import calibration_windows, load_config
+from sim.calibration.fit import calibration_windows, load_config, starting_point
 from sim.calibration.msm import Calibration, Parameter
 from sim.cli import main
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.schema import RepoSection
 from sim.scenario.yamlfile import load_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +136,47 @@ def test_windows_are_fitted_jointly_and_a_scored_window_is_reported_apart(tmp_pa
     fitted = moments[moments["fitted"]]
     loss = float((((fitted["simulated"] - fitted["target"]) / fitted["weight_se"]) ** 2).sum())
     assert f"Loss at the fit: {loss:.3f}" in report
+
+
+def test_a_window_fits_its_own_moments_beside_the_configs(tmp_path):
+    # A level one window's data pin (the ON RRP when it held trillions) is fitted there only.
+    small = {"dealers": {"count": 6}, "real_money": {"count": 8}, "banks": {"count": 5}}
+    for name in ("calm", "flush"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"start_date": "2025-03-03", "end_date": "2025-04-15",
+                                                                **small}))  # fmt: skip
+        (tmp_path / f"{name}_targets.yaml").write_text(yaml.safe_dump({"moments": [
+            {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp"},
+            {"name": "on_rrp_mean_bn", "value": 1400.0, "se": 150.0, "unit": "$bn"},
+        ]}))  # fmt: skip
+    config = tmp_path / "joint.yaml"
+    body = {
+        "name": "joint", "moments": ["repo_dispersion_ordinary_mean_bp"],
+        "windows": [{"name": "calm", "scenario": "calm.yaml", "targets": "calm_targets.yaml"},
+                    {"name": "flush", "scenario": "flush.yaml", "targets": "flush_targets.yaml",
+                     "moments": ["on_rrp_mean_bn"]}],
+        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump(body))
+    windows = {w.name: w for w in calibration_windows(load_config(config))}
+    assert [t.name for t in windows["calm"].targets] == ["calm/repo_dispersion_ordinary_mean_bp"]
+    assert sorted(t.name for t in windows["flush"].targets) == [
+        "flush/on_rrp_mean_bn",
+        "flush/repo_dispersion_ordinary_mean_bp",
+    ]
+    assert windows["flush"].fit_set == ("repo_dispersion_ordinary_mean_bp", "on_rrp_mean_bn")
+    # A search over a key the scenario leaves unset (None) starts in the middle of its bounds.
+    searched = [Parameter("money_funds.bill_market_share", 0.2, 0.6), Parameter("repo.trade_noise_bp", 0.5, 3.0)]
+    fit = Calibration(None, searched, windows["flush"].targets, "sim.calibration.simulated:simulated_moments", [1],
+                      workers=1, windows={w.name: w.base for w in windows.values()})  # fmt: skip
+    start = starting_point(fit, tmp_path / "no_previous_fit.yaml")
+    fit.close()
+    assert start["money_funds.bill_market_share"] == pytest.approx(0.4)
+    assert start["repo.trade_noise_bp"] == pytest.approx(RepoSection().trade_noise_bp)  # the windows' own (default)
+    # A window's moment its targets lack is a located problem, like the config's.
+    body["windows"][1]["moments"] = ["no_such_moment"]
+    config.write_text(yaml.safe_dump(body))
+    with pytest.raises(ScenarioError, match="no_such_moment"):
+        calibration_windows(load_config(config))
 
 
 @pytest.mark.parametrize(

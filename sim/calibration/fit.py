@@ -15,6 +15,7 @@ fit and reported, not fitted.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,15 @@ class WindowSpec(_Strict):
     scenario: Path = Field(description="The window's scenario file (relative to the config), replay included.")
     targets: Path = Field(description="The window's targets file (YAML from sim.calibration.targets), relative.")
     fitted: bool = Field(default=True, description="In the loss; false: scored at the fit only (validation).")
+    moments: list[str] = Field(
+        default=[],
+        description="Moments fitted in this window only, beyond the config's (a level only this window's data pin, "
+        "such as the ON RRP's when it held trillions).",
+    )
+
+    def moment_names(self, config_moments: list[str]) -> list[str]:
+        """The moments this window fits: the config's and its own (none named: every level-comparable one)."""
+        return [*config_moments, *(m for m in self.moments if m not in config_moments)] if config_moments else []
 
 
 class CalibrationConfig(_Strict):
@@ -108,6 +118,7 @@ class Window:
     table: pd.DataFrame
     targets: list[Target]
     fitted: bool
+    fit_set: tuple[str, ...] = ()  # the moments it fits (unprefixed; empty: every level-comparable one)
 
     @property
     def prefix(self) -> str:
@@ -156,20 +167,26 @@ def read_targets(path: Path) -> pd.DataFrame:
 
 
 def select_targets(
-    config: CalibrationConfig, table: pd.DataFrame, file: Path | None = None, where_measured: bool = False
+    config: CalibrationConfig,
+    table: pd.DataFrame,
+    file: Path | None = None,
+    where_measured: bool = False,
+    moments: list[str] | None = None,
 ) -> list[Target]:
     """The targets a config fits, with SE floors.
 
     `where_measured`: the config's moments this window's data measure (a window without auctions
     or fails has no such targets); otherwise every named moment must have a target.
+    `moments`: the names to fit instead of the config's (a window's own list).
     """
-    if config.moments:
-        unknown = sorted(set(config.moments) - set(table["name"]))
+    names = config.moments if moments is None else moments
+    if names:
+        unknown = sorted(set(names) - set(table["name"]))
         if unknown:
             raise ScenarioError(
                 [Problem(str(file or config.targets), "moments", "names in the targets file", ", ".join(unknown))]
             )
-        chosen = table[table["name"].isin(config.moments)]
+        chosen = table[table["name"].isin(names)]
         if where_measured:
             chosen = chosen[chosen["value"].notna()]
     else:
@@ -189,7 +206,7 @@ def calibration_windows(config: CalibrationConfig) -> list[Window]:
     if not config.windows:
         assert config.targets is not None  # the config's validator
         table = read_targets(config.targets)
-        return [Window("", base_mapping(config), table, select_targets(config, table), True)]
+        return [Window("", base_mapping(config), table, select_targets(config, table), True, tuple(config.moments))]
     from sim.scenario.loader import deep_merge, resolve_file
 
     windows = []
@@ -198,11 +215,13 @@ def calibration_windows(config: CalibrationConfig) -> list[Window]:
         data["name"] = f"calibration-{config.name}-{spec.name}"
         base = scenario_from_dict(data, source=str(spec.scenario)).model_dump(mode="json")  # the replay read here
         table = read_targets(spec.targets)
-        targets = select_targets(config, table, spec.targets, where_measured=True)
+        targets = select_targets(
+            config, table, spec.targets, where_measured=True, moments=spec.moment_names(config.moments)
+        )
         prefix = f"{spec.name}/"
         named = table.assign(name=prefix + table["name"].astype(str), window_of_fit=spec.name)
         targets = [Target(prefix + t.name, t.value, t.se, t.floor) for t in targets]
-        windows.append(Window(spec.name, base, named, targets, spec.fitted))
+        windows.append(Window(spec.name, base, named, targets, spec.fitted, tuple(spec.moment_names(config.moments))))
     return windows
 
 
@@ -266,7 +285,8 @@ def run_fit(
 
 def starting_point(fit: Calibration, fitted: Path) -> dict[str, float]:
     """Where a new search starts: each parameter's value in the fit being replaced (the fitted
-    file, when there is one), else its value in the base scenario (a key new to the fit)."""
+    file, when there is one), else its value in the base scenario (a key new to the fit), else,
+    for an optional key the base leaves unset, the middle of its bounds (geometric on a log scale)."""
     previous: dict[str, Any] = {}
     if fitted.exists():
         data = load_yaml_file(fitted, "a fitted-parameters file")
@@ -281,5 +301,7 @@ def starting_point(fit: Calibration, fitted: Path) -> dict[str, float]:
             value = base
             for part in p.key.split("."):
                 value = getattr(value, part)
+        if value is None:
+            value = math.sqrt(p.low * p.high) if p.log else (p.low + p.high) / 2.0
         start[p.key] = float(value)
     return start

@@ -144,7 +144,8 @@ def _window_table(window: Window, config: CalibrationConfig, final: Evaluation) 
     table = window.table[window.table["value"].notna()]
     frame = moment_table(table, window.targets if window.fitted else [], final, config.se_floor_share)
     base_names = frame["moment"].str.removeprefix(window.prefix)
-    frame["in_fit_set"] = base_names.isin(config.moments) if config.moments else frame["level_comparable"].astype(bool)
+    fit_set = list(window.fit_set)
+    frame["in_fit_set"] = base_names.isin(fit_set) if fit_set else frame["level_comparable"].astype(bool)
     frame.insert(0, "window", window.name)
     return frame
 

@@ -1,6 +1,7 @@
 """The issues outstanding at the start, and how much of each the holder classes take.
 
-The opening stock is the auction calendar's history at the scenario's sizes. The central
+The opening stock is the auction calendar's history at the sizes in force on each past auction's
+date (`treasury.sizes`, changed from each `treasury.sizes_path` date). The central
 bank, foreign officials, money funds (bills), levered funds (2-10y coupons) and dealers
 hold their opening amounts spread over the issues they buy; real-money investors hold the
 rest. Scenario validation asks the same question as the opening (`opening_overdraw`), so a
@@ -9,6 +10,7 @@ scenario whose holdings outrun what the sizes leave outstanding is refused at it
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,11 +18,29 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import AuctionSpec, bill_auctions, business_days, business_days_before, coupon_auctions, day_number
-from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, TENORS, IssuanceSizes, Scenario
+from sim.scenario.schema import BILL_TENORS, COUPON_TENORS, TENORS, IssuanceSizes, Scenario, TreasurySection
 from sim.securities import IssueRegister
 
 # How many past new issues of each tenor are still outstanding (at most; older ones have matured).
 _HISTORY = {"2y": 24, "3y": 36, "5y": 60, "7y": 84, "10y": 40, "20y": 20, "30y": 120}
+
+
+class AuctionSizes:
+    """The auction sizes in force on each day: `treasury.sizes`, changed from each `sizes_path` date."""
+
+    def __init__(self, treasury: TreasurySection):
+        self.opening = treasury.sizes
+        self.dates = [pd.Timestamp(row.date) for row in treasury.sizes_path]
+        self.in_force: list[IssuanceSizes] = []
+        current = treasury.sizes
+        for row in treasury.sizes_path:
+            current = current.model_copy(update={str(name): bn for name, bn in row.sizes.items()})
+            self.in_force.append(current)
+
+    def on(self, day: pd.Timestamp) -> IssuanceSizes:
+        """The sizes of an auction held on `day`."""
+        changes = bisect.bisect_right(self.dates, day)
+        return self.in_force[changes - 1] if changes else self.opening
 
 
 @lru_cache(maxsize=8)
@@ -33,14 +53,15 @@ def _settled_by(start: pd.Timestamp) -> tuple[AuctionSpec, ...]:
 
 
 def build_issue_stock(scenario: Scenario, start: pd.Timestamp, register: IssueRegister) -> None:
-    """Open the issues outstanding at the start: the auction calendar's history at the scenario's sizes.
+    """Open the issues outstanding at the start: the auction calendar's history at the sizes in force
+    on each auction's date (`AuctionSizes`); an auction sized at zero was not held.
 
     Every issue carries the issue and maturity dates the calendar gave it, so what matures
     during the run matures on the settlement day of the auction that refunds it (bills on the
     week's bill settlement day, 2y/5y/7y at month-end, 3y/10y/30y on the 15th). A reopening
     adds to the new issue before it; only what had settled by the start is outstanding.
     """
-    sizes = scenario.treasury.sizes
+    sizes = AuctionSizes(scenario.treasury)
     slots: dict[str, int] = {}
     new_issues: dict[str, list[pd.Timestamp]] = {t: [] for t in COUPON_TENORS}
     for spec in _settled_by(start):
@@ -49,16 +70,18 @@ def build_issue_stock(scenario: Scenario, start: pd.Timestamp, register: IssueRe
     kept = {t: set(days[-_HISTORY[t] :]) for t, days in new_issues.items()}
     for spec in _settled_by(start):
         tenor = spec.tenor
+        size = _opening_size(sizes.on(spec.auction_date), tenor, spec.reopening)
         if spec.reopening:
             slot = slots.get(tenor)
             if slot is not None:
-                register.outstanding_bn[slot] += _opening_size(sizes, tenor, reopening=True)
+                register.outstanding_bn[slot] += size
             continue
-        if spec.maturity <= start or (tenor in COUPON_TENORS and spec.issue_date not in kept[tenor]):
-            slots.pop(tenor, None)  # its reopenings would reopen an issue no longer outstanding
+        matured = spec.maturity <= start or (tenor in COUPON_TENORS and spec.issue_date not in kept[tenor])
+        if matured or size <= 0:
+            slots.pop(tenor, None)  # its reopenings would reopen an issue no longer outstanding (or never sold)
             continue
         slot = register.add(tenor, day_number(spec.issue_date), day_number(spec.maturity), 0.0)
-        register.outstanding_bn[slot] = _opening_size(sizes, tenor, reopening=False)
+        register.outstanding_bn[slot] = size
         slots[tenor] = slot
 
 

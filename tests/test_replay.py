@@ -22,6 +22,8 @@ from sim.calendar import business_days_before
 from sim.data.fomc import RATES_TABLE, administered_rates_table
 from sim.runs import prepare_scenario
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from sim.scenario.replay import replayed_series
+from sim.scenario.schema import TENORS
 from tests.conftest import SMALL_POPULATIONS
 
 REAL = os.environ.get("PLUMBING_DATA_DIR", "")
@@ -302,3 +304,144 @@ def test_the_2025_window_replays_the_real_tga_and_soma(tmp_path):
     # The TGA swung from about $820bn to $300bn and back to $680bn; bills keep it within about a
     # week's bill issuance of the data on average.
     assert float((daily.tga_bn - tga).abs().mean()) < 120.0
+
+
+# ---------------------------------------------------------------- auction sizes
+def _write_amounts(folder: Path, first: str = "2023-01", last: str = "2025-06") -> None:
+    """A Fiscal Data auction_amounts.csv with known sizes: each month a 2-year note of $60bn and a 2-year FRN
+    of $28bn (the same term); a 10-year new issue of $42bn in February, May, August and November, a
+    reopening ("9-Year 10-Month") of $39bn otherwise, and a 10-year TIPS ("10-Year", $16bn) in January;
+    13-week bills of $70bn every Monday, 17-week bills of $60bn from 2024 and a cash-management bill;
+    the other tenors at 2025's sizes, the 20-year only from June 2024."""
+    rows = []
+
+    def add(kind: str, term: str, day: pd.Timestamp, bn: float) -> None:
+        rows.append({"record_date": day.date(), "security_type": kind, "security_term": term,
+                     "auction_date": day.date(), "announcemt_date": day.date(), "offering_amt": int(bn * 1e9),
+                     "total_accepted": int(bn * 1e9), "closing_time_comp": "01:00 PM"})  # fmt: skip
+
+    for month in pd.period_range(first, last, freq="M"):
+        mid = month.start_time + pd.Timedelta(days=14)
+        add("Note", "2-Year", mid, 60.0)
+        add("Note", "2-Year", mid + pd.Timedelta(days=1), 28.0)
+        new = month.month in (2, 5, 8, 11)
+        add("Note", "10-Year" if new else "9-Year 10-Month", mid - pd.Timedelta(days=5), 42.0 if new else 39.0)
+        if month.month == 1:
+            add("Note", "10-Year", mid + pd.Timedelta(days=3), 16.0)
+        for kind, term, bn in (("Note", "3-Year", 58.0), ("Note", "5-Year", 70.0), ("Note", "7-Year", 44.0),
+                               ("Bond", "30-Year" if new else "29-Year 11-Month", 25.0 if new else 22.0)):  # fmt: skip
+            add(kind, term, mid + pd.Timedelta(days=2), bn)
+        if month >= pd.Period("2024-06", "M"):  # a tenor brought back
+            add("Bond", "20-Year" if new else "19-Year 10-Month", mid - pd.Timedelta(days=7), 16.0 if new else 13.0)
+        for monday in pd.date_range(month.start_time, month.end_time, freq="W-MON"):
+            for term, bn in (("4-Week", 95.0), ("8-Week", 90.0), ("13-Week", 70.0), ("26-Week", 72.0)):
+                add("Bill", term, monday, bn)
+            if monday.year >= 2024:
+                add("Bill", "17-Week", monday, 60.0)
+        add("Bill", "52-Week", mid, 48.0)
+        add("Bill", "42-Day", mid, 50.0)
+    (folder / "treasury").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(folder / "treasury" / "auction_amounts.csv", index=False)
+
+
+def test_auction_sizes_become_the_sizes_and_their_dated_changes(tmp_path, data):
+    _write_amounts(data)
+    scenario = load_scenario(_scenario_file(tmp_path, {"auction_sizes": True}), data_dir=data)
+    sizes = scenario.treasury.sizes
+    # The nominal issue of a term, not the FRN or the TIPS sharing it; the kind of 10-year each month sells.
+    assert sizes.notes_2y_bn == 60.0 and sizes.notes_10y_reopen_bn == 39.0 and sizes.notes_10y_new_bn == 42.0
+    assert sizes.bills_13w_bn == 70.0 and sizes.bonds_20y_reopen_bn == 0.0  # not sold until June 2024
+    changes = {row.date: row.sizes for row in scenario.treasury.sizes_path}
+    # From 2024 the 17-week bill is carried in the 13-week, at the par it keeps outstanding.
+    assert changes[dt.date(2024, 1, 1)] == {"bills_13w_bn": round(70.0 + 60.0 * 17 / 13)}
+    assert changes[dt.date(2024, 6, 1)] == {"bonds_20y_reopen_bn": 13.0}
+    assert changes[dt.date(2024, 8, 1)] == {"bonds_20y_new_bn": 16.0}  # the first new issue after its return
+    assert max(changes) <= END and len(changes) == 3
+    assert replayed_series(scenario)["auction_sizes"] == "treasury/auction_amounts.csv"
+
+
+def test_the_opening_stock_and_the_offerings_follow_the_history_of_sizes(tmp_path):
+    # 2-year notes of $40bn to June 2024, then $60bn: the 2-year issues outstanding at the start
+    # are the history's, and an auction in the run sells the size in force on its day.
+    path = tmp_path / "sized.yaml"
+    body = {"start_date": START, "end_date": END, "warmup_business_days": WARMUP, **SMALL_POPULATIONS,
+            "treasury": {"sizes": {"notes_2y_bn": 40.0},
+                         "sizes_path": [{"date": dt.date(2024, 7, 1), "sizes": {"notes_2y_bn": 60.0}},
+                                        {"date": dt.date(2025, 3, 1), "sizes": {"notes_2y_bn": 75.0}}]}}  # fmt: skip
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    model = TreasuryMarketModel(load_scenario(path), seed=1)
+    issues = model.issues
+    two_year = issues.active & (issues.tenor == TENORS.index("2y"))
+    issued = pd.to_datetime(issues.issue_day[two_year], unit="D")
+    expected = np.where(issued >= pd.Timestamp("2024-07-01"), 60.0, 40.0)
+    assert len(issued) == 24 and np.array_equal(issues.outstanding_bn[two_year], expected)
+    auctions = model.run().results()["auctions"]
+    sold = auctions[auctions.tenor == "2y"].set_index("auction_date").offering_bn
+    assert set(sold.round(6)) == {60.0, 75.0}
+    assert (sold[pd.to_datetime(sold.index) >= pd.Timestamp("2025-03-01")] == 75.0).all()
+
+
+def test_auction_sizes_outside_the_file_name_it_and_the_dates(tmp_path, data):
+    _write_amounts(data, last="2025-02")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"auction_sizes": True}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("treasury/auction_amounts.csv") and problem.key_path == "replay.auction_sizes"
+    assert f"auctions from {FIRST_DAY} to {END}" in problem.expected and "to 2025-02" in problem.found
+
+
+def test_an_unknown_auction_term_is_located_in_the_file(tmp_path, data):
+    _write_amounts(data)
+    amounts = data / "treasury" / "auction_amounts.csv"
+    amounts.write_text(amounts.read_text().replace("9-Year 10-Month", "9 years", 1))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"auction_sizes": True}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("treasury/auction_amounts.csv") and "security_term" in problem.found
+    assert "'9 years'" in problem.found
+
+
+def test_sizes_the_replay_would_overwrite_are_named(tmp_path, data):
+    _write_amounts(data)
+    path = _scenario_file(tmp_path, {"auction_sizes": True}, treasury={"sizes": {"notes_2y_bn": 50.0}})
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.key_path == "treasury.sizes" and "replay.auction_sizes" in problem.expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([{"date": "2025-03-01", "sizes": {"notes_2y_bn": 60}}, {"date": "2025-02-01", "sizes": {"notes_2y_bn": 50}}],
+         "increasing order"),
+        ([{"date": "2025-03-01", "sizes": {"notes_4y_bn": 60}}], "notes_4y_bn"),
+        ([{"date": "2025-03-01", "sizes": {"notes_2y_bn": -1}}], "greater than or equal to 0"),
+    ],
+)  # fmt: skip
+def test_a_bad_sizes_path_is_located(tmp_path, rows, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"treasury": {"sizes_path": rows}}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    problem = err.value.problems[0]
+    assert problem.key_path.startswith("treasury.sizes_path") and expected in f"{problem.expected} {problem.found}"
+
+
+@needs_real
+def test_the_real_auction_sizes_pick_the_nominal_issues():
+    from sim.data.treasury import monthly_auction_sizes, read_auction_sizes
+
+    table = monthly_auction_sizes(read_auction_sizes(Path(REAL) / "treasury" / "auction_amounts.csv"))
+    january_2022 = table.loc[pd.Period("2022-01", "M")]
+    # January 2022: the 2-year note ($54bn; the FRN was $26bn), the 10-year reopening ($36bn; the
+    # 10-year TIPS $16bn), the 20-year reopening ($20bn); no 20-year before May 2020.
+    assert (january_2022["2y"], january_2022["10y"], january_2022["20y"]) == (54.0, 36.0, 20.0)
+    assert (table.loc[: pd.Period("2020-04", "M"), "20y"] == 0).all() and table.loc[
+        pd.Period("2020-05", "M"), "20y"
+    ] > 0
+    # Bills outstanding the sizes imply (each size times the weeks it is outstanding) grew from about
+    # $3.1T in January 2022 to about $5.8T in January 2025 (cash-management bills aside).
+    weeks = pd.Series({"4w": 4, "8w": 8, "13w": 13, "26w": 26, "52w": 13})
+    implied = (table[weeks.index] * weeks).sum(axis=1)
+    assert 2800 < implied[pd.Period("2022-01", "M")] < 3400 and 5400 < implied[pd.Period("2025-01", "M")] < 6200

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import day_number
+from sim.issue_stock import AuctionSizes
 from sim.scenario.schema import BILL_TENORS, TENORS, TreasurySection
 from sim.securities import COUPON_PERIOD_DAYS
 
@@ -32,9 +33,7 @@ class Treasury(mesa.Agent):
     def __init__(self, model: mesa.Model, params: TreasurySection):
         super().__init__(model)
         self.params = params
-        sizes = params.sizes
-        # A week's worth of bills at base sizes, the unit the TGA gap is spread over.
-        self.base_week_bn = sum(getattr(sizes, f"bills_{t}_bn") / BILL_WEEKS_PER_AUCTION[t] for t in BILL_TENORS)
+        self.sizes = AuctionSizes(params)
         path = sorted(params.tga_target_path, key=lambda t: t.date)
         self.target_dates = [pd.Timestamp(t.date) for t in path]
         self.target_levels_bn = [t.target_bn for t in path]
@@ -51,24 +50,27 @@ class Treasury(mesa.Agent):
         reopening: bool,
         tga_bn: float,
         soma_addon_bn: float,
+        day: pd.Timestamp,
         target_bn: float | None = None,
         rollover_bn: float | None = None,
     ) -> float:
-        """Public offering of an auction ($bn).
+        """Public offering of an auction held on `day` ($bn).
 
-        Coupons are sized by the scenario. Bills roll over what matures of the same tenor on
-        the issue date (the scenario's base size when that is not known) and add a share of the
-        TGA's gap to its target, spread over the week's bills in proportion to their base
-        sizes: net bill issuance steers the cash, so a new target is reached and then held.
-        Sizes stay within the scenario's bounds around the base size, except that near the
+        Coupons are sized by the scenario (the sizes in force on `day`). Bills roll over what
+        matures of the same tenor on the issue date (the base size when that is not known) and
+        add a share of the TGA's gap to its target, spread over the week's bills in proportion to
+        their base sizes: net bill issuance steers the cash, so a new target is reached and then
+        held. Sizes stay within the scenario's bounds around the base size, except that near the
         floor a bill always rolls over what matures (cash-management bills maturing on that
         day included).
         """
-        s = self.params.sizes
+        s = self.sizes.on(day)
         if tenor in BILL_TENORS:
             base = getattr(s, f"bills_{tenor}_bn")
             gap = (self.params.tga_target_bn if target_bn is None else target_bn) - tga_bn
-            week_share = base / BILL_WEEKS_PER_AUCTION[tenor] / max(self.base_week_bn, 1e-9)
+            # A week's worth of bills at base sizes is the unit the TGA gap is spread over.
+            base_week_bn = sum(getattr(s, f"bills_{t}_bn") / BILL_WEEKS_PER_AUCTION[t] for t in BILL_TENORS)
+            week_share = base / BILL_WEEKS_PER_AUCTION[tenor] / max(base_week_bn, 1e-9)
             rolled = base if rollover_bn is None else rollover_bn
             size = rolled + self.params.bill_steering_share * gap * week_share
             # Near the floor a bill always rolls over what matures: the bounds limit steering, not
@@ -116,7 +118,7 @@ class Treasury(mesa.Agent):
         target = self.tga_target_bn(m.date)
         ahead = m.calendar.dates[m.day_index + 1 : m.day_index + horizon + 1]
         scheduled = sum(
-            self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, target)
+            self.offering_bn(spec.tenor, spec.reopening, m.ledger.tga_bn, 0.0, day, target)
             for day in ahead
             for spec in m.calendar.auctions_on.get(day, [])
             if spec.issue_date <= end

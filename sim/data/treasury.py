@@ -178,6 +178,101 @@ def _yes(table: CsvFile, column: str) -> pd.Series:
     return text == "Yes"
 
 
+AMOUNTS_REQUIRED = ("security_type", "security_term", "auction_date", "offering_amt")
+# Terms in auction_amounts.csv: a new issue's "10-Year" or "13-Week"; a reopening's time left, "9-Year 10-Month";
+# cash-management bills in days ("42-Day"), which the model sells on its own (`cash_management_bill_bn`).
+_AMOUNT_TERM = re.compile(r"^(\d+)-(Week|Year)(?: (\d+)-Month)?$")
+_DAYS_TERM = re.compile(r"^\d+-Day$")
+# Bills the model carries under a neighbouring tenor, scaled so that the par they keep outstanding is
+# kept: the 6-week in the 8-week (6/8 of its size), the 17-week in the 13-week (17/13).
+FOLDED_BILLS = {6: ("8w", 6.0 / 8.0), 17: ("13w", 17.0 / 13.0)}
+MODEL_BILL_WEEKS = (4, 8, 13, 26, 52)
+MODEL_COUPON_YEARS = (2, 3, 5, 7, 10, 20, 30)
+
+
+def read_auction_sizes(path: str | Path) -> pd.DataFrame:
+    """Every bill, note and bond auction's offering under the model's tenor labels.
+
+    Notes and bonds: a new issue's term ("10-Year") or a reopening's time left ("9-Year 10-Month"),
+    rounded up to whole years. The file has no TIPS or FRN flag and those share these terms (the 2-year
+    FRN is a "2-Year" note, the 10-year TIPS a "10-Year" one): where a month has several auctions of a
+    tenor, the nominal one is the largest (`monthly_auction_sizes`). Bills: 4, 8, 13, 26 and 52 weeks;
+    the 6- and 17-week bills folded into the 8- and 13-week (`FOLDED_BILLS`); cash-management bills
+    (terms in days) left out.
+
+    Args:
+        path: `treasury/auction_amounts.csv` (Fiscal Data, offering in US dollars).
+
+    Returns:
+        `auction_date`, `tenor` (the model's, e.g. "13w", "10y"), `sold_as` (the bill or coupon as sold,
+        e.g. "17w"), `offering_bn` ($ billions; a folded bill's scaled), sorted by auction date.
+
+    Raises:
+        DataFileError: missing column, a bad date or amount, a security type other than Bill, Note or Bond,
+            or a term that is none of the above.
+    """
+    table = CsvFile(path, required=AMOUNTS_REQUIRED)
+    security_type = table.text("security_type")
+    unknown = ~security_type.isin(NOMINAL_TYPES)
+    if unknown.any():
+        index = unknown.idxmax()
+        raise table.error(index, "security_type", f"expected Bill, Note or Bond; found {security_type[index]!r}")
+    terms = table.text("security_term")
+    keep = ~terms.str.match(_DAYS_TERM)
+    auction_date = table.dates("auction_date", where=keep)
+    offering = table.numbers("offering_amt", where=keep, bounds=NON_NEGATIVE) / 1e9
+    tenors, sold_as, scales = [], [], []
+    for index, term in terms.loc[keep].items():
+        found = _model_tenor(term)
+        if found is None:
+            expected = "e.g. 13-Week, 10-Year or 9-Year 10-Month"
+            raise table.error(index, "security_term", f"expected {expected}; found {term!r}")
+        tenors.append(found[0])
+        sold_as.append(found[1])
+        scales.append(found[2])
+    frame = pd.DataFrame({"auction_date": auction_date.to_numpy(), "tenor": tenors, "sold_as": sold_as,
+                          "offering_bn": offering.to_numpy() * np.asarray(scales, dtype=float)})  # fmt: skip
+    return frame.sort_values("auction_date", kind="stable").reset_index(drop=True)
+
+
+def _model_tenor(term: str) -> tuple[str, str, float] | None:
+    """The model tenor an auction's term is sold under, the bill or coupon as sold, and the scale
+    of a folded bill (else 1); None for a term the model has no place for."""
+    found = _AMOUNT_TERM.match(term)
+    if not found:
+        return None
+    number, unit, months = int(found.group(1)), found.group(2), found.group(3)
+    if unit == "Week":
+        if months is not None:
+            return None
+        if number in MODEL_BILL_WEEKS:
+            return f"{number}w", f"{number}w", 1.0
+        if number in FOLDED_BILLS:
+            host, scale = FOLDED_BILLS[number]
+            return host, f"{number}w", scale
+        return None
+    years = number + (1 if months is not None and int(months) > 0 else 0)
+    return (f"{years}y", f"{years}y", 1.0) if years in MODEL_COUPON_YEARS else None
+
+
+def monthly_auction_sizes(sizes: pd.DataFrame) -> pd.DataFrame:
+    """Each tenor's auction size per calendar month ($bn): a bill's mean over the month's auctions
+    (a folded bill's mean added to its host's), a coupon's largest (the nominal issue, not a TIPS or
+    FRN sharing its term); zero for a tenor not auctioned that month (the 20-year before May 2020).
+    Rows: every month from the file's first to its last (a monthly PeriodIndex); columns: the
+    model's tenors."""
+    month = sizes["auction_date"].dt.to_period("M").rename("month")
+    is_bill = sizes["tenor"].str.endswith("w").to_numpy()
+    bills = sizes[is_bill].assign(month=month[is_bill])
+    by_series = bills.groupby(["month", "sold_as", "tenor"])["offering_bn"].mean()
+    bill_sizes = by_series.groupby(level=["month", "tenor"]).sum().unstack("tenor")
+    coupons = sizes[~is_bill].assign(month=month[~is_bill])
+    coupon_sizes = coupons.groupby(["month", "tenor"])["offering_bn"].max().unstack("tenor")
+    months = pd.period_range(month.min(), month.max(), freq="M")
+    columns = [f"{w}w" for w in MODEL_BILL_WEEKS] + [f"{y}y" for y in MODEL_COUPON_YEARS]
+    return pd.concat([bill_sizes, coupon_sizes], axis=1).reindex(index=months, columns=columns).fillna(0.0)
+
+
 def read_tga_closing(path: str | Path) -> pd.Series:
     """The TGA's closing balance per Daily Treasury Statement day, in $ billions.
 

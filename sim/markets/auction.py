@@ -319,7 +319,9 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
         iss = m.issues
         maturing = iss.active & (iss.tenor == bucket) & (iss.maturity_day == day_number(spec.issue_date))
         rollover = float(iss.outstanding_bn[maturing].sum()) if maturing.any() else None
-    offering = offering_bn or m.treasury.offering_bn(tenor, slot is not None, m.ledger.tga_bn, 0.0, target, rollover)
+    offering = offering_bn or m.treasury.offering_bn(
+        tenor, slot is not None, m.ledger.tga_bn, 0.0, m.date, target, rollover
+    )
     if offering < SMALLEST_AMOUNT_BN:
         # Sized at zero (or, steered down to its floor, at less than a thousand dollars, which
         # tenders split among bidders cannot price): the auction is not held.

@@ -2,16 +2,18 @@
 
 What is replayed (`replay:` in a scenario) is read once, when the scenario is loaded, and becomes
 ordinary scenario keys: the TGA path becomes `treasury.tga_target_path` (net bill issuance absorbs
-the gap between the data and the model's fiscal flows), the Fed's Treasury holdings become monthly
-runoff caps and purchase programs, the FOMC's decisions become `policy.rates`, and the data's
-balances on the first simulated day become the opening balances. The loaded scenario then records
-the data folder it was read from (`replay.data_folder_read`), so a run folder's scenario.yaml
-reruns without the data. Repo rates, dispersion, auctions, fails and money funds' split of cash
-between bills, repo and the ON RRP stay endogenous.
+the gap between the data and the model's fiscal flows), the Treasury's auction sizes become
+`treasury.sizes` and `treasury.sizes_path` (so the opening stock, what matures and the coupons sold
+follow the history of sizes), the Fed's Treasury holdings become monthly runoff caps and purchase
+programs, the FOMC's decisions become `policy.rates`, and the data's balances on the first simulated
+day become the opening balances. The loaded scenario then records the data folder it was read from
+(`replay.data_folder_read`), so a run folder's scenario.yaml reruns without the data. Repo rates,
+dispersion, auctions, fails and money funds' split of cash between bills, repo and the ON RRP stay
+endogenous.
 
-Every problem (no data folder, a missing file, a series that does not cover the simulated days,
-a key the replay would overwrite) is a located `ScenarioError`: the file, the key or series, what
-was expected and what was found.
+Every problem (no data folder, a missing file, a series that does not cover the simulated days, a
+key the replay would overwrite) is a located `ScenarioError`: the file, the key or series, what was
+expected and what was found.
 """
 
 from __future__ import annotations
@@ -27,15 +29,16 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.calendar import business_days, business_days_before
+from sim.calendar import QUARTERLY_NEW_ISSUE_MONTHS, business_days, business_days_before
 from sim.data.errors import DataFileError
 from sim.data.fomc import RATES_TABLE, VALID_BEFORE, administered_rates_table
 from sim.data.fred import fred_path, read_fred_series
-from sim.data.treasury import read_tga_closing
+from sim.data.treasury import monthly_auction_sizes, read_auction_sizes, read_tga_closing
 from sim.scenario.schema import Scenario
 
 DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
 DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
+AMOUNTS_FILE = Path("treasury") / "auction_amounts.csv"
 # A level is taken as the latest observation on or before a day, at most this old: the H.4.1
 # is weekly and the Daily Treasury Statement skips holidays.
 MAX_AGE_DAYS = {"daily": 5, "weekly": 8}
@@ -85,11 +88,13 @@ def data_folder(explicit: str | Path | None) -> Path | None:
 
 
 @lru_cache(maxsize=32)
-def _read(kind: str, path: str, stamp: float) -> pd.Series:
+def _read(kind: str, path: str, stamp: float) -> Any:
     """A data file read once per process (`stamp` is its modification time)."""
     del stamp  # part of the cache key only
     if kind == "dts":
         return read_tga_closing(path)
+    if kind == "amounts":
+        return monthly_auction_sizes(read_auction_sizes(path))
     series_id = Path(path).stem
     return read_fred_series(path, series_id).dropna()
 
@@ -131,6 +136,49 @@ def replayed_rates(first: dt.date, last: dt.date) -> list[dict[str, Any]]:
          "iorb_pct": row.iorb_pct, "on_rrp_pct": row.on_rrp_pct}
         for row in rows.itertuples()
     ]  # fmt: skip
+
+
+def replayed_auction_sizes(
+    folder: Path, first: dt.date, last: dt.date
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """`treasury.sizes` and `treasury.sizes_path` from the Treasury's auction sizes: each month's sizes
+    (`sim.data.treasury.monthly_auction_sizes`), a change dated the month's first day; the sizes the file
+    opens with stand for every earlier auction of the opening stock. 10, 20 and 30-year sizes go to the new
+    issue's key in the model's new-issue months (February, May, August, November), else the reopening's.
+    Bills are rounded to whole billions (monthly means), so that a path row is a change of size."""
+    key = "replay.auction_sizes"
+    path = folder / AMOUNTS_FILE
+    if not path.is_file():
+        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
+    try:
+        table = _read("amounts", str(path), path.stat().st_mtime)
+    except DataFileError as err:
+        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    months = table.index
+    if pd.Period(first, "M") < months[0] or pd.Period(last, "M") > months[-1]:
+        raise ReplayProblem(str(path), key, f"offering_amt of the auctions from {first} to {last}",
+                            f"auctions from {months[0]} to {months[-1]}")  # fmt: skip
+    by_month = [(month, _size_keys(month, table.loc[month])) for month in months[months <= pd.Period(last, "M")]]
+    opening: dict[str, float] = {}
+    for _, sizes in by_month:  # a key the first month does not set takes its first value in the file
+        opening.update({k: v for k, v in sizes.items() if k not in opening})
+    in_force, rows = dict(opening), []
+    for month, sizes in by_month:
+        changed = {k: v for k, v in sizes.items() if v != in_force[k]}
+        if changed:
+            rows.append({"date": month.start_time.date(), "sizes": changed})
+            in_force.update(changed)
+    return opening, rows
+
+
+def _size_keys(month: pd.Period, sizes: pd.Series) -> dict[str, float]:
+    """One month's sizes under `treasury.sizes` keys (only the kind of 10/20/30-year issue the month sells)."""
+    kind = "new" if month.month in QUARTERLY_NEW_ISSUE_MONTHS else "reopen"
+    keys = {f"bills_{t}_bn": float(round(sizes[t])) for t in ("4w", "8w", "13w", "26w", "52w")}
+    keys.update({f"notes_{t}_bn": round(float(sizes[t]), 3) for t in ("2y", "3y", "5y", "7y")})
+    for tenor, name in (("10y", "notes_10y"), ("20y", "bonds_20y"), ("30y", "bonds_30y")):
+        keys[f"{name}_{kind}_bn"] = round(float(sizes[tenor]), 3)
+    return keys
 
 
 def replayed_tga_targets(tga: Series, first: dt.date, last: dt.date, lead: int) -> list[dict[str, Any]]:
@@ -205,6 +253,8 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         tga = read_series(folder, "dts" if r.tga == "daily_treasury_statement" else "WTREGEN", "replay.tga")
         updates["treasury"]["tga_target_path"] = replayed_tga_targets(tga, first, last, r.tga_lead_business_days)
         updates["treasury"]["tga_target_bn"] = round(tga.level_on(first, "replay.tga"), 3)
+    if r.auction_sizes:
+        updates["treasury"].update(_auction_size_keys(scenario, folder, first, last))
     if r.soma_treasuries:
         if scenario.central_bank.runoff_caps:
             refuse("central_bank.runoff_caps", "replay.soma_treasuries")
@@ -221,6 +271,16 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
     if r.opening_balances:
         updates = _opening_balances(scenario, folder, first, tga, updates)
     return {section: keys for section, keys in updates.items() if keys}
+
+
+def _auction_size_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """`treasury.sizes` and `treasury.sizes_path` replayed; refused where the scenario sets either."""
+    for name in ("sizes", "sizes_path"):
+        if name in scenario.treasury.model_fields_set:
+            expected = "no value: replay.auction_sizes sets it from the data"
+            raise ReplayProblem("(scenario)", f"treasury.{name}", expected, "a value")
+    opening, rows = replayed_auction_sizes(folder, first, last)
+    return {"sizes": opening, "sizes_path": rows}
 
 
 def _opening_balances(
@@ -278,6 +338,8 @@ def replayed_series(scenario: Scenario) -> dict[str, str]:
     files: dict[str, str] = {}
     if r.tga != "off":
         files["tga"] = str(DTS_FILE) if r.tga == "daily_treasury_statement" else "fred/WTREGEN.csv"
+    if r.auction_sizes:
+        files["auction_sizes"] = str(AMOUNTS_FILE)
     if r.soma_treasuries:
         files["soma_treasuries"] = "fred/TREAST.csv"
     if r.administered_rates:

@@ -140,6 +140,22 @@ class IssuanceSizes(Section):
     bonds_30y_reopen_bn: Amount = _f(22.0, "30-year reopening ($bn).", ge=0, le=300)
 
 
+SizeName = Literal[
+    "bills_4w_bn", "bills_8w_bn", "bills_13w_bn", "bills_26w_bn", "bills_52w_bn", "notes_2y_bn", "notes_3y_bn",
+    "notes_5y_bn", "notes_7y_bn", "notes_10y_new_bn", "notes_10y_reopen_bn", "bonds_20y_new_bn",
+    "bonds_20y_reopen_bn", "bonds_30y_new_bn", "bonds_30y_reopen_bn",
+]  # fmt: skip
+
+
+class SizesFrom(Section):
+    """Auction sizes that change on a date (a refunding statement's new sizes, or the data's)."""
+
+    date: dt.date = Field(description="Auctions held on or after this day take these sizes.")
+    sizes: dict[SizeName, Annotated[float, Field(ge=0, le=500)]] = Field(
+        description="The sizes that change ($bn, named as in treasury.sizes); the others stay as they were."
+    )
+
+
 class TgaTarget(Section):
     date: dt.date = Field(description="Day from which the Treasury steers its cash to this level.")
     target_bn: Amount = Field(description="TGA level the bill sizes steer to from that day ($bn).", ge=0, le=5000)
@@ -180,6 +196,12 @@ class TreasurySection(Section):
         0.6, "Share of outlays paid to household deposits (rest to investors).", ge=0, le=1
     )
     sizes: IssuanceSizes = IssuanceSizes()
+    sizes_path: list[SizesFrom] = _f(
+        [],
+        "Later auction sizes by date, in increasing order: from each date the sizes it names replace those in "
+        "force. The opening stock's past auctions take the sizes in force on their dates (treasury.sizes before "
+        "the first), so the maturities during the run are those the history of sizes leaves.",
+    )
     buybacks_bn_per_month: Amount = _f(
         0.0, "Liquidity-support buybacks of off-the-run coupons ($bn/month).", ge=0, le=500
     )
@@ -229,6 +251,14 @@ class TreasurySection(Section):
         ge=0,
         le=5,
     )
+
+    @field_validator("sizes_path")
+    @classmethod
+    def _sizes_path_in_order(cls, rows: list[SizesFrom]) -> list[SizesFrom]:
+        dates = [row.date for row in rows]
+        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+            raise ValueError("dates in increasing order, each once")
+        return rows
 
     @model_validator(mode="after")
     def _outlay_shares_sum_to_one(self) -> TreasurySection:
@@ -976,6 +1006,13 @@ class ReplaySection(Section):
         ge=0,
         le=60,
     )
+    auction_sizes: bool = _f(
+        False,
+        "Size the Treasury's auctions as the data did (treasury/auction_amounts.csv): each month's sizes become "
+        "treasury.sizes_path (the file's first month's treasury.sizes), so the opening stock is the history of "
+        "real sizes, what matures during the run is what that history left, and the coupons sold are the real "
+        "offerings; bills still steer the TGA around their real base sizes.",
+    )
     soma_treasuries: bool = _f(
         False,
         "Replay the Fed's Treasury holdings (fred/TREAST.csv): each month's fall becomes that month's runoff "
@@ -1009,7 +1046,13 @@ class ReplaySection(Section):
     @property
     def active(self) -> bool:
         """Whether anything is replayed."""
-        return self.tga != "off" or self.soma_treasuries or self.administered_rates or self.opening_balances
+        return (
+            self.tga != "off"
+            or self.auction_sizes
+            or self.soma_treasuries
+            or self.administered_rates
+            or self.opening_balances
+        )
 
 
 # ---------------------------------------------------------------- the scenario

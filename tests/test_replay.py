@@ -23,7 +23,7 @@ from sim.data.fomc import RATES_TABLE, administered_rates_table
 from sim.runs import prepare_scenario
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
 from sim.scenario.replay import replayed_series
-from sim.scenario.schema import TENORS
+from sim.scenario.schema import TENORS, LeveredFundSection
 from tests.conftest import SMALL_POPULATIONS
 
 REAL = os.environ.get("PLUMBING_DATA_DIR", "")
@@ -445,3 +445,96 @@ def test_the_real_auction_sizes_pick_the_nominal_issues():
     weeks = pd.Series({"4w": 4, "8w": 8, "13w": 13, "26w": 26, "52w": 13})
     implied = (table[weeks.index] * weeks).sum(axis=1)
     assert 2800 < implied[pd.Period("2022-01", "M")] < 3400 and 5400 < implied[pd.Period("2025-01", "M")] < 6200
+
+
+# ---------------------------------------------------------------- the basis trade's scale
+def _levered_position_bn(model: TreasuryMarketModel) -> float:
+    led = model.ledger
+    return float((led.holdings_bn[model.slices["levered_fund"]] @ led.price).sum())
+
+
+def test_a_capital_path_scales_the_basis_trade(tmp_path):
+    # Capital doubled from March: funds raise it and their positions grow toward the doubled cap.
+    def run(path: list[dict]) -> tuple[float, float, float]:
+        body = {"start_date": START, "end_date": END, "warmup_business_days": WARMUP, **SMALL_POPULATIONS,
+                "levered_funds": {"count": 4, "capital_path": path}}  # fmt: skip
+        file = tmp_path / "basis.yaml"
+        file.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+        model = TreasuryMarketModel(load_scenario(file), seed=1)
+        while model.running and model.calendar.dates[model.day_index] < pd.Timestamp("2025-03-01"):
+            model.step()
+        before = _levered_position_bn(model)
+        model.run()
+        assert max(model.accounting_gaps().values()) < 1e-9
+        equity = float(model.ledger.equity_bn[model.slices["levered_fund"]].sum())
+        return before, _levered_position_bn(model), equity
+
+    capital = LeveredFundSection().capital_bn
+    flat_before, flat_after, flat_equity = run([])
+    doubled_before, doubled_after, doubled_equity = run([{"date": dt.date(2025, 3, 1), "capital_bn": 2 * capital}])
+    assert doubled_before == flat_before  # nothing changes before the date
+    # Equity steers to the doubled level (5% of the gap a day for two months: about 95% of the way).
+    assert doubled_equity == pytest.approx(2 * flat_equity, rel=0.15)
+    # Positions follow the cap they raise: well over half again the flat run's by the end.
+    assert doubled_after > 1.5 * flat_after
+
+
+def _write_dvp(folder: Path, first: str = "2024-10-01", last: str = "2025-06-30") -> pd.Series:
+    """Cleared DVP volume rising by $100bn a month from $2T (October 2024), in the OFR file's layout."""
+    days = pd.bdate_range(first, last)
+    months = (days.year - days[0].year) * 12 + days.month - days[0].month
+    volume_bn = pd.Series(2000.0 + 100.0 * months, index=days)
+    (folder / "market").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "dvp_overnight_avg_rate_pct": 4.3,
+                  "gcf_agency_avg_rate_pct": 4.3, "triparty_overnight_avg_rate_pct": 4.3,
+                  "dvp_total_volume_usd": volume_bn.to_numpy() * 1e9, "gcf_total_volume_usd": 1e11,
+                  "triparty_total_volume_usd": 2e12}).to_csv(folder / "market" / "ofr_repo_segments_daily.csv",
+                                                                index=False)  # fmt: skip
+    return volume_bn
+
+
+def test_dvp_volume_becomes_the_basis_funds_capital_path(tmp_path, data):
+    volume_bn = _write_dvp(data)
+    scenario = load_scenario(_scenario_file(tmp_path, {"basis_trade": True}), data_dir=data)
+    capital = scenario.levered_funds.capital_bn
+    path = {row.date: row.capital_bn for row in scenario.levered_funds.capital_path}
+    # Each month after the first simulated day's, at its mean volume over that first month's.
+    monthly = volume_bn[volume_bn.index >= pd.Timestamp(FIRST_DAY)].groupby(lambda d: d.to_period("M")).mean()
+    monthly = monthly[monthly.index <= pd.Period(END, "M")]
+    assert list(path) == [m.start_time.date() for m in monthly.index[1:]]
+    for month, level in monthly.iloc[1:].items():
+        assert path[month.start_time.date()] == pytest.approx(capital * level / monthly.iloc[0], abs=1e-3)
+    assert replayed_series(scenario)["basis_trade"].startswith("market/ofr_repo_segments_daily.csv")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected_found"),
+    [("2024-10-01", "2025-03-31", "to 2025-03-31"), ("2025-04-01", "2025-06-30", "from 2025-04-01")],
+)
+def test_dvp_volume_outside_the_simulated_days_is_located(tmp_path, data, first, last, expected_found):
+    _write_dvp(data, first, last)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"basis_trade": True}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("market/ofr_repo_segments_daily.csv") and problem.key_path == "replay.basis_trade"
+    assert f"cleared DVP volume from {START} to {END}" in problem.expected and expected_found in problem.found
+
+
+def test_a_capital_path_the_replay_would_overwrite_is_named(tmp_path, data):
+    _write_dvp(data)
+    path = _scenario_file(tmp_path, {"basis_trade": True},
+                          levered_funds={"capital_path": [{"date": START, "capital_bn": 40.0}]})  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.key_path == "levered_funds.capital_path" and "replay.basis_trade" in problem.expected
+
+
+def test_a_capital_path_out_of_order_is_located(tmp_path):
+    rows = [{"date": "2025-03-01", "capital_bn": 40}, {"date": "2025-02-01", "capital_bn": 50}]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"levered_funds": {"capital_path": rows}}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    problem = err.value.problems[0]
+    assert problem.key_path.startswith("levered_funds.capital_path") and "increasing order" in problem.expected

@@ -9,7 +9,10 @@ volatility jump the cap falls and they unwind into dealers' balance sheets (as i
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
+import pandas as pd
 
 from sim.agents.member import PopulationMember
 from sim.ledger import Ledger
@@ -49,6 +52,16 @@ class LeveredFunds:
         self.haircut_today = 0.0
         self.buys_bn = np.zeros(size_share.size)
         self.sells_bn = np.zeros(size_share.size)
+        path = sorted(params.capital_path, key=lambda row: row.date)
+        self.capital_dates = [pd.Timestamp(row.date) for row in path]
+        # Each later level relative to the opening capital: each fund's own level scales with it.
+        self.capital_scales = [row.capital_bn / params.capital_bn for row in path]
+
+    def capital_target_bn(self, day: pd.Timestamp) -> np.ndarray:
+        """The capital each fund steers its equity to on `day` ($bn): its opening equity, scaled
+        by the capital path's level in force against the opening `capital_bn`."""
+        in_force = bisect.bisect_right(self.capital_dates, day)
+        return self.capital0_bn * (self.capital_scales[in_force - 1] if in_force else 1.0)
 
     def haircut_share(self, vol_ratio: float, multiplier: float) -> float:
         """Repo haircut as a share of collateral value; rises with volatility."""
@@ -88,14 +101,20 @@ class LeveredFunds:
         return np.arange(self.size_share.size), np.full(self.size_share.size, wi_pct + concession_pct), amounts
 
     def pay_out_or_raise_capital(
-        self, ledger: Ledger, accounts: np.ndarray, households: np.ndarray, household_share: np.ndarray
+        self,
+        ledger: Ledger,
+        accounts: np.ndarray,
+        households: np.ndarray,
+        household_share: np.ndarray,
+        day: pd.Timestamp,
     ) -> None:
-        """Funds pay out capital above their opening level and raise it when below.
+        """Funds pay out capital above their level on `day` and raise it when below (the opening
+        level, or the capital path's).
 
         Basis funds distribute their carry and their investors top them up after losses, so
         the trade's scale follows haircuts and financing, not the accumulation of its P&L.
         """
-        excess = ledger.equity_bn[accounts] - self.capital0_bn
+        excess = ledger.equity_bn[accounts] - self.capital_target_bn(day)
         payout = self.params.capital_payout_per_day * excess
         if np.abs(payout).sum() <= 0:
             return

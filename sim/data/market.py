@@ -1,4 +1,5 @@
-"""Market files compiled from public feeds: SOFR underlying volume (`market/sofr_volume_daily.csv`).
+"""Market files compiled from public feeds: SOFR underlying volume (`market/sofr_volume_daily.csv`)
+and the OFR's repo segment volumes (`market/ofr_repo_segments_daily.csv`).
 
 The file has one row per date with `sofr_volume_usd` in US dollars (the New York Fed publishes whole
 billions); it stands in for the NY Fed export's `Volume ($Billions)` where that export is absent.
@@ -25,3 +26,21 @@ def read_sofr_volume(path: str | Path) -> pd.Series:
     volume = table.numbers("sofr_volume_usd", bounds=NON_NEGATIVE) / 1e9
     series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="sofr_volume_bn")
     return series.sort_index()
+
+
+REPO_SEGMENTS_DVP = "dvp_total_volume_usd"
+
+
+def read_dvp_volume(path: str | Path) -> pd.Series:
+    """Cleared DVP repo volume (FICC's DVP service, where dealers finance levered clients' positions and
+    sponsored repo clears), in $ billions, indexed by date (sorted; days without a value left out).
+
+    Raises:
+        DataFileError: missing column, a bad date or number, or a date listed twice.
+    """
+    table = CsvFile(path, required=("date", REPO_SEGMENTS_DVP))
+    dates = table.dates("date")
+    table.check_unique(dates, "date")
+    volume = table.numbers(REPO_SEGMENTS_DVP, missing=frozenset({""}), bounds=NON_NEGATIVE) / 1e9
+    series = pd.Series(volume.to_numpy(), index=pd.DatetimeIndex(dates.to_numpy(), name="date"), name="dvp_volume_bn")
+    return series.dropna().sort_index()

@@ -162,7 +162,9 @@ def auction_day(m: TreasuryMarketModel) -> None:
     if new_issues:
         m.prices.refresh_buckets(m.issues, m.ledger, m.today)  # new issues join their buckets, once a day
     lf = m.levered_funds
-    lf.pay_out_or_raise_capital(m.ledger, m.accounts_of("levered_fund"), m.accounts_of("household"), m.banks.size_share)
+    lf.pay_out_or_raise_capital(
+        m.ledger, m.accounts_of("levered_fund"), m.accounts_of("household"), m.banks.size_share, m.date
+    )
     dealers = m.dealers
     markup = float(dealers.size_share @ dealers.repo_markup_bp())
     lf.plan_today(m.ledger, m.slices["levered_fund"], m.curve.vol_ratio, m.market.shocks.haircut_multiplier, markup)

@@ -4,7 +4,8 @@ What is replayed (`replay:` in a scenario) is read once, when the scenario is lo
 ordinary scenario keys: the TGA path becomes `treasury.tga_target_path` (net bill issuance absorbs
 the gap between the data and the model's fiscal flows), the Treasury's auction sizes become
 `treasury.sizes` and `treasury.sizes_path` (so the opening stock, what matures and the coupons sold
-follow the history of sizes), the Fed's Treasury holdings become monthly runoff caps and purchase
+follow the history of sizes), cleared DVP repo volume becomes the basis funds'
+`levered_funds.capital_path`, the Fed's Treasury holdings become monthly runoff caps and purchase
 programs, the FOMC's decisions become `policy.rates`, and the data's balances on the first simulated
 day become the opening balances. The loaded scenario then records the data folder it was read from
 (`replay.data_folder_read`), so a run folder's scenario.yaml reruns without the data. Repo rates,
@@ -33,12 +34,17 @@ from sim.calendar import QUARTERLY_NEW_ISSUE_MONTHS, business_days, business_day
 from sim.data.errors import DataFileError
 from sim.data.fomc import RATES_TABLE, VALID_BEFORE, administered_rates_table
 from sim.data.fred import fred_path, read_fred_series
+from sim.data.market import read_dvp_volume
 from sim.data.treasury import monthly_auction_sizes, read_auction_sizes, read_tga_closing
 from sim.scenario.schema import Scenario
 
 DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
 DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
 AMOUNTS_FILE = Path("treasury") / "auction_amounts.csv"
+SEGMENTS_FILE = Path("market") / "ofr_repo_segments_daily.csv"
+# The cleared DVP series starts in May 2018, after SOFR: a window may open up to this many days
+# before it (its capital stays at its opening level until the first month the data cover).
+DVP_START_GRACE_DAYS = 45
 # A level is taken as the latest observation on or before a day, at most this old: the H.4.1
 # is weekly and the Daily Treasury Statement skips holidays.
 MAX_AGE_DAYS = {"daily": 5, "weekly": 8}
@@ -95,6 +101,8 @@ def _read(kind: str, path: str, stamp: float) -> Any:
         return read_tga_closing(path)
     if kind == "amounts":
         return monthly_auction_sizes(read_auction_sizes(path))
+    if kind == "dvp":
+        return read_dvp_volume(path)
     series_id = Path(path).stem
     return read_fred_series(path, series_id).dropna()
 
@@ -235,16 +243,21 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
     r = scenario.replay
     first = business_days_before(scenario.start_date, scenario.warmup_business_days)
     last = scenario.end_date
-    updates: dict[str, dict[str, Any]] = {"policy": {}, "treasury": {}, "central_bank": {}, "banks": {}}
+    updates: dict[str, dict[str, Any]] = {
+        "policy": {},
+        "treasury": {},
+        "central_bank": {},
+        "banks": {},
+        "levered_funds": {},
+    }
 
     def refuse(key_path: str, by: str) -> None:
         raise ReplayProblem("(scenario)", key_path, f"no value: {by} sets it from the data", "a value")
 
     if r.administered_rates:
-        if scenario.policy.path:
-            refuse("policy.path", "replay.administered_rates")
-        if scenario.policy.rates:
-            refuse("policy.rates", "replay.administered_rates")
+        for name in ("path", "rates"):
+            if getattr(scenario.policy, name):
+                refuse(f"policy.{name}", "replay.administered_rates")
         updates["policy"]["rates"] = replayed_rates(first, last)
     tga: Series | None = None
     if r.tga != "off":
@@ -255,22 +268,65 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         updates["treasury"]["tga_target_bn"] = round(tga.level_on(first, "replay.tga"), 3)
     if r.auction_sizes:
         updates["treasury"].update(_auction_size_keys(scenario, folder, first, last))
+    if r.basis_trade:
+        updates["levered_funds"]["capital_path"] = _basis_capital_path(scenario, folder, first, last)
     if r.soma_treasuries:
-        if scenario.central_bank.runoff_caps:
-            refuse("central_bank.runoff_caps", "replay.soma_treasuries")
-        if not scenario.central_bank.reinvest_maturities:
-            raise ReplayProblem("(scenario)", "central_bank.reinvest_maturities",
-                                "true: replayed runoff caps reinvest what matures beyond them", "false")  # fmt: skip
-        soma = read_series(folder, "TREAST", "replay.soma_treasuries")
-        caps, purchases = replayed_soma_policy(soma, first, last, list(r.soma_purchase_tenors), r.soma_period)
-        updates["central_bank"]["runoff_caps"] = caps
-        # Purchase programs of the scenario's own (a policy tried on top of history) are kept.
-        updates["central_bank"]["purchases"] = purchases + [
-            p.model_dump(mode="json") for p in scenario.central_bank.purchases
-        ]
+        updates["central_bank"].update(_soma_keys(scenario, folder, first, last))
     if r.opening_balances:
         updates = _opening_balances(scenario, folder, first, tga, updates)
     return {section: keys for section, keys in updates.items() if keys}
+
+
+def replayed_basis_capital(
+    folder: Path, start: dt.date, first: dt.date, last: dt.date, capital_bn: float
+) -> list[dict[str, Any]]:
+    """`levered_funds.capital_path`: the basis trade's scale following cleared DVP repo volume
+    (market/ofr_repo_segments_daily.csv), where dealers finance levered clients' positions. Each
+    month after the first the data cover (from the first simulated day, warm-up included) sets the
+    funds' capital to `capital_bn` times that month's mean volume over the first month's, dated the
+    month's first day."""
+    key = "replay.basis_trade"
+    path = folder / SEGMENTS_FILE
+    if not path.is_file():
+        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
+    try:
+        volume = _read("dvp", str(path), path.stat().st_mtime)
+    except DataFileError as err:
+        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    inside = volume.loc[pd.Timestamp(first) : pd.Timestamp(last)]
+    late_start = inside.empty or (inside.index[0] - pd.Timestamp(max(first, start))).days > DVP_START_GRACE_DAYS
+    if late_start or (pd.Timestamp(last) - volume.index[-1]).days > MAX_AGE_DAYS["daily"]:
+        coverage = f"values from {volume.index[0].date()} to {volume.index[-1].date()}" if len(volume) else "no values"
+        raise ReplayProblem(str(path), key, f"cleared DVP volume from {start} to {last}", coverage)
+    monthly = inside.groupby(inside.index.to_period("M")).mean()
+    return [
+        {"date": month.start_time.date(), "capital_bn": round(capital_bn * level / monthly.iloc[0], 3)}
+        for month, level in monthly.iloc[1:].items()
+    ]
+
+
+def _soma_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """`central_bank.runoff_caps` and `purchases` replayed; refused where the scenario sets the caps."""
+    r = scenario.replay
+    if scenario.central_bank.runoff_caps:
+        raise ReplayProblem("(scenario)", "central_bank.runoff_caps",
+                            "no value: replay.soma_treasuries sets it from the data", "a value")  # fmt: skip
+    if not scenario.central_bank.reinvest_maturities:
+        raise ReplayProblem("(scenario)", "central_bank.reinvest_maturities",
+                            "true: replayed runoff caps reinvest what matures beyond them", "false")  # fmt: skip
+    soma = read_series(folder, "TREAST", "replay.soma_treasuries")
+    caps, purchases = replayed_soma_policy(soma, first, last, list(r.soma_purchase_tenors), r.soma_period)
+    # Purchase programs of the scenario's own (a policy tried on top of history) are kept.
+    own = [p.model_dump(mode="json") for p in scenario.central_bank.purchases]
+    return {"runoff_caps": caps, "purchases": purchases + own}
+
+
+def _basis_capital_path(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """`levered_funds.capital_path` replayed; refused where the scenario sets it."""
+    if scenario.levered_funds.capital_path:
+        expected = "no value: replay.basis_trade sets it from the data"
+        raise ReplayProblem("(scenario)", "levered_funds.capital_path", expected, "a value")
+    return replayed_basis_capital(folder, scenario.start_date, first, last, scenario.levered_funds.capital_bn)
 
 
 def _auction_size_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
@@ -340,6 +396,8 @@ def replayed_series(scenario: Scenario) -> dict[str, str]:
         files["tga"] = str(DTS_FILE) if r.tga == "daily_treasury_statement" else "fred/WTREGEN.csv"
     if r.auction_sizes:
         files["auction_sizes"] = str(AMOUNTS_FILE)
+    if r.basis_trade:
+        files["basis_trade"] = f"{SEGMENTS_FILE} (dvp_total_volume_usd)"
     if r.soma_treasuries:
         files["soma_treasuries"] = "fred/TREAST.csv"
     if r.administered_rates:

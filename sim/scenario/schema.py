@@ -576,6 +576,13 @@ class ForeignOfficialSection(Section):
     auction_cash_budget_share: float = _f(0.5, "Largest share of their cash they tender at one auction.", ge=0, le=1)
 
 
+class CapitalFrom(Section):
+    """The basis funds' capital from a date (the trade's scale as it grew or shrank)."""
+
+    date: dt.date = Field(description="Day from which the funds steer their capital to this level.")
+    capital_bn: float = Field(description="Funds' capital from that day ($bn).", ge=SMALLEST_AMOUNT_BN, le=10000)
+
+
 class LeveredFundSection(Section):
     count: int = _f(16, "Number of levered (cash-futures basis) funds.", ge=1, le=5000)
     positions_bn: Amount = _f(1000.0, "Long cash Treasury positions at the start ($bn).", ge=0, le=50000)
@@ -584,6 +591,12 @@ class LeveredFundSection(Section):
         "Funds' capital at the start ($bn); about positions x haircut / target use.",
         ge=SMALLEST_AMOUNT_BN,
         le=10000,
+    )
+    capital_path: list[CapitalFrom] = _f(
+        [],
+        "Later levels of the funds' capital by date, in increasing order (the basis trade's scale): from each "
+        "date their payouts and capital raising steer their equity to it, and their positions follow it under "
+        "the haircut cap. Empty: capital_bn throughout.",
     )
     haircut_pct: float = _f(3.0, "Repo haircut in calm (%).", ge=0.01, le=99)
     haircut_vol_elasticity: float = _f(0.5, "Haircut rises with the vol ratio to this power.", ge=0, le=10)
@@ -615,6 +628,14 @@ class LeveredFundSection(Section):
     )
     auction_concession_bp: float = _f(0.25, "Their auction tenders sit this far above WI (bp).", ge=-50, le=50)
     size_pareto_alpha: float = _f(1.5, "Pareto tail of fund sizes (smaller = more unequal).", gt=0.1, le=10)
+
+    @field_validator("capital_path")
+    @classmethod
+    def _capital_path_in_order(cls, rows: list[CapitalFrom]) -> list[CapitalFrom]:
+        dates = [row.date for row in rows]
+        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+            raise ValueError("dates in increasing order, each once")
+        return rows
 
 
 class MoneyFundSection(Section):
@@ -1013,6 +1034,12 @@ class ReplaySection(Section):
         "real sizes, what matures during the run is what that history left, and the coupons sold are the real "
         "offerings; bills still steer the TGA around their real base sizes.",
     )
+    basis_trade: bool = _f(
+        False,
+        "Scale the basis trade as cleared DVP repo volume moved (market/ofr_repo_segments_daily.csv, from May "
+        "2018): each month's mean volume over the first month's times levered_funds.capital_bn becomes "
+        "levered_funds.capital_path, so the repo cash the trade takes grows or shrinks as it did.",
+    )
     soma_treasuries: bool = _f(
         False,
         "Replay the Fed's Treasury holdings (fred/TREAST.csv): each month's fall becomes that month's runoff "
@@ -1049,6 +1076,7 @@ class ReplaySection(Section):
         return (
             self.tga != "off"
             or self.auction_sizes
+            or self.basis_trade
             or self.soma_treasuries
             or self.administered_rates
             or self.opening_balances

@@ -188,7 +188,7 @@ class TreasuryMarketModel(mesa.Model):
         draws = self.curve_rng.standard_normal(2)
         regime = self.curve_rng.random()
         withdrawal = self.calm.follow("liquidity_drives_volatility", self.dealers.withdrawn_depth_share())
-        self.curve.step(draws, regime, shocks.risk_off, shocks.vol_multiplier, withdrawal)
+        self.curve.step(draws, regime, shocks.risk_off, shocks.vol_multiplier, withdrawal, self.date)
         close_overnight_positions(self)
         self.treasury.retire_matured(self)
         self.prices.mark(self.issues, self.ledger, self.today)

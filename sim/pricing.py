@@ -9,9 +9,11 @@ logic), which is how dealer constraints reach prices.
 
 from __future__ import annotations
 
+import bisect
 from typing import overload
 
 import numpy as np
+import pandas as pd
 
 from sim.scenario.schema import CurveSection
 
@@ -50,6 +52,9 @@ class YieldCurve:
         self.risk_off = False
         self.realised_vol_bp = params.level_vol_calm_bp
         self.last_10y_pct: float | None = None
+        path = sorted(params.level_vol_path, key=lambda row: row.date)
+        self.vol_dates = [pd.Timestamp(row.date) for row in path]
+        self.vol_levels_bp = [row.level_vol_bp for row in path]
         # The term premium's build-up at ten years, which scales it at every maturity.
         self._build_up_10y = 1.0 - np.exp(-10.0 / params.term_premium_shape_years)
 
@@ -60,6 +65,7 @@ class YieldCurve:
         forced_risk_off: bool,
         vol_multiplier: float,
         withdrawn_depth_share: float = 0.0,
+        day: pd.Timestamp | None = None,
     ) -> None:
         """Advance one business day.
 
@@ -70,6 +76,7 @@ class YieldCurve:
             vol_multiplier: scenario multiplier on factor volatility.
             withdrawn_depth_share: share of their starting depth dealers no longer offer; the
                 level factor moves more when they withdraw.
+            day: the day, for the calm volatility in force (`level_vol_path`).
         """
         p = self.params
         if self.risk_off:
@@ -78,6 +85,10 @@ class YieldCurve:
             self.risk_off = regime_draw < p.p_calm_to_risk_off
         self.risk_off = self.risk_off or forced_risk_off
         level_vol = (p.level_vol_risk_off_bp if self.risk_off else p.level_vol_calm_bp) * vol_multiplier
+        if day is not None and self.vol_dates:
+            in_force = bisect.bisect_right(self.vol_dates, day)
+            if in_force:
+                level_vol *= self.vol_levels_bp[in_force - 1] / p.level_vol_calm_bp
         level_vol *= 1.0 + p.vol_withdrawal_sensitivity * withdrawn_depth_share
         keep = 1.0 - p.factor_mean_reversion_per_day
         self.level_bp = keep * self.level_bp + level_vol * shocks[0]

@@ -20,10 +20,11 @@ import yaml
 from sim import TreasuryMarketModel
 from sim.calendar import business_days_before
 from sim.data.fomc import RATES_TABLE, administered_rates_table
+from sim.pricing import YieldCurve
 from sim.runs import prepare_scenario
 from sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
 from sim.scenario.replay import replayed_series
-from sim.scenario.schema import TENORS, LeveredFundSection
+from sim.scenario.schema import TENORS, CurveSection, LeveredFundSection
 from tests.conftest import SMALL_POPULATIONS
 
 REAL = os.environ.get("PLUMBING_DATA_DIR", "")
@@ -530,11 +531,85 @@ def test_a_capital_path_the_replay_would_overwrite_is_named(tmp_path, data):
     assert problem.key_path == "levered_funds.capital_path" and "replay.basis_trade" in problem.expected
 
 
-def test_a_capital_path_out_of_order_is_located(tmp_path):
-    rows = [{"date": "2025-03-01", "capital_bn": 40}, {"date": "2025-02-01", "capital_bn": 50}]
+@pytest.mark.parametrize(("section", "key", "field"), [("levered_funds", "capital_path", "capital_bn"),
+                                                       ("curve", "level_vol_path", "level_vol_bp")])  # fmt: skip
+def test_a_dated_path_out_of_order_is_located(tmp_path, section, key, field):
+    rows = [{"date": "2025-03-01", field: 4}, {"date": "2025-02-01", field: 5}]
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"levered_funds": {"capital_path": rows}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({section: {key: rows}}), encoding="utf-8")
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     problem = err.value.problems[0]
-    assert problem.key_path.startswith("levered_funds.capital_path") and "increasing order" in problem.expected
+    assert problem.key_path.startswith(f"{section}.{key}") and "increasing order" in problem.expected
+
+
+# ---------------------------------------------------------------- rate volatility
+def test_a_level_vol_path_scales_the_level_factors_moves_from_its_date():
+    calm = CurveSection()
+    path = CurveSection(level_vol_path=[{"date": dt.date(2025, 3, 3), "level_vol_bp": 2 * calm.level_vol_calm_bp}])
+    shocks = np.array([1.0, 0.0])
+    moves = {}
+    for name, section in (("calm", calm), ("path", path)):
+        curve = YieldCurve(section)
+        curve.step(shocks, 0.5, False, 1.0, day=pd.Timestamp("2025-02-28"))
+        before = curve.level_bp
+        curve.step(shocks, 0.5, False, 1.0, day=pd.Timestamp("2025-03-03"))
+        moves[name] = (before, curve.level_bp - before * (1 - section.factor_mean_reversion_per_day))
+    assert moves["path"][0] == moves["calm"][0] == pytest.approx(calm.level_vol_calm_bp)  # same before the date
+    assert moves["path"][1] == pytest.approx(2 * moves["calm"][1])  # twice the move from it
+    # Risk-off scales the path's level as it scales the calm one.
+    curve = YieldCurve(path)
+    curve.step(shocks, 0.0, True, 1.0, day=pd.Timestamp("2025-03-04"))
+    assert curve.level_bp == pytest.approx(path.level_vol_risk_off_bp * 2)
+    # Volatility relative to calm is still measured against the calm level.
+    curve.realised_vol_bp = 2 * path.level_vol_calm_bp
+    assert curve.vol_ratio == pytest.approx(2.0)
+
+
+def _write_move(folder: Path, first: str = "2024-10-01", last: str = "2025-06-30") -> pd.Series:
+    """A MOVE index at 100, then 150 from March 2025."""
+    days = pd.bdate_range(first, last)
+    move = pd.Series(np.where(days >= pd.Timestamp("2025-03-01"), 150.0, 100.0), index=days)
+    (folder / "market").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "move_close": move.to_numpy()}).to_csv(
+        folder / "market" / "move_index_daily.csv", index=False
+    )
+    return move
+
+
+def test_the_move_index_becomes_the_level_vol_path(tmp_path, data):
+    _write_move(data)
+    replay = {"rate_volatility": True, "calm_move_index": 100.0}
+    scenario = load_scenario(_scenario_file(tmp_path, replay), data_dir=data)
+    calm = scenario.curve.level_vol_calm_bp
+    path = {row.date: row.level_vol_bp for row in scenario.curve.level_vol_path}
+    assert min(path) == FIRST_DAY and path[FIRST_DAY] == pytest.approx(calm)
+    assert path[dt.date(2025, 3, 1)] == pytest.approx(1.5 * calm) and path[dt.date(2025, 4, 1)] == pytest.approx(
+        1.5 * calm
+    )
+    assert replayed_series(scenario)["rate_volatility"].startswith("market/move_index_daily.csv")
+    # The run's yields move more after March: their daily changes' spread rises about in proportion.
+    daily = TreasuryMarketModel(scenario, seed=1).run().results()["daily"].set_index("date")
+    changes = daily.yield_10y_pct.diff().mul(100).dropna()
+    changes.index = pd.to_datetime(changes.index)
+    ratio = changes[changes.index >= "2025-03-03"].std() / changes[changes.index < "2025-03-01"].std()
+    assert 1.2 < ratio < 2.2
+
+
+def test_a_move_index_short_of_the_simulated_days_is_located(tmp_path, data):
+    _write_move(data, last="2025-04-15")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario_file(tmp_path, {"rate_volatility": True}), data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file.endswith("market/move_index_daily.csv") and problem.key_path == "replay.rate_volatility"
+    assert f"the MOVE index from {FIRST_DAY} to {END}" in problem.expected and "to 2025-04-15" in problem.found
+
+
+def test_a_level_vol_path_the_replay_would_overwrite_is_named(tmp_path, data):
+    _write_move(data)
+    path = _scenario_file(tmp_path, {"rate_volatility": True},
+                          curve={"level_vol_path": [{"date": START, "level_vol_bp": 6.0}]})  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.key_path == "curve.level_vol_path" and "replay.rate_volatility" in problem.expected

@@ -34,7 +34,7 @@ from sim.calendar import QUARTERLY_NEW_ISSUE_MONTHS, business_days, business_day
 from sim.data.errors import DataFileError
 from sim.data.fomc import RATES_TABLE, VALID_BEFORE, administered_rates_table
 from sim.data.fred import fred_path, read_fred_series
-from sim.data.market import read_dvp_volume
+from sim.data.market import read_dvp_volume, read_move_index
 from sim.data.treasury import monthly_auction_sizes, read_auction_sizes, read_tga_closing
 from sim.scenario.schema import Scenario
 
@@ -42,6 +42,7 @@ DATA_DIR_VARIABLE = "PLUMBING_DATA_DIR"
 DTS_FILE = Path("treasury") / "dts_operating_cash_balance.csv"
 AMOUNTS_FILE = Path("treasury") / "auction_amounts.csv"
 SEGMENTS_FILE = Path("market") / "ofr_repo_segments_daily.csv"
+MOVE_FILE = Path("market") / "move_index_daily.csv"
 # The cleared DVP series starts in May 2018, after SOFR: a window may open up to this many days
 # before it (its capital stays at its opening level until the first month the data cover).
 DVP_START_GRACE_DAYS = 45
@@ -103,6 +104,8 @@ def _read(kind: str, path: str, stamp: float) -> Any:
         return monthly_auction_sizes(read_auction_sizes(path))
     if kind == "dvp":
         return read_dvp_volume(path)
+    if kind == "move":
+        return read_move_index(path)
     series_id = Path(path).stem
     return read_fred_series(path, series_id).dropna()
 
@@ -249,6 +252,7 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         "central_bank": {},
         "banks": {},
         "levered_funds": {},
+        "curve": {},
     }
 
     def refuse(key_path: str, by: str) -> None:
@@ -270,6 +274,8 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         updates["treasury"].update(_auction_size_keys(scenario, folder, first, last))
     if r.basis_trade:
         updates["levered_funds"]["capital_path"] = _basis_capital_path(scenario, folder, first, last)
+    if r.rate_volatility:
+        updates["curve"]["level_vol_path"] = _level_vol_path(scenario, folder, first, last)
     if r.soma_treasuries:
         updates["central_bank"].update(_soma_keys(scenario, folder, first, last))
     if r.opening_balances:
@@ -305,6 +311,31 @@ def replayed_basis_capital(
     ]
 
 
+def replayed_level_vol(
+    folder: Path, first: dt.date, last: dt.date, calm_bp: float, calm_move: float
+) -> list[dict[str, Any]]:
+    """`curve.level_vol_path`: each month's mean MOVE index over `calm_move` times the calm volatility
+    `calm_bp`, dated the month's first day (the first simulated day for the first month)."""
+    key = "replay.rate_volatility"
+    path = folder / MOVE_FILE
+    if not path.is_file():
+        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
+    try:
+        move = _read("move", str(path), path.stat().st_mtime)
+    except DataFileError as err:
+        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    ages = [(move.index[0] - pd.Timestamp(first)).days, (pd.Timestamp(last) - move.index[-1]).days] if len(move) else []
+    if not ages or max(ages) > MAX_AGE_DAYS["daily"]:
+        coverage = f"values from {move.index[0].date()} to {move.index[-1].date()}" if len(move) else "no values"
+        raise ReplayProblem(str(path), key, f"the MOVE index from {first} to {last}", coverage)
+    inside = move.loc[pd.Timestamp(first) : pd.Timestamp(last)]
+    monthly = inside.groupby(inside.index.to_period("M")).mean()
+    return [
+        {"date": max(month.start_time.date(), first), "level_vol_bp": round(calm_bp * level / calm_move, 4)}
+        for month, level in monthly.items()
+    ]
+
+
 def _soma_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
     """`central_bank.runoff_caps` and `purchases` replayed; refused where the scenario sets the caps."""
     r = scenario.replay
@@ -319,6 +350,15 @@ def _soma_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) 
     # Purchase programs of the scenario's own (a policy tried on top of history) are kept.
     own = [p.model_dump(mode="json") for p in scenario.central_bank.purchases]
     return {"runoff_caps": caps, "purchases": purchases + own}
+
+
+def _level_vol_path(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """`curve.level_vol_path` replayed; refused where the scenario sets it."""
+    if scenario.curve.level_vol_path:
+        expected = "no value: replay.rate_volatility sets it from the data"
+        raise ReplayProblem("(scenario)", "curve.level_vol_path", expected, "a value")
+    calm_bp, calm_move = scenario.curve.level_vol_calm_bp, scenario.replay.calm_move_index
+    return replayed_level_vol(folder, first, last, calm_bp, calm_move)
 
 
 def _basis_capital_path(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
@@ -396,6 +436,8 @@ def replayed_series(scenario: Scenario) -> dict[str, str]:
         files["tga"] = str(DTS_FILE) if r.tga == "daily_treasury_statement" else "fred/WTREGEN.csv"
     if r.auction_sizes:
         files["auction_sizes"] = str(AMOUNTS_FILE)
+    if r.rate_volatility:
+        files["rate_volatility"] = f"{MOVE_FILE} (move_close)"
     if r.basis_trade:
         files["basis_trade"] = f"{SEGMENTS_FILE} (dvp_total_volume_usd)"
     if r.soma_treasuries:

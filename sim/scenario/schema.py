@@ -89,11 +89,26 @@ class PolicySection(Section):
         return self
 
 
+class LevelVolFrom(Section):
+    """The level factor's calm volatility from a date (a replayed rate-volatility path)."""
+
+    date: dt.date = Field(description="Day from which the level factor moves with this volatility in calm.")
+    level_vol_bp: float = Field(description="Daily std of the level factor in calm from that day (bp/day).", ge=0.01,
+                                le=50)  # fmt: skip
+
+
 class CurveSection(Section):
     term_premium_10y_bp: float = _f(45.0, "Fundamental 10y yield above the policy rate (bp).", ge=-300, le=500)
     term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", ge=0.1, le=30)
     level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", ge=0.01, le=50)
     level_vol_risk_off_bp: float = _f(10.0, "Daily std of the level factor in risk-off (bp/day).", ge=0.01, le=100)
+    level_vol_path: list[LevelVolFrom] = _f(
+        [],
+        "Later calm volatility of the level factor by date, in increasing order (rate volatility as it moved): "
+        "from each date it stands in for level_vol_calm_bp in the factor's moves, and risk-off scales it by "
+        "level_vol_risk_off_bp / level_vol_calm_bp. Volatility relative to calm (dealers' risk, haircuts, "
+        "spreads, hedging shorts) is still measured against level_vol_calm_bp. Empty: level_vol_calm_bp throughout.",
+    )
     slope_vol_bp: float = _f(2.5, "Daily std of the slope factor (bp/day).", ge=0, le=50)
     factor_mean_reversion_per_day: float = _f(0.01, "Pull of level and slope back to zero (per day).", ge=0, le=1)
     p_calm_to_risk_off: float = _f(0.005, "Daily probability of entering risk-off.", ge=0, le=1)
@@ -114,8 +129,17 @@ class CurveSection(Section):
         le=200,
     )
 
+    # ---------------------------------------------------------------- Treasury
 
-# ---------------------------------------------------------------- Treasury
+    @field_validator("level_vol_path")
+    @classmethod
+    def _level_vol_path_in_order(cls, rows: list[LevelVolFrom]) -> list[LevelVolFrom]:
+        dates = [row.date for row in rows]
+        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+            raise ValueError("dates in increasing order, each once")
+        return rows
+
+
 class IssuanceSizes(Section):
     """Auction sizes ($bn). Coupons: new issue / reopening. Bills: base size, scaled to the TGA target.
 
@@ -1034,6 +1058,18 @@ class ReplaySection(Section):
         "real sizes, what matures during the run is what that history left, and the coupons sold are the real "
         "offerings; bills still steer the TGA around their real base sizes.",
     )
+    rate_volatility: bool = _f(
+        False,
+        "Move rate volatility as the MOVE index did (market/move_index_daily.csv): each month's mean over "
+        "calm_move_index times curve.level_vol_calm_bp becomes curve.level_vol_path, so dealers' risk, "
+        "haircuts, spreads, auction dispersion and hedging shorts answer to the volatility of the time.",
+    )
+    calm_move_index: float = _f(
+        100.0,
+        "The MOVE level curve.level_vol_calm_bp stands for (2025's first half, the baseline's regime, averaged 100).",
+        gt=0,
+        le=1000,
+    )
     basis_trade: bool = _f(
         False,
         "Scale the basis trade as cleared DVP repo volume moved (market/ofr_repo_segments_daily.csv, from May "
@@ -1077,6 +1113,7 @@ class ReplaySection(Section):
             self.tga != "off"
             or self.auction_sizes
             or self.basis_trade
+            or self.rate_volatility
             or self.soma_treasuries
             or self.administered_rates
             or self.opening_balances

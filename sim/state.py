@@ -65,6 +65,7 @@ class MarketState:
     fails_parts_bn: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))
     specialness_bp: np.ndarray = field(default_factory=lambda: np.zeros(0))
     srf_usage_bn: float = 0.0
+    banks_borrowed_from_funds_bn: float = 0.0  # banks short of reserves, in repo at the day's end
     discount_window_bn: float = 0.0
     repo_operations_bn: float = 0.0
     facility_rate_yesterday: dict[str, float] = field(default_factory=dict)

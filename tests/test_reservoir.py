@@ -314,3 +314,46 @@ def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out
         assert change[0.45]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
         assert change[0.45]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 30.0, (seed, change)
         assert change[0.45]["reserves_bn"] > change[None]["reserves_bn"] + 30.0, (seed, change)
+
+
+# ------------------------------------------------------------------ banks borrowing funds' idle cash
+SHORT_BANKS = {"banks": {"reserves_bn": 1200.0}, "money_funds": {"assets_bn": 5000.0}}
+
+
+def _end_of_day_states(repo_borrowing: bool) -> tuple[TreasuryMarketModel, list[dict[str, float]]]:
+    """Each day's end: the shortest bank's reserves against its lowest comfortable level, what banks
+    borrowed in repo and what money funds left at the ON RRP ($bn), with the books checked daily."""
+    scenario = make_scenario(MARCH, SHORT_BANKS, {"banks": {"repo_borrowing": repo_borrowing}})
+    model = TreasuryMarketModel(scenario, seed=1)
+    banks, funds = model.accounts_of("bank"), model.accounts_of("money_fund")
+    states = []
+    while model.running:
+        model.step()
+        gaps = model.accounting_gaps()
+        assert max(gaps.values()) < 1e-9, gaps
+        led = model.ledger
+        states.append({
+            "worst_gap_bn": float((led.money_bn[banks] - model.banks.lowest_comfortable_bn).min()),
+            "banks_borrowed_bn": model.market.banks_borrowed_from_funds_bn,
+            "on_rrp_bn": float(led.on_rrp_bn[funds].sum()),
+        })  # fmt: skip
+    return model, states
+
+
+def test_banks_short_of_reserves_borrow_the_funds_cash_left_for_the_on_rrp():
+    off_model, off = _end_of_day_states(False)
+    on_model, on = _end_of_day_states(True)
+    # Without the channel banks end days below their lowest comfortable reserves while funds'
+    # cash sits at the facility; with it, every bank ends every day at that level or above, as
+    # long as the funds had cash there to lend.
+    assert min(s["worst_gap_bn"] for s in off) < -50.0 and max(s["banks_borrowed_bn"] for s in off) < 1e-9
+    assert all(s["worst_gap_bn"] > -1e-6 or s["on_rrp_bn"] < 1e-6 for s in on)
+    assert sum(s["banks_borrowed_bn"] > 0 for s in on) >= len(on) // 2
+    # The cash comes out of the facility: over the month it holds less by about what banks borrow.
+    borrowed = np.mean([s["banks_borrowed_bn"] for s in on])
+    drained = np.mean([a["on_rrp_bn"] - b["on_rrp_bn"] for a, b in zip(off, on, strict=True)])
+    assert drained == pytest.approx(borrowed, rel=0.35)
+    # Funds lend it up their supply curve: repo trades dearer against the ON RRP rate.
+    spread = {name: (m.results()["daily"].sofr_median_pct - m.results()["daily"].on_rrp_rate_pct).mean() * 100
+              for name, m in (("off", off_model), ("on", on_model))}  # fmt: skip
+    assert spread["on"] > spread["off"]

@@ -97,6 +97,10 @@ class Banks:
         """Extra rate banks still lending ask today for the balance sheet the snapshot reports (bp)."""
         return self.params.quarter_end_hurdle_bp * self.snapshot_intensity(calendar, day_index)
 
+    def reserve_shortfall_bn(self, reserves_bn: np.ndarray) -> np.ndarray:
+        """What each bank lacks of its lowest comfortable reserves ($bn), zero above them."""
+        return np.maximum(self.lowest_comfortable_bn - reserves_bn, 0.0)
+
     def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:
         """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves
         costs them (the arbitrage must cover it), plus the marginal value of reserves at the

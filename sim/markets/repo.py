@@ -826,6 +826,44 @@ def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> t
     return srf_used, window
 
 
+def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, day: RepoDay) -> RepoDay:
+    """Banks short of their lowest comfortable reserves after the funds' ON RRP placement borrow
+    what they lack from the funds' cash at the facility (`banks.repo_borrowing`), in tri-party repo.
+
+    Funds lend it at their ask for lending that much more of their cash (their supply curve, from
+    what they lent dealers today), never less than the day's rate; each fund lends in proportion to
+    its balance at the facility, each bank borrows its shortfall (all of them scaled down when the
+    funds' balances are less). The trade joins the day's fund trades, so SOFR sees it. Returns the
+    day with that trade added.
+    """
+    led = m.ledger
+    banks = m.accounts_of("bank")
+    shortfall = m.banks.reserve_shortfall_bn(led.money_bn[banks])
+    mmf = m.accounts_of("money_fund")
+    at_facility = np.maximum(led.on_rrp_bn[mmf], 0.0)
+    lent_bn = min(float(shortfall.sum()), float(at_facility.sum()))
+    m.market.banks_borrowed_from_funds_bn = lent_bn if lent_bn > DUST_BN else 0.0
+    if lent_bn <= DUST_BN:
+        return day
+    cash = inputs.facility_funds_cash_bn
+    lent_before = float(day.fund_lent_bn[inputs.fund_has_facility].sum())
+    rate = max(inputs.fund_rate_pct((lent_before + lent_bn) / cash if cash > 0 else 1.0), day_clearing_rate_pct(inputs))
+    rate = min(rate, inputs.max_rate_pct)
+    by_fund = at_facility * (lent_bn / float(at_facility.sum()))
+    by_bank = shortfall * (lent_bn / float(shortfall.sum()))
+    led.place_on_rrp(mmf, -by_fund)
+    receivable = by_fund * rate / 36000.0
+    payable = by_bank * rate / 36000.0
+    receivable[int(np.argmax(by_fund))] += payable.sum() - receivable.sum()  # equal totals, to the last bit
+    led.repo_open(mmf, by_fund, receivable, banks, by_bank, payable)
+    return replace(
+        day,
+        trade_rates_pct=[*day.trade_rates_pct, np.full(by_fund.size, rate)],
+        trade_volumes_bn=[*day.trade_volumes_bn, by_fund],
+        trade_lenders=[*day.trade_lenders, "fund"],
+    )
+
+
 def repo_day(m: TreasuryMarketModel) -> None:
     """Dealers finance clients, take the central bank's repo operation if one is offered, fund the
     rest of their need in rounds, and what is still unmet at the SRF, then the window.
@@ -877,6 +915,11 @@ def repo_day(m: TreasuryMarketModel) -> None:
     trade_rates = [*day.trade_rates_pct, client.sponsored_rate_pct, client.bilateral_rate_pct]
     trade_volumes = [*day.trade_volumes_bn, client.sponsored_bn, client.bilateral_bn]
     led.place_on_rrp(mmf, m.money_funds.on_rrp_placement_bn(led.money_bn[mmf]))
+    if m.config.banks.repo_borrowing:
+        with_banks = banks_borrow_idle_fund_cash(m, inputs, day)
+        trade_rates += with_banks.trade_rates_pct[len(day.trade_rates_pct) :]
+        trade_volumes += with_banks.trade_volumes_bn[len(day.trade_volumes_bn) :]
+        day = with_banks
     rates_all, volumes_all = np.concatenate(trade_rates), np.concatenate(trade_volumes)
     percentiles = volume_weighted_percentiles(rates_all, volumes_all, PERCENTILES)
     # With no trades, the previous day's percentiles stand (the publication's fallback).

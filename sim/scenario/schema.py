@@ -819,6 +819,13 @@ class BankSection(Section):
         ge=0,
         le=10,
     )
+    repo_borrowing: bool = _f(
+        False,
+        "Banks below their lowest comfortable reserves at the day's end borrow what they lack from money funds' "
+        "cash left for the ON RRP, in tri-party repo at the funds' ask for that much more lending (their supply "
+        "curve), instead of ending the day short or overdrawn: funds' cash stays in the banking system as "
+        "reserves. False: only dealers borrow money funds' cash.",
+    )
     reserve_arbitrage_cost_bp: float = _f(
         7.0,
         "What holding borrowed reserves costs a bank (deposit-insurance assessment, balance sheet): banks bid "

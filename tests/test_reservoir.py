@@ -357,3 +357,30 @@ def test_banks_short_of_reserves_borrow_the_funds_cash_left_for_the_on_rrp():
     spread = {name: (m.results()["daily"].sofr_median_pct - m.results()["daily"].on_rrp_rate_pct).mean() * 100
               for name, m in (("off", off_model), ("on", on_model))}  # fmt: skip
     assert spread["on"] > spread["off"]
+
+
+def test_on_the_quarter_end_window_dressers_borrow_less_and_the_cash_stays_at_the_on_rrp():
+    # Window-dressing banks step back from repo on the snapshot on both sides: with their cut at
+    # half, banks take less from the funds that day than with no cut, and the ON RRP holds the rest.
+    quarter = {"start_date": dt.date(2025, 3, 17), "end_date": dt.date(2025, 4, 4)}
+
+    def by_day(cut: float) -> tuple[pd.DataFrame, TreasuryMarketModel]:
+        banks = {"banks": {"repo_borrowing": True, "quarter_end_lending_cut_share": cut}}
+        model = TreasuryMarketModel(make_scenario(quarter, SHORT_BANKS, banks), seed=1)
+        funds = model.accounts_of("money_fund")
+        days = []
+        while model.running:
+            model.step()
+            days.append((model.date, model.market.banks_borrowed_from_funds_bn,
+                         float(model.ledger.on_rrp_bn[funds].sum())))  # fmt: skip
+        return pd.DataFrame(days, columns=["date", "borrowed_bn", "on_rrp_bn"]).set_index("date"), model
+
+    cut, model = by_day(0.5)
+    no_cut, _ = by_day(0.0)
+    snapshot, week_before = pd.Timestamp("2025-03-31"), slice(pd.Timestamp("2025-03-24"), pd.Timestamp("2025-03-28"))
+    assert (cut.loc[week_before] == no_cut.loc[week_before]).all().all()  # the cut is the snapshot's alone
+    assert cut.borrowed_bn[snapshot] < no_cut.borrowed_bn[snapshot] - 100.0
+    assert cut.on_rrp_bn[snapshot] > no_cut.on_rrp_bn[snapshot] + 100.0
+    # Funds lend to banks at their own rates: the day's trades spread, they do not stack on one rate.
+    daily = model.results()["daily"]
+    assert (daily.sofr_p75_pct - daily.sofr_p25_pct).min() > 0

@@ -831,14 +831,17 @@ def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, d
     what they lack from the funds' cash at the facility (`banks.repo_borrowing`), in tri-party repo.
 
     Funds lend it at their ask for lending that much more of their cash (their supply curve, from
-    what they lent dealers today), never less than the day's rate; each fund lends in proportion to
-    its balance at the facility, each bank borrows its shortfall (all of them scaled down when the
-    funds' balances are less). The trade joins the day's fund trades, so SOFR sees it. Returns the
-    day with that trade added.
+    what they lent dealers today), never less than the day's rate, each with its own trade noise
+    (the day's last round's); each fund lends in proportion to its balance at the facility, each
+    bank borrows its shortfall (all scaled down when the funds' balances are less), and banks pay
+    what funds receive, pro rata. On snapshot days window-dressing banks borrow less as they lend
+    less (`snapshot_lending_cut_share`): what they do not take stays at the ON RRP. The trades join
+    the day's fund trades, so SOFR sees them. Returns the day with them added.
     """
     led = m.ledger
     banks = m.accounts_of("bank")
-    shortfall = m.banks.reserve_shortfall_bn(led.money_bn[banks])
+    window_dressing = m.banks.snapshot_lending_cut_share(m.calendar, m.day_index)
+    shortfall = m.banks.reserve_shortfall_bn(led.money_bn[banks]) * (1.0 - window_dressing)
     mmf = m.accounts_of("money_fund")
     at_facility = np.maximum(led.on_rrp_bn[mmf], 0.0)
     lent_bn = min(float(shortfall.sum()), float(at_facility.sum()))
@@ -848,17 +851,17 @@ def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, d
     cash = inputs.facility_funds_cash_bn
     lent_before = float(day.fund_lent_bn[inputs.fund_has_facility].sum())
     rate = max(inputs.fund_rate_pct((lent_before + lent_bn) / cash if cash > 0 else 1.0), day_clearing_rate_pct(inputs))
-    rate = min(rate, inputs.max_rate_pct)
+    rates = np.minimum(np.maximum(rate + inputs.fund_noise_pct[-1], inputs.fund_ask_pct), inputs.max_rate_pct)
     by_fund = at_facility * (lent_bn / float(at_facility.sum()))
     by_bank = shortfall * (lent_bn / float(shortfall.sum()))
     led.place_on_rrp(mmf, -by_fund)
-    receivable = by_fund * rate / 36000.0
-    payable = by_bank * rate / 36000.0
-    receivable[int(np.argmax(by_fund))] += payable.sum() - receivable.sum()  # equal totals, to the last bit
+    receivable = by_fund * rates / 36000.0
+    payable = by_bank * (float(receivable.sum()) / lent_bn)
+    payable[int(np.argmax(by_bank))] += receivable.sum() - payable.sum()  # equal totals, to the last bit
     led.repo_open(mmf, by_fund, receivable, banks, by_bank, payable)
     return replace(
         day,
-        trade_rates_pct=[*day.trade_rates_pct, np.full(by_fund.size, rate)],
+        trade_rates_pct=[*day.trade_rates_pct, rates],
         trade_volumes_bn=[*day.trade_volumes_bn, by_fund],
         trade_lenders=[*day.trade_lenders, "fund"],
     )

@@ -110,15 +110,21 @@ def _read(kind: str, path: str, stamp: float) -> Any:
     return read_fred_series(path, series_id).dropna()
 
 
-def read_series(folder: Path, source: str, key_path: str) -> Series:
-    """One replayable series ($bn): `dts` (TGA closing balance) or a FRED id (H.4.1 in $ millions)."""
-    path = folder / DTS_FILE if source == "dts" else fred_path(folder, source)
+def read_data_file(path: Path, kind: str, key_path: str) -> Any:
+    """A data file a replay reads (once per process, `_read`); its absence or a bad cell is a
+    located problem naming the file and the replay key."""
     if not path.is_file():
         raise ReplayProblem(str(path), key_path, "the data file this replay reads", "no such file")
     try:
-        values = _read("dts" if source == "dts" else "fred", str(path), path.stat().st_mtime)
+        return _read(kind, str(path), path.stat().st_mtime)
     except DataFileError as err:
         raise ReplayProblem(err.file, key_path, "a readable data file", str(err)) from None
+
+
+def read_series(folder: Path, source: str, key_path: str) -> Series:
+    """One replayable series ($bn): `dts` (TGA closing balance) or a FRED id (H.4.1 in $ millions)."""
+    path = folder / DTS_FILE if source == "dts" else fred_path(folder, source)
+    values = read_data_file(path, "dts" if source == "dts" else "fred", key_path)
     if source in ("WRESBAL", "WTREGEN", "TREAST"):
         values = values / 1000.0  # H.4.1 balances are in $ millions
     weekly = source in ("WRESBAL", "WTREGEN", "TREAST")
@@ -159,12 +165,7 @@ def replayed_auction_sizes(
     Bills are rounded to whole billions (monthly means), so that a path row is a change of size."""
     key = "replay.auction_sizes"
     path = folder / AMOUNTS_FILE
-    if not path.is_file():
-        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
-    try:
-        table = _read("amounts", str(path), path.stat().st_mtime)
-    except DataFileError as err:
-        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    table = read_data_file(path, "amounts", key)
     months = table.index
     if pd.Period(first, "M") < months[0] or pd.Period(last, "M") > months[-1]:
         raise ReplayProblem(str(path), key, f"offering_amt of the auctions from {first} to {last}",
@@ -293,12 +294,7 @@ def replayed_basis_capital(
     month's first day."""
     key = "replay.basis_trade"
     path = folder / SEGMENTS_FILE
-    if not path.is_file():
-        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
-    try:
-        volume = _read("dvp", str(path), path.stat().st_mtime)
-    except DataFileError as err:
-        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    volume = read_data_file(path, "dvp", key)
     inside = volume.loc[pd.Timestamp(first) : pd.Timestamp(last)]
     late_start = inside.empty or (inside.index[0] - pd.Timestamp(max(first, start))).days > DVP_START_GRACE_DAYS
     if late_start or (pd.Timestamp(last) - volume.index[-1]).days > MAX_AGE_DAYS["daily"]:
@@ -318,12 +314,7 @@ def replayed_level_vol(
     `calm_bp`, dated the month's first day (the first simulated day for the first month)."""
     key = "replay.rate_volatility"
     path = folder / MOVE_FILE
-    if not path.is_file():
-        raise ReplayProblem(str(path), key, "the data file this replay reads", "no such file")
-    try:
-        move = _read("move", str(path), path.stat().st_mtime)
-    except DataFileError as err:
-        raise ReplayProblem(err.file, key, "a readable data file", str(err)) from None
+    move = read_data_file(path, "move", key)
     ages = [(move.index[0] - pd.Timestamp(first)).days, (pd.Timestamp(last) - move.index[-1]).days] if len(move) else []
     if not ages or max(ages) > MAX_AGE_DAYS["daily"]:
         coverage = f"values from {move.index[0].date()} to {move.index[-1].date()}" if len(move) else "no values"

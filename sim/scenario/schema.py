@@ -89,6 +89,14 @@ class PolicySection(Section):
         return self
 
 
+def dated_rows_in_order[R: BaseModel](cls: type, rows: list[R]) -> list[R]:
+    """A dated path's rows (each with a `date`) in increasing order of date, each date once."""
+    dates = [row.date for row in rows]  # type: ignore[attr-defined]
+    if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+        raise ValueError("dates in increasing order, each once")
+    return rows
+
+
 class LevelVolFrom(Section):
     """The level factor's calm volatility from a date (a replayed rate-volatility path)."""
 
@@ -129,17 +137,10 @@ class CurveSection(Section):
         le=200,
     )
 
-    # ---------------------------------------------------------------- Treasury
-
-    @field_validator("level_vol_path")
-    @classmethod
-    def _level_vol_path_in_order(cls, rows: list[LevelVolFrom]) -> list[LevelVolFrom]:
-        dates = [row.date for row in rows]
-        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
-            raise ValueError("dates in increasing order, each once")
-        return rows
+    _level_vol_path_in_order = field_validator("level_vol_path")(dated_rows_in_order)
 
 
+# ---------------------------------------------------------------- Treasury
 class IssuanceSizes(Section):
     """Auction sizes ($bn). Coupons: new issue / reopening. Bills: base size, scaled to the TGA target.
 
@@ -276,13 +277,7 @@ class TreasurySection(Section):
         le=5,
     )
 
-    @field_validator("sizes_path")
-    @classmethod
-    def _sizes_path_in_order(cls, rows: list[SizesFrom]) -> list[SizesFrom]:
-        dates = [row.date for row in rows]
-        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
-            raise ValueError("dates in increasing order, each once")
-        return rows
+    _sizes_path_in_order = field_validator("sizes_path")(dated_rows_in_order)
 
     @model_validator(mode="after")
     def _outlay_shares_sum_to_one(self) -> TreasurySection:
@@ -653,13 +648,7 @@ class LeveredFundSection(Section):
     auction_concession_bp: float = _f(0.25, "Their auction tenders sit this far above WI (bp).", ge=-50, le=50)
     size_pareto_alpha: float = _f(1.5, "Pareto tail of fund sizes (smaller = more unequal).", gt=0.1, le=10)
 
-    @field_validator("capital_path")
-    @classmethod
-    def _capital_path_in_order(cls, rows: list[CapitalFrom]) -> list[CapitalFrom]:
-        dates = [row.date for row in rows]
-        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
-            raise ValueError("dates in increasing order, each once")
-        return rows
+    _capital_path_in_order = field_validator("capital_path")(dated_rows_in_order)
 
 
 class MoneyFundSection(Section):

@@ -8,8 +8,8 @@ on the BLAS kernel, so fingerprints are compared on one machine, before and afte
     ... change the code ...
     python -m tests.golden.fingerprints --check /tmp/before.json
 
-The committed golden test (tests/test_golden.py) compares the same tables to a tight
-relative tolerance instead, so it holds on any machine.
+The committed golden test (tests/test_golden.py) compares the same tables within a tolerance
+above what the CPU's kernels alone move (1% or 0.01), so it holds on any machine.
 """
 
 from __future__ import annotations

@@ -179,8 +179,10 @@ def test_shipped_near_optimal_file_loads_and_applies_to_the_qe_experiments() -> 
     path = ROOT / "calibration" / "fitted" / "baseline.near_optimal.yaml"
     if not path.exists():
         pytest.skip("no near-optimal file shipped")
+    # As many sets as the fit's confirmation kept (one, when no other trial lies within the loss's
+    # noise of the best: calibration/reports/baseline/report.md, "The fit on fresh seeds").
     sets = load_parameter_sets(path)
-    assert len(sets) >= 2
+    assert len(sets) >= 1
     for name in ("qe_abundant_parameter_uncertainty", "qe_scarce_parameter_uncertainty"):
         experiment = load_experiment(SCENARIOS / "experiments" / f"{name}.yaml")
         assert experiment.parameter_sets == sets

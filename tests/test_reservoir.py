@@ -320,10 +320,15 @@ def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out
 SHORT_BANKS = {"banks": {"reserves_bn": 1200.0}, "money_funds": {"assets_bn": 5000.0}}
 
 
-def _end_of_day_states(repo_borrowing: bool) -> tuple[TreasuryMarketModel, list[dict[str, float]]]:
-    """Each day's end: the shortest bank's reserves against its lowest comfortable level, what banks
-    borrowed in repo and what money funds left at the ON RRP ($bn), with the books checked daily."""
-    scenario = make_scenario(MARCH, SHORT_BANKS, {"banks": {"repo_borrowing": repo_borrowing}})
+def _end_of_day_states(
+    repo_borrowing: bool, arbitrage_cost_bp: float = 7.0, bank_reserves_bn: float = 1200.0
+) -> tuple[TreasuryMarketModel, list[dict[str, float]]]:
+    """Each day's end: the lowest bank reserves and the largest shortfall against a bank's lowest
+    comfortable level, what banks borrowed in repo and what money funds left at the ON RRP ($bn),
+    with the books checked daily."""
+    banks_keys = {"repo_borrowing": repo_borrowing, "reserve_arbitrage_cost_bp": arbitrage_cost_bp,
+                  "reserves_bn": bank_reserves_bn}  # fmt: skip
+    scenario = make_scenario(MARCH, SHORT_BANKS, {"banks": banks_keys})
     model = TreasuryMarketModel(scenario, seed=1)
     banks, funds = model.accounts_of("bank"), model.accounts_of("money_fund")
     states = []
@@ -333,6 +338,7 @@ def _end_of_day_states(repo_borrowing: bool) -> tuple[TreasuryMarketModel, list[
         assert max(gaps.values()) < 1e-9, gaps
         led = model.ledger
         states.append({
+            "lowest_reserves_bn": float(led.money_bn[banks].min()),
             "worst_gap_bn": float((led.money_bn[banks] - model.banks.lowest_comfortable_bn).min()),
             "banks_borrowed_bn": model.market.banks_borrowed_from_funds_bn,
             "on_rrp_bn": float(led.on_rrp_bn[funds].sum()),
@@ -343,11 +349,14 @@ def _end_of_day_states(repo_borrowing: bool) -> tuple[TreasuryMarketModel, list[
 def test_banks_short_of_reserves_borrow_the_funds_cash_left_for_the_on_rrp():
     off_model, off = _end_of_day_states(False)
     on_model, on = _end_of_day_states(True)
-    # Without the channel banks end days below their lowest comfortable reserves while funds'
-    # cash sits at the facility; with it, every bank ends every day at that level or above, as
-    # long as the funds had cash there to lend.
+    # Without the channel banks end days far below their lowest comfortable reserves, some
+    # overdrawn, while funds' cash sits at the facility; with it, no bank ends a day overdrawn
+    # while the funds had cash there to lend (here banks want more than the funds' $1.05T and bid
+    # it all, overdrawn banks first), and the shortest bank ends far less short.
     assert min(s["worst_gap_bn"] for s in off) < -50.0 and max(s["banks_borrowed_bn"] for s in off) < 1e-9
-    assert all(s["worst_gap_bn"] > -1e-6 or s["on_rrp_bn"] < 1e-6 for s in on)
+    assert all(s["lowest_reserves_bn"] > -1e-6 or s["on_rrp_bn"] < 1e-6 for s in on)
+    assert min(s["lowest_reserves_bn"] for s in off) < -50.0 and min(s["lowest_reserves_bn"] for s in on) > -1e-6
+    assert min(s["worst_gap_bn"] for s in on) > min(s["worst_gap_bn"] for s in off) + 100.0
     assert sum(s["banks_borrowed_bn"] > 0 for s in on) >= len(on) // 2
     # The cash comes out of the facility: over the month it holds less by about what banks borrow.
     borrowed = np.mean([s["banks_borrowed_bn"] for s in on])
@@ -359,28 +368,109 @@ def test_banks_short_of_reserves_borrow_the_funds_cash_left_for_the_on_rrp():
     assert spread["on"] > spread["off"]
 
 
-def test_on_the_quarter_end_window_dressers_borrow_less_and_the_cash_stays_at_the_on_rrp():
-    # Window-dressing banks step back from repo on the snapshot on both sides: with their cut at
-    # half, banks take less from the funds that day than with no cut, and the ON RRP holds the rest.
-    quarter = {"start_date": dt.date(2025, 3, 17), "end_date": dt.date(2025, 4, 4)}
+def test_banks_borrow_less_of_the_funds_cash_when_holding_borrowed_reserves_costs_them_more():
+    # The demand is priced: at a cost of 15bp the last dollar of reserves must be worth 15bp over
+    # IORB plus the funds' ask, against 5bp, so banks stop further below (or less far above) their
+    # comfortable levels and leave more of the funds' cash at the facility. Reserves of $2.6T keep
+    # the cash from running out either way (on seed 1: $25bn less borrowed, $100bn more at the
+    # ON RRP on average; the bounds are below half of that).
+    _, cheap = _end_of_day_states(True, arbitrage_cost_bp=5.0, bank_reserves_bn=2600.0)
+    _, dear = _end_of_day_states(True, arbitrage_cost_bp=15.0, bank_reserves_bn=2600.0)
+    assert min(s["on_rrp_bn"] for s in cheap) > 50.0
+    mean = {name: {k: np.mean([s[k] for s in states]) for k in ("banks_borrowed_bn", "on_rrp_bn")}
+            for name, states in (("cheap", cheap), ("dear", dear))}  # fmt: skip
+    assert mean["dear"]["banks_borrowed_bn"] < mean["cheap"]["banks_borrowed_bn"] - 10.0, mean
+    assert mean["dear"]["on_rrp_bn"] > mean["cheap"]["on_rrp_bn"] + 40.0, mean
+    assert all(s["lowest_reserves_bn"] > -1e-6 for s in dear)
 
-    def by_day(cut: float) -> tuple[pd.DataFrame, TreasuryMarketModel]:
-        banks = {"banks": {"repo_borrowing": True, "quarter_end_lending_cut_share": cut}}
-        model = TreasuryMarketModel(make_scenario(quarter, SHORT_BANKS, banks), seed=1)
-        funds = model.accounts_of("money_fund")
-        days = []
-        while model.running:
-            model.step()
-            days.append((model.date, model.market.banks_borrowed_from_funds_bn,
-                         float(model.ledger.on_rrp_bn[funds].sum())))  # fmt: skip
-        return pd.DataFrame(days, columns=["date", "borrowed_bn", "on_rrp_bn"]).set_index("date"), model
 
-    cut, model = by_day(0.5)
-    no_cut, _ = by_day(0.0)
-    snapshot, week_before = pd.Timestamp("2025-03-31"), slice(pd.Timestamp("2025-03-24"), pd.Timestamp("2025-03-28"))
-    assert (cut.loc[week_before] == no_cut.loc[week_before]).all().all()  # the cut is the snapshot's alone
-    assert cut.borrowed_bn[snapshot] < no_cut.borrowed_bn[snapshot] - 100.0
-    assert cut.on_rrp_bn[snapshot] > no_cut.on_rrp_bn[snapshot] + 100.0
-    # Funds lend to banks at their own rates: the day's trades spread, they do not stack on one rate.
-    daily = model.results()["daily"]
-    assert (daily.sofr_p75_pct - daily.sofr_p25_pct).min() > 0
+# ------------------------------------------------------------------ the price of banks' borrowing
+def _banks(count: int = 4, comfortable_bn: float = 100.0, arbitrage_cost_slope_bp: float = 20.0):
+    from sim.agents.bank import Banks
+    from sim.scenario.schema import BankSection
+
+    params = BankSection(
+        demand_curve_level_bp=10.0,
+        demand_curve_steepness=25.0,
+        reserve_arbitrage_cost_bp=7.0,
+        arbitrage_cost_slope_bp=arbitrage_cost_slope_bp,
+    )
+    share = np.full(count, 1.0 / count)
+    return Banks(params, share, np.full(count, comfortable_bn), np.zeros(count))
+
+
+def test_a_bank_borrows_to_where_its_last_dollar_of_reserves_is_worth_the_rate_and_its_costs():
+    banks = _banks()
+    reserves = np.array([-20.0, 40.0, 95.0, 300.0])
+    iorb = 4.40
+    for rate in (4.25, 4.34, 4.40, 4.50):
+        borrowed = banks.repo_borrowing_bn(reserves, np.array([rate]), iorb)[:, 0]
+        ratio = (reserves + borrowed) / 100.0
+        short = borrowed > 0
+        # The last dollar's value covers the rate over IORB, the fixed cost and, above the
+        # comfortable level, the balance sheet the excess takes.
+        worth_bp = banks.marginal_value_bp(reserves + borrowed) - 7.0 - 20.0 * np.maximum(ratio - 1.0, 0.0)
+        np.testing.assert_allclose(worth_bp[short], (rate - iorb) * 100.0, atol=1e-9)
+        assert borrowed[0] >= 20.0 and borrowed[-1] == 0.0  # the overdraft always; the rich bank none
+    # Dearer repo, less borrowed. Below IORB less the fixed cost banks borrow beyond their
+    # comfortable level, as far as the spread pays for the balance sheet; with no such cost
+    # holding reserves there is pure arbitrage, without limit.
+    amounts = banks.repo_borrowing_bn(reserves, np.array([4.25, 4.34, 4.40, 4.50]), iorb).sum(axis=0)
+    assert (np.diff(amounts) < 0).all()
+    held = reserves + banks.repo_borrowing_bn(reserves, np.array([4.25]), iorb)[:, 0]
+    assert (held[:3] > 100.0).all() and np.isfinite(held).all()
+    free = _banks(arbitrage_cost_slope_bp=0.0)
+    assert np.isinf(free.repo_borrowing_bn(reserves, np.array([4.25]), iorb)).all()
+    assert np.isfinite(free.repo_borrowing_bn(reserves, np.array([4.40]), iorb)).all()
+    # On a snapshot banks borrow the cut share less, but never less than their overdraft.
+    full = banks.repo_borrowing_bn(reserves, np.array([4.40]), iorb)[:, 0]
+    cut = banks.repo_borrowing_bn(reserves, np.array([4.40]), iorb, cut_share=0.9)[:, 0]
+    assert cut[0] == pytest.approx(20.0) and cut[1] == pytest.approx(0.1 * full[1])
+
+
+def _supply(floor_pct: float = 4.34, slope_pct: float = 0.10, cash_bn: float = 500.0, max_rate_pct: float = 4.50):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        facility_funds_cash_bn=cash_bn,
+        facility_floor_pct=floor_pct,
+        fund_ask_slope_pct=slope_pct,
+        fund_ask_curvature=np.inf,
+        max_rate_pct=max_rate_pct,
+    )
+
+
+def test_banks_and_funds_meet_where_demand_equals_the_funds_ask_for_that_much_more():
+    from sim.markets.repo import bank_borrowing_point
+
+    banks, iorb = _banks(), 4.40
+    reserves = np.array([30.0, 60.0, 90.0, 120.0])
+
+    def demand(rates):
+        return banks.repo_borrowing_bn(reserves, rates, iorb)
+
+    amount, rate = bank_borrowing_point(_supply(), 0.0, 4.30, 400.0, demand)
+    assert 0 < amount < 400.0
+    assert rate == pytest.approx(4.34 + 0.10 * amount / 500.0, abs=1e-9)  # on the funds' supply curve
+    assert float(demand(np.array([rate])).sum()) == pytest.approx(amount, rel=0.02)  # and on banks' demand
+    # Funds that already lent most of their cash to dealers ask more: banks take less, dearer.
+    amount_late, rate_late = bank_borrowing_point(_supply(), 450.0, 4.30, 400.0, demand)
+    assert amount_late < amount and rate_late > rate
+    # Less cash than banks want even at the funds' top ask: they take all of it there.
+    scarce, scarce_rate = bank_borrowing_point(_supply(), 0.0, 4.30, 10.0, demand)
+    assert scarce == 10.0 and scarce_rate == pytest.approx(4.34 + 0.10 * 10.0 / 500.0)
+    assert float(demand(np.array([scarce_rate])).sum()) > 10.0
+
+
+def test_what_banks_borrow_is_split_overdrafts_first_then_by_what_each_wants():
+    from sim.markets.repo import borrowing_by_bank_bn
+
+    overdraft = np.array([10.0, 0.0, 0.0])
+    comfortable = np.array([100.0, 100.0, 200.0])
+    split = borrowing_by_bank_bn(np.array([30.0, 20.0, 0.0]), overdraft, comfortable, 40.0)
+    np.testing.assert_allclose(split, [10.0 + 15.0, 15.0, 0.0])  # beyond overdrafts 20 and 20: 30 split
+    assert split.sum() == pytest.approx(40.0)
+    np.testing.assert_allclose(borrowing_by_bank_bn(np.full(3, np.inf), overdraft, comfortable, 5.0), [5.0, 0, 0])
+    np.testing.assert_allclose(
+        borrowing_by_bank_bn(np.full(3, np.inf), overdraft, comfortable, 50.0), [20.0, 10.0, 20.0]
+    )

@@ -17,6 +17,8 @@ from sim.ledger import Ledger
 from sim.scenario.schema import BankSection
 
 TRANCHES = 10
+ARBITRAGE_NEWTON_STEPS = 12  # ample: from x = 0 the steps converge to within 1e-12 of a share
+MAX_EXCESS_HELD_SHARE = 1e6  # comfortable levels: beyond anything the ON RRP could lend
 
 
 class BankReserveManager(PopulationMember):
@@ -100,6 +102,51 @@ class Banks:
     def reserve_shortfall_bn(self, reserves_bn: np.ndarray) -> np.ndarray:
         """What each bank lacks of its lowest comfortable reserves ($bn), zero above them."""
         return np.maximum(self.lowest_comfortable_bn - reserves_bn, 0.0)
+
+    def repo_borrowing_bn(
+        self, reserves_bn: np.ndarray, rate_pct: np.ndarray, iorb_pct: float, cut_share: float = 0.0
+    ) -> np.ndarray:
+        """What each bank borrows in repo at each rate ($bn, shape (banks, rates)): enough to lift
+        its reserves to where the marginal value of the last dollar covers the rate over IORB plus
+        what holding borrowed reserves costs (`reserve_arbitrage_cost_bp`, and beyond the bank's
+        comfortable level `arbitrage_cost_slope_bp` more per comfortable level held above it: the
+        balance sheet the arbitrage takes); on snapshot days `cut_share` less. A bank never ends
+        the day overdrawn: its overdraft it borrows at any rate.
+        """
+        p = self.params
+        covered_bp = (np.asarray(rate_pct, dtype=float)[None, :] - iorb_pct) * 100.0 + p.reserve_arbitrage_cost_bp
+        covered_bp = np.broadcast_to(covered_bp, (self.lowest_comfortable_bn.size, covered_bp.shape[1]))
+        ratio = np.ones_like(covered_bp)
+        below = covered_bp > p.demand_curve_level_bp
+        # Below the comfortable level, the inverse of `marginal_value_bp` (with no value at all, no demand).
+        with np.errstate(divide="ignore"):
+            ratio[below] = 1.0 - np.log(covered_bp[below] / p.demand_curve_level_bp) / p.demand_curve_steepness
+        above = ~below
+        ratio[above] += self._excess_held_share(covered_bp[above])
+        wanted = self.lowest_comfortable_bn[:, None] * ratio
+        borrowed = np.maximum(wanted - reserves_bn[:, None], 0.0) * (1.0 - cut_share)
+        return np.maximum(borrowed, np.maximum(-reserves_bn, 0.0)[:, None])
+
+    def _excess_held_share(self, covered_bp: np.ndarray) -> np.ndarray:
+        """How far above its comfortable level (share of it) a bank holds reserves when the last
+        dollar must cover `covered_bp` (< `demand_curve_level_bp`): x with
+        level * exp(-steepness * x) - arbitrage_cost_slope_bp * x = covered_bp. The left side falls
+        and is convex in x, so Newton's steps from x = 0 rise to the root without overshooting."""
+        p = self.params
+        if p.arbitrage_cost_slope_bp <= 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(covered_bp > 0, -np.log(covered_bp / p.demand_curve_level_bp), np.inf) / (
+                    p.demand_curve_steepness
+                )
+        excess = np.zeros_like(covered_bp)
+        # A vanishing slope sends a step past any amount funds could lend: it stops at the cap.
+        with np.errstate(over="ignore", divide="ignore", under="ignore"):
+            for _ in range(ARBITRAGE_NEWTON_STEPS):
+                value = p.demand_curve_level_bp * np.exp(-p.demand_curve_steepness * excess)
+                gap = value - p.arbitrage_cost_slope_bp * excess - covered_bp
+                step = gap / (p.demand_curve_steepness * value + p.arbitrage_cost_slope_bp)
+                excess = np.minimum(excess + step, MAX_EXCESS_HELD_SHARE)
+        return excess
 
     def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:
         """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves

@@ -332,10 +332,24 @@ def premium_share(lent_share: float, curvature: float) -> float:
     spread is ln((1 + c) / (1 - s + c)) / ln((1 + c) / c) of the slope, flat while most cash
     is idle at the facility and steep as it runs out; a large c is the straight line.
     """
-    share = min(max(lent_share, 0.0), 1.0)
+    return float(premium_shares(np.asarray(lent_share, dtype=float), curvature))
+
+
+def premium_shares(lent_share: np.ndarray, curvature: float) -> np.ndarray:
+    """`premium_share` for an array of shares lent."""
+    share = np.clip(lent_share, 0.0, 1.0)
     if not np.isfinite(curvature):
         return share
-    return float(np.log1p(share / (1.0 - share + curvature)) / np.log1p(1.0 / curvature))
+    scale = curvature_scale(curvature)
+    if not np.isfinite(scale):  # a curvature too small for floats is the step itself
+        return np.where(share >= 1.0, 1.0, 0.0)
+    return np.log1p(share / (1.0 - share + curvature)) / scale
+
+
+def curvature_scale(curvature: float) -> float:
+    """ln((1 + c) / c), the supply curve's scale; infinite for a curvature too small for floats."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(np.log1p(1.0 / curvature))
 
 
 def lent_share(premium: float, curvature: float) -> float:
@@ -343,7 +357,10 @@ def lent_share(premium: float, curvature: float) -> float:
     premium = min(max(premium, 0.0), 1.0)
     if not np.isfinite(curvature):
         return premium
-    return float(min((1.0 + curvature) * -np.expm1(-premium * np.log1p(1.0 / curvature)), 1.0))
+    scale = curvature_scale(curvature)
+    if not np.isfinite(scale):  # the step: funds lend all at any premium, none at none
+        return 1.0 if premium > 0 else 0.0
+    return float(min((1.0 + curvature) * -np.expm1(-premium * scale), 1.0))
 
 
 def facility_floor_pct(day: RepoDayInputs) -> float:
@@ -826,34 +843,96 @@ def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> t
     return srf_used, window
 
 
-def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, day: RepoDay) -> RepoDay:
-    """Banks short of their lowest comfortable reserves after the funds' ON RRP placement borrow
-    what they lack from the funds' cash at the facility (`banks.repo_borrowing`), in tri-party repo.
+BORROWING_GRID = 129  # amounts banks could borrow, searched at once for where demand meets supply
 
-    Funds lend it at their ask for lending that much more of their cash (their supply curve, from
-    what they lent dealers today), never less than the day's rate, each with its own trade noise
-    (the day's last round's); each fund lends in proportion to its balance at the facility, each
-    bank borrows its shortfall (all scaled down when the funds' balances are less), and banks pay
-    what funds receive, pro rata. On snapshot days window-dressing banks borrow less as they lend
-    less (`snapshot_lending_cut_share`): what they do not take stays at the ON RRP. The trades join
-    the day's fund trades, so SOFR sees them. Returns the day with them added.
+
+def bank_borrowing_point(
+    inputs: RepoDayInputs, lent_before_bn: float, day_rate_pct: float, available_bn: float, demand_bn
+) -> tuple[float, float]:
+    """Where banks' demand for funds' idle cash meets the funds' supply: (amount $bn, rate %).
+
+    Funds lend their next `L` of cash at their ask for lending that much more (their supply curve
+    from what they lent dealers today, never below the day's rate); `demand_bn(rates)` gives what
+    banks borrow at each rate ($bn, by bank and rate). Demand falls and the ask rises with `L`, so
+    the amount is found on a grid of `L` up to `available_bn` and interpolated between the two
+    points around the crossing. When banks want more than all of it even at the funds' top ask,
+    funds lend all of it there (banks ration it, overdrafts first: `borrowing_by_bank_bn`); a bid
+    above their ask for a thin remainder would set a day's rates by a few dollars.
+    """
+    cash = inputs.facility_funds_cash_bn
+    amounts = np.linspace(0.0, available_bn, BORROWING_GRID)
+    shares = np.clip((lent_before_bn + amounts) / cash, 0.0, 1.0) if cash > 0 else np.ones_like(amounts)
+    asks = np.maximum(
+        inputs.facility_floor_pct + inputs.fund_ask_slope_pct * premium_shares(shares, inputs.fund_ask_curvature),
+        day_rate_pct,
+    )
+    excess = demand_bn(asks).sum(axis=0) - amounts  # falls with the amount
+    if excess[-1] >= 0:
+        return available_bn, float(asks[-1])
+    if excess[0] <= 0:
+        return 0.0, float(asks[0])
+    k = int(np.argmax(excess < 0))  # the first amount where supply exceeds demand
+    if not np.isfinite(excess[k - 1]):  # demand ends where holding reserves stops being arbitrage
+        return float(amounts[k]), float(asks[k])
+    weight = excess[k - 1] / (excess[k - 1] - excess[k])
+    amount = float(amounts[k - 1] + weight * (amounts[k] - amounts[k - 1]))
+    return amount, float(asks[k - 1] + weight * (asks[k] - asks[k - 1]))
+
+
+def borrowing_by_bank_bn(
+    wanted_bn: np.ndarray, overdraft_bn: np.ndarray, comfortable_bn: np.ndarray, lent_bn: float
+) -> np.ndarray:
+    """Split what funds lend banks ($bn): overdrafts first (pro rata when they alone exceed it),
+    the rest in proportion to what each bank wants beyond its overdraft at the rate, or, when the
+    rate makes holding reserves pure arbitrage (infinite demand), to its comfortable level (its size)."""
+    overdrawn = float(overdraft_bn.sum())
+    if lent_bn <= overdrawn:
+        return overdraft_bn * (lent_bn / overdrawn)
+    beyond = wanted_bn - overdraft_bn if np.isfinite(wanted_bn).all() else comfortable_bn
+    if float(beyond.sum()) <= 0:
+        beyond = comfortable_bn
+    return overdraft_bn + beyond * ((lent_bn - overdrawn) / float(beyond.sum()))
+
+
+def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, day: RepoDay) -> RepoDay:
+    """Banks borrow money funds' cash left at the ON RRP after the funds' placement
+    (`banks.repo_borrowing`), in tri-party repo, as far as the reserves are worth it to them.
+
+    Each bank borrows up to where the marginal value of its reserves, less what holding borrowed
+    reserves costs, is worth the funds' ask over IORB (`Banks.repo_borrowing_bn`); funds ask more
+    the more of their cash they lend (their supply curve, from what they lent dealers today, never
+    less than the day's rate), so the amount is where the two meet (`bank_borrowing_point`). A
+    bank overdrawn borrows its overdraft at any rate. Each fund lends in proportion to its balance
+    at the facility, with its own trade noise (the day's last round's), and banks pay what funds
+    receive, pro rata. On snapshot days window-dressing banks borrow less as they lend less
+    (`snapshot_lending_cut_share`): what they do not take stays at the ON RRP. The trades join the
+    day's fund trades, so SOFR sees them. Returns the day with them added.
     """
     led = m.ledger
     banks = m.accounts_of("bank")
+    reserves = led.money_bn[banks]
     window_dressing = m.banks.snapshot_lending_cut_share(m.calendar, m.day_index)
-    shortfall = m.banks.reserve_shortfall_bn(led.money_bn[banks]) * (1.0 - window_dressing)
+    iorb = m.market.rates.iorb_pct
     mmf = m.accounts_of("money_fund")
     at_facility = np.maximum(led.on_rrp_bn[mmf], 0.0)
-    lent_bn = min(float(shortfall.sum()), float(at_facility.sum()))
-    m.market.banks_borrowed_from_funds_bn = lent_bn if lent_bn > DUST_BN else 0.0
+    available = float(at_facility.sum())
+    m.market.banks_borrowed_from_funds_bn = 0.0
+    if available <= DUST_BN:
+        return day
+    lent_bn, rate = bank_borrowing_point(
+        inputs,
+        float(day.fund_lent_bn[inputs.fund_has_facility].sum()),
+        day_clearing_rate_pct(inputs),
+        available,
+        lambda rates: m.banks.repo_borrowing_bn(reserves, rates, iorb, window_dressing),
+    )
     if lent_bn <= DUST_BN:
         return day
-    cash = inputs.facility_funds_cash_bn
-    lent_before = float(day.fund_lent_bn[inputs.fund_has_facility].sum())
-    rate = max(inputs.fund_rate_pct((lent_before + lent_bn) / cash if cash > 0 else 1.0), day_clearing_rate_pct(inputs))
+    m.market.banks_borrowed_from_funds_bn = lent_bn
+    wanted = m.banks.repo_borrowing_bn(reserves, np.array([rate]), iorb, window_dressing)[:, 0]
     rates = np.minimum(np.maximum(rate + inputs.fund_noise_pct[-1], inputs.fund_ask_pct), inputs.max_rate_pct)
-    by_fund = at_facility * (lent_bn / float(at_facility.sum()))
-    by_bank = shortfall * (lent_bn / float(shortfall.sum()))
+    by_fund = at_facility * (lent_bn / available)
+    by_bank = borrowing_by_bank_bn(wanted, np.maximum(-reserves, 0.0), m.banks.lowest_comfortable_bn, lent_bn)
     led.place_on_rrp(mmf, -by_fund)
     receivable = by_fund * rates / 36000.0
     payable = by_bank * (float(receivable.sum()) / lent_bn)

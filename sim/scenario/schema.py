@@ -809,18 +809,27 @@ class BankSection(Section):
         le=10,
     )
     repo_borrowing: bool = _f(
-        False,
-        "Banks below their lowest comfortable reserves at the day's end borrow what they lack from money funds' "
-        "cash left for the ON RRP, in tri-party repo at the funds' ask for that much more lending (their supply "
-        "curve), instead of ending the day short or overdrawn: funds' cash stays in the banking system as "
-        "reserves. False: only dealers borrow money funds' cash.",
+        True,
+        "Banks borrow money funds' cash left for the ON RRP at the day's end, in tri-party repo, as far as "
+        "reserves are worth the funds' ask for that much more lending (their supply curve) plus what holding "
+        "borrowed reserves costs (reserve_arbitrage_cost_bp, arbitrage_cost_slope_bp); an overdraft they borrow "
+        "at any rate: funds' cash stays in the banking system as reserves instead of banks ending days short "
+        "or overdrawn. False: only dealers borrow money funds' cash.",
     )
     reserve_arbitrage_cost_bp: float = _f(
         7.0,
         "What holding borrowed reserves costs a bank (deposit-insurance assessment, balance sheet): banks bid "
-        "this far below IORB, plus the marginal value of reserves, for fed funds (bp).",
+        "this far below IORB, plus the marginal value of reserves, for fed funds and for money funds' repo (bp).",
         ge=-100,
         le=100,
+    )
+    arbitrage_cost_slope_bp: float = _f(
+        20.0,
+        "What holding borrowed reserves above its lowest comfortable level costs a bank more, per comfortable "
+        "level held above it (bp): the arbitrage of repo against IORB takes balance sheet, so banks borrow "
+        "funds' cash below IORB only so far.",
+        ge=0,
+        le=1000,
     )
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
     household_deposits_per_reserve: float = _f(

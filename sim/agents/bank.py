@@ -114,8 +114,8 @@ class Banks:
         the day overdrawn: its overdraft it borrows at any rate.
         """
         p = self.params
-        covered_bp = (np.asarray(rate_pct, dtype=float)[None, :] - iorb_pct) * 100.0 + p.reserve_arbitrage_cost_bp
-        covered_bp = np.broadcast_to(covered_bp, (self.lowest_comfortable_bn.size, covered_bp.shape[1]))
+        # Every bank's curve is the same in reserves per comfortable level: solve it once per rate.
+        covered_bp = (np.asarray(rate_pct, dtype=float) - iorb_pct) * 100.0 + p.reserve_arbitrage_cost_bp
         ratio = np.ones_like(covered_bp)
         below = covered_bp > p.demand_curve_level_bp
         # Below the comfortable level, the inverse of `marginal_value_bp` (with no value at all, no demand).
@@ -123,7 +123,8 @@ class Banks:
             ratio[below] = 1.0 - np.log(covered_bp[below] / p.demand_curve_level_bp) / p.demand_curve_steepness
         above = ~below
         ratio[above] += self._excess_held_share(covered_bp[above])
-        wanted = self.lowest_comfortable_bn[:, None] * ratio
+        # Column-major (banks down a rate's column): callers total each rate's column pairwise.
+        wanted = np.asfortranarray(self.lowest_comfortable_bn[:, None] * ratio[None, :])
         borrowed = np.maximum(wanted - reserves_bn[:, None], 0.0) * (1.0 - cut_share)
         return np.maximum(borrowed, np.maximum(-reserves_bn, 0.0)[:, None])
 

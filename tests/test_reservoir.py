@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -474,3 +475,82 @@ def test_what_banks_borrow_is_split_overdrafts_first_then_by_what_each_wants():
     np.testing.assert_allclose(
         borrowing_by_bank_bn(np.full(3, np.inf), overdraft, comfortable, 50.0), [20.0, 10.0, 20.0]
     )
+
+
+# ------------------------------------------------------------------ banks competing for funds' cash
+def test_banks_short_of_the_funds_cash_bid_up_to_where_they_want_what_there_is_never_above_their_cap():
+    from sim.markets.repo import bank_borrowing_point, bid_up_rate_pct
+
+    banks, iorb = _banks(), 4.40
+    reserves = np.array([85.0, 90.0, 95.0, 120.0])  # three banks a little short, one long
+
+    def demand(rates):
+        return banks.repo_borrowing_bn(reserves, rates, iorb)
+
+    top = 4.34 + 0.10 * 10.0 / 500.0  # the funds' ask for all of $10bn
+    assert float(demand(np.array([top])).sum()) > 10.0
+    # No cap above the top ask: banks ration the cash at it, as without competition.
+    assert bid_up_rate_pct(top, -np.inf, 10.0, demand) == top
+    assert bid_up_rate_pct(top, top - 0.01, 10.0, demand) == top
+    # A high cap: the rate at which banks want the $10bn there is (about 4.98% by hand: 92.5%
+    # of comfortable reserves is worth 10 x exp(25 x 0.075) = 65bp, less the 7bp cost).
+    rate = bid_up_rate_pct(top, 5.40, 10.0, demand)
+    assert top < rate < 5.40 and rate == pytest.approx(4.98, abs=0.01)
+    assert float(demand(np.array([rate])).sum()) == pytest.approx(10.0, rel=0.02)
+    # A cap below that: banks still want more there, so the cap is the rate.
+    assert bid_up_rate_pct(top, 4.60, 10.0, demand) == 4.60
+    amount, capped_rate = bank_borrowing_point(_supply(), 0.0, 4.30, 10.0, demand, 4.60)
+    assert amount == 10.0 and capped_rate == 4.60
+    # Overdrafts are borrowed at any rate: with more overdrawn than there is, the cap.
+    overdrawn = np.array([-20.0, 90.0, 95.0, 120.0])
+    assert bid_up_rate_pct(top, 5.40, 10.0, lambda r: banks.repo_borrowing_bn(overdrawn, r, iorb)) == 5.40
+
+
+def test_funds_lend_dealers_no_cheaper_than_banks_bid_for_the_same_cash():
+    from sim.markets.repo import clear_repo_day, day_clearing_rate_pct
+    from tests.test_repo_day import two_round_day
+
+    # Funds cover the dealer's $10bn with cash to spare, asking more the more they lend.
+    calm = two_round_day(fund_cash_bn=np.array([40.0]), fund_ask_slope_pct=0.10)
+    base = clear_repo_day(calm)
+    assert day_clearing_rate_pct(calm) < 4.36
+    bid = replace(calm, banks_bid_pct=4.38)
+    day = clear_repo_day(bid)
+    assert day_clearing_rate_pct(bid) == pytest.approx(4.38)
+    # The same cash changes hands, dearer: every fund trade at or above banks' bid.
+    assert day.dealer_borrowed_bn == pytest.approx(base.dealer_borrowed_bn)
+    assert day.fund_lent_bn == pytest.approx(base.fund_lent_bn)
+    lent = day.trade_volumes_bn[0] > 0
+    assert (day.trade_rates_pct[0][lent] >= 4.38 - 1e-12).all()
+    assert (base.trade_rates_pct[0][lent] < 4.38).all()
+    assert day.dealer_interest_bn.sum() > base.dealer_interest_bn.sum()
+    # A bid below the day's rate changes nothing.
+    low = clear_repo_day(replace(calm, banks_bid_pct=4.0))
+    np.testing.assert_array_equal(low.dealer_interest_bn, base.dealer_interest_bn)
+
+
+def _repo_over_iorb_bp(bank_reserves_bn: float, compete: bool, seed: int) -> tuple[float, float]:
+    """Mean SOFR - IORB and EFFR - IORB (bp) over March, with banks' opening reserves as given."""
+    scenario = make_scenario(MARCH, {"banks": {"reserves_bn": bank_reserves_bn, "compete_for_fund_cash": compete}})
+    daily = run_checked(scenario, seed=seed).results()["daily"]
+    return (
+        float((daily.sofr_median_pct - daily.iorb_pct).mean() * 100),
+        float((daily.effr_pct - daily.iorb_pct).mean() * 100),
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_when_banks_compete_for_the_funds_cash_repo_answers_to_scarce_reserves_up_to_fed_funds(seed):
+    # Opening reserves of $1.7T hold about $2.1T through March, where banks' fed funds bid is 20bp
+    # over IORB and money funds' cash is all lent by the day's end. Taking what dealers leave,
+    # banks do not move repo (on seeds 1-3 SOFR sat 4 to 7bp under IORB); bidding for it, they
+    # lift it (by 7 to 17bp), never above what they pay for fed funds. With $2.7T banks want
+    # less than funds leave idle at their asks, and competing changes nothing.
+    scarce_off, _ = _repo_over_iorb_bp(1700.0, False, seed)
+    scarce_on, effr = _repo_over_iorb_bp(1700.0, True, seed)
+    assert effr > 10.0
+    assert scarce_on > scarce_off + 3.0, (scarce_off, scarce_on)
+    assert scarce_on < effr + 1.0
+    abundant_off, _ = _repo_over_iorb_bp(2700.0, False, seed)
+    abundant_on, _ = _repo_over_iorb_bp(2700.0, True, seed)
+    assert abundant_on == pytest.approx(abundant_off, abs=0.5)

@@ -18,7 +18,11 @@ import numpy as np
 from sim.agents.dealer import cleared_repo_books_bn
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sim.model import TreasuryMarketModel
+
+    BanksDemand = Callable[[np.ndarray], np.ndarray]  # rates (%) -> $bn by bank and rate
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ class RepoDayInputs:
     fund_noise_pct: np.ndarray  # (rounds, funds)
     bank_noise_pct: np.ndarray  # (rounds, bank tranches)
     fund_ask_curvature: float = np.inf  # how much steeper funds' supply gets as their idle cash runs out
+    banks_bid_pct: float = -np.inf  # what banks bid for funds' idle cash: funds lend dealers no cheaper (%)
 
     def fund_rate_pct(self, lent_share: float) -> float:
         """The rate at which funds with the facility lend `lent_share` of their cash (%)."""
@@ -400,7 +405,7 @@ def funds_supply_rate_pct(day: RepoDayInputs, day_rate_pct: float) -> float:
     per dealer. Funds that lend at a rate keep lending at it: no fund takes less."""
     pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
     top = day.fund_rate_pct(max(usable - pools, 0.0) / cash if cash > 0 else 0.0)
-    return min(day_rate_pct, max(top, day.facility_floor_pct))
+    return max(min(day_rate_pct, max(top, day.facility_floor_pct)), day.banks_bid_pct)
 
 
 def funds_lending_point(day: RepoDayInputs, day_rate_pct: float) -> tuple[float, FundTerms]:
@@ -414,8 +419,13 @@ def funds_lending_point(day: RepoDayInputs, day_rate_pct: float) -> tuple[float,
 def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     """The day's market-clearing rate: the rate at which money funds' supply covers the day's
     demand within their limits per dealer, else the ask of the bank tranche that covers the
-    rest (not below funds' top ask), else the dealers' outside option. Lenders bargain over
-    the gap to it in every round."""
+    rest (not below funds' top ask), else the dealers' outside option; never below what banks
+    bid for funds' cash (`banks_bid_pct`). Lenders bargain over the gap to it in every round."""
+    return max(dealers_clearing_rate_pct(day), day.banks_bid_pct)
+
+
+def dealers_clearing_rate_pct(day: RepoDayInputs) -> float:
+    """The rate at which lenders cover dealers' need alone (see `day_clearing_rate_pct`)."""
     demand = float(day.dealer_need_bn.sum())
     pools, cash, usable = day.pools_cash_bn, day.facility_funds_cash_bn, day.usable_fund_cash_bn
     if demand <= pools + 1e-12 and pools > 0:
@@ -844,10 +854,16 @@ def borrow_from_facilities(m: TreasuryMarketModel, unfunded_bn: np.ndarray) -> t
 
 
 BORROWING_GRID = 129  # amounts banks could borrow, searched at once for where demand meets supply
+BID_GRID = 33  # rates banks could bid for the last of funds' cash, between the top ask and their cap
 
 
 def bank_borrowing_point(
-    inputs: RepoDayInputs, lent_before_bn: float, day_rate_pct: float, available_bn: float, demand_bn
+    inputs: RepoDayInputs,
+    lent_before_bn: float,
+    day_rate_pct: float,
+    available_bn: float,
+    demand_bn: BanksDemand,
+    bid_cap_pct: float = -np.inf,
 ) -> tuple[float, float]:
     """Where banks' demand for funds' idle cash meets the funds' supply: (amount $bn, rate %).
 
@@ -856,8 +872,9 @@ def bank_borrowing_point(
     banks borrow at each rate ($bn, by bank and rate). Demand falls and the ask rises with `L`, so
     the amount is found on a grid of `L` up to `available_bn` and interpolated between the two
     points around the crossing. When banks want more than all of it even at the funds' top ask,
-    funds lend all of it there (banks ration it, overdrafts first: `borrowing_by_bank_bn`); a bid
-    above their ask for a thin remainder would set a day's rates by a few dollars.
+    funds lend all of it, at the rate where banks' demand falls to what there is, searched up to
+    `bid_cap_pct` (their outside option; below the top ask, the top ask: banks ration the cash,
+    overdrafts first, `borrowing_by_bank_bn`).
     """
     cash = inputs.facility_funds_cash_bn
     amounts = np.linspace(0.0, available_bn, BORROWING_GRID)
@@ -868,7 +885,7 @@ def bank_borrowing_point(
     )
     excess = demand_bn(asks).sum(axis=0) - amounts  # falls with the amount
     if excess[-1] >= 0:
-        return available_bn, float(asks[-1])
+        return available_bn, bid_up_rate_pct(float(asks[-1]), bid_cap_pct, available_bn, demand_bn)
     if excess[0] <= 0:
         return 0.0, float(asks[0])
     k = int(np.argmax(excess < 0))  # the first amount where supply exceeds demand
@@ -877,6 +894,24 @@ def bank_borrowing_point(
     weight = excess[k - 1] / (excess[k - 1] - excess[k])
     amount = float(amounts[k - 1] + weight * (amounts[k] - amounts[k - 1]))
     return amount, float(asks[k - 1] + weight * (asks[k] - asks[k - 1]))
+
+
+def bid_up_rate_pct(top_ask_pct: float, bid_cap_pct: float, available_bn: float, demand_bn: BanksDemand) -> float:
+    """The rate (%) at which banks' demand for funds' idle cash (`demand_bn(rates)`, by bank and
+    rate) falls to the `available_bn` there is, between the funds' top ask and `bid_cap_pct`: on a
+    grid of rates, interpolated; the cap when banks still want more there (overdrafts are borrowed
+    at any rate), the top ask when the cap is below it."""
+    if not bid_cap_pct > top_ask_pct:
+        return top_ask_pct
+    rates = np.linspace(top_ask_pct, bid_cap_pct, BID_GRID)
+    left = demand_bn(rates).sum(axis=0) - available_bn  # falls with the rate
+    if left[-1] >= 0:
+        return bid_cap_pct
+    k = int(np.argmax(left < 0))  # the first rate at which banks want less than there is
+    if k == 0 or not np.isfinite(left[k - 1]):
+        return float(rates[k])
+    weight = left[k - 1] / (left[k - 1] - left[k])
+    return float(rates[k - 1] + weight * (rates[k] - rates[k - 1]))
 
 
 def borrowing_by_bank_bn(
@@ -892,6 +927,38 @@ def borrowing_by_bank_bn(
     if float(beyond.sum()) <= 0:
         beyond = comfortable_bn
     return overdraft_bn + beyond * ((lent_bn - overdrawn) / float(beyond.sum()))
+
+
+def banks_repo_demand(m: TreasuryMarketModel) -> BanksDemand:
+    """Banks' demand for money funds' cash at each rate ($bn, by bank and rate) at their reserves
+    now (`Banks.repo_borrowing_bn`; window-dressers borrow less on snapshot days)."""
+    reserves = m.ledger.money_bn[m.accounts_of("bank")]
+    cut_share = m.banks.snapshot_lending_cut_share(m.calendar, m.day_index)
+    iorb = m.market.rates.iorb_pct
+    return lambda rates: m.banks.repo_borrowing_bn(reserves, rates, iorb, cut_share)
+
+
+def banks_bid_cap_pct(m: TreasuryMarketModel) -> float:
+    """The most banks bid for funds' cash they want more of than there is (%): the day's fed funds
+    rate with `banks.compete_for_fund_cash` (unsecured reserves are their outside option), else
+    no bid above the funds' top ask."""
+    return m.market.effr_pct if m.config.banks.compete_for_fund_cash else -np.inf
+
+
+def banks_bid_for_fund_cash_pct(m: TreasuryMarketModel, inputs: RepoDayInputs) -> float:
+    """What banks bid, before the day's rounds, for the money funds' cash dealers' need leaves
+    idle (`banks.compete_for_fund_cash`, %): where their demand meets the funds' supply beyond what
+    dealers take (`bank_borrowing_point`, bid up to `banks_bid_cap_pct` when the cash is short).
+    Funds lend dealers no cheaper, so banks' need for reserves reaches the repo rate; no bid
+    (-inf) when dealers' need takes all the funds' cash."""
+    lent_to_dealers = max(inputs.usable_fund_cash_bn - inputs.pools_cash_bn, 0.0)
+    idle = inputs.facility_funds_cash_bn - lent_to_dealers
+    if idle <= DUST_BN:
+        return -np.inf
+    _, rate = bank_borrowing_point(
+        inputs, lent_to_dealers, dealers_clearing_rate_pct(inputs), idle, banks_repo_demand(m), banks_bid_cap_pct(m)
+    )
+    return rate
 
 
 def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, day: RepoDay) -> RepoDay:
@@ -911,25 +978,25 @@ def banks_borrow_idle_fund_cash(m: TreasuryMarketModel, inputs: RepoDayInputs, d
     led = m.ledger
     banks = m.accounts_of("bank")
     reserves = led.money_bn[banks]
-    window_dressing = m.banks.snapshot_lending_cut_share(m.calendar, m.day_index)
-    iorb = m.market.rates.iorb_pct
     mmf = m.accounts_of("money_fund")
     at_facility = np.maximum(led.on_rrp_bn[mmf], 0.0)
     available = float(at_facility.sum())
     m.market.banks_borrowed_from_funds_bn = 0.0
     if available <= DUST_BN:
         return day
+    demand = banks_repo_demand(m)
     lent_bn, rate = bank_borrowing_point(
         inputs,
         float(day.fund_lent_bn[inputs.fund_has_facility].sum()),
         day_clearing_rate_pct(inputs),
         available,
-        lambda rates: m.banks.repo_borrowing_bn(reserves, rates, iorb, window_dressing),
+        demand,
+        banks_bid_cap_pct(m),
     )
     if lent_bn <= DUST_BN:
         return day
     m.market.banks_borrowed_from_funds_bn = lent_bn
-    wanted = m.banks.repo_borrowing_bn(reserves, np.array([rate]), iorb, window_dressing)[:, 0]
+    wanted = demand(np.array([rate]))[:, 0]
     rates = np.minimum(np.maximum(rate + inputs.fund_noise_pct[-1], inputs.fund_ask_pct), inputs.max_rate_pct)
     by_fund = at_facility * (lent_bn / available)
     by_bank = borrowing_by_bank_bn(wanted, np.maximum(-reserves, 0.0), m.banks.lowest_comfortable_bn, lent_bn)
@@ -966,6 +1033,8 @@ def repo_day(m: TreasuryMarketModel) -> None:
     from_operation = borrow_at_repo_operation(m, inputs)
     if from_operation.any():
         inputs = replace(inputs, dealer_need_bn=private_need - from_operation)
+    if m.config.banks.repo_borrowing and m.config.banks.compete_for_fund_cash:
+        inputs = replace(inputs, banks_bid_pct=banks_bid_for_fund_cash_pct(m, inputs))
     day = clear_repo_day(inputs)
     srf_used, window = borrow_from_facilities(m, day.dealer_unfilled_bn + (need - private_need))
     mmf = m.accounts_of("money_fund")

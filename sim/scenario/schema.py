@@ -816,6 +816,15 @@ class BankSection(Section):
         "at any rate: funds' cash stays in the banking system as reserves instead of banks ending days short "
         "or overdrawn. False: only dealers borrow money funds' cash.",
     )
+    compete_for_fund_cash: bool = _f(
+        False,
+        "Banks compete with dealers for money funds' cash: funds lend dealers no cheaper than banks bid for the "
+        "cash they would otherwise leave at the ON RRP (where banks' demand for reserves meets the funds' supply "
+        "curve after dealers' need), and when banks want more than there is even at the funds' top ask they bid "
+        "up to the day's fed funds rate (borrowing reserves unsecured is their outside option), so repo prices "
+        "reserves as fed funds does. Needs repo_borrowing. False: banks borrow what dealers leave, after the "
+        "day's rounds, and take all of it at the funds' top ask when it is short.",
+    )
     reserve_arbitrage_cost_bp: float = _f(
         7.0,
         "What holding borrowed reserves costs a bank (deposit-insurance assessment, balance sheet): banks bid "

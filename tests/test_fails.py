@@ -169,6 +169,35 @@ def test_specialness_raises_fails_in_the_special_issue_only():
     assert special_days >= 10
 
 
+def test_operational_fails_rise_with_volatility_by_its_elasticity_and_move_nothing_else():
+    # A volatility jump (no flight from risk) in mid-March; the same market with operational fails
+    # answering to volatility (elasticity 2) and without. Each day's operational fails differ by the
+    # vol ratio squared, exactly; no other number moves (operational fails feed back into nothing
+    # but tomorrow's daisy chains, switched off here), so the two markets stay the same.
+    jump = {"shocks": [{"kind": "volatility_jump", "date": "2025-03-17", "days": 10, "multiplier": 3.0,
+                        "risk_off": False}]}  # fmt: skip
+    flat = TreasuryMarketModel(make_scenario(SMALL, NO_CHAIN, jump), seed=5)
+    answering = TreasuryMarketModel(
+        make_scenario(SMALL, NO_CHAIN, jump, {"settlement": {"operational_fails_vol_elasticity": 2.0}}), seed=5
+    )
+    operational = FAILS_PARTS.index("operational")
+    ratios, vols = [], []
+    for _ in _step_all(flat, answering):
+        vol_ratio = flat.curve.vol_ratio
+        assert answering.curve.vol_ratio == vol_ratio
+        a, b = answering.market.fails_parts_bn[operational], flat.market.fails_parts_bn[operational]
+        np.testing.assert_allclose(a, b * vol_ratio**2, rtol=1e-12, atol=1e-15)
+        if b.sum() > 0:
+            ratios.append(a.sum() / b.sum())
+            vols.append(vol_ratio)
+    assert max(vols) > 1.5 and min(vols) < 1.1  # the jump moved the ratio, so the test can fail
+    assert max(ratios) > 2.25
+    daily = {name: m.results()["daily"] for name, m in (("flat", flat), ("answering", answering))}
+    fails = ["fails_bn", "fails_tracked_bn"]
+    pd.testing.assert_frame_equal(daily["flat"].drop(columns=fails), daily["answering"].drop(columns=fails))
+    assert daily["answering"]["fails_tracked_bn"].sum() > daily["flat"]["fails_tracked_bn"].sum()
+
+
 def test_same_seed_same_fails_and_the_shock_stream_moves_nothing_else():
     scenario = make_scenario(SMALL)
     first = TreasuryMarketModel(scenario, seed=4).run().results()["daily"]

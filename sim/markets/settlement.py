@@ -10,7 +10,8 @@ awards of an auction settling into it, which fail more often (a new issue is del
 when-issued chains on one day); an on-the-run coupon also carries the interdealer, hedging and
 specials repo deliveries that customer flow does not show, so its fails are a multiple of its
 customer volume; a special issue is harder to source for delivery, so its
-fail rate rises with its specialness; each issue's fails carry a lognormal shock (one desk's
+fail rate rises with its specialness, and every issue's with rate volatility
+(`settlement.operational_fails_vol_elasticity`); each issue's fails carry a lognormal shock (one desk's
 or custodian's breakdown fails a chain of deliveries in that issue). Part of each issue's
 fails causes fails in the same issue tomorrow (daisy chains).
 
@@ -174,6 +175,7 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     # and each auction's awards in the issue they settled into.
     ms = sc.market_structure
     friction = st.operational_friction * (1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0))
+    friction *= m.curve.vol_ratio**st.operational_fails_vol_elasticity  # volatile markets fail more deliveries
     delivered = fit_slots(m.flows.delivered_by_issue_bn, n_slots)
     total_delivered = float(delivered.sum())
     secondary = m.flows.customer_bn * delivered / total_delivered if total_delivered > 0 else np.zeros(n_slots)

@@ -879,6 +879,16 @@ class SettlementSection(Section):
     operational_friction: float = _f(
         0.002, "Operational fails per $ of secondary settlement volume, issue by issue.", ge=0, le=1
     )
+    operational_fails_vol_elasticity: float = _f(
+        0.0,
+        "How operational fails rise with rate volatility: the fail rate is operational_friction times realised "
+        "volatility over calm (the dealers' vol ratio: yield_vol_bp over curve.level_vol_calm_bp, at least 0.25) "
+        "to this power. Volatile markets fail more deliveries (trades are harder to match, chains break); the "
+        "public weekly fails were higher in 2022-2024 (median $1.9bn, the MOVE index averaging 115) than in 2025 "
+        "(median $1.1bn, the MOVE index 94). 0: volatility leaves operational fails alone.",
+        ge=0,
+        le=10,
+    )
     new_issue_fail_multiplier: float = _f(
         3.0,
         "Operational fail rate on an auction's settlement volume (new issue or reopening), as a multiple of "

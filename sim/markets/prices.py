@@ -36,7 +36,6 @@ class MarketPrices:
         dv01_per_par: DV01 by slot ($ per bp per $1 par; 0 for retired slots).
         bucket: trading bucket by slot (index into TENORS).
         bucket_onehot: (slots, buckets) membership of live issues.
-        slot_of_bucket: its transpose, (buckets, slots), for spreading bucket trades.
         premium_risk_use: dealers' risk use that sets the duration premium (`sim.loop`).
         reference_risk_use: the risk use at which the premium is calm.
     """
@@ -54,7 +53,6 @@ class MarketPrices:
         self.dv01_per_par = np.zeros(0)
         self.bucket = np.zeros(0, dtype=np.int64)
         self.bucket_onehot = np.zeros((0, N_BUCKETS))
-        self.slot_of_bucket = np.zeros((N_BUCKETS, 0))
         self._bucket_key: np.ndarray | None = None
 
     def fundamental_pct(self, years: ArrayOrFloat, today: int) -> np.ndarray:
@@ -128,7 +126,6 @@ class MarketPrices:
         self.bucket = bucket
         self.bucket_onehot = np.zeros((issues.capacity, N_BUCKETS))
         self.bucket_onehot[np.flatnonzero(issues.active), bucket[issues.active]] = 1.0
-        self.slot_of_bucket = np.ascontiguousarray(self.bucket_onehot.T)
 
     def benchmark_slots(self, issues: IssueRegister) -> np.ndarray:
         """For each bucket, the live issue with the most outstanding (-1 if none)."""

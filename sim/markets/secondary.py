@@ -166,8 +166,9 @@ def settle_bucket_trades(
     sell_share = np.divide(
         sell_filled, long_by_bucket, out=np.where(held, 1.0, 0.0), where=held & (long_by_bucket >= sell_filled)
     )
-    # Holder-by-slot arrays are the day's largest: each is built in place, in one buffer.
-    delivered = sell_share @ prices.slot_of_bucket
+    # Holder-by-slot arrays are the day's largest: each is built in place, in one buffer. Each slot
+    # takes its bucket's share (a gather, not a product with the one-hot map).
+    delivered = sell_share.take(prices.bucket, axis=1)
     delivered *= long_holdings  # by slot; retired slots hold nothing
     # Dealers' sales beyond their longs are short sales of the bucket's benchmark issue.
     dealer_short = np.maximum(sell_filled[:n_d] - long_by_bucket[:n_d], 0.0)
@@ -178,8 +179,8 @@ def settle_bucket_trades(
     pool = delivered.sum(axis=0)
     buy_total = buy_filled.sum(axis=0)
     buy_share = np.divide(buy_filled, buy_total, out=np.zeros_like(buy_filled), where=buy_total > 0)
-    received = buy_share @ prices.slot_of_bucket
-    received *= pool[None, :]
+    received = buy_share.take(prices.bucket, axis=1)
+    received *= pool[None, :]  # retired slots have no pool
     # Pooled deliveries with no buyer (numerical dust) stay with the sellers.
     orphan = (buy_total[prices.bucket] <= 0) & (pool > 0)
     if orphan.any():

@@ -125,6 +125,12 @@ class Ledger:
         at_custodians = np.bincount(self.custodian[depositors], weights=amounts_bn - at_parents, minlength=n)
         return at_custodians, at_parents.sum() * self.parent_weight
 
+    def reserves_paid_out_bn(self, depositors: np.ndarray, amounts_bn: np.ndarray) -> np.ndarray:
+        """What each account's reserves would lose if depositors paid `amounts_bn` out of the banking
+        system (to the ON RRP, the TGA): their banks' share of it ($bn, by account). Nothing moves."""
+        at_custodians, at_parents = self._deposits_by_bank(np.asarray(depositors, dtype=np.int64), amounts_bn)
+        return at_custodians if at_parents is None else at_custodians + at_parents
+
     def transfer(self, payers: np.ndarray, payees: np.ndarray, amounts_bn: np.ndarray, income: bool) -> None:
         """Pay between private accounts, pair by pair. With `income`, the payment is P&L (interest, fees)."""
         self.pay_pooled(payers, amounts_bn, payees, amounts_bn, income)

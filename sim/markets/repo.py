@@ -929,10 +929,10 @@ def borrowing_by_bank_bn(
     return overdraft_bn + beyond * ((lent_bn - overdrawn) / float(beyond.sum()))
 
 
-def banks_repo_demand(m: TreasuryMarketModel) -> BanksDemand:
+def banks_repo_demand(m: TreasuryMarketModel, reserves_bn: np.ndarray | None = None) -> BanksDemand:
     """Banks' demand for money funds' cash at each rate ($bn, by bank and rate) at their reserves
-    now (`Banks.repo_borrowing_bn`; window-dressers borrow less on snapshot days)."""
-    reserves = m.ledger.money_bn[m.accounts_of("bank")]
+    now, or at `reserves_bn` (`Banks.repo_borrowing_bn`; window-dressers borrow less on snapshot days)."""
+    reserves = m.ledger.money_bn[m.accounts_of("bank")] if reserves_bn is None else reserves_bn
     cut_share = m.banks.snapshot_lending_cut_share(m.calendar, m.day_index)
     iorb = m.market.rates.iorb_pct
     return lambda rates: m.banks.repo_borrowing_bn(reserves, rates, iorb, cut_share)
@@ -951,12 +951,22 @@ def banks_bid_for_fund_cash_pct(m: TreasuryMarketModel, inputs: RepoDayInputs) -
     dealers take (`bank_borrowing_point`, bid up to `banks_bid_cap_pct` when the cash is short).
     Funds lend dealers no cheaper, so banks' need for reserves reaches the repo rate; no bid
     (-inf) when dealers' need takes all the funds' cash."""
-    lent_to_dealers = max(inputs.usable_fund_cash_bn - inputs.pools_cash_bn, 0.0)
-    idle = inputs.facility_funds_cash_bn - lent_to_dealers
+    cash = inputs.facility_funds_cash_bn
+    lent_to_dealers = min(max(inputs.usable_fund_cash_bn - inputs.pools_cash_bn, 0.0), cash)
+    idle = cash - lent_to_dealers
     if idle <= DUST_BN:
         return -np.inf
+    # Banks bid at the reserves they would hold once that cash left for the facility (funds lend
+    # dealers pro rata to their cash).
+    led = m.ledger
+    banks, mmf = m.accounts_of("bank"), m.accounts_of("money_fund")
+    idle_by_fund = np.where(inputs.fund_has_facility, inputs.fund_cash_bn, 0.0) * (idle / cash)
+    drained = led.reserves_paid_out_bn(mmf, idle_by_fund)[banks]
+    demand = banks_repo_demand(m, led.money_bn[banks] - drained)
+    # On the funds' supply curve itself: a dealers' rate set by banks' tranches (funds capped per
+    # dealer) is not a price of the funds' idle cash.
     _, rate = bank_borrowing_point(
-        inputs, lent_to_dealers, dealers_clearing_rate_pct(inputs), idle, banks_repo_demand(m), banks_bid_cap_pct(m)
+        inputs, lent_to_dealers, inputs.facility_floor_pct, idle, demand, banks_bid_cap_pct(m)
     )
     return rate
 

@@ -96,16 +96,22 @@ def browser():
 
 
 def test_the_page_loads_and_a_moved_lever_changes_the_run(server, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     started = time.monotonic()
-    wait = WebDriverWait(browser, PAGE_WAIT_S, poll_frequency=0.2)
+    # The page redraws while a wait polls it: an element gone meanwhile is polled again.
+    wait = WebDriverWait(browser, PAGE_WAIT_S, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
 
     def cell(key: str, side: str) -> str:
-        found = browser.find_elements(By.CSS_SELECTOR, f"td[data-key='{key}'][data-side='{side}']")
-        return found[0].text if found else ""
+        """The readout's cell, read in one script call: the table is redrawn as the run steps, so an
+        element found first and read after may be gone (a stale element)."""
+        return browser.execute_script(
+            "const c = document.querySelector(arguments[0]); return c ? c.innerText.trim() : ''",
+            f"td[data-key='{key}'][data-side='{side}']",
+        )
 
     def button(label: str):
         return browser.find_element(By.XPATH, f"//button[normalize-space(.)='{label}']")

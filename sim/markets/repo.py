@@ -888,12 +888,8 @@ def bank_borrowing_point(
         return available_bn, bid_up_rate_pct(float(asks[-1]), bid_cap_pct, available_bn, demand_bn)
     if excess[0] <= 0:
         return 0.0, float(asks[0])
-    k = int(np.argmax(excess < 0))  # the first amount where supply exceeds demand
-    if not np.isfinite(excess[k - 1]):  # demand ends where holding reserves stops being arbitrage
-        return float(amounts[k]), float(asks[k])
-    weight = excess[k - 1] / (excess[k - 1] - excess[k])
-    amount = float(amounts[k - 1] + weight * (amounts[k] - amounts[k - 1]))
-    return amount, float(asks[k - 1] + weight * (asks[k] - asks[k - 1]))
+    amount, rate = at_first_shortfall(excess, amounts, asks)
+    return amount, rate
 
 
 def bid_up_rate_pct(top_ask_pct: float, bid_cap_pct: float, available_bn: float, demand_bn: BanksDemand) -> float:
@@ -907,11 +903,20 @@ def bid_up_rate_pct(top_ask_pct: float, bid_cap_pct: float, available_bn: float,
     left = demand_bn(rates).sum(axis=0) - available_bn  # falls with the rate
     if left[-1] >= 0:
         return bid_cap_pct
-    k = int(np.argmax(left < 0))  # the first rate at which banks want less than there is
-    if k == 0 or not np.isfinite(left[k - 1]):
-        return float(rates[k])
-    weight = left[k - 1] / (left[k - 1] - left[k])
-    return float(rates[k - 1] + weight * (rates[k] - rates[k - 1]))
+    (rate,) = at_first_shortfall(left, rates)
+    return rate
+
+
+def at_first_shortfall(excess_bn: np.ndarray, *grids: np.ndarray) -> tuple[float, ...]:
+    """The grids' values where banks' excess demand (`excess_bn`, falling along the grids, negative
+    somewhere) first turns negative: interpolated linearly between the two points around it, or
+    the first point past it when there is none before or the one before is infinite (demand ends
+    where holding reserves stops being arbitrage)."""
+    k = int(np.argmax(excess_bn < 0))
+    if k == 0 or not np.isfinite(excess_bn[k - 1]):
+        return tuple(float(grid[k]) for grid in grids)
+    weight = excess_bn[k - 1] / (excess_bn[k - 1] - excess_bn[k])
+    return tuple(float(grid[k - 1] + weight * (grid[k] - grid[k - 1])) for grid in grids)
 
 
 def borrowing_by_bank_bn(

@@ -9,6 +9,7 @@ reports the ratio (`fails_settlement_week_ratio`) beside the real one."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,38 @@ def test_baseline_weekly_tracked_fails_look_like_2025s(baseline_weeks, seed):
     assert 0.5 <= np.median(tracked) <= 2.0
     assert np.quantile(tracked, 0.9) / tracked.mean() >= 1.3
     assert (weekly["fails_tracked_bn"] < weekly["fails_to_deliver_bn"]).all()
+
+
+# ---------------------------------------------------------------- 2022-2024 against 2025 H1
+REAL_DIR = os.environ.get("PLUMBING_DATA_DIR", "")
+WINDOWS = ROOT / "calibration" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def window_weeks() -> dict[tuple[str, int], np.ndarray]:
+    """Weekly tracked fails ($bn) of the 2022-2024 and 2025 H1 calibration windows, replayed, seeds 1-2."""
+    out = {}
+    for window in ("window_2022_2024", "window_2025_h1"):
+        scenario = load_scenario(WINDOWS / f"{window}.yaml", data_dir=REAL_DIR)
+        for seed in (1, 2):
+            daily = TreasuryMarketModel(scenario, seed=seed).run().results()["daily"]
+            out[window, seed] = weekly_fails(daily)["fails_tracked_bn"].to_numpy()
+    return out
+
+
+@pytest.mark.skipif(not REAL_DIR or not Path(REAL_DIR).is_dir(), reason="PLUMBING_DATA_DIR not set")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fails_were_higher_and_burstier_in_2022_2024_than_in_2025(window_weeks, seed):
+    # The public series (nominal coupons): 2022-2024 median $1.87bn a week (bootstrap s.e. 0.29),
+    # 90th percentile 2.19 x the mean (s.e. 0.24); 2025 H1 $1.07bn. Rate volatility was higher
+    # then (MOVE 115 against 94), and operational fails rise with it
+    # (settlement.operational_fails_vol_elasticity). Seeds 1-3 give medians of $1.49-1.53bn and
+    # 1.70-1.98 x in 2022-2024, $1.14-1.38bn in 2025 H1. The bounds: the median within two
+    # standard errors of the public one, the 90th percentile at least 1.6 x the mean (the public
+    # ratio less two and a half s.e.), and 2022-2024 above 2025 H1 on the same seed. Without the
+    # elasticity the 2022-2024 median was $0.84bn, below 2025 H1's.
+    earlier, later = window_weeks["window_2022_2024", seed], window_weeks["window_2025_h1", seed]
+    assert len(earlier) >= 150 and len(later) >= 24
+    assert 1.87 - 2 * 0.29 <= np.median(earlier) <= 1.87 + 2 * 0.29, np.median(earlier)
+    assert np.quantile(earlier, 0.9) / earlier.mean() >= 1.6
+    assert np.median(earlier) > np.median(later)

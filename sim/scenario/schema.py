@@ -817,7 +817,7 @@ class BankSection(Section):
         "or overdrawn. False: only dealers borrow money funds' cash.",
     )
     compete_for_fund_cash: bool = _f(
-        False,
+        True,
         "Banks compete with dealers for money funds' cash: funds lend dealers no cheaper than banks bid for the "
         "cash they would otherwise leave at the ON RRP (where banks' demand for reserves meets the funds' supply "
         "curve after dealers' need), and when banks want more than there is even at the funds' top ask they bid "

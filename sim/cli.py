@@ -483,6 +483,17 @@ def _on_common_days(args: argparse.Namespace, runs: list[dict], what: str):
     return restrict(real, *window), [restrict(t, *window) for t in runs], statement
 
 
+def _auction_mix_note(mix: dict[str, int], whose: str) -> str:
+    """The sentence under a scorecard against a real period: how the all-auction rows were weighted."""
+    if not mix:
+        return "The real period holds no auction results: the all-auction rows are not scored."
+    counts = ", ".join(f"{group} {count}" for group, count in mix.items())
+    return (
+        f"All-auction rows: {whose} tenor groups weighted as the real period's auctions ({counts}), "
+        "each group's auctions equally; the tenor-group rows are unweighted."
+    )
+
+
 def _real_label(args: argparse.Namespace, tables) -> str:
     dates = tables["daily"]["date"]
     return f"real {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
@@ -490,6 +501,7 @@ def _real_label(args: argparse.Namespace, tables) -> str:
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.dashboard import compute_dashboard, distribution_distances, score
+    from sim.dashboard.metrics import auction_group_counts
     from sim.dashboard.plots import draw_overlay
     from sim.dashboard.scoring import distances_text
     from sim.dashboard.window import table_span
@@ -517,8 +529,10 @@ def _compare(args: argparse.Namespace) -> int:
         print("Distributions, simulated against real (KS distance: largest gap between the two ECDFs, 0-1):")
         print(distances_text(distribution_distances(tables_a, real)))
         print()
-        card = score(compute_dashboard(tables_a, label_a), compute_dashboard(real, label_real), real="reference")
+        mix = auction_group_counts(real.get("auctions"))
+        card = score(compute_dashboard(tables_a, label_a, mix), compute_dashboard(real, label_real), real="reference")
         print(card.table(only_available=True))
+        print(_auction_mix_note(mix, "the run's"))
         # Never into the current folder unasked: beside the run it describes.
         days = table_span(real) or (None, None)
         png = args.png or args.run_a / f"compare-real-{days[0]}-to-{days[1]}.png"
@@ -546,6 +560,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     import json
 
     from sim.dashboard import compute_dashboard, score
+    from sim.dashboard.metrics import auction_group_counts
     from sim.dashboard.plots import draw_dashboard
     from sim.runs import RunFolderError
 
@@ -561,7 +576,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     except RunFolderError as err:
         _error(f"error: {err}")
         return EXIT_BAD_INPUT
-    reference = [compute_dashboard(t, name) for name, t in references] or None
+    # Runs scored against a real period weight their tenor groups as its auctions do.
+    mix = auction_group_counts(tables.get("auctions")) if args.real is not None else None
+    reference = [compute_dashboard(t, name, mix) for name, t in references] or None
     dashboard = compute_dashboard(tables, label)
     if window is not None:
         print(f"Window: {window}")
@@ -740,6 +757,7 @@ def _episodes(args: argparse.Namespace) -> int:
 def _holdout(args: argparse.Namespace) -> int:
     from sim import TreasuryMarketModel
     from sim.dashboard import compute_dashboard, distribution_distances, score
+    from sim.dashboard.metrics import auction_group_counts
     from sim.dashboard.plots import draw_overlay
     from sim.dashboard.scoring import distances_text
     from sim.progress import DayProgress, progress_wanted
@@ -761,13 +779,15 @@ def _holdout(args: argparse.Namespace) -> int:
         with DayProgress(progress_wanted(args.quiet)) as progress:
             runs.append(TreasuryMarketModel(scenario, seed=seed).run(progress=progress).results())
     label_real = _real_label(args, real)
-    dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}") for t, s in zip(runs, args.seeds, strict=True)]
+    mix = auction_group_counts(real.get("auctions"))
+    dashboards = [compute_dashboard(t, f"{scenario.name} seed {s}", mix) for t, s in zip(runs, args.seeds, strict=True)]
     print(f"Held-out period: {label_real}; simulated {scenario.name} with seeds {args.seeds}")
     print()
     print(distances_text(distribution_distances(runs, real)))
     print()
     # The real period scored against the simulated ensemble: is reality inside the model's spread?
     print(score(compute_dashboard(real, label_real), dashboards, real="value").table(only_available=True))
+    print(_auction_mix_note(mix, "the runs'"))
     if args.png is None:
         _error("no figure drawn: --png PATH draws the overlay (nothing is written here unasked)")
         return 0

@@ -89,6 +89,8 @@ def test_dashboard_and_compare_against_a_real_period(fixture_period_run, tmp_pat
     assert overlay.read_bytes()[:8] == PNG
     # By default the real period is the run's own dates, and the output says so.
     assert "window    = 2022-04-11 to 2022-05-04: the days both the run (2022-04-11 to 2022-05-04)" in out
+    # The run's all-auction rows are weighted to the real period's mix of auctions, and it says so.
+    assert "All-auction rows: the run's tenor groups weighted as the real period's auctions (" in out
 
 
 def test_start_and_end_restrict_the_run_and_the_real_side(fixture_period_run, tmp_path, capsys):
@@ -169,6 +171,7 @@ def test_holdout_scores_a_scenario_on_a_real_period(tmp_path, capsys):
     assert main([*args, "--start", "2022-04-11", "--end", "2022-05-04", "--seeds", "1", "--png", str(png)]) == 0
     out = capsys.readouterr().out
     assert "KS distance" in out and "Scorecard" in out and png.read_bytes()[:8] == PNG
+    assert "All-auction rows: the runs' tenor groups weighted as the real period's auctions (" in out
     assert main(args) == 2  # a held-out period needs its dates
 
 

@@ -12,6 +12,7 @@ import pytest
 from sim import TreasuryMarketModel
 from sim.dashboard import METRIC_SPECS, compute_metrics, weekly_fails
 from sim.dashboard.metrics import (
+    auction_group_counts,
     auctions_by_tenor,
     distributions,
     lag1_autocorr,
@@ -235,6 +236,46 @@ def test_tails_of_six_auctions_by_hand():
     assert m["bid_to_cover_mean"] == pytest.approx(2.5)
     # Without a daily table no day can be called calm.
     assert m["tail_calm_mean_bp"] is None
+
+
+def two_groups() -> pd.DataFrame:
+    """The six 10-year auctions and two 4-week bills with tails 0 and 4 bp, high - median 1 bp,
+    dealer shares 0.5 and 0.7 and bid-to-cover 3."""
+    bills = six_auctions().iloc[:2].copy()
+    bills["tenor"], bills["security_type"], bills["tail_bp"] = "4w", "Bill", [0.0, 4.0]
+    bills["high_yield_pct"] = bills["wi_yield_pct"] + bills["tail_bp"] / 100.0
+    bills["median_yield_pct"] = bills["high_yield_pct"] - 0.01
+    bills["dealer_share"], bills["bid_to_cover"] = [0.5, 0.7], 3.0
+    return pd.concat([six_auctions(), bills], ignore_index=True)
+
+
+def test_all_auction_rows_weighted_to_another_periods_mix():
+    auctions = two_groups()
+    assert auction_group_counts(auctions) == {"bills": 2, "10y+": 6}
+    own = compute_metrics({"auctions": auctions})
+    # The run's own mix, given as a mix, gives its own means and share tailing.
+    same = compute_metrics({"auctions": auctions}, auction_mix={"bills": 2, "10y+": 6})
+    for name in ("tail_mean_bp", "tail_share_ge_1bp", "high_minus_median_mean_bp", "dealer_share_mean",
+                 "bid_to_cover_mean"):  # fmt: skip
+        assert same[name] == pytest.approx(own[name]), name
+    # A period of 10-year auctions alone: the bills drop out of the all-auction rows.
+    coupons = compute_metrics({"auctions": auctions}, auction_mix={"10y+": 65})
+    for name in ("tail_mean_bp", "high_minus_median_mean_bp", "dealer_share_mean", "bid_to_cover_mean"):
+        assert coupons[name] == pytest.approx(own[f"{name}:10y+"] if name != "bid_to_cover_mean" else 2.5), name
+    # Half and half: each group's mean counts equally, whatever the number of its auctions.
+    halves = compute_metrics({"auctions": auctions}, auction_mix={"bills": 1, "10y+": 1})
+    assert halves["dealer_share_mean"] == pytest.approx(0.5 * (0.6 + 0.2))
+    assert halves["tail_mean_bp"] == pytest.approx(0.5 * (2.0 + 1.25))
+    assert halves["tail_share_ge_1bp"] == pytest.approx(0.5 * (0.5 + 4 / 6))
+    # The 90th percentile of the weighted tails: the 4 bp bill tail carries a quarter of the
+    # weight and its midpoint sits at cumulative weight 0.875, so beyond it the quantile is 4 bp.
+    assert halves["tail_p90_bp"] == pytest.approx(4.0)
+    # Weights equal over all eight (a bill for every three 10-year auctions): the Hazen quantile,
+    # between the 7th and 8th sorted tails (3 at 6.5/8, 4 at 7.5/8), 70% of the way.
+    even = compute_metrics({"auctions": auctions}, auction_mix={"bills": 1, "10y+": 3})
+    assert even["tail_p90_bp"] == pytest.approx(3.7)
+    # The tenor-group rows are never reweighted.
+    assert halves["dealer_share_mean:bills"] == pytest.approx(own["dealer_share_mean:bills"])
 
 
 def test_tails_on_calm_days():

@@ -694,8 +694,75 @@ def calm_auction_mask(auctions: pd.DataFrame, daily: pd.DataFrame | None) -> pd.
     return pd.Series(calm_by_day.reindex(days).fillna(False).astype(bool).to_numpy(), index=auctions.index)
 
 
-def auction_metrics(auctions: pd.DataFrame | None, daily: pd.DataFrame | None = None) -> dict[str, Value]:
-    """Panel B metrics (names as in METRIC_SPECS): tails, high - median, dealer takedown, persistence."""
+def auction_group_counts(auctions: pd.DataFrame | None) -> dict[str, int]:
+    """Number of auctions in each tenor group (groups with none left out): a period's mix of auctions."""
+    auctions = prepare_auctions(auctions)
+    if auctions is None:
+        return {}
+    counts = auction_groups(auctions).value_counts()
+    return {g: int(counts[g]) for g in GROUPS if g in counts.index}
+
+
+def _mix_weights(groups: pd.Series, values: pd.Series | None, mix: Mapping[str, float]) -> pd.Series | None:
+    """Weights over auctions with a value that give each tenor group its share of `mix` (counts or
+    shares), split evenly over the group's auctions; None when no weighted group has a value."""
+    if values is None:
+        return None
+    has_value = values.notna()
+    weights = pd.Series(0.0, index=values.index)
+    for group, weight in mix.items():
+        members = (groups == group) & has_value
+        if weight > 0 and members.any():
+            weights[members] = weight / float(members.sum())
+    return weights if weights.sum() > 0 else None
+
+
+def _weighted_mean(values: pd.Series | None, weights: pd.Series | None) -> Value:
+    if values is None or weights is None:
+        return None
+    used = weights > 0
+    return _number(np.average(values[used], weights=weights[used]))
+
+
+def _weighted_quantile(values: pd.Series | None, weights: pd.Series | None, q: float) -> Value:
+    """The `q` quantile of the weighted distribution: its cumulative weight at each value's midpoint,
+    interpolated (equal weights give the Hazen quantile)."""
+    if values is None or weights is None:
+        return None
+    used = weights > 0
+    order = np.argsort(values[used].to_numpy(), kind="stable")
+    x, w = values[used].to_numpy()[order], weights[used].to_numpy()[order]
+    position = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return _number(np.interp(q, position, x))
+
+
+def mixed_auction_metrics(auctions: pd.DataFrame, mix: Mapping[str, float]) -> dict[str, Value]:
+    """The all-auction metrics of panel B with the tenor groups weighted as `mix` weights them (a
+    real period's `auction_group_counts`), so a run holding every bill auction compares like with
+    like against a public file that holds few."""
+    groups = auction_groups(auctions)
+    tails = _column(auctions, "tail_bp")
+    tail_weights = _mix_weights(groups, tails, mix)
+    out: dict[str, Value] = {
+        "tail_mean_bp": _weighted_mean(tails, tail_weights),
+        "tail_p90_bp": _weighted_quantile(tails, tail_weights, 0.9),
+        "tail_share_ge_1bp": _weighted_mean(None if tails is None else (tails >= TAIL_THRESHOLD_BP).astype(float),
+                                            tail_weights),
+    }  # fmt: skip
+    for name, values in (
+        ("high_minus_median_mean_bp", high_minus_median_bp(auctions)),
+        ("dealer_share_mean", _column(auctions, "dealer_share")),
+        ("bid_to_cover_mean", _column(auctions, "bid_to_cover")),
+    ):
+        out[name] = _weighted_mean(values, _mix_weights(groups, values, mix))
+    return out
+
+
+def auction_metrics(
+    auctions: pd.DataFrame | None, daily: pd.DataFrame | None = None, group_mix: Mapping[str, float] | None = None
+) -> dict[str, Value]:
+    """Panel B metrics (names as in METRIC_SPECS): tails, high - median, dealer takedown, persistence.
+    With `group_mix`, the all-auction rows weight the tenor groups as it does (`mixed_auction_metrics`)."""
     out: dict[str, Value] = {name: None for name, spec in METRIC_SPECS.items() if spec.panel == "B"}
     auctions = prepare_auctions(auctions)
     if auctions is None:
@@ -713,6 +780,8 @@ def auction_metrics(auctions: pd.DataFrame | None, daily: pd.DataFrame | None = 
         out[f"high_minus_median_mean_bp{suffix}"] = _mean(None if spread is None else spread[mask])
         out[f"dealer_share_mean{suffix}"] = _mean(None if dealer is None else dealer[mask])
     out["bid_to_cover_mean"] = _mean(_column(auctions, "bid_to_cover"))
+    if group_mix:
+        out |= mixed_auction_metrics(auctions, group_mix)
     if tails is not None and "tenor" in auctions.columns:
         by_tenor = [tails[index].dropna() for index in auctions.groupby(auctions["tenor"].astype(str)).groups.values()]
         out["tail_autocorr_lag1"] = pooled_lag1_autocorr(by_tenor)
@@ -887,18 +956,20 @@ def reservoir_metrics(daily: pd.DataFrame | None) -> dict[str, Value]:
 
 
 # ---------------------------------------------------------------- everything
-def compute_metrics(tables: Tables) -> dict[str, Value]:
+def compute_metrics(tables: Tables, auction_mix: Mapping[str, float] | None = None) -> dict[str, Value]:
     """Every dashboard metric of one set of standard tables, keyed and ordered as METRIC_SPECS.
 
     Args:
         tables: `daily`, `auctions` and optionally `fails_weekly` (any may be missing).
+        auction_mix: auctions per tenor group to weight the all-auction rows by (a real period's,
+            when a run is scored against it); None: the tables' own mix.
 
     Returns:
         Metric name -> value in the spec's unit, or None where the data lack the inputs.
     """
     daily, auctions = tables.get("daily"), tables.get("auctions")
     values = (
-        repo_metrics(daily) | auction_metrics(auctions, daily) | fails_metrics(tables)
+        repo_metrics(daily) | auction_metrics(auctions, daily, auction_mix) | fails_metrics(tables)
         | pipe_metrics(daily) | reservoir_metrics(daily)
     )  # fmt: skip
     return {name: _number(values.get(name)) for name in METRIC_SPECS}

@@ -169,15 +169,17 @@ def _period(tables: Tables) -> tuple[str | None, str | None]:
     return None, None
 
 
-def compute_dashboard(tables: Tables, label: str) -> Dashboard:
+def compute_dashboard(tables: Tables, label: str, auction_mix: Mapping[str, float] | None = None) -> Dashboard:
     """The dashboard of one set of standard tables (a simulated run or a real period).
 
     Args:
         tables: `daily`, `auctions` and, for real data, `fails_weekly`; missing tables or
             columns give None metrics.
         label: name shown on scorecards and figures.
+        auction_mix: auctions per tenor group the all-auction rows weight the groups by: a real
+            period's (`auction_group_counts`) when a run is scored against it; None: the run's own.
     """
-    return Dashboard(label, _period(tables), compute_metrics(tables), compute_detail(tables))
+    return Dashboard(label, _period(tables), compute_metrics(tables, auction_mix), compute_detail(tables))
 
 
 # ---------------------------------------------------------------- the scorecard

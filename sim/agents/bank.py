@@ -118,13 +118,15 @@ class Banks:
         covered_bp = (np.asarray(rate_pct, dtype=float) - iorb_pct) * 100.0 + p.reserve_arbitrage_cost_bp
         ratio = np.ones_like(covered_bp)
         below = covered_bp > p.demand_curve_level_bp
-        # Below the comfortable level, the inverse of `marginal_value_bp` (with no value at all, no demand).
-        with np.errstate(divide="ignore"):
+        # A nearly flat curve overflows to an infinite amount: holding reserves is then pure
+        # arbitrage, which callers treat as such (`at_first_shortfall`, `borrowing_by_bank_bn`).
+        with np.errstate(divide="ignore", over="ignore"):
+            # Below the comfortable level, the inverse of `marginal_value_bp` (with no value at all, no demand).
             ratio[below] = 1.0 - np.log(covered_bp[below] / p.demand_curve_level_bp) / p.demand_curve_steepness
-        above = ~below
-        ratio[above] += self._excess_held_share(covered_bp[above])
-        # Column-major (banks down a rate's column): callers total each rate's column pairwise.
-        wanted = np.asfortranarray(self.lowest_comfortable_bn[:, None] * ratio[None, :])
+            above = ~below
+            ratio[above] += self._excess_held_share(covered_bp[above])
+            # Column-major (banks down a rate's column): callers total each rate's column pairwise.
+            wanted = np.asfortranarray(self.lowest_comfortable_bn[:, None] * ratio[None, :])
         borrowed = np.maximum(wanted - reserves_bn[:, None], 0.0) * (1.0 - cut_share)
         return np.maximum(borrowed, np.maximum(-reserves_bn, 0.0)[:, None])
 

@@ -590,6 +590,8 @@ def _dashboard(args: argparse.Namespace) -> int:
         print("\n".join(judge(dashboard, reference or [], scorecard).lines()) + "\n")
     if scorecard is not None:
         print(scorecard.table())
+        if mix is not None:
+            print(_auction_mix_note(mix, "the runs'"))
     else:
         _print_dashboard(dashboard, real=args.real is not None)
     png = args.png or _dashboard_png(args, references, tables, label)

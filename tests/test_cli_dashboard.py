@@ -119,6 +119,7 @@ def test_dashboard_real_against_reference_runs_scores_their_window(fixture_perio
     out = capsys.readouterr().out
     assert "Window: 2022-04-25 to 2022-05-04: the days both the reference run" in out
     assert "Scorecard: real 2022-04-25 to 2022-05-04" in out
+    assert "All-auction rows: the runs' tenor groups weighted as the real period's auctions (" in out
 
 
 def test_reference_runs_of_different_horizons_are_refused(short_run, fixture_period_run, tmp_path, capsys):

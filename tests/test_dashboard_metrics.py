@@ -19,6 +19,7 @@ from sim.dashboard.metrics import (
     longest_run,
     median_vol_20d_bp,
     prepare_daily,
+    quarter_end_month_weeks,
     sofr_quarter_end_jump_bp,
     spike_days,
     tenor_group,
@@ -351,6 +352,21 @@ def test_fails_metrics_from_a_weekly_table():
     specials = np.array([0, 0, 0, 0, 0, 0, 50, 0, 0, 10], dtype=float)
     assert m["fails_specials_corr"] == pytest.approx(np.corrcoef(fails, specials)[0, 1])
     assert m["fails_daily_mean_bn"] is None  # real data are weekly only
+    # No week ends on or after 15 March: the quarter-end-month rows are not measured.
+    assert m["fails_quarter_end_month_median_bn"] is None and m["fails_quarter_end_month_ratio"] is None
+
+
+def test_fails_in_the_second_half_of_a_quarters_last_month_against_the_other_weeks():
+    # Wednesdays 5 Feb to 9 Apr 2025: 19 and 26 March end on or after the 15th of a quarter's last
+    # month (12 March does not, nor 2 April); their median is 5, the other eight weeks' 1.
+    weeks = pd.date_range("2025-02-05", periods=10, freq="W-WED")
+    assert list(quarter_end_month_weeks(pd.Index(weeks))) == [False] * 6 + [True, True] + [False] * 2
+    fails = np.array([1, 1, 2, 1, 1, 1, 4, 6, 1, 1], dtype=float)
+    weekly = pd.DataFrame({"week_end": weeks, "fails_to_deliver_bn": fails, "fails_to_receive_bn": fails,
+                           "fails_tracked_bn": fails})  # fmt: skip
+    m = compute_metrics({"fails_weekly": weekly})
+    assert m["fails_quarter_end_month_median_bn"] == pytest.approx(5.0)
+    assert m["fails_quarter_end_month_ratio"] == pytest.approx(5.0)
 
 
 # ---------------------------------------------------------------- both shapes, absent inputs

@@ -169,6 +169,12 @@ def _registry() -> dict[str, MetricSpec]:
     add("fails_other_week_mean_bn", "Weekly fails, weeks without a settlement date, mean", "$bn", "C", "stress",
         False)  # fmt: skip
     add("fails_settlement_week_ratio", "Weekly fails, settlement weeks / other weeks", "ratio", "C", "neither")
+    # The public series' largest weeks fall in the second half of a quarter's last month (2022-2024:
+    # 12 of 16 spike weeks; the median of those weeks 3.4 x the others').
+    add("fails_quarter_end_month_median_bn", "Weekly fails, weeks ending from the 15th of Mar/Jun/Sep/Dec, median",
+        "$bn", "C", "stress", False)  # fmt: skip
+    add("fails_quarter_end_month_ratio", "Weekly fails, weeks ending from the 15th of Mar/Jun/Sep/Dec / other "
+        "weeks, medians", "ratio", "C", "neither", False)  # fmt: skip
     # Pipe and reservoir: summary statistics of daily series
     for column, stem, unit, label, direction in PIPE_SERIES:
         _add_summary(add, column, stem, unit, label, "pipe", direction)
@@ -895,9 +901,20 @@ def _corr(a: pd.Series, b: pd.Series) -> Value:
     return _number(np.corrcoef(joined.iloc[:, 0], joined.iloc[:, 1])[0, 1])
 
 
+QUARTER_END_MONTH_FROM_DAY = 15
+
+
+def quarter_end_month_weeks(week_ends: pd.Index) -> np.ndarray:
+    """Mask over weeks: those ending (their Wednesday) on the 15th or later of March, June,
+    September or December, the weeks of quarter-end balance sheets and futures delivery."""
+    ends = pd.DatetimeIndex(week_ends)
+    return np.asarray(ends.month.isin((3, 6, 9, 12)) & (ends.day >= QUARTER_END_MONTH_FROM_DAY))
+
+
 def fails_metrics(tables: Tables) -> dict[str, Value]:
     """Panel C metrics (names as in METRIC_SPECS): weekly and daily fails in the tracked issues ($bn),
-    spikes, persistence, relation to specials (correlation) and to settlement dates ($bn and ratio)."""
+    spikes, persistence, relation to specials (correlation), to settlement dates ($bn and ratio) and
+    to the second half of a quarter's last month (median $bn and ratio of medians)."""
     out: dict[str, Value] = {name: None for name, spec in METRIC_SPECS.items() if spec.panel == "C"}
     daily = tables.get("daily")
     daily_fails = _column(daily, FAILS_DAILY_COLUMN)
@@ -916,6 +933,12 @@ def fails_metrics(tables: Tables) -> dict[str, Value]:
         out["fails_spike_weeks"] = float(spikes.loc[assessed, "spike"].sum())
         out["fails_spike_week_share"] = float(spikes.loc[assessed, "spike"].mean())
     out["fails_autocorr_lag1"] = lag1_autocorr(fails.to_numpy())
+    late_quarter = quarter_end_month_weeks(fails.index)
+    if late_quarter.any() and (~late_quarter).any():
+        out["fails_quarter_end_month_median_bn"] = _quantile(fails[late_quarter], 0.5)
+        other = _quantile(fails[~late_quarter], 0.5)
+        late = out["fails_quarter_end_month_median_bn"]
+        out["fails_quarter_end_month_ratio"] = late / other if late is not None and other else None
     specials = _weekly_daily_feature(daily, "specials_max_bp", "max")
     if specials is not None:
         out["fails_specials_corr"] = _corr(fails, specials)

@@ -127,6 +127,10 @@ class MarketCalendar:
         for spec in self.auctions:
             self.auctions_on.setdefault(spec.auction_date, []).append(spec)
             self.issues_on.setdefault(spec.issue_date, []).append(spec)
+        # Runs over the same dates share one calendar (`market_calendar`): its flags are read-only.
+        for flags in (self.is_month_end, self.is_quarter_end, self.is_mid_month, self.is_tax_date,
+                      self.is_settlement_date):  # fmt: skip
+            flags.flags.writeable = False
 
     @staticmethod
     def _mortgage_flows(days: pd.DatetimeIndex) -> list[str]:
@@ -158,6 +162,14 @@ class MarketCalendar:
             if s.auction_date <= last and s.issue_date > first
         ]
         return sorted(kept, key=lambda s: (s.auction_date, s.tenor))
+
+
+@lru_cache(maxsize=16)
+def market_calendar(start: dt.date, end: dt.date) -> MarketCalendar:
+    """The calendar from `start` to `end`, built once per process and shared by every run over
+    those dates (an experiment's runs, a stress's calm twin): building it takes longer than a
+    week of simulated days. Read it, never change it."""
+    return MarketCalendar(start, end)
 
 
 def bill_settlement_day(day: pd.Timestamp) -> pd.Timestamp:

@@ -23,7 +23,7 @@ from sim.agents.levered_fund import LeveredFunds
 from sim.agents.money_fund import MoneyFunds
 from sim.agents.real_money import RealMoneyInvestors
 from sim.agents.treasury import Treasury
-from sim.calendar import MarketCalendar, business_days_before, day_number
+from sim.calendar import business_days_before, day_number, market_calendar
 from sim.ledger import KINDS, AccountMap
 from sim.loop import CalmPath, arrows_off
 from sim.markets.auction import TreasuryAuctions, auction_day
@@ -73,7 +73,7 @@ class TreasuryMarketModel(mesa.Model):
         # A warm-up before start_date lets the opening balance sheets settle; it is simulated
         # like any other day but not recorded.
         first_day = business_days_before(sc.start_date, sc.warmup_business_days)
-        self.calendar = MarketCalendar(first_day, sc.end_date)
+        self.calendar = market_calendar(first_day, sc.end_date)
         self.first_recorded_day = int(self.calendar.days.searchsorted(pd.Timestamp(sc.start_date)))
         self.day_index = 0
         self.date: pd.Timestamp = self.calendar.dates[0]

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim.calendar import MarketCalendar
+from sim.calendar import MarketCalendar, market_calendar
 from sim.markets.auction import clear_uniform_price
 from sim.markets.repo import clear_round, volume_weighted_percentiles
 from sim.markets.secondary import match_customer_flow
@@ -154,6 +154,22 @@ def test_calendar_flags_and_auction_schedule():
     for tenor in ("2y", "3y", "5y", "7y", "10y", "20y", "30y", "4w", "13w"):
         assert tenor in tenors
     assert all(a.issue_date > a.auction_date for a in cal.auctions)
+
+
+def test_runs_over_the_same_dates_share_one_read_only_calendar():
+    from sim import TreasuryMarketModel
+    from tests.conftest import SMALL_POPULATIONS, make_scenario
+
+    scenario = make_scenario({"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 31),
+                              "warmup_business_days": 5, **SMALL_POPULATIONS})  # fmt: skip
+    first, second = TreasuryMarketModel(scenario, seed=1), TreasuryMarketModel(scenario, seed=2)
+    assert first.calendar is second.calendar
+    assert first.calendar is market_calendar(first.calendar.days[0].date(), dt.date(2025, 3, 31))
+    # Built anew, the same days and flags.
+    fresh = MarketCalendar(first.calendar.days[0].date(), dt.date(2025, 3, 31))
+    assert (fresh.days == first.calendar.days).all() and (fresh.is_quarter_end == first.calendar.is_quarter_end).all()
+    with pytest.raises(ValueError, match="read-only"):
+        first.calendar.is_quarter_end[0] = True
 
 
 def test_auction_covered_exactly_by_rounded_tenders():

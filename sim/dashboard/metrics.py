@@ -265,7 +265,8 @@ def _quantile(values: pd.Series | None, q: float) -> Value:
     if values is None:
         return None
     values = values.dropna()
-    return _number(values.quantile(q)) if len(values) else None
+    # numpy's linear quantile, as pandas computes it, without pandas' overhead (a dashboard takes dozens).
+    return _number(np.quantile(values.to_numpy(dtype=float), q)) if len(values) else None
 
 
 def _max(values: pd.Series | None) -> Value:

@@ -160,6 +160,11 @@ def test_fails_moments_by_hand() -> None:
     # deviations -3, -2, -1, 0, 6: sum of lagged products 8 over sum of squares 50
     assert got["fails_autocorr_lag1"] == pytest.approx(0.16)
     assert got["fails_weekly_median_bn"] == pytest.approx(3.0)
+    # No week ends from the 15th of a quarter's last month (5 Jan to 2 Feb 2022): no such moment.
+    assert got["fails_quarter_end_month_median_bn"] is None
+    # Wednesdays 2 to 30 March 2022: the 16th, 23rd and 30th count (2, 4, 10; median 4), the 2nd and 9th not.
+    late = compute_moments(_weekly_fails(np.array([1.0, 3.0, 2.0, 4.0, 10.0]), "2022-03-02"), "repo")
+    assert late["fails_quarter_end_month_median_bn"] == pytest.approx(4.0)
     # Real and simulated fails cover the same (tracked) issues, so levels compare.
     assert MOMENTS["fails_weekly_mean_bn"].level_comparable is True
     assert MOMENTS["fails_autocorr_lag1"].level_comparable is True
@@ -219,6 +224,7 @@ def test_moments_agree_with_dashboard_metrics() -> None:
     moments = compute_moments(tables, "repo") | compute_moments(tables, "auctions")
     metrics = compute_metrics(tables)
     for name in ("repo_median_vol_20d_mean_bp", "fails_weekly_mean_bn", "fails_weekly_p90_bn", "fails_autocorr_lag1",
+                 "fails_quarter_end_month_median_bn",
                  "high_minus_median_mean_bp:2-7y", "high_minus_median_mean_bp:10y+", "dealer_share_mean:2-7y",
                  "dealer_share_mean:10y+"):  # fmt: skip
         assert moments[name] == pytest.approx(metrics[name], rel=1e-12), name

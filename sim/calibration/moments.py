@@ -45,6 +45,7 @@ from sim.dashboard.metrics import (
     on_rrp_quarter_end_jump_bn,
     prepare_auctions,
     prepare_daily,
+    quarter_end_month_weeks,
     repo_dispersion_bp,
     sofr_iqr_bp,
     sofr_p1_minus_on_rrp_bp,
@@ -193,6 +194,16 @@ def obs_fails_weekly_bn(tables: Tables) -> pd.Series | None:
     return _dated(pd.to_numeric(weekly[FAILS_WEEKLY_COLUMN], errors="coerce").astype(float), weekly["week_end"])
 
 
+def obs_fails_quarter_end_month_bn(tables: Tables) -> pd.Series | None:
+    """Weekly fails in the tracked issues ($bn) of the weeks ending from the 15th of a quarter's last
+    month (`quarter_end_month_weeks`), dated by the week's Wednesday."""
+    weekly = fails_weekly_table(tables)
+    if weekly is None:
+        return None
+    late = pd.Series(quarter_end_month_weeks(pd.Index(weekly["week_end"])), index=weekly.index)
+    return _dated(pd.to_numeric(weekly[FAILS_WEEKLY_COLUMN], errors="coerce").astype(float), weekly["week_end"], late)
+
+
 def _auction_obs(kind: str, group: str) -> Callable[[Tables], pd.Series | None]:
     def observe(tables: Tables) -> pd.Series | None:
         auctions = prepare_auctions(tables.get("auctions"))
@@ -322,6 +333,10 @@ def _registry() -> tuple[Moment, ...]:
     m.append(Moment("fails_autocorr_lag1", "correlation", "repo", "fails_weekly",
                     "Weekly fails, lag-1 autocorrelation (persistence across weeks)", True,
                     obs_fails_weekly_bn, stat_lag1))  # fmt: skip
+    m.append(Moment("fails_quarter_end_month_median_bn", "$bn", "repo", "fails_weekly",
+                    "Weekly fails in the tracked issues, weeks ending from the 15th of March, June, September "
+                    "and December, median (the public series' spikes gather there)", True,
+                    obs_fails_quarter_end_month_bn, stat_median))  # fmt: skip
     # Auctions: high minus median accepted yield (public data have no when-issued yield) and dealer takedown.
     for group in GROUPS:
         m.append(Moment(f"high_minus_median_mean_bp:{group}", "bp", "auctions", "auctions",

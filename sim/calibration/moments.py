@@ -197,11 +197,8 @@ def obs_fails_weekly_bn(tables: Tables) -> pd.Series | None:
 def obs_fails_quarter_end_month_bn(tables: Tables) -> pd.Series | None:
     """Weekly fails in the tracked issues ($bn) of the weeks ending from the 15th of a quarter's last
     month (`quarter_end_month_weeks`), dated by the week's Wednesday."""
-    weekly = fails_weekly_table(tables)
-    if weekly is None:
-        return None
-    late = pd.Series(quarter_end_month_weeks(pd.Index(weekly["week_end"])), index=weekly.index)
-    return _dated(pd.to_numeric(weekly[FAILS_WEEKLY_COLUMN], errors="coerce").astype(float), weekly["week_end"], late)
+    weekly = obs_fails_weekly_bn(tables)
+    return None if weekly is None else weekly[quarter_end_month_weeks(weekly.index)]
 
 
 def _auction_obs(kind: str, group: str) -> Callable[[Tables], pd.Series | None]:

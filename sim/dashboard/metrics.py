@@ -936,9 +936,8 @@ def fails_metrics(tables: Tables) -> dict[str, Value]:
     out["fails_autocorr_lag1"] = lag1_autocorr(fails.to_numpy())
     late_quarter = quarter_end_month_weeks(fails.index)
     if late_quarter.any() and (~late_quarter).any():
-        out["fails_quarter_end_month_median_bn"] = _quantile(fails[late_quarter], 0.5)
-        other = _quantile(fails[~late_quarter], 0.5)
-        late = out["fails_quarter_end_month_median_bn"]
+        late, other = _quantile(fails[late_quarter], 0.5), _quantile(fails[~late_quarter], 0.5)
+        out["fails_quarter_end_month_median_bn"] = late
         out["fails_quarter_end_month_ratio"] = late / other if late is not None and other else None
     specials = _weekly_daily_feature(daily, "specials_max_bp", "max")
     if specials is not None:

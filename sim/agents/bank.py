@@ -142,13 +142,21 @@ class Banks:
                     p.demand_curve_steepness
                 )
         excess = np.zeros_like(covered_bp)
+        if not excess.size:
+            return excess
+        before_last = None
         # A vanishing slope sends a step past any amount funds could lend: it stops at the cap.
         with np.errstate(over="ignore", divide="ignore", under="ignore"):
-            for _ in range(ARBITRAGE_NEWTON_STEPS):
+            for done in range(1, ARBITRAGE_NEWTON_STEPS + 1):
                 value = p.demand_curve_level_bp * np.exp(-p.demand_curve_steepness * excess)
                 gap = value - p.arbitrage_cost_slope_bp * excess - covered_bp
                 step = gap / (p.demand_curve_steepness * value + p.arbitrage_cost_slope_bp)
-                excess = np.minimum(excess + step, MAX_EXCESS_HELD_SHARE)
+                last, excess = excess, np.minimum(excess + step, MAX_EXCESS_HELD_SHARE)
+                # Steps that come back to where they were two steps ago (a fixed point, or the last
+                # bit flipping) repeat from there: the remaining steps' end is known, so stop.
+                if before_last is not None and np.array_equal(excess, before_last):
+                    return excess if (ARBITRAGE_NEWTON_STEPS - done) % 2 == 0 else last
+                before_last = last
         return excess
 
     def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:

@@ -307,6 +307,11 @@ class RepoDayInputs:
         return eligible_order(self.bank_ask_pct, self.max_rate_pct)
 
     @cached_property
+    def clearing_rate_pct(self) -> float:
+        """`day_clearing_rate_pct`: the clearing, its rounds and banks' borrowing after them read it."""
+        return max(dealers_clearing_rate_pct(self), self.banks_bid_pct)
+
+    @cached_property
     def no_facility_discount_by_fund_pct(self) -> np.ndarray:
         """What each lender earns below funds with the facility (%): zero for those funds."""
         return np.where(self.fund_has_facility, 0.0, self.no_facility_discount_pct)
@@ -421,7 +426,7 @@ def day_clearing_rate_pct(day: RepoDayInputs) -> float:
     demand within their limits per dealer, else the ask of the bank tranche that covers the
     rest (not below funds' top ask), else the dealers' outside option; never below what banks
     bid for funds' cash (`banks_bid_pct`). Lenders bargain over the gap to it in every round."""
-    return max(dealers_clearing_rate_pct(day), day.banks_bid_pct)
+    return day.clearing_rate_pct
 
 
 def dealers_clearing_rate_pct(day: RepoDayInputs) -> float:

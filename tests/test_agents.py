@@ -97,3 +97,22 @@ def test_real_money_demand_keeps_rising_with_cheapness_past_a_normal_tail():
     by_investor_within = np.bincount(bidders[~beyond_normal], weights=amounts[~beyond_normal])
     by_investor_beyond = np.bincount(bidders[beyond_normal], weights=amounts[beyond_normal])
     assert np.all(by_investor_beyond > 0.0) and np.all(by_investor_within > 0.0)
+
+
+def test_the_widest_concession_bounds_what_end_investors_tender():
+    # Tenders step out to `widest_concession_bp` beyond each investor's required concession; with
+    # demand rising per bp of concession, a narrower reach tenders less beyond what clears (the
+    # bid-to-cover falls) while the demand at WI and through it stays the same.
+    tenders = {}
+    for widest_bp in (32.0, 8.0):
+        model = TreasuryMarketModel(make_scenario(real_money={"widest_concession_bp": widest_bp}), seed=1)
+        investors = model.real_money
+        cash = np.full(investors.size_share.size, 1e4)
+        bidders, yields_pct, amounts = investors.auction_bids(8, 40.0, 4.2, 1.0, 0.0, cash)
+        n_investors = investors.size_share.size
+        required_bp = np.repeat(investors.required_concession_bp, yields_pct.size // n_investors)
+        step_bp = (yields_pct - 4.2) * 100.0 - required_bp
+        assert np.isclose(step_bp.max(), widest_bp) and np.isclose(step_bp, widest_bp).sum() == n_investors
+        tenders[widest_bp] = (amounts.sum(), amounts[step_bp <= 1e-9].sum())
+    assert tenders[8.0][0] < tenders[32.0][0]
+    assert np.isclose(tenders[8.0][1], tenders[32.0][1])

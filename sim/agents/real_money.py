@@ -19,7 +19,10 @@ from sim.scenario.schema import LoopSwitches, RealMoneySection
 N_BILL_BUCKETS = 5  # buckets 0-4 are bills (4w to 52w)
 # Demand keeps rising with cheapness well past a normal tail: an auction 20bp cheap to WI draws
 # relative-value and crossover buyers (real tails stayed within a few bp even in March 2020).
-CONCESSION_STEPS_BP = np.array([-1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+# Tenders step out from just through WI to the widest concession (`widest_concession_bp`),
+# doubling: the steps beyond WI are these shares of it.
+THROUGH_WI_STEPS_BP = np.array([-1.0, 0.0])
+WIDEST_CONCESSION_SHARES = np.array([1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0])
 
 
 class RealMoneyInvestor(PopulationMember):
@@ -58,7 +61,9 @@ class RealMoneyInvestors:
         # Demand at each concession step rises linearly with concession beyond the required
         # one; part of it is bid well through WI, since every winner pays the stop-out. The
         # steps and the cumulative curve are the parameters' (the same at every auction).
-        steps = np.concatenate([[-params.bid_through_bp], CONCESSION_STEPS_BP])
+        steps = np.concatenate(
+            [[-params.bid_through_bp], THROUGH_WI_STEPS_BP, params.widest_concession_bp * WIDEST_CONCESSION_SHARES]
+        )
         curve = np.clip(1.0 + params.demand_elasticity_per_bp * steps, 0.0, None)
         curve[0] = min(params.bid_through_share, curve[1])
         self._concession_steps_bp = steps

@@ -557,6 +557,14 @@ class RealMoneySection(Section):
     bid_through_bp: float = _f(6.0, "How far below WI the bid-through tenders are placed (bp).", ge=0, le=100)
     required_concession_bp: float = _f(0.0, "Concession to WI they ask for in calm (bp).", ge=-20, le=50)
     demand_elasticity_per_bp: float = _f(0.25, "Rise of auction demand per bp of extra concession.", ge=0, le=5)
+    widest_concession_bp: float = _f(
+        32.0,
+        "Widest concession to WI end investors tender at (bp): their tenders step out 1/32, 1/16, ... 1/2 and all of "
+        "it beyond their required concession, so it and the elasticity set how much they tender beyond what clears "
+        "(the bid-to-cover) and how much demand a cheap auction draws.",
+        ge=1,
+        le=200,
+    )
     liquidity_sensitivity: float = _f(1.0, "Elasticity of auction demand to bid/ask relative to calm.", ge=0, le=10)
     tail_memory_decay: float = _f(
         0.85, "Decay of remembered tails per auction of the same family (bills, coupons).", ge=0, lt=1

@@ -17,18 +17,21 @@ import pandas as pd
 import pytest
 
 from sim import TreasuryMarketModel
+from sim.calendar import market_calendar
 from sim.dashboard.metrics import weekly_fails
 from sim.data.nyfed import NOMINAL_FAILS_TENORS, read_fails_weekly
 from sim.markets.settlement import (
     FAILS_PARTS,
     TRACKED_TENORS,
+    fit_slots,
+    lendable_by_holders_bn,
     lognormal_shocks,
     operational_fails_bn,
     tracked_issues,
 )
 from sim.scenario import load_scenario
 from sim.scenario.schema import TENORS
-from tests.conftest import SMALL_POPULATIONS, make_scenario
+from tests.conftest import SMALL_POPULATIONS, assert_books_balance, make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -211,6 +214,101 @@ def test_same_seed_same_fails_and_the_shock_stream_moves_nothing_else():
     fails = ["fails_bn", "fails_tracked_bn"]
     pd.testing.assert_frame_equal(first.drop(columns=fails), other.drop(columns=fails))
     assert not np.allclose(first["fails_tracked_bn"], other["fails_tracked_bn"])
+
+
+# ---------------------------------------------------------------- reopening squeezes
+# No fails charge and no daisy chains: a short seller's fails then pay nobody and carry into
+# nothing, so the reopening short can move the fails and specials of its own issue only.
+QUIET_FAILS = {"settlement": {"daisy_chain_share": 0.0, "fails_charge": False, "bonds_20y_lendable_share": 0.05}}
+
+
+def test_a_reopening_short_presses_on_the_outstanding_issue_from_auction_to_issue_date():
+    short = TreasuryMarketModel(make_scenario(SMALL, QUIET_FAILS, {"settlement": {"reopening_short_share": 0.5}}), 8)
+    none = TreasuryMarketModel(make_scenario(SMALL, QUIET_FAILS), seed=8)
+    pressed_days, failed_days, reopened = 0, 0, set()
+    for _ in _step_all(short, none):
+        n = short.market.specialness_bp.size
+        pending = short.auctions.reopened_par_pending_bn(n) > 0
+        reopened.update(TENORS[t] for t in short.issues.tenor[np.flatnonzero(pending)])
+        a, b = short.market, none.market
+        np.testing.assert_array_equal(a.specialness_bp[~pending], b.specialness_bp[~pending])
+        np.testing.assert_allclose(a.fails_by_issue_bn[~pending], b.fails_by_issue_bn[~pending], rtol=1e-12)
+        assert (a.specialness_bp[pending] >= b.specialness_bp[pending]).all()
+        assert (a.fails_by_issue_bn[pending] >= b.fails_by_issue_bn[pending] - 1e-12).all()
+        pressed_days += bool((a.specialness_bp[pending] > b.specialness_bp[pending]).any())
+        failed_days += bool((a.fails_by_issue_bn[pending] > b.fails_by_issue_bn[pending] + 1e-9).any())
+    assert {"10y", "20y", "30y"} <= reopened  # the window holds reopenings of each, so the test can fail
+    assert pressed_days >= 10 and failed_days >= 3
+    # Fails and specials move nothing else when nobody pays for them.
+    daily = [
+        m.results()["daily"].drop(columns=["fails_bn", "fails_tracked_bn", "specials_max_bp"]) for m in (short, none)
+    ]
+    pd.testing.assert_frame_equal(*daily)
+
+
+def test_lendable_supply_by_hand_the_20y_share_and_the_quarter_ends_cut():
+    thin = {"settlement": {"bonds_20y_lendable_share": 0.05, "quarter_end_lending_cut": 0.6,
+                           "quarter_end_lending_days": 5}, "real_money": {"lendable_share": 0.2}}  # fmt: skip
+    model = TreasuryMarketModel(make_scenario(SMALL, thin), seed=2)
+    seen = set()
+    while model.running:
+        model.step()
+        if model.day_index >= len(model.calendar):
+            break  # the run is over: no day left to lend on
+        holdings = np.linspace(1.0, 2.0, model.issues.capacity + 2)  # past the register: ordinary tenors
+        is_20y = np.zeros(holdings.size, dtype=bool)
+        is_20y[: model.issues.capacity] = model.issues.tenor == TENORS.index("20y")
+        to_quarter_end = int(model.calendar.business_days_to_quarter_end[model.day_index])
+        cut = 0.6 if to_quarter_end <= 5 else 0.0
+        expected = (1.0 - cut) * np.where(is_20y, 0.05, 0.2) * holdings
+        np.testing.assert_allclose(lendable_by_holders_bn(model, holdings), expected, rtol=1e-12)
+        seen.add((cut > 0, bool(is_20y.any())))
+    assert seen == {(True, True), (False, True)}  # both sides of the quarter's last days, with a 20-year
+
+
+def test_days_to_the_quarter_end_count_down_business_days_past_the_runs_end():
+    calendar = market_calendar(dt.date(2024, 9, 2), dt.date(2024, 12, 27))
+    to_end = calendar.business_days_to_quarter_end
+    np.testing.assert_array_equal(to_end == 0, calendar.is_quarter_end)
+    steps = np.diff(to_end)
+    assert ((steps == -1) | (to_end[1:] > to_end[:-1]) & calendar.is_quarter_end[:-1]).all()
+    assert to_end[list(calendar.days).index(pd.Timestamp("2024-09-17"))] == 9
+    assert to_end[-1] == 2  # 30 and 31 December, beyond the run
+
+
+def _20y_fails_by_window(seed: int, squeeze: dict) -> tuple[dict[pd.Timestamp, float], float]:
+    """Mean daily fails in the 20-year between each of its auctions and its issue date, by issue
+    date, and on every other day ($bn a day), February to April 2025."""
+    window = {**SMALL, "start_date": dt.date(2025, 2, 3)}
+    model = TreasuryMarketModel(make_scenario(window, squeeze), seed=seed)
+    by_day = {}
+    while model.running:
+        model.step()
+        assert_books_balance(model)  # short sellers' fails charges paid to the buyers, to the cent
+        if model.day_index > model.first_recorded_day:
+            is_20y = fit_slots(model.issues.tenor == TENORS.index("20y"), model.market.fails_by_issue_bn.size)
+            by_day[model.date] = float(model.market.fails_by_issue_bn[is_20y].sum())
+    fails = pd.Series(by_day)
+    auctions = model.results()["auctions"]
+    held = auctions[auctions["tenor"] == "20y"].set_index("issue_date")["auction_date"]
+    inside = {issued: (fails.index >= auctioned) & (fails.index < issued) for issued, auctioned in held.items()}
+    outside = ~np.any(list(inside.values()), axis=0)
+    return {issued: float(fails[days].mean()) for issued, days in inside.items()}, float(fails[outside].mean())
+
+
+def test_a_thin_20y_fails_in_its_reopening_window_most_when_it_settles_at_a_quarter_end():
+    # 20-year reopenings auctioned in March (settling 31 March, a quarter-end) and April (30 April);
+    # February's is a new issue. Thin 20-year lending, cut over the quarter's last ten days. Whether
+    # a squeeze comes depends on how much of the issue dealers hold to deliver from, so over seeds.
+    squeeze = {"settlement": {"reopening_short_share": 0.2, "bonds_20y_lendable_share": 0.1,
+                              "quarter_end_lending_cut": 0.5}}  # fmt: skip
+    runs = [_20y_fails_by_window(seed, squeeze) for seed in (1, 2, 3, 4)]
+    quarter_end = np.mean([windows[pd.Timestamp("2025-03-31")] for windows, _ in runs])
+    april = np.mean([windows[pd.Timestamp("2025-04-30")] for windows, _ in runs])
+    new_issue = np.mean([windows[pd.Timestamp("2025-02-28")] for windows, _ in runs])
+    elsewhere = np.mean([outside for _, outside in runs])
+    assert quarter_end > 10.0 * max(april, new_issue, elsewhere)
+    assert sum(windows[pd.Timestamp("2025-03-31")] > 10.0 * outside for windows, outside in runs) >= 2
 
 
 # ---------------------------------------------------------------- the baseline's weekly shape

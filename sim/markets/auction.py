@@ -131,6 +131,16 @@ class TreasuryAuctions:
         keep = self.wi_memory
         self.expected_concession_bp[bucket] = keep * self.expected_concession_bp[bucket] + (1 - keep) * concession_bp
 
+    def reopened_par_pending_bn(self, n_slots: int) -> np.ndarray:
+        """Par of each issue auctioned as a reopening but not yet issued, by issue slot ($bn): between
+        the auction and the issue date the outstanding issue is all that can be delivered."""
+        pending = np.zeros(n_slots)
+        for awards in self.pending.values():
+            for award in awards:
+                if award.slot is not None and award.slot < n_slots:
+                    pending[award.slot] += float(award.awards_bn.sum())
+        return pending
+
     def when_issued_dv01_mn(self, n_dealers: int) -> np.ndarray:
         """DV01 of dealers' awarded but unsettled auction positions ($mn per bp)."""
         total = np.zeros(n_dealers)

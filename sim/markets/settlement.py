@@ -1,19 +1,22 @@
 """Settlement: specials, strategic and operational fails, daisy chains, issue by issue.
 
-An issue goes special when dealers' short positions press on the supply that holders
-lend out. A short seller fails when the issue cannot be sourced, or when borrowing it
-costs more than failing: with the TMPG fails charge (3% minus the policy rate, floored at
-zero, annualised) failing is dear even at zero rates; without it, failing is nearly free
-once specialness exceeds the general collateral rate. Operational fails fall on each issue
-in proportion to its settlement volume that day: its share of secondary deliveries, and the
-awards of an auction settling into it, which fail more often (a new issue is delivered down
-when-issued chains on one day); an on-the-run coupon also carries the interdealer, hedging and
-specials repo deliveries that customer flow does not show, so its fails are a multiple of its
-customer volume; a special issue is harder to source for delivery, so its
-fail rate rises with its specialness, and every issue's with rate volatility
-(`settlement.operational_fails_vol_elasticity`); each issue's fails carry a lognormal shock (one desk's
-or custodian's breakdown fails a chain of deliveries in that issue). Part of each issue's
-fails causes fails in the same issue tomorrow (daisy chains).
+An issue goes special when dealers' short positions press on the supply that holders lend
+out. Between a coupon reopening's auction and its issue date, what dealers sold ahead of it
+is delivered in the outstanding issue (`settlement.reopening_short_share`); lending is
+thinner in the 20-year and over a quarter's last days where the scenario says so. A short
+seller fails when the issue cannot be sourced, or when borrowing it costs more than failing:
+with the TMPG fails charge (3% minus the policy rate, floored at zero, annualised) failing
+is dear even at zero rates; without it, failing is nearly free once specialness exceeds the
+general collateral rate. Operational fails fall on each issue in proportion to its
+settlement volume that day: its share of secondary deliveries, and the awards of an auction
+settling into it, which fail more often (a new issue is delivered down when-issued chains on
+one day); an on-the-run coupon also carries the interdealer, hedging and specials repo
+deliveries that customer flow does not show, so its fails are a multiple of its customer
+volume; a special issue is harder to source for delivery, so its fail rate rises with its
+specialness, and every issue's with rate volatility
+(`settlement.operational_fails_vol_elasticity`); each issue's fails carry a lognormal shock
+(one desk's or custodian's breakdown fails a chain of deliveries in that issue). Part of
+each issue's fails causes fails in the same issue tomorrow (daisy chains).
 
 Fails are kept by issue and published twice: over every issue (`fails_bn`) and over the
 issues the New York Fed's by-issue fails series tracks (`fails_tracked_bn`, see
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 # reopening keeps it on the run) of each of these coupon tenors.
 TRACKED_TENORS: tuple[str, ...] = COUPON_TENORS
 _IS_TRACKED_TENOR = np.isin(np.arange(len(TENORS)), [TENORS.index(t) for t in TRACKED_TENORS])  # by tenor index
+_TENOR_20Y = TENORS.index("20y")
 # Rows of `MarketState.fails_parts_bn`.
 FAILS_PARTS: tuple[str, ...] = ("unsourced", "strategic", "operational", "daisy_chain")
 
@@ -133,6 +137,24 @@ def operational_fails_bn(
     return friction * volume * (1.0 + special_per_100bp * special_bp / 100.0) * shock
 
 
+def lendable_by_holders_bn(m: TreasuryMarketModel, end_investor_holdings_bn: np.ndarray) -> np.ndarray:
+    """End investors' securities lending that reaches short sellers today, by issue slot ($bn).
+
+    The lent share of holdings, the 20-year's own where the scenario sets one, cut over a quarter's
+    last days by what dealers stop intermediating (`settlement.quarter_end_lending_cut`).
+    """
+    st = m.config.settlement
+    lendable = m.config.real_money.lendable_share * end_investor_holdings_bn
+    if st.bonds_20y_lendable_share is not None:
+        is_20y = fit_slots(m.issues.tenor == _TENOR_20Y, lendable.size)
+        lendable = np.where(is_20y, st.bonds_20y_lendable_share * end_investor_holdings_bn, lendable)
+    if st.quarter_end_lending_cut > 0 and (
+        m.calendar.business_days_to_quarter_end[m.day_index] <= st.quarter_end_lending_days
+    ):
+        lendable = (1.0 - st.quarter_end_lending_cut) * lendable
+    return lendable
+
+
 # ---------------------------------------------------------------- the settlement day
 
 
@@ -148,9 +170,14 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     st = sc.settlement
     n_d = sc.dealers.count
     rm = m.slices["real_money"]
-    shorts = np.maximum(-led.holdings_bn[:n_d], 0.0)
+    position = led.holdings_bn[:n_d]
+    n_slots = position.shape[1]
+    sold_ahead = st.reopening_short_share * m.auctions.reopened_par_pending_bn(n_slots)
+    if sold_ahead.any():
+        # Sold for regular settlement before a reopening settles: delivered from what the dealer holds, else short.
+        position = position - np.outer(m.dealers.size_share, sold_ahead)
+    shorts = np.maximum(-position, 0.0)
     dealer_short_by_issue = shorts.sum(axis=0)
-    n_slots = dealer_short_by_issue.size
     coupon_benchmarks = m.prices.benchmark_slots(m.issues)[~BILL_BUCKETS]
     client_short = m.levered_funds.client_shorts_bn(
         m.issues.outstanding_bn,
@@ -160,7 +187,7 @@ def settlement_day(m: TreasuryMarketModel) -> None:
         st.client_short_vol_cap,
     )
     short_by_issue = dealer_short_by_issue + client_short
-    lendable = sc.real_money.lendable_share * np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0)
+    lendable = lendable_by_holders_bn(m, np.maximum(led.holdings_bn[rm], 0.0).sum(axis=0))
     lendable = lendable + m.central_bank.lendable_from_soma_bn(led.holdings_bn[led.cb_row])
     special = specialness_bp(short_by_issue, lendable, st.special_max_bp, st.specials_exponent)
     market.specialness_bp = special

@@ -946,6 +946,40 @@ class SettlementSection(Section):
     fails_charge_reference_below_top_bp: float = _f(
         12.5, "The fails charge's reference rate below the top of the target range (bp).", ge=0, le=100
     )
+    reopening_short_share: float = _f(
+        0.0,
+        "Dealers' short in the outstanding issue from a coupon reopening's auction to its issue date, as a share "
+        "of the amount reopened: hedges of their bids and sales to investors made for regular settlement, "
+        "delivered in the issue before the reopened amount settles. It presses on the issue's lendable supply "
+        "like any short, and fails when it cannot be sourced. 0: no such short.",
+        ge=0,
+        le=1,
+    )
+    bonds_20y_lendable_share: float | None = _f(
+        None,
+        "Share of end investors' holdings of 20-year bonds lent out in securities lending (unset: "
+        "real_money.lendable_share, as for every tenor). The 20-year is the thin issue: in the public fails of "
+        "2022 to September 2025 it failed in its reopenings' windows (92% of its fails) and hardly otherwise, "
+        "where the 10 and 30-year's reopenings show little.",
+        ge=0,
+        le=1,
+    )
+    quarter_end_lending_cut: float = _f(
+        0.0,
+        "Cut in end investors' securities lending that reaches short sellers over a quarter's last days "
+        "(quarter_end_lending_days): dealers shrink the securities financing they intermediate toward the "
+        "quarter-end balance sheet (the SOMA's lending is left whole). The public fails spike in the 20-year's "
+        "reopening windows that settle at quarter-ends. 0: lending is the same every day.",
+        ge=0,
+        le=1,
+    )
+    quarter_end_lending_days: int = _f(
+        10,
+        "Business days before a quarter's last business day over which quarter_end_lending_cut applies (the "
+        "last day included).",
+        ge=0,
+        le=60,
+    )
 
 
 class MarketStructureSection(Section):

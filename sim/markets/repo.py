@@ -10,7 +10,7 @@ the gap to the marginal rate (bargaining), so trades spread over a range of rate
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -356,6 +356,7 @@ def premium_shares(lent_share: np.ndarray, curvature: float) -> np.ndarray:
     return np.log1p(share / (1.0 - share + curvature)) / scale
 
 
+@cache  # one curvature per scenario, read at every point of the funds' supply curve
 def curvature_scale(curvature: float) -> float:
     """ln((1 + c) / c), the supply curve's scale; infinite for a curvature too small for floats."""
     with np.errstate(over="ignore", divide="ignore"):

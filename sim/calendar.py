@@ -120,7 +120,7 @@ class MarketCalendar:
         self.is_mid_month = np.asarray(d.isin(list(mid_month)))
         self.is_tax_date = self.is_mid_month & np.isin(d.month, TAX_MONTHS)
         self.is_settlement_date = self.is_mid_month | self.is_month_end
-        self.business_days_to_quarter_end = self._business_days_to_quarter_end(start, end, len(d))
+        self.business_days_to_quarter_end, self.next_quarter_end_month = self._next_quarter_end(start, end, len(d))
         self.mortgage_flow = self._mortgage_flows(d)
         self.auctions = self._schedule(d[0], d[-1])
         self.auctions_on: dict[pd.Timestamp, list[AuctionSpec]] = {}
@@ -130,18 +130,21 @@ class MarketCalendar:
             self.issues_on.setdefault(spec.issue_date, []).append(spec)
         # Runs over the same dates share one calendar (`market_calendar`): its flags are read-only.
         for flags in (self.is_month_end, self.is_quarter_end, self.is_mid_month, self.is_tax_date,
-                      self.is_settlement_date, self.business_days_to_quarter_end):  # fmt: skip
+                      self.is_settlement_date, self.business_days_to_quarter_end,
+                      self.next_quarter_end_month):  # fmt: skip
             flags.flags.writeable = False
 
     @staticmethod
-    def _business_days_to_quarter_end(start: dt.date, end: dt.date, n_days: int) -> np.ndarray:
-        """Business days from each day to the quarter's last business day (0 on it), counted over
-        the days beyond the run's end too, so the run's last weeks know how near the quarter-end is."""
+    def _next_quarter_end(start: dt.date, end: dt.date, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each day, the business days to the quarter's last business day (0 on it) and that
+        day's month, counted over the days beyond the run's end too, so the run's last weeks know
+        how near the quarter-end is."""
         ahead = business_days(start, end + dt.timedelta(days=100))  # past the next quarter-end
         following_month = np.append(ahead.month[1:], (ahead[-1] + _bday()).month)
         quarter_ends = np.flatnonzero((following_month != ahead.month) & np.isin(ahead.month, (3, 6, 9, 12)))
         index = np.arange(n_days)
-        return quarter_ends[np.searchsorted(quarter_ends, index)] - index
+        upcoming = quarter_ends[np.searchsorted(quarter_ends, index)]
+        return upcoming - index, np.asarray(ahead.month)[upcoming]
 
     @staticmethod
     def _mortgage_flows(days: pd.DatetimeIndex) -> list[str]:

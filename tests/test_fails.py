@@ -246,9 +246,13 @@ def test_a_reopening_short_presses_on_the_outstanding_issue_from_auction_to_issu
     pd.testing.assert_frame_equal(*daily)
 
 
-def test_lendable_supply_by_hand_the_20y_share_and_the_quarter_ends_cut():
+@pytest.mark.parametrize("months", [[3, 12], [6, 9]])
+def test_lendable_supply_by_hand_the_20y_share_and_the_quarter_ends_cut(months: list[int]):
+    # March and April 2025: the cut applies over the five business days to 31 March only where
+    # March is one of the quarter-ends named.
     thin = {"settlement": {"bonds_20y_lendable_share": 0.05, "quarter_end_lending_cut": 0.6,
-                           "quarter_end_lending_days": 5}, "real_money": {"lendable_share": 0.2}}  # fmt: skip
+                           "quarter_end_lending_days": 5, "quarter_end_lending_months": months},
+            "real_money": {"lendable_share": 0.2}}  # fmt: skip
     model = TreasuryMarketModel(make_scenario(SMALL, thin), seed=2)
     seen = set()
     while model.running:
@@ -259,11 +263,13 @@ def test_lendable_supply_by_hand_the_20y_share_and_the_quarter_ends_cut():
         is_20y = np.zeros(holdings.size, dtype=bool)
         is_20y[: model.issues.capacity] = model.issues.tenor == TENORS.index("20y")
         to_quarter_end = int(model.calendar.business_days_to_quarter_end[model.day_index])
-        cut = 0.6 if to_quarter_end <= 5 else 0.0
+        quarter_end_month = int(model.calendar.next_quarter_end_month[model.day_index])
+        cut = 0.6 if to_quarter_end <= 5 and quarter_end_month in months else 0.0
         expected = (1.0 - cut) * np.where(is_20y, 0.05, 0.2) * holdings
         np.testing.assert_allclose(lendable_by_holders_bn(model, holdings), expected, rtol=1e-12)
-        seen.add((cut > 0, bool(is_20y.any())))
-    assert seen == {(True, True), (False, True)}  # both sides of the quarter's last days, with a 20-year
+        seen.add((to_quarter_end <= 5, cut > 0, bool(is_20y.any())))
+    cut_in_march = 3 in months
+    assert seen == {(True, cut_in_march, True), (False, False, True)}  # both sides of the quarter's last days
 
 
 def test_days_to_the_quarter_end_count_down_business_days_past_the_runs_end():
@@ -274,6 +280,9 @@ def test_days_to_the_quarter_end_count_down_business_days_past_the_runs_end():
     assert ((steps == -1) | (to_end[1:] > to_end[:-1]) & calendar.is_quarter_end[:-1]).all()
     assert to_end[list(calendar.days).index(pd.Timestamp("2024-09-17"))] == 9
     assert to_end[-1] == 2  # 30 and 31 December, beyond the run
+    months = calendar.next_quarter_end_month
+    assert set(months[: list(calendar.days).index(pd.Timestamp("2024-09-30")) + 1]) == {9}
+    assert set(months[list(calendar.days).index(pd.Timestamp("2024-10-01")) :]) == {12}
 
 
 def _20y_fails_by_window(seed: int, squeeze: dict) -> tuple[dict[pd.Timestamp, float], float]:
@@ -301,7 +310,7 @@ def test_a_thin_20y_fails_in_its_reopening_window_most_when_it_settles_at_a_quar
     # February's is a new issue. Thin 20-year lending, cut over the quarter's last ten days. Whether
     # a squeeze comes depends on how much of the issue dealers hold to deliver from, so over seeds.
     squeeze = {"settlement": {"reopening_short_share": 0.2, "bonds_20y_lendable_share": 0.1,
-                              "quarter_end_lending_cut": 0.5}}  # fmt: skip
+                              "quarter_end_lending_cut": 0.5, "quarter_end_lending_months": [3]}}  # fmt: skip
     runs = [_20y_fails_by_window(seed, squeeze) for seed in (1, 2, 3, 4)]
     quarter_end = np.mean([windows[pd.Timestamp("2025-03-31")] for windows, _ in runs])
     april = np.mean([windows[pd.Timestamp("2025-04-30")] for windows, _ in runs])

@@ -141,15 +141,19 @@ def lendable_by_holders_bn(m: TreasuryMarketModel, end_investor_holdings_bn: np.
     """End investors' securities lending that reaches short sellers today, by issue slot ($bn).
 
     The lent share of holdings, the 20-year's own where the scenario sets one, cut over a quarter's
-    last days by what dealers stop intermediating (`settlement.quarter_end_lending_cut`).
+    last days by what dealers stop intermediating (`settlement.quarter_end_lending_cut`, at the
+    quarter-ends of `quarter_end_lending_months`).
     """
     st = m.config.settlement
     lendable = m.config.real_money.lendable_share * end_investor_holdings_bn
     if st.bonds_20y_lendable_share is not None:
         is_20y = fit_slots(m.issues.tenor == _TENOR_20Y, lendable.size)
         lendable = np.where(is_20y, st.bonds_20y_lendable_share * end_investor_holdings_bn, lendable)
-    if st.quarter_end_lending_cut > 0 and (
-        m.calendar.business_days_to_quarter_end[m.day_index] <= st.quarter_end_lending_days
+    calendar, day = m.calendar, m.day_index
+    if (
+        st.quarter_end_lending_cut > 0
+        and calendar.business_days_to_quarter_end[day] <= st.quarter_end_lending_days
+        and calendar.next_quarter_end_month[day] in st.quarter_end_lending_months
     ):
         lendable = (1.0 - st.quarter_end_lending_cut) * lendable
     return lendable

@@ -973,6 +973,14 @@ class SettlementSection(Section):
         ge=0,
         le=1,
     )
+    quarter_end_lending_months: list[Literal[3, 6, 9, 12]] = _f(
+        [9, 12],
+        "The quarter-ends whose last days quarter_end_lending_cut applies to, by month. The public squeezes "
+        "of the 20-year's reopenings settling at (or just across) a quarter-end came at all 7 September and "
+        "December ones of 2022 to September 2025 and at 1 of the 8 March and June ones.",
+        min_length=0,
+        max_length=4,
+    )
     quarter_end_lending_days: int = _f(
         10,
         "Business days before a quarter's last business day over which quarter_end_lending_cut applies (the "

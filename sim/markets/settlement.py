@@ -176,10 +176,11 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     rm = m.slices["real_money"]
     position = led.holdings_bn[:n_d]
     n_slots = position.shape[1]
-    sold_ahead = st.reopening_short_share * m.auctions.reopened_par_pending_bn(n_slots)
-    if sold_ahead.any():
-        # Sold for regular settlement before a reopening settles: delivered from what the dealer holds, else short.
-        position = position - np.outer(m.dealers.size_share, sold_ahead)
+    if st.reopening_short_share > 0:  # off by default: no daily walk over pending reopenings
+        sold_ahead = st.reopening_short_share * m.auctions.reopened_par_pending_bn(n_slots)
+        if sold_ahead.any():
+            # Sold for regular settlement before a reopening settles: delivered from what the dealer holds, else short.
+            position = position - np.outer(m.dealers.size_share, sold_ahead)
     shorts = np.maximum(-position, 0.0)
     dealer_short_by_issue = shorts.sum(axis=0)
     coupon_benchmarks = m.prices.benchmark_slots(m.issues)[~BILL_BUCKETS]

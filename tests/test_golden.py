@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SMALL_POPULATIONS, make_scenario, run
-from tests.golden.fingerprints import first_days, shipped_scenarios
+from tests.golden.fingerprints import column_differences, first_days, shipped_scenarios
 
 TABLES = Path(__file__).parent / "golden" / "tables"
 TABLE_NAMES = ("daily", "auctions", "dealers")
@@ -90,6 +90,21 @@ def test_tables_match_the_golden_tables(name):
 def test_every_shipped_scenario_has_golden_tables():
     names = {path.name.split(".")[0] for path in TABLES.glob("*.parquet")}
     assert names == set(golden_runs())
+
+
+def test_the_reordering_check_passes_last_bits_and_catches_a_move():
+    rng = np.random.default_rng(3)
+    before = pd.DataFrame({"reserves_bn": rng.uniform(2500, 3500, 50), "unfunded_bn": rng.uniform(0, 2e-13, 50),
+                           "binding": ["slr", "none"] * 25})  # fmt: skip
+    reordered = before.assign(reserves_bn=before.reserves_bn * (1 + 1e-15), unfunded_bn=before.unfunded_bn * 3)
+    assert column_differences("daily", before, reordered, rtol=1e-9) == []
+    moved = before.assign(reserves_bn=before.reserves_bn + np.where(np.arange(50) == 7, 1e-4, 0.0))
+    assert [m.split(":")[0] for m in column_differences("daily", before, moved, rtol=1e-9)] == ["daily.reserves_bn"]
+    relabelled = before.assign(binding=["var", "none"] * 25)
+    assert column_differences("daily", before, relabelled, rtol=1e-9) == ["daily.binding: values differ"]
+    assert "shape" in column_differences("daily", before, before.iloc[:-1], rtol=1e-9)[0]
+    gap = before.assign(reserves_bn=before.reserves_bn.where(np.arange(50) != 3))
+    assert column_differences("daily", before, gap, rtol=1e-9) == ["daily.reserves_bn: missing cells differ"]
 
 
 def update() -> None:

@@ -156,26 +156,29 @@ EPISODES = ROOT / "scenarios" / "episodes"
 # Strict expected failures: a model that meets one of these bands must say so here and on the
 # episode's page.
 # September 2019: the model's repo does not spike on the 17th: SOFR prints 1.4-2.5bp over IOER
-# (its 99th percentile 9-19bp over) on seeds 1-3. After the tax date money funds' cash and banks'
+# (its 99th percentile 7-14bp over) on seeds 1-3. After the tax date money funds' cash and banks'
 # tranches still cover dealers' need; where they do not, the model jumps to dealers' outside
 # option for weeks rather than a day (calibration/configs/baseline.yaml, notes).
 SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
-# April 2025: bids disperse little with volatility in the fit (elasticity 0.14): on seeds 1 and 3
-# the 8-10 April auctions bid 0.2 and 0.3bp wider, on seed 2 0.3bp narrower (real 3.4bp); fails
-# rise by 28% on seed 1 and 216% on seed 3 and fall on seed 2 (real +43%).
-BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="the 8-10 April auctions bid less than 1bp wider on every seed")
-FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seed 2 fails do not rise in the weeks to 16 April")
-# March 2020: dealers in the model shed inventory when volatility binds their risk limits; the
-# real ones absorbed customers' sales (their net positions rose $27bn in four weeks).
-POSITIONS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 2 and 3 dealers shed inventory in the dash for cash")
+# April 2025: bids disperse with volatility by the fit's elasticity (0.65): the 8-10 April auctions
+# bid 0.95 and 1.1bp wider on seeds 1 and 3 and 0.3bp narrower on seed 2 (real 3.4bp); fails rise
+# by 86% on seed 3 and fall by a fifth on seeds 1 and 2 (real +43%).
+BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 2 the 8-10 April auctions bid under 1bp wider")
+FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 2 fails do not rise in the weeks to 16 April")
+# March 2020: dealers' net positions rise on every seed ($7-59bn; the real ones absorbed customers'
+# sales, +$27bn in four weeks), but on seed 3 bid/ask over 20 April to 15 May is still 0.82 of the
+# stressed weeks' mean (the band asks for 0.8 or less; 0.74 and 0.60 on seeds 1 and 2).
+RELIEF_LATE = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask falls back only to 0.82 of the stress by May")
 # The 2023 rebuild: banks borrow money funds' cash back from the ON RRP as the TGA drains their
-# reserves, so the ON RRP falls by $268-387bn (seeds 1-3; real $586bn), but reserves still fall by
-# 48-76% of the TGA's rise (real 17%): bills bought with bank deposits and QT's runoff drain them
+# reserves, so the ON RRP falls by $276-409bn (seeds 1-3; real $586bn), but reserves still fall by
+# 44-74% of the TGA's rise (real 17%): bills bought with bank deposits and QT's runoff drain them
 # faster than banks borrow back what funds leave at the facility.
 REBUILD_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 2 and 3 reserves fall by two thirds of the TGA's rise")
-# 2025's quarter-ends: at the smallest quarter-end SOFR rises 5.0 and 8.1bp on seeds 1 and 3 and
-# 1.9bp on seed 2 (the band asks for 3bp or more at every quarter-end; real 7.2).
-QUARTER_END_SHORT = pytest.mark.xfail(strict=True, reason="on seed 2 SOFR rises 1.9bp at one 2025 quarter-end")
+# 2022-2024's quarter-ends: at the smallest, the ON RRP's take-up rises by $15bn and $20bn on seeds 1
+# and 3 and falls by $10bn on seed 2 (real: it rose at every one, by $56bn at the least).
+QUARTER_END_RRP_SHORT = pytest.mark.xfail(
+    strict=True, reason="on seed 2 ON RRP take-up falls at one 2022-2024 quarter-end"
+)
 SHIPPED_BANDS = [
     pytest.param("september_2019", "SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
     pytest.param("september_2019", "SOFR's 99th percentile over 300bp above IOER on 17 September",
@@ -187,16 +190,16 @@ SHIPPED_BANDS = [
                  marks=FAILS_MISSED),
     ("april_2025", "repo stays orderly - SOFR no more than 10bp over IORB"),
     ("march_2020", "dealers' bid/ask doubles in the worst two weeks (9-20 March)"),
-    pytest.param("march_2020", "dealers' net positions rise (20 February to 18 March)", marks=POSITIONS_MISSED),
-    ("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
-                   "(which held the stress)"),
+    ("march_2020", "dealers' net positions rise (20 February to 18 March)"),
+    pytest.param("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
+                               "(which held the stress)", marks=RELIEF_LATE),
     ("march_2020", "repo stays within 50bp of IOER in March"),
     ("debt_limit_rebuild_2023", "the TGA is rebuilt by over $400bn (June to August)"),
     pytest.param("debt_limit_rebuild_2023", "reserves fall by less than half of the TGA's rise", marks=REBUILD_MISSED),
     ("debt_limit_rebuild_2023", "the ON RRP falls by more than half of the TGA's rise"),
     ("quarter_ends_2022_2024", "SOFR does not fall at any quarter-end"),
-    ("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end"),
-    pytest.param("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end", marks=QUARTER_END_SHORT),
+    pytest.param("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end", marks=QUARTER_END_RRP_SHORT),
+    ("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end"),
     ("quarter_ends_2025", "ON RRP take-up rises at every quarter-end"),
 ]  # fmt: skip
 

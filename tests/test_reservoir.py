@@ -104,13 +104,21 @@ def test_the_treasury_cash_never_falls_below_its_floor_in_any_shipped_scenario_o
     assert len(results) == len(paths) >= 18
 
 
+# The SRF's tests need days when private repo reaches the facility's rate. The shipped
+# reserve_scarcity scenario ($2.25T of banks' reserves) does at some fits and not at others (at
+# this one its dearest day without the facility is 6-17bp over IORB on seeds 1-4, under the
+# facility's 20bp), so they run it $150bn scarcer, where private repo gets there on some seeds.
+SRF_TEST_RESERVES_BN = 2100.0
+
+
 def _scarcity(seed: int, srf_enabled: bool) -> dict:
     from sim.scenario import load_scenario
 
     scenario = load_scenario(
         Path(__file__).resolve().parents[1] / "scenarios" / "reserve_scarcity.yaml",
-        overrides={"central_bank": {"srf": {"enabled": srf_enabled}}, "end_date": "2025-09-30"},
-    )
+        overrides={"central_bank": {"srf": {"enabled": srf_enabled}}, "end_date": "2025-09-30",
+                   "banks": {"reserves_bn": SRF_TEST_RESERVES_BN}},
+    )  # fmt: skip
     return TreasuryMarketModel(scenario, seed=seed).run().results()
 
 
@@ -164,7 +172,7 @@ def test_the_srf_caps_the_dearest_days_of_scarce_reserves():
     # cap on every day; without it the dearest day goes past the cap on some paths, and on those
     # the facility lowers it. A path that never gets there moves by less than 1bp (the facility
     # still lowers the outside option lenders bargain towards). Without the facility the dearest
-    # days of seeds 1-4 are 13.7, 26.7, 8.5 and 11.2bp over IORB (banks' bid for money funds'
+    # days of seeds 1-4 are 13.6, 143.1, 9.4 and 12.2bp over IORB (banks' bid for money funds'
     # cash spreads the scarcity over the days), so one of the four must be capped.
     from sim.scenario import load_scenario
 

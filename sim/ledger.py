@@ -109,11 +109,16 @@ class Ledger:
         n = self.money_bn.size
         self.money_bn += np.bincount(accounts, weights=amounts, minlength=n)
         depositor = self._depositor[accounts]
-        if depositor.any():
-            at_custodians, at_parents = self._deposits_by_bank(accounts[depositor], amounts[depositor])
-            self.money_bn += at_custodians
-            if at_parents is not None:
-                self.money_bn += at_parents
+        if depositor.all():  # most payments are depositors' alone: no selection to copy
+            depositors, deposits = accounts, amounts
+        elif depositor.any():
+            depositors, deposits = accounts[depositor], amounts[depositor]
+        else:
+            return
+        at_custodians, at_parents = self._deposits_by_bank(depositors, deposits)
+        self.money_bn += at_custodians
+        if at_parents is not None:
+            self.money_bn += at_parents
 
     def _deposits_by_bank(self, depositors: np.ndarray, amounts_bn: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Where depositors' `amounts_bn` sit, per account ($bn): at their own custodians, and at

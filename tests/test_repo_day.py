@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.markets.repo import (
     RepoDayInputs,
@@ -12,6 +14,7 @@ from sim.markets.repo import (
     fund_terms,
     lenders_fill_bn,
     lent_share,
+    linear_grid,
     premium_share,
 )
 
@@ -217,3 +220,19 @@ def test_funds_earn_more_when_banks_are_the_marginal_lenders():
 def fund_rate_pct(day) -> float:
     """The first fund's average lending rate over the day (%)."""
     return float(day.fund_interest_bn[0] * 36000 / day.fund_lent_bn[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.floats(-1e6, 1e6, allow_nan=False),
+    span=st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([0.0, 5e-324, -5e-324, np.inf])),
+    num=st.sampled_from([2, 3, 33, 129]),
+)
+def test_the_search_grids_are_linspace_to_the_last_bit(start, span, num):
+    # The bank-borrowing searches draw their grids without linspace's argument handling: any bit
+    # of difference would move every repo rate downstream.
+    with np.errstate(invalid="ignore", over="ignore"):
+        ours, numpy_grid = linear_grid(start, start + span, num), np.linspace(start, start + span, num)
+    assert ours.dtype == numpy_grid.dtype and ours.shape == numpy_grid.shape
+    assert np.array_equal(ours, numpy_grid, equal_nan=True)
+    assert np.array_equal(np.signbit(ours), np.signbit(numpy_grid))

@@ -96,6 +96,25 @@ def _tiny_fit(folder: Path, **extra: Any) -> Path:
     return config
 
 
+def test_the_confirmation_takes_the_best_trials_and_the_fit_the_search_started_from(tmp_path: Path) -> None:
+    import optuna
+
+    from sim.calibration.fit import load_config
+    from sim.calibration.near_optimal import best_trials
+
+    config = load_config(_tiny_fit(tmp_path))
+    fitted = tmp_path / "out" / "tiny.yaml"
+    fitted.parent.mkdir()
+    study = optuna.create_study(study_name="tiny", storage=f"sqlite:///{fitted.with_suffix('.study.db')}")
+    distribution = {"repo.trade_noise_bp": optuna.distributions.FloatDistribution(0.5, 3.0)}
+    for value, loss in ((1.0, 50.0), (1.5, 10.0), (2.0, 20.0), (2.5, 30.0)):  # trial 0 started the search
+        study.add_trial(optuna.trial.create_trial(params={"repo.trade_noise_bp": value}, distributions=distribution,
+                                                  value=loss))  # fmt: skip
+    assert [number for number, _, _ in best_trials(config, fitted, 2)] == [1, 2, 0]
+    assert [number for number, _, _ in best_trials(config, fitted, 4)] == [1, 2, 3, 0]
+    assert best_trials(config, fitted, 2)[-1][2] == {"repo.trade_noise_bp": 1.0}
+
+
 def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     config = _tiny_fit(tmp_path)
@@ -106,7 +125,7 @@ def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
     written = tmp_path / "out" / "tiny.near_optimal.yaml"
     data = yaml.safe_load(written.read_text())
     kept, rejected = data["sets"], data["rejected"]
-    assert len(kept) + len(rejected) == 3 and kept
+    assert len(kept) + len(rejected) == 3 and kept  # the 3 trials: the best by loss and the first among them
     assert [s["fresh_loss"] for s in kept] == sorted(s["fresh_loss"] for s in kept)
     assert data["loss_noise_sd"] >= 0
     sets = load_parameter_sets(written)

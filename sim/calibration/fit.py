@@ -83,8 +83,9 @@ class CalibrationConfig(_Strict):
         default=0,
         ge=0,
         le=1000,
-        description="After the search, evaluate this many best trials again on fresh seeds and fit the one with the "
-        "lowest fresh loss (0: the search's lowest loss); writes <fitted>.near_optimal.yaml.",
+        description="After the search, evaluate this many best trials (and the first, the fit replaced) again on "
+        "fresh seeds and fit the one with the lowest fresh loss (0: the search's lowest loss); writes "
+        "<fitted>.near_optimal.yaml.",
     )
     fitted: Path | None = Field(default=None, description="Fragment to write (default calibration/fitted/<name>.yaml).")
     report: Path | None = Field(default=None, description="Report folder (default calibration/reports/<name>/).")

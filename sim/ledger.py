@@ -3,7 +3,8 @@
 Money is two-tiered. Banks and bank-affiliated dealers hold reserves at the central bank;
 everyone else holds deposits at a custodian bank. Every payment by a depositor moves its
 custodian's reserves with it, so reserves change only through the central bank's
-channels (purchases, TGA flows, ON RRP, SRF, repo operations, discount window, currency).
+channels (purchases, TGA flows, ON RRP, SRF, repo operations, discount window, currency, the
+interest it pays on reserves and the ON RRP, and its other assets: MBS paid down).
 
 Every account keeps its equity by explicit P&L flows, so "assets = liabilities + equity"
 is a real check and not a definition. Amounts in $ billions; prices per $1 of par.
@@ -155,13 +156,19 @@ class Ledger:
             self.equity_bn += np.bincount(payees, weights=received_bn, minlength=n)
             self.equity_bn -= np.bincount(payers, weights=paid_bn, minlength=n)
 
-    def government_pays(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
-        """Treasury payments out of the TGA that are income to the payee (outlays, coupons)."""
+    def _official_income(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> float:
+        """Pay `amounts_bn` to accounts (negative: from them) out of one of the Treasury's or the
+        central bank's own lines, as the payee's income (or the payer's expense); returns the
+        total, for the caller to book against that line."""
         accounts = np.asarray(accounts, dtype=np.int64)
         amounts_bn = np.asarray(amounts_bn, dtype=float)
         self._move_money(accounts, amounts_bn)
         self.equity_bn += np.bincount(accounts, weights=amounts_bn, minlength=self.equity_bn.size)
-        self.tga_bn -= float(amounts_bn.sum())
+        return float(amounts_bn.sum())
+
+    def government_pays(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Treasury payments out of the TGA that are income to the payee (outlays, coupons)."""
+        self.tga_bn -= self._official_income(accounts, amounts_bn)
 
     def taxes_paid(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
         """Tax receipts into the TGA (an expense of the payer)."""
@@ -231,11 +238,18 @@ class Ledger:
 
     def central_bank_interest(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
         """Interest paid to the central bank on its loans: destroys reserves, adds to its capital."""
-        accounts = np.asarray(accounts, dtype=np.int64)
-        amounts_bn = np.asarray(amounts_bn, dtype=float)
-        self._move_money(accounts, -amounts_bn)
-        self.equity_bn -= np.bincount(accounts, weights=amounts_bn, minlength=self.money_bn.size)
-        self.cb_capital_bn += float(amounts_bn.sum())
+        self.cb_capital_bn -= self._official_income(accounts, -np.asarray(amounts_bn, dtype=float))
+
+    def central_bank_pays_interest(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """Interest the central bank pays on reserves and ON RRP balances: creates reserves (a fund's
+        at its custodian), is the payee's income and comes out of the central bank's capital."""
+        self.cb_capital_bn -= self._official_income(accounts, amounts_bn)
+
+    def central_bank_other_assets_move(self, accounts: np.ndarray, amounts_bn: np.ndarray) -> None:
+        """The central bank's other assets (agency MBS, other lending) grow by `amounts_bn` paid to
+        `accounts` (negative: paid down by them, destroying reserves). The other side (mortgages, a
+        borrower's loan) is off the model's books, so the payment is income or spending."""
+        self.cb_other_assets_bn += self._official_income(accounts, amounts_bn)
 
     # ------------------------------------------------------------ securities
     def revalue(self, new_price: np.ndarray) -> None:

@@ -183,6 +183,7 @@ class TreasuryMarketModel(mesa.Model):
             self.running = False
 
     def _exogenous_updates(self) -> None:
+        self.central_bank.pay_interest(self)  # the night's interest, at yesterday's rates
         self.market.shocks = shocks = self.shocks.today(self.day_index)
         self.market.rates = self.central_bank.administered_rates(self.today)
         draws = self.curve_rng.standard_normal(2)
@@ -197,6 +198,7 @@ class TreasuryMarketModel(mesa.Model):
         self.curve.update_realised_vol(float(self.prices.fundamental_pct(10.0, self.today)))
         self.treasury.pay_coupons(self)
         self.treasury.fiscal_day(self, bool(self.calendar.is_tax_date[self.day_index]))
+        self.central_bank.other_assets_day(self)
         self.money_funds.mortgage_cycle(self)
         self.money_funds.investor_inflows(self)
 

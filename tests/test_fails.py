@@ -364,8 +364,8 @@ def window_weeks() -> dict[tuple[str, int], np.ndarray]:
 
 # At this fit 2025 H1's fails fit the public ones (the fit's median $1.20bn against $1.07bn), but
 # operational fails answer to volatility weakly (elasticity 0.56, against 2.6 at the previous fit),
-# so 2022-2024's weekly median is $0.99-1.01bn on seeds 1-2 (public $1.87bn), below 2025 H1's
-# ($1.11-1.28bn), and its 90th percentile 1.50-1.66 times the mean.
+# so 2022-2024's weekly median is $1.01bn on seeds 1-2 (public $1.87bn), below 2025 H1's
+# ($1.11-1.28bn), and its 90th percentile 1.53-1.66 times the mean.
 ORDER_MISSED = pytest.mark.xfail(
     strict=True,
     reason="2022-2024's weekly fails median is about $1.0bn, below the public one less two s.e. and below 2025 H1's",

@@ -1,10 +1,12 @@
-"""The central bank: policy rates, purchases, the Standing Repo Facility, repo operations, securities lending.
+"""The central bank: policy rates, purchases, the Standing Repo Facility, repo operations, securities
+lending, interest on reserves and the ON RRP, and its other assets.
 
 Its balance sheet must balance: SOMA holdings + loans + other assets = reserves + TGA +
-ON RRP + currency + capital. Purchases are run as operations with dealers; a set share is
-sourced (through dealers) from non-bank investors, whose deposits and banks' reserves rise
-together, and the rest comes out of dealers' own inventories, swapping a Treasury for
-cash or reserves on their balance sheets.
+ON RRP + currency + capital. It pays interest on reserves and the ON RRP out of its capital, and
+its other assets (agency MBS) run off as households pay them down. Purchases are run as
+operations with dealers; a set share is sourced (through dealers) from non-bank investors,
+whose deposits and banks' reserves rise together, and the rest comes out of dealers' own
+inventories, swapping a Treasury for cash or reserves on their balance sheets.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ class CentralBank(mesa.Agent):
         self.runoff_cap_bn = np.array([c.bn_per_month for c in caps], dtype=float)
         self.runoff_month: tuple[int, int] | None = None
         self.runoff_left_bn = 0.0
+        path = params.other_assets_path  # in date order (the schema checks)
+        self.other_assets_days = np.array([day_number(level.date) for level in path], dtype=np.int64)
+        self.other_assets_levels_bn = np.array([level.other_assets_bn for level in path], dtype=float)
+        self.other_assets_in_force_bn: float | None = None  # the path's level on the last business day
+        self.last_business_day: int | None = None  # day number of the last business day interest was paid to
 
     # ------------------------------------------------------------ rates
     def target_upper_pct(self, today: int) -> float:
@@ -186,6 +193,47 @@ class CentralBank(mesa.Agent):
             bought += taken
         self.purchased_bn += bought
         return bought
+
+    # ------------------------------------------------------------ the rest of the balance sheet
+    def pay_interest(self, m: TreasuryMarketModel) -> None:
+        """Each morning, interest on the night's reserves (IORB) and ON RRP balances (its rate), for the
+        calendar nights since the last business day at that day's rates (`m.market.rates` before today's
+        are set): a weekend earns three nights. Overdrawn reserve accounts earn nothing."""
+        last, self.last_business_day = self.last_business_day, m.today
+        if last is None or not self.params.pays_interest:
+            return
+        nights = m.today - last
+        led = m.ledger
+        rates = m.market.rates
+        holders = np.flatnonzero(led.reserve_holder)
+        funds = m.accounts_of("money_fund")
+        interest = np.concatenate([
+            np.maximum(led.money_bn[holders], 0.0) * (rates.iorb_pct * nights / 36000.0),
+            np.maximum(led.on_rrp_bn[funds], 0.0) * (rates.on_rrp_pct * nights / 36000.0),
+        ])  # fmt: skip
+        led.central_bank_pays_interest(np.concatenate([holders, funds]), interest)
+
+    def other_assets_change_bn(self, today: int) -> float:
+        """Today's change in the central bank's other assets ($bn): the move of `other_assets_path`
+        since the last business day (none on the first day, whose level the opening books hold)
+        less a business day's `other_assets_runoff_bn_per_month`."""
+        change = -self.params.other_assets_runoff_bn_per_month / BUSINESS_DAYS_PER_MONTH
+        if self.other_assets_days.size:
+            row = max(int(np.searchsorted(self.other_assets_days, today, side="right")) - 1, 0)
+            level = float(self.other_assets_levels_bn[row])
+            if self.other_assets_in_force_bn is not None:
+                change += level - self.other_assets_in_force_bn
+            self.other_assets_in_force_bn = level
+        return change
+
+    def other_assets_day(self, m: TreasuryMarketModel) -> None:
+        """The central bank's other assets move (`other_assets_change_bn`): households pay down what
+        runs off (MBS principal) or are paid what it adds, by their banks' shares, and reserves move with it."""
+        change = self.other_assets_change_bn(m.today)
+        if change != 0.0:
+            paid = change * m.banks.size_share
+            paid[-1] += change - paid.sum()  # the change to the last cent
+            m.ledger.central_bank_other_assets_move(m.accounts_of("household"), paid)
 
     # ------------------------------------------------------------ facilities
     def repo_operation_terms(self, today: int, iorb_pct: float) -> RepoOperationTerms | None:

@@ -6,7 +6,8 @@ the gap between the data and the model's fiscal flows), the Treasury's auction s
 `treasury.sizes` and `treasury.sizes_path` (so the opening stock, what matures and the coupons sold
 follow the history of sizes), cleared DVP repo volume becomes the basis funds'
 `levered_funds.capital_path`, the Fed's Treasury holdings become monthly runoff caps and purchase
-programs, the FOMC's decisions become `policy.rates`, and the data's balances on the first simulated
+programs, its other assets (total less Treasuries: agency MBS) `central_bank.other_assets_path`,
+the FOMC's decisions become `policy.rates`, and the data's balances on the first simulated
 day become the opening balances. The loaded scenario then records the data folder it was read from
 (`replay.data_folder_read`), so a run folder's scenario.yaml reruns without the data. Repo rates,
 dispersion, auctions, fails and money funds' split of cash between bills, repo and the ON RRP stay
@@ -50,6 +51,8 @@ DVP_START_GRACE_DAYS = 45
 # is weekly and the Daily Treasury Statement skips holidays.
 MAX_AGE_DAYS = {"daily": 5, "weekly": 8}
 BUSINESS_DAYS_PER_MONTH = 21.0  # the purchase programs' pace unit (`central_bank.purchases`)
+H41_SERIES = ("WRESBAL", "WTREGEN", "TREAST", "WALCL")  # weekly, in $ millions
+TREND_WEEKS = 13  # weeks before `replay.other_assets_trend_after` whose mean change the trend goes on at
 
 
 class ReplayProblem(Exception):
@@ -125,9 +128,9 @@ def read_series(folder: Path, source: str, key_path: str) -> Series:
     """One replayable series ($bn): `dts` (TGA closing balance) or a FRED id (H.4.1 in $ millions)."""
     path = folder / DTS_FILE if source == "dts" else fred_path(folder, source)
     values = read_data_file(path, "dts" if source == "dts" else "fred", key_path)
-    if source in ("WRESBAL", "WTREGEN", "TREAST"):
+    weekly = source in H41_SERIES
+    if weekly:
         values = values / 1000.0  # H.4.1 balances are in $ millions
-    weekly = source in ("WRESBAL", "WTREGEN", "TREAST")
     name = "TGA closing balance" if source == "dts" else source
     return Series(values.astype(float), path, name, "weekly" if weekly else "daily")
 
@@ -236,6 +239,36 @@ def replayed_soma_policy(
     return caps, purchases
 
 
+def replayed_other_assets(
+    total: Series, treasuries: Series, first: dt.date, last: dt.date, trend_after: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """`central_bank.other_assets_path`: the Fed's total assets less its Treasuries (H.4.1 Wednesday
+    levels: agency MBS and debt, lending programs, other assets), the level on the first day then
+    each Wednesday's. From `trend_after` the level goes on at the mean weekly change of the
+    TREND_WEEKS weeks to it (dated on the data's Wednesdays), where the data hold operations the
+    model runs itself."""
+    key = "replay.central_bank_other_assets"
+    for series in (total, treasuries):
+        series.check_covers(first, last, key)
+    other = (total.values - treasuries.values).dropna()  # both on the H.4.1's Wednesdays
+    level = Series(other, total.file, "WALCL - TREAST", "weekly")
+    rows = {first: level.level_on(first, key)}
+    inside = other.loc[pd.Timestamp(first) + pd.Timedelta(days=1) : pd.Timestamp(last)]
+    rows.update({day.date(): float(value) for day, value in inside.items()})
+    if trend_after is not None:
+        anchor = other.loc[: pd.Timestamp(trend_after)]
+        if len(anchor) <= TREND_WEEKS:
+            raise ReplayProblem(str(total.file), "replay.other_assets_trend_after",
+                                f"{TREND_WEEKS + 1} weekly levels up to {trend_after}",
+                                level._coverage())  # fmt: skip
+        weekly = (anchor.iloc[-1] - anchor.iloc[-1 - TREND_WEEKS]) / TREND_WEEKS
+        since = anchor.index[-1]
+        for day in list(rows):
+            if pd.Timestamp(day) > since:
+                rows[day] = float(anchor.iloc[-1] + weekly * (pd.Timestamp(day) - since).days / 7.0)
+    return [{"date": day, "other_assets_bn": round(value, 3)} for day, value in sorted(rows.items())]
+
+
 # ---------------------------------------------------------------- the whole replay
 def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
     """The scenario keys the replay sets (nested), read from `folder`.
@@ -260,10 +293,7 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         raise ReplayProblem("(scenario)", key_path, f"no value: {by} sets it from the data", "a value")
 
     if r.administered_rates:
-        for name in ("path", "rates"):
-            if getattr(scenario.policy, name):
-                refuse(f"policy.{name}", "replay.administered_rates")
-        updates["policy"]["rates"] = replayed_rates(first, last)
+        updates["policy"]["rates"] = _rates_rows(scenario, first, last)
     tga: Series | None = None
     if r.tga != "off":
         if scenario.treasury.tga_target_path:
@@ -279,6 +309,8 @@ def replay_updates(scenario: Scenario, folder: Path) -> dict[str, Any]:
         updates["curve"]["level_vol_path"] = _level_vol_path(scenario, folder, first, last)
     if r.soma_treasuries:
         updates["central_bank"].update(_soma_keys(scenario, folder, first, last))
+    if r.central_bank_other_assets:
+        updates["central_bank"]["other_assets_path"] = _other_assets_path(scenario, folder, first, last)
     if r.opening_balances:
         updates = _opening_balances(scenario, folder, first, tga, updates)
     return {section: keys for section, keys in updates.items() if keys}
@@ -343,6 +375,25 @@ def _soma_keys(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) 
     return {"runoff_caps": caps, "purchases": purchases + own}
 
 
+def _rates_rows(scenario: Scenario, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """`policy.rates` replayed; refused where the scenario sets its own rates or path."""
+    for name in ("path", "rates"):
+        if getattr(scenario.policy, name):
+            raise ReplayProblem("(scenario)", f"policy.{name}", "no value: replay.administered_rates sets it from "
+                                "the data", "a value")  # fmt: skip
+    return replayed_rates(first, last)
+
+
+def _other_assets_path(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """`central_bank.other_assets_path` replayed; refused where the scenario sets it."""
+    key = "replay.central_bank_other_assets"
+    if scenario.central_bank.other_assets_path:
+        raise ReplayProblem("(scenario)", "central_bank.other_assets_path", f"no value: {key} sets it from the data",
+                            "a value")  # fmt: skip
+    total, treasuries = read_series(folder, "WALCL", key), read_series(folder, "TREAST", key)
+    return replayed_other_assets(total, treasuries, first, last, scenario.replay.other_assets_trend_after)
+
+
 def _level_vol_path(scenario: Scenario, folder: Path, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """`curve.level_vol_path` replayed; refused where the scenario sets it."""
     if scenario.curve.level_vol_path:
@@ -370,11 +421,25 @@ def _auction_size_keys(scenario: Scenario, folder: Path, first: dt.date, last: d
     return {"sizes": opening, "sizes_path": rows}
 
 
+def opening_reserves_bn(reserves: Series, first: dt.date, key_path: str) -> float:
+    """Reserves to open with ($bn): the H.4.1 week's average on or before the first day, or the next
+    week's when that week (the seven days to its Wednesday) holds a quarter-end. Quarter-end weeks
+    carry balances the model has no line for (the foreign repo pool's year-end swell, window
+    dressing), and the opening books would keep them for the whole run."""
+    level = reserves.level_on(first, key_path)
+    dated = reserves.values.loc[: pd.Timestamp(first)].index[-1]
+    if any(day.is_quarter_end for day in pd.date_range(dated - pd.Timedelta(days=6), dated)):
+        later = reserves.values.loc[dated + pd.Timedelta(days=1) :]
+        if not later.empty:
+            return float(later.iloc[0])
+    return level
+
+
 def _opening_balances(
     scenario: Scenario, folder: Path, first: dt.date, tga: Series | None, updates: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     key = "replay.opening_balances"
-    reserves = read_series(folder, "WRESBAL", key).level_on(first, key)
+    reserves = opening_reserves_bn(read_series(folder, "WRESBAL", key), first, key)
     banks = reserves - scenario.dealers.reserves_bn
     if banks < 0:
         raise ReplayProblem(str(fred_path(folder, "WRESBAL")), key,
@@ -433,6 +498,9 @@ def replayed_series(scenario: Scenario) -> dict[str, str]:
         files["basis_trade"] = f"{SEGMENTS_FILE} (dvp_total_volume_usd)"
     if r.soma_treasuries:
         files["soma_treasuries"] = "fred/TREAST.csv"
+    if r.central_bank_other_assets:
+        trend = f" (from {r.other_assets_trend_after} their trend)" if r.other_assets_trend_after else ""
+        files["central_bank_other_assets"] = f"fred/WALCL.csv less fred/TREAST.csv{trend}"
     if r.administered_rates:
         files["administered_rates"] = "sim/data/administered_rates.csv (FOMC decisions)"
     if r.opening_balances:

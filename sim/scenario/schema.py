@@ -325,6 +325,14 @@ class RunoffCap(Section):
     bn_per_month: Amount = Field(description="Treasury maturities allowed to run off per month ($bn).", ge=0, le=10000)
 
 
+class OtherAssetsFrom(Section):
+    """The central bank's assets other than Treasuries and its lending to dealers from a date."""
+
+    date: dt.date = Field(description="Day from which the central bank's other assets stand at this level.")
+    other_assets_bn: float = Field(description="Agency MBS and debt, other lending and assets ($bn).", ge=-1000,
+                                   le=50000)  # fmt: skip
+
+
 class StandingRepoFacility(Section):
     enabled: bool = _f(True, "Whether dealers can borrow from the SRF.")
     min_bid_above_top_bp: float = _f(0.0, "SRF minimum bid rate above the top of the range (bp).", ge=-50, le=500)
@@ -371,8 +379,31 @@ class CentralBankSection(Section):
     )
     discount_window_above_top_bp: float = _f(0.0, "Primary credit rate above the top of the range (bp).", ge=0, le=500)
     discount_window_stigma_bp: float = _f(300.0, "Extra cost of the discount window's stigma (bp).", ge=0, le=2000)
+    pays_interest: bool = _f(
+        True,
+        "The central bank pays IORB on reserves and its ON RRP rate on facility balances each morning, for the "
+        "calendar nights since the last business day, at that day's rates: reserves and money funds' cash grow "
+        "by it, the central bank's capital bears it.",
+    )
+    other_assets_path: list[OtherAssetsFrom] = _f(
+        [],
+        "The central bank's assets other than Treasuries and its own lending to dealers (agency MBS and debt, "
+        "other lending programs) by date, in increasing order: each change from the level in force on the "
+        "first simulated day moves reserves - households pay the central bank (by their banks' shares) when "
+        "the assets fall (MBS principal paid down, not reinvested) and are paid when they rise. "
+        "Empty: those assets move only by other_assets_runoff_bn_per_month.",
+    )
+    other_assets_runoff_bn_per_month: float = _f(
+        0.0,
+        "Runoff of the central bank's other assets on top of other_assets_path ($bn per 21 business days, "
+        "negative for growth): agency MBS principal paid down and not reinvested, drained from reserves.",
+        ge=-1000,
+        le=1000,
+    )
     securities_lending: bool = _f(True, "The Fed lends SOMA issues to dealers against other Treasuries.")
     securities_lending_share: float = _f(0.3, "Share of SOMA holdings of an issue available to lend.", ge=0, le=1)
+
+    _other_assets_path_in_order = field_validator("other_assets_path")(dated_rows_in_order)
 
 
 # ---------------------------------------------------------------- dealers
@@ -1163,6 +1194,18 @@ class ReplaySection(Section):
         "Period over which each change in the Fed's Treasury holdings is measured and spread: the calendar "
         "month, or the H.4.1 week (Thursday to Wednesday), for episodes whose purchases started mid-month.",
     )
+    central_bank_other_assets: bool = _f(
+        False,
+        "Replay the Fed's assets other than Treasuries (fred/WALCL.csv less fred/TREAST.csv, H.4.1 Wednesday "
+        "levels: agency MBS running off, lending programs) as central_bank.other_assets_path, so reserves fall "
+        "with MBS paydowns as they did.",
+    )
+    other_assets_trend_after: dt.date | None = _f(
+        None,
+        "From this date the replayed other assets go on at their mean weekly change over the 13 weeks to it "
+        "instead of the data: for windows whose data from then hold the Fed's repo operations, which the model "
+        "runs itself (central_bank.repo_operations).",
+    )
     administered_rates: bool = _f(
         False,
         "Set policy.rates from the FOMC's decisions (the project's table sim/data/administered_rates.csv, "
@@ -1170,7 +1213,8 @@ class ReplaySection(Section):
     )
     opening_balances: bool = _f(
         False,
-        "Open with the data's reserves (fred/WRESBAL.csv; banks' reserves are the total less "
+        "Open with the data's reserves (fred/WRESBAL.csv, the week after when the first day's H.4.1 week holds "
+        "a quarter-end, whose balances the model has no line for; banks' reserves are the total less "
         "dealers.reserves_bn), ON RRP (fred/RRPONTSYD.csv), TGA (the replayed source, else fred/WTREGEN.csv) "
         "and SOMA Treasuries (fred/TREAST.csv) on the first simulated day (warm-up included).",
     )
@@ -1179,6 +1223,13 @@ class ReplaySection(Section):
         "Set by the loader: the data folder the replay was read from, once the replayed values are written "
         "into the keys they drive (a scenario with it set is not read again).",
     )
+
+    @model_validator(mode="after")
+    def _trend_needs_the_replay(self) -> ReplaySection:
+        if self.other_assets_trend_after is not None and not self.central_bank_other_assets:
+            raise ValueError("other_assets_trend_after continues the replayed other assets: set "
+                             "central_bank_other_assets too")  # fmt: skip
+        return self
 
     @property
     def active(self) -> bool:
@@ -1189,6 +1240,7 @@ class ReplaySection(Section):
             or self.basis_trade
             or self.rate_volatility
             or self.soma_treasuries
+            or self.central_bank_other_assets
             or self.administered_rates
             or self.opening_balances
         )

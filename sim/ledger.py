@@ -20,6 +20,14 @@ KINDS = ("dealer", "real_money", "foreign_official", "levered_fund", "money_fund
 TRADING_KINDS = KINDS[:5]
 
 
+def split_to_the_cent(total_bn: float, shares: np.ndarray) -> np.ndarray:
+    """`total_bn` spread over accounts by `shares` (summing to one), the rounding left on the
+    last account, so a pooled payment's two sides are equal to the last bit ($bn)."""
+    split = total_bn * shares
+    split[-1] += total_bn - split.sum()
+    return split
+
+
 @dataclass(frozen=True)
 class AccountMap:
     """Index ranges of each kind of account; trading accounts are also holder rows."""

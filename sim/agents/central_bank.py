@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.ledger import split_to_the_cent
 from sim.scenario.schema import TENORS, CentralBankSection, PolicySection
 
 if TYPE_CHECKING:
@@ -231,8 +232,7 @@ class CentralBank(mesa.Agent):
         runs off (MBS principal) or are paid what it adds, by their banks' shares, and reserves move with it."""
         change = self.other_assets_change_bn(m.today)
         if change != 0.0:
-            paid = change * m.banks.size_share
-            paid[-1] += change - paid.sum()  # the change to the last cent
+            paid = split_to_the_cent(change, m.banks.size_share)
             m.ledger.central_bank_other_assets_move(m.accounts_of("household"), paid)
 
     # ------------------------------------------------------------ facilities

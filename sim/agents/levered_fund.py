@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.member import PopulationMember
-from sim.ledger import Ledger
+from sim.ledger import Ledger, split_to_the_cent
 from sim.scenario.schema import LeveredFundSection
 
 BASIS_BUCKETS = (5, 6, 7, 8, 9)  # 2y, 3y, 5y, 7y, 10y
@@ -119,8 +119,7 @@ class LeveredFunds:
         if np.abs(payout).sum() <= 0:
             return
         total = float(payout.sum())
-        received = total * household_share
-        received[-1] += total - received.sum()
+        received = split_to_the_cent(total, household_share)
         ledger.pay_pooled(accounts, payout, households, received, income=True)
 
     def plan_today(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.member import PopulationMember
+from sim.ledger import split_to_the_cent
 from sim.scenario.schema import MoneyFundSection
 
 if TYPE_CHECKING:
@@ -79,8 +80,7 @@ class MoneyFunds:
         pool_share = self.size_share[~self.facility_access] / self.size_share[~self.facility_access].sum()
         if flow == "out":
             paid = np.minimum(amount * pool_share, np.maximum(led.money_bn[pools], 0.0))
-            received = paid.sum() * m.real_money.size_share
-            received[-1] += paid.sum() - received.sum()
+            received = split_to_the_cent(paid.sum(), m.real_money.size_share)
             led.pay_pooled(pools, paid, m.accounts_of("real_money"), received, income=True)
         else:
             received = amount * pool_share
@@ -109,8 +109,7 @@ class MoneyFunds:
         total = float(to_funds.sum())
         if abs(total) <= 1e-12:
             return
-        from_households = total * m.banks.size_share
-        from_households[-1] += total - from_households.sum()  # equal totals to the last cent
+        from_households = split_to_the_cent(total, m.banks.size_share)
         if total > 0:
             led.pay_pooled(households, from_households, funds, to_funds, income=True)
         else:

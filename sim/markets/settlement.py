@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.ledger import split_to_the_cent
 from sim.scenario.schema import COUPON_TENORS, TENORS
 from sim.securities import BILL_BUCKETS, IssueRegister
 
@@ -232,6 +233,5 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     if dealer_penalty.sum() + client_penalty > 0:
         payers = np.concatenate([np.arange(n_d), m.accounts_of("levered_fund")])
         paid = np.concatenate([dealer_penalty, client_penalty * m.levered_funds.size_share])
-        received = paid.sum() * m.real_money.size_share
-        received[-1] += paid.sum() - received.sum()
+        received = split_to_the_cent(paid.sum(), m.real_money.size_share)
         led.pay_pooled(payers, paid, np.arange(rm.start, rm.stop), received, income=True)

@@ -159,6 +159,17 @@ def test_fails_moments_by_hand() -> None:
     assert got["fails_weekly_p90_over_mean"] == pytest.approx(1.9)
     # deviations -3, -2, -1, 0, 6: sum of lagged products 8 over sum of squares 50
     assert got["fails_autocorr_lag1"] == pytest.approx(0.16)
+    # The logs' persistence: the spike of 10 no longer dominates, and a series rising by a constant
+    # factor each week is as persistent in logs as a straight line.
+    logs = np.log([1.0, 2.0, 3.0, 4.0, 10.0])
+    d = logs - logs.mean()
+    assert got["fails_log_autocorr_lag1"] == pytest.approx(float((d[1:] * d[:-1]).sum() / (d * d).sum()))
+    assert got["fails_log_autocorr_lag1"] > got["fails_autocorr_lag1"]
+    doubling = compute_moments(_weekly_fails(2.0 ** np.arange(5.0)), "repo")
+    assert doubling["fails_log_autocorr_lag1"] == pytest.approx(0.4)  # deviations -2..2: 4 / 10
+    # A week without fails has no log: left out, not taken as minus infinity.
+    gap = compute_moments(_weekly_fails(np.array([1.0, 0.0, 2.0, 4.0, 8.0])), "repo")
+    assert np.isfinite(gap["fails_log_autocorr_lag1"])
     assert got["fails_weekly_median_bn"] == pytest.approx(3.0)
     # No week ends from the 15th of a quarter's last month (5 Jan to 2 Feb 2022): no such moment.
     assert got["fails_quarter_end_month_median_bn"] is None

@@ -91,6 +91,13 @@ def stat_lag1(x: np.ndarray) -> float | None:
     return lag1_autocorr(x)
 
 
+def stat_log_lag1(x: np.ndarray) -> float | None:
+    """Lag-1 autocorrelation of the logs: persistence of the typical value, which a few spikes do not
+    decide as they decide the levels'; non-positive values are left out. None as `stat_lag1`."""
+    x = np.asarray(x, dtype=float)
+    return lag1_autocorr(np.log(x[x > 0]))
+
+
 def stat_p90_over_mean(x: np.ndarray) -> float | None:
     """90th percentile over mean: a scale-free measure of how heavy the upper tail is; None if mean <= 0."""
     if not len(x):
@@ -330,6 +337,10 @@ def _registry() -> tuple[Moment, ...]:
     m.append(Moment("fails_autocorr_lag1", "correlation", "repo", "fails_weekly",
                     "Weekly fails, lag-1 autocorrelation (persistence across weeks)", True,
                     obs_fails_weekly_bn, stat_lag1))  # fmt: skip
+    m.append(Moment("fails_log_autocorr_lag1", "correlation", "repo", "fails_weekly",
+                    "Weekly fails, lag-1 autocorrelation of their logs (persistence of the typical week; the "
+                    "levels' is decided by a few squeezed weeks)", True,
+                    obs_fails_weekly_bn, stat_log_lag1))  # fmt: skip
     m.append(Moment("fails_quarter_end_month_median_bn", "$bn", "repo", "fails_weekly",
                     "Weekly fails in the tracked issues, weeks ending from the 15th of March, June, September "
                     "and December, median (the public series' spikes gather there)", True,

@@ -14,7 +14,8 @@ one day); an on-the-run coupon also carries the interdealer, hedging and special
 deliveries that customer flow does not show, so its fails are a multiple of its customer
 volume; a special issue is harder to source for delivery, so its fail rate rises with its
 specialness, and every issue's with rate volatility
-(`settlement.operational_fails_vol_elasticity`); each issue's fails carry a lognormal shock
+(`settlement.operational_fails_vol_elasticity`) and as failing gets cheaper (the interest forgone
+plus the charge; `settlement.operational_fails_cost_elasticity`); each issue's fails carry a lognormal shock
 (one desk's or custodian's breakdown fails a chain of deliveries in that issue). Part of
 each issue's fails causes fails in the same issue tomorrow (daisy chains).
 
@@ -63,6 +64,12 @@ def fails_charge_pct(policy_rate_pct: float, enabled: bool) -> float:
     return max(3.0 - policy_rate_pct, 0.0) if enabled else 0.0
 
 
+def cost_of_failing_pct(general_collateral_pct: float, charge_pct: float) -> float:
+    """What a fail costs the seller, annualised (%): the interest forgone on the sale's cash at the
+    general collateral rate (floored at zero), plus the fails charge."""
+    return max(general_collateral_pct, 0.0) + charge_pct
+
+
 def fails_by_issue(
     short_bn: np.ndarray,
     lendable_bn: np.ndarray,
@@ -78,7 +85,7 @@ def fails_by_issue(
     because desks differ in their cost of failing.
     """
     unsourced = np.maximum(short_bn - lendable_bn, 0.0)
-    cost_of_failing_bp = (max(general_collateral_pct, 0.0) + charge_pct) * 100.0
+    cost_of_failing_bp = cost_of_failing_pct(general_collateral_pct, charge_pct) * 100.0
     gap = ((special_bp - cost_of_failing_bp) / decision_scale_bp).clip(-50.0, 50.0)
     strategic = (short_bn - unsourced) / (1.0 + np.exp(-gap))
     return unsourced, strategic
@@ -112,6 +119,14 @@ def lognormal_shocks(rng: np.random.Generator, sigma: float, n: int) -> np.ndarr
     Always n draws, whatever sigma, so the stream's position does not depend on it.
     """
     return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+
+
+def operational_cost_multiplier(cost_pct: float, elasticity: float, reference_pct: float, floor_pct: float) -> float:
+    """Operational fail rate relative to its rate at the reference cost of failing:
+    (reference / cost)^elasticity, the cost floored at `floor_pct` (all %)."""
+    if elasticity == 0.0:
+        return 1.0
+    return float((reference_pct / max(cost_pct, floor_pct)) ** elasticity)
 
 
 def operational_fails_bn(
@@ -209,6 +224,13 @@ def settlement_day(m: TreasuryMarketModel) -> None:
     ms = sc.market_structure
     friction = st.operational_friction * (1.0 - (ms.clearing_friction_cut if ms.central_clearing_cash else 0.0))
     friction *= m.curve.vol_ratio**st.operational_fails_vol_elasticity  # volatile markets fail more deliveries
+    # ... and cheap fails are avoided with less care.
+    friction *= operational_cost_multiplier(
+        cost_of_failing_pct(general_collateral, charge),
+        st.operational_fails_cost_elasticity,
+        st.operational_fails_reference_cost_pct,
+        st.operational_fails_cost_floor_pct,
+    )
     delivered = fit_slots(m.flows.delivered_by_issue_bn, n_slots)
     total_delivered = float(delivered.sum())
     secondary = m.flows.customer_bn * delivered / total_delivered if total_delivered > 0 else np.zeros(n_slots)

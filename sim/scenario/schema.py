@@ -928,6 +928,34 @@ class SettlementSection(Section):
         ge=0,
         le=10,
     )
+    operational_fails_cost_elasticity: float = _f(
+        1.65,
+        "How operational fails fall as failing gets dearer: the fail rate is also multiplied by "
+        "(operational_fails_reference_cost_pct / cost of failing) to this power, the cost of failing being the "
+        "general collateral rate (floored at zero) plus the fails charge, as short sellers weigh it. Desks spend "
+        "more on avoiding fails (sourcing, matching, chasing counterparties) when a fail forgoes more interest. "
+        "Estimated from the public weekly fails in the tracked issues, January 2022 to September 2025 (195 weeks): "
+        "log fails on log cost of failing (SOFR plus the charge) and log MOVE give -1.65 (block-bootstrap s.e. "
+        "0.27) and +1.42 (0.38) (`sim.calibration.fails_cost`); the cost of failing ran from 2.8% (2022, "
+        "the charge's floor at 3%) to 5.4% (2023-2024). 0: the cost of failing leaves operational fails alone.",
+        ge=0,
+        le=10,
+    )
+    operational_fails_reference_cost_pct: float = _f(
+        4.33,
+        "Cost of failing at which operational fails run at operational_friction (%): 2025's, SOFR plus the "
+        "fails charge averaged 4.33% over January-September 2025.",
+        gt=0,
+        le=20,
+    )
+    operational_fails_cost_floor_pct: float = _f(
+        1.0,
+        "Cost of failing below which operational fails rise no further with cheaper failing (%). The public "
+        "weeks have none under 2.8%; without the fails charge at zero rates (2003, 2008) fails rose to tens "
+        "of times their usual level, which this floor keeps the response within ((4.33 / 1)^1.65, about 11x).",
+        gt=0,
+        le=20,
+    )
     new_issue_fail_multiplier: float = _f(
         3.0,
         "Operational fail rate on an auction's settlement volume (new issue or reopening), as a multiple of "

@@ -8,6 +8,7 @@ facility.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
 
 BUSINESS_DAYS_PER_YEAR = 252.0
 GROWTH_STEERING_SHARE = 0.2  # of the gap to the growth path closed a day: most of it within a week or two
+
+
+@dataclass(frozen=True)
+class BillBook:
+    """Money funds' bills ($bn at market, by fund), assets ($bn, by fund), the bills outstanding
+    ($bn par) and each fund's cash idle at the ON RRP since yesterday ($bn)."""
+
+    bills_bn: np.ndarray
+    assets_bn: np.ndarray
+    bills_outstanding_bn: float
+    idle_cash_bn: np.ndarray
 
 
 class MoneyFund(PopulationMember):
@@ -121,6 +133,38 @@ class MoneyFunds:
         their accounts, best as a slice, whose holdings are read without a copy)."""
         securities = led.holdings_bn[funds] @ led.price
         return float((led.money_bn[funds] + led.on_rrp_bn[funds] + led.repo_lent_bn[funds] + securities).sum())
+
+    def bill_book(self, m: TreasuryMarketModel) -> BillBook:
+        """Each fund's bills and assets, the bills outstanding and the cash each left idle at the
+        facility yesterday (`BillBook`): what its bill target and appetite read."""
+        led = m.ledger
+        mmf = m.slices["money_fund"]
+        bills_bn = led.holdings_bn[mmf] @ (m.issues.is_bill * led.price)
+        assets_bn = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + bills_bn, 1e-9)
+        bills_outstanding_bn = float(m.issues.outstanding_bn[m.issues.is_bill & m.issues.active].sum())
+        # The facility's cash came back this morning: what sat idle at it is yesterday's idle share of their cash.
+        idle_cash_bn = np.maximum(led.money_bn[mmf], 0.0) * m.market.funds_idle_share
+        return BillBook(bills_bn, assets_bn, bills_outstanding_bn, idle_cash_bn)
+
+    def secondary_bill_orders_bn(self, book: BillBook, dealer_excess_bn: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
+        """Bills each fund buys from dealers today, by bucket ($bn par, shape (funds, buckets)).
+
+        Each fund takes its part (by size) of what dealers hold above their normal book in the bill
+        buckets (`dealer_excess_bn` by bucket; `is_bill` marks the buckets of a year or less: bills,
+        and coupons that close to maturity, which funds may hold), spread over the buckets
+        as dealers' excess is, up to `secondary_bill_share` of its cash idle at the facility and
+        no further than its bill target (`bill_target_bn`). None when the share is zero.
+        """
+        excess = np.where(is_bill, np.maximum(dealer_excess_bn, 0.0), 0.0)
+        total = float(excess.sum())
+        if total <= 0 or self.params.secondary_bill_share <= 0:
+            return np.zeros((self.size_share.size, excess.size))
+        target_bn = self.bill_target_bn(book.assets_bn, book.bills_outstanding_bn, book.idle_cash_bn)
+        budget_bn = np.minimum(
+            self.params.secondary_bill_share * book.idle_cash_bn, np.maximum(target_bn - book.bills_bn, 0.0)
+        )
+        wanted_bn = np.minimum(budget_bn, self.size_share * total)
+        return wanted_bn[:, None] * (excess / total)[None, :]
 
     def dealer_limit_bn(self, assets_bn: float, pullback_share: float) -> float:
         """Most the fund industry lends to any one dealer ($bn): each fund's limit, summed.

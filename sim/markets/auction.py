@@ -271,13 +271,9 @@ def collect_tenders(
     lf_i, lf_y, lf_amt = m.levered_funds.auction_bids(offering, wi, m.levered_funds.buys_bn * (1.0 - shortfall))
     lf_amt = lf_amt if tenor in BASIS_TENORS else np.zeros_like(lf_amt)
     mmf = m.slices["money_fund"]
-    mmf_bills = led.holdings_bn[mmf] @ (m.issues.is_bill * led.price)
-    mmf_assets = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + mmf_bills, 1e-9)
-    bills_outstanding = float(m.issues.outstanding_bn[m.issues.is_bill & m.issues.active].sum())
-    # The facility's cash came back this morning: what sat idle at it is yesterday's idle share of their cash.
-    idle_cash = np.maximum(led.money_bn[mmf], 0.0) * m.market.funds_idle_share
+    book = m.money_funds.bill_book(m)
     mm_i, mm_y, mm_amt = m.money_funds.bill_bids(
-        offering, wi, mmf_bills, mmf_assets, led.money_bn[mmf], bills_outstanding, idle_cash
+        offering, wi, book.bills_bn, book.assets_bn, led.money_bn[mmf], book.bills_outstanding_bn, book.idle_cash_bn
     )
     mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
     rows = np.concatenate(

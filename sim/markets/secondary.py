@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.pricing import inventory_premium_bp
 from sim.scenario.schema import TENORS
-from sim.securities import BUCKET_YEARS, N_BUCKETS
+from sim.securities import BILL_BUCKETS, BUCKET_YEARS, N_BUCKETS
 
 if TYPE_CHECKING:
     from sim.model import TreasuryMarketModel
@@ -80,13 +80,17 @@ _BASIS_SPREAD[[TENORS.index(t) for t in ("2y", "3y", "5y", "7y", "10y")]] = BASI
 def secondary_day(m: TreasuryMarketModel) -> None:
     """Customer orders by bucket meet dealers' depth; fills settle issue by issue; dealers cover shorts.
 
-    Money funds hold bills to maturity: the secondary market is dealers, real money,
-    foreign officials and levered funds, the holder rows before the money funds.
+    The secondary market is dealers, real money, foreign officials and levered funds, and money
+    funds where they buy bills from dealers (`money_funds.secondary_bill_share`; they hold bills
+    to maturity and sell none): the holder rows before the money funds, or through them.
     """
     sc = m.config
     led = m.ledger
     prices = m.prices
-    n_trading = m.slices["money_fund"].start
+    funds = m.slices["money_fund"]
+    funds_buy_bills = sc.money_funds.secondary_bill_share > 0
+    # Without funds in it the day's arrays stop before their rows, as they always have.
+    n_trading = funds.stop if funds_buy_bills else funds.start
     n_d = sc.dealers.count
     holdings = led.holdings_bn[:n_trading]
     long_holdings = np.maximum(holdings, 0.0)
@@ -115,6 +119,8 @@ def secondary_day(m: TreasuryMarketModel) -> None:
     fo = m.slices["foreign_official"]
     sells[fo] = m.foreign_official.sales(m.curve.risk_off, shocks.foreign_selling_bn, long_by_bucket[fo])
     # Levered funds: sales pro rata to their positions, purchases across the basis tenors.
+    if funds_buy_bills:
+        buys[funds] = m.money_funds.secondary_bill_orders_bn(m.money_funds.bill_book(m), excess_inventory, BILL_BUCKETS)
     lf = m.slices["levered_fund"]
     lf_value = np.maximum(long_by_bucket[lf], 0.0)
     share = lf_value / np.maximum(lf_value.sum(axis=1, keepdims=True), 1e-12)

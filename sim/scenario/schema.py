@@ -777,6 +777,17 @@ class MoneyFundSection(Section):
     bill_appetite_min: float = _f(0.2, "Lowest bill-auction demand relative to calm.", ge=0, le=10)
     bill_appetite_max: float = _f(2.0, "Highest bill-auction demand relative to calm.", ge=0, le=10)
     bill_cash_budget_share: float = _f(0.8, "Largest share of their cash they tender at one bill auction.", ge=0, le=1)
+    secondary_bill_share: float = _f(
+        0.0,
+        "Share of their cash idle at the ON RRP that funds spend in a day on bills (and coupons within a year "
+        "of maturity) dealers hold above their normal book, bought in the secondary market toward their bill "
+        "target (`bill_target_bn`), each its "
+        "part (by size) of dealers' excess: dealers distribute what they took down at auction to funds paying "
+        "with facility cash, not only to end investors paying with bank deposits. 0: funds buy bills only at "
+        "auction.",
+        ge=0,
+        le=1,
+    )
     opening_repo_share: float = _f(
         0.97, "Most of their free cash lent to dealers in yesterday's repo at the opening.", ge=0, le=1
     )

@@ -962,8 +962,8 @@ class SettlementSection(Section):
     operational_fails_cost_floor_pct: float = _f(
         1.0,
         "Cost of failing below which operational fails rise no further with cheaper failing (%). The public "
-        "weeks have none under 2.8%; without the fails charge at zero rates (2003, 2008) fails rose to tens "
-        "of times their usual level, which this floor keeps the response within ((4.33 / 1)^1.65, about 11x).",
+        "weeks have none under 2.8%; without the fails charge at near-zero rates (2003, 2008) fails rose to "
+        "more than ten times their usual level; this floor keeps the response within (4.33 / 1)^1.65, about 11x.",
         gt=0,
         le=20,
     )

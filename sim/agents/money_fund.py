@@ -153,7 +153,7 @@ class MoneyFunds:
         buckets (`dealer_excess_bn` by bucket; `is_bill` marks the buckets of a year or less: bills,
         and coupons that close to maturity, which funds may hold), spread over the buckets
         as dealers' excess is, up to `secondary_bill_share` of its cash idle at the facility and
-        no further than its bill target (`bill_target_bn`). None when the share is zero.
+        no further than its bill target (`bill_target_bn`). Nothing when the share is zero.
         """
         excess = np.where(is_bill, np.maximum(dealer_excess_bn, 0.0), 0.0)
         total = float(excess.sum())

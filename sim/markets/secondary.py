@@ -118,9 +118,10 @@ def secondary_day(m: TreasuryMarketModel) -> None:
     )
     fo = m.slices["foreign_official"]
     sells[fo] = m.foreign_official.sales(m.curve.risk_off, shocks.foreign_selling_bn, long_by_bucket[fo])
-    # Levered funds: sales pro rata to their positions, purchases across the basis tenors.
+    # Money funds: what dealers hold above their normal book in the bill buckets, with facility cash.
     if funds_buy_bills:
         buys[funds] = m.money_funds.secondary_bill_orders_bn(m.money_funds.bill_book(m), excess_inventory, BILL_BUCKETS)
+    # Levered funds: sales pro rata to their positions, purchases across the basis tenors.
     lf = m.slices["levered_fund"]
     lf_value = np.maximum(long_by_bucket[lf], 0.0)
     share = lf_value / np.maximum(lf_value.sum(axis=1, keepdims=True), 1e-12)

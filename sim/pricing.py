@@ -57,6 +57,11 @@ class YieldCurve:
         self.vol_levels_bp = [row.level_vol_bp for row in path]
         # The term premium's build-up at ten years, which scales it at every maturity.
         self._build_up_10y = 1.0 - np.exp(-10.0 / params.term_premium_shape_years)
+        # Yields' response to the level factor builds up over `level_loading_years` (none: one for one).
+        self._level_loading_years = params.level_loading_years
+        self._level_build_up_10y = (
+            1.0 if params.level_loading_years is None else 1.0 - np.exp(-10.0 / params.level_loading_years)
+        )
 
     def step(
         self,
@@ -100,9 +105,15 @@ class YieldCurve:
         shape = p.term_premium_shape_years
         build_up = (1.0 - np.exp(-years / shape)) / self._build_up_10y
         slope_load = 1.0 - np.exp(-years / 3.0)
-        return (
-            expected_policy_pct + (p.term_premium_10y_bp * build_up + self.level_bp + self.slope_bp * slope_load) / 100
-        )
+        level = self.level_bp * self.level_loading(years)
+        return expected_policy_pct + (p.term_premium_10y_bp * build_up + level + self.slope_bp * slope_load) / 100
+
+    def level_loading(self, years: ArrayOrFloat) -> ArrayOrFloat:
+        """How far a yield at each maturity (years) moves with the level factor, relative to the ten-year's
+        (`curve.level_loading_years`; 1 everywhere without it)."""
+        if self._level_loading_years is None:
+            return 1.0
+        return (1.0 - np.exp(-years / self._level_loading_years)) / self._level_build_up_10y
 
     def update_realised_vol(self, yield_10y_pct: float) -> None:
         """EWMA of daily 10y changes (bp/day)."""

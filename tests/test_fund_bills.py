@@ -20,7 +20,7 @@ def _funds(share: float) -> MoneyFunds:
 
 
 def _book(idle_bn: list[float], bills_bn: list[float]) -> BillBook:
-    return BillBook(np.array(bills_bn), np.array([1000.0, 1000.0]), 2000.0, np.array(idle_bn))
+    return BillBook(np.array(bills_bn), np.array([1000.0, 1000.0]), 2000.0, np.array(idle_bn), np.zeros(2))
 
 
 def test_orders_by_hand():
@@ -88,3 +88,42 @@ def test_funds_buy_the_glut_with_facility_cash_and_the_books_balance(seed):
     short = BILL_BUCKETS[buying.prices.bucket[:n]]
     assert (held[:, ~short] == held_without[:, ~short]).all()
     assert not (held[:, ~short] > 0).any()
+
+
+# A 2025-like market where money funds keep 60% of the bills outstanding as their target, which is
+# far more than they hold, with little cash idle at the ON RRP: what they lent in repo decides
+# how far they get.
+REPO_CASH = {
+    "start_date": dt.date(2025, 3, 3),
+    "end_date": dt.date(2025, 4, 30),
+    "warmup_business_days": 10,
+    **SMALL_POPULATIONS,
+    "money_funds": {"bill_market_share": 0.6},
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_funds_that_may_pay_with_repo_cash_buy_more_bills_and_lend_less_in_repo(seed):
+    def run(share: float) -> TreasuryMarketModel:
+        model = TreasuryMarketModel(
+            make_scenario(REPO_CASH, {"money_funds": {"bills_from_repo_cash_share": share}}), seed
+        )
+        assert_books_balance(model)
+        while model.running:
+            model.step()
+            assert_books_balance(model)
+        return model
+
+    facility_only, shifting = run(0.0), run(0.5)
+    funds = shifting.slices["money_fund"]
+    n = shifting.ledger.holdings_bn.shape[1]
+    is_bill = shifting.issues.is_bill[:n]
+    bills = shifting.ledger.holdings_bn[funds][:, is_bill].sum()
+    bills_facility_only = facility_only.ledger.holdings_bn[funds][
+        :, is_bill[: facility_only.ledger.holdings_bn.shape[1]]
+    ].sum()
+    # Tens of billions at least: the target's gap is over a trillion and the funds lend about as much.
+    assert bills > bills_facility_only + 25.0
+    lent = shifting.results()["daily"]["repo_volume_bn"].mean()
+    lent_facility_only = facility_only.results()["daily"]["repo_volume_bn"].mean()
+    assert lent < lent_facility_only

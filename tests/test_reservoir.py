@@ -273,8 +273,8 @@ def test_money_funds_follow_their_growth_path_out_of_households_deposits(growth_
 
 
 # ------------------------------------------------------------------ money funds' place in the bill market
-def _funds(bill_market_share: float | None) -> TreasuryMarketModel:
-    return TreasuryMarketModel(make_scenario({"money_funds": {"bill_market_share": bill_market_share}}), 1)
+def _funds(bill_market_share: float | None, **keys: float) -> TreasuryMarketModel:
+    return TreasuryMarketModel(make_scenario({"money_funds": {"bill_market_share": bill_market_share, **keys}}), 1)
 
 
 def test_money_funds_lean_toward_their_share_of_the_bill_market_when_it_is_the_larger_target():
@@ -291,7 +291,18 @@ def test_money_funds_lean_toward_their_share_of_the_bill_market_when_it_is_the_l
     own = funds.params.bills_share * assets
     np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, idle), own + idle)
     np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, 0.0 * assets), own)
+    # With `bills_from_repo_cash_share`, that share of the cash lent in repo pays for bills as well.
+    repo = 300.0 * funds.size_share
+    np.testing.assert_allclose(funds.bill_target_bn(assets, 5000.0, idle, repo), own + idle)  # share 0
+    shifting = _funds(0.4, bills_from_repo_cash_share=0.5).money_funds
+    np.testing.assert_allclose(shifting.bill_target_bn(assets, 5000.0, idle, repo), own + idle + 0.5 * repo)
+    gap = 2000.0 * funds.size_share - own  # the most either cash can add: the way to the market part
+    np.testing.assert_allclose(shifting.bill_target_bn(assets, 5000.0, idle, 100.0 * repo), own + gap)
     held, cash = funds.params.bills_share * assets, 0.5 * assets  # at their own-assets target
+    assert (
+        shifting.bill_bids(50.0, 4.3, held, assets, cash, 5000.0, 0.0 * cash, cash)[2]
+        > funds.bill_bids(50.0, 4.3, held, assets, cash, 5000.0, 0.0 * cash, cash)[2]
+    ).all()
     few = funds.bill_bids(50.0, 4.3, held, assets, cash, 1000.0, cash)[2]
     many = funds.bill_bids(50.0, 4.3, held, assets, cash, 5000.0, cash)[2]
     assert many.sum() > few.sum()

@@ -29,12 +29,14 @@ GROWTH_STEERING_SHARE = 0.2  # of the gap to the growth path closed a day: most 
 @dataclass(frozen=True)
 class BillBook:
     """Money funds' bills ($bn at market, by fund), assets ($bn, by fund), the bills outstanding
-    ($bn par) and each fund's cash idle at the ON RRP since yesterday ($bn)."""
+    ($bn par), each fund's cash idle at the ON RRP since yesterday and the rest of its cash, lent in
+    repo yesterday ($bn)."""
 
     bills_bn: np.ndarray
     assets_bn: np.ndarray
     bills_outstanding_bn: float
     idle_cash_bn: np.ndarray
+    repo_cash_bn: np.ndarray
 
 
 class MoneyFund(PopulationMember):
@@ -143,8 +145,9 @@ class MoneyFunds:
         assets_bn = np.maximum(led.money_bn[mmf] + led.on_rrp_bn[mmf] + led.repo_lent_bn[mmf] + bills_bn, 1e-9)
         bills_outstanding_bn = float(m.issues.outstanding_bn[m.issues.is_bill & m.issues.active].sum())
         # The facility's cash came back this morning: what sat idle at it is yesterday's idle share of their cash.
-        idle_cash_bn = np.maximum(led.money_bn[mmf], 0.0) * m.market.funds_idle_share
-        return BillBook(bills_bn, assets_bn, bills_outstanding_bn, idle_cash_bn)
+        cash_bn = np.maximum(led.money_bn[mmf], 0.0)
+        idle_cash_bn = cash_bn * m.market.funds_idle_share
+        return BillBook(bills_bn, assets_bn, bills_outstanding_bn, idle_cash_bn, cash_bn - idle_cash_bn)
 
     def secondary_bill_orders_bn(self, book: BillBook, dealer_excess_bn: np.ndarray, is_bill: np.ndarray) -> np.ndarray:
         """Bills each fund buys from dealers today, by bucket ($bn par, shape (funds, buckets)).
@@ -159,7 +162,7 @@ class MoneyFunds:
         total = float(excess.sum())
         if total <= 0 or self.params.secondary_bill_share <= 0:
             return np.zeros((self.size_share.size, excess.size))
-        target_bn = self.bill_target_bn(book.assets_bn, book.bills_outstanding_bn, book.idle_cash_bn)
+        target_bn = self.bill_target_bn(book.assets_bn, book.bills_outstanding_bn, book.idle_cash_bn, book.repo_cash_bn)
         budget_bn = np.minimum(
             self.params.secondary_bill_share * book.idle_cash_bn, np.maximum(target_bn - book.bills_bn, 0.0)
         )
@@ -174,18 +177,25 @@ class MoneyFunds:
         return max(self.params.counterparty_limit_share * assets_bn * (1.0 - pullback_share), 0.0)
 
     def bill_target_bn(
-        self, assets_bn: np.ndarray, bills_outstanding_bn: float, idle_cash_bn: np.ndarray
+        self,
+        assets_bn: np.ndarray,
+        bills_outstanding_bn: float,
+        idle_cash_bn: np.ndarray,
+        repo_cash_bn: np.ndarray | None = None,
     ) -> np.ndarray:
         """The bills each fund would hold ($bn): `bills_share` of its assets or, where larger, its part
         (by size) of `bill_market_share` of the bills outstanding, for as much of the difference as its
-        cash idle at the ON RRP (`idle_cash_bn`): funds move facility cash into bills, not the cash
-        they lend in repo."""
+        cash idle at the ON RRP (`idle_cash_bn`) and `bills_from_repo_cash_share` of the cash it lent
+        in repo (`repo_cash_bn`; none: no such cash) will pay for."""
         p = self.params
         target = p.bills_share * assets_bn
         if p.bill_market_share is None:
             return target
         market_part = p.bill_market_share * bills_outstanding_bn * self.size_share
-        return target + np.minimum(np.maximum(market_part - target, 0.0), np.maximum(idle_cash_bn, 0.0))
+        payable = np.maximum(idle_cash_bn, 0.0)
+        if repo_cash_bn is not None and p.bills_from_repo_cash_share > 0:
+            payable = payable + p.bills_from_repo_cash_share * np.maximum(repo_cash_bn, 0.0)
+        return target + np.minimum(np.maximum(market_part - target, 0.0), payable)
 
     def bill_bids(
         self,
@@ -196,11 +206,13 @@ class MoneyFunds:
         cash_bn: np.ndarray,
         bills_outstanding_bn: float,
         idle_cash_bn: np.ndarray,
+        repo_cash_bn: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bill-auction tenders (fund index, yield %, amount $bn), leaning toward their bill target
-        (`bill_target_bn`; bills outstanding and each fund's cash idle at the ON RRP in $bn)."""
+        (`bill_target_bn`; bills outstanding, each fund's cash idle at the ON RRP and the cash it lent
+        in repo, in $bn)."""
         p = self.params
-        target_bn = self.bill_target_bn(assets_bn, bills_outstanding_bn, idle_cash_bn)
+        target_bn = self.bill_target_bn(assets_bn, bills_outstanding_bn, idle_cash_bn, repo_cash_bn)
         gap = (target_bn - bills_bn) / np.maximum(assets_bn, 1e-9)
         appetite = (1.0 + p.bill_appetite_per_gap * gap).clip(p.bill_appetite_min, p.bill_appetite_max)
         amounts = offering_bn * p.bill_auction_share * self.size_share * appetite

@@ -273,7 +273,14 @@ def collect_tenders(
     mmf = m.slices["money_fund"]
     book = m.money_funds.bill_book(m)
     mm_i, mm_y, mm_amt = m.money_funds.bill_bids(
-        offering, wi, book.bills_bn, book.assets_bn, led.money_bn[mmf], book.bills_outstanding_bn, book.idle_cash_bn
+        offering,
+        wi,
+        book.bills_bn,
+        book.assets_bn,
+        led.money_bn[mmf],
+        book.bills_outstanding_bn,
+        book.idle_cash_bn,
+        book.repo_cash_bn,
     )
     mm_amt = mm_amt * (1.0 - shortfall) if tenor in BILL_TENORS else np.zeros_like(mm_amt)
     rows = np.concatenate(

@@ -109,6 +109,15 @@ class CurveSection(Section):
     term_premium_10y_bp: float = _f(45.0, "Fundamental 10y yield above the policy rate (bp).", ge=-300, le=500)
     term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", ge=0.1, le=30)
     level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", ge=0.01, le=50)
+    level_loading_years: float | None = _f(
+        None,
+        "Maturity over which yields' response to the level factor builds up (years): a yield T years from "
+        "maturity moves (1 - exp(-T / this)) / (1 - exp(-10 / this)) times the ten-year's, so bills, anchored "
+        "by the expected policy path, barely move (`sim.calibration.level_loading` estimates it from the "
+        "daily changes of the constant-maturity yields: 1.03 with s.e. 0.13). None: every maturity moves one for one.",
+        gt=0.01,
+        le=30,
+    )
     level_vol_risk_off_bp: float = _f(10.0, "Daily std of the level factor in risk-off (bp/day).", ge=0.01, le=100)
     level_vol_path: list[LevelVolFrom] = _f(
         [],
@@ -769,8 +778,18 @@ class MoneyFundSection(Section):
         None,
         "Share of the bills outstanding money funds keep, where that is more than `bills_share` of their assets: "
         "their bill-auction demand leans toward it for as much as they hold idle at the ON RRP, so new bills are "
-        "bought with facility cash rather than by investors paying with bank deposits, and never with the cash "
-        "they lend in repo. None: they lean toward `bills_share` of their assets alone.",
+        "bought with facility cash rather than by investors paying with bank deposits, and with the cash they "
+        "lend in repo only as far as `bills_from_repo_cash_share` lets them. None: they lean toward `bills_share` "
+        "of their assets alone.",
+        ge=0,
+        le=1,
+    )
+    bills_from_repo_cash_share: float = _f(
+        0.0,
+        "Share of the cash they lent in repo yesterday (to dealers and banks) that funds will also move into bills "
+        "on the way to their part of the bills outstanding (`bill_market_share`), beside all they held idle at "
+        "the ON RRP: a wave of new bills then draws cash out of repo as well as out of the facility, and banks "
+        "that borrowed it lose reserves. 0: bills are bought with facility cash only.",
         ge=0,
         le=1,
     )

@@ -1,7 +1,8 @@
 """Yields: the fundamental curve, the risk regime, and the dealers' inventory premium.
 
 The fundamental curve is the expected policy rate over an issue's life plus a term
-premium and two stochastic factors (level, slope). Factor volatility depends on a
+premium and two stochastic factors (level, slope); the level factor moves the ten-year one
+for one and bills hardly at all (`curve.level_loading_years`), as the public yields do. Factor volatility depends on a
 calm / risk-off Markov regime. Market yields add a duration premium that rises with the
 duration dealers must warehouse relative to their risk capacity (preferred-habitat
 logic), which is how dealer constraints reach prices.

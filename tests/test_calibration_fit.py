@@ -62,7 +62,7 @@ def test_the_calibration_report_states_what_the_fit_gives(refit_misses):
     assert baseline.repo.trade_noise_bp == pytest.approx(fitted["repo"]["trade_noise_bp"])
 
 
-# At this fit 9 of 2025 H1's 21 moments lie within two standard errors (6 of 20 at the previous fit).
+# At this fit 9 of 2025 H1's 21 moments lie within two standard errors (9 of 21 at the previous fit).
 @pytest.mark.slow
 def test_the_regime_the_baseline_simulates_is_fitted_a_third_of_the_way(refit_misses):
     # 2025 H1's moments. (A search's lowest-loss trial scores better on the fit's own seeds than

@@ -155,32 +155,33 @@ def test_the_page_marks_a_seed_out_of_its_band():
 EPISODES = ROOT / "scenarios" / "episodes"
 # Strict expected failures: a model that meets one of these bands must say so here and on the
 # episode's page.
-# September 2019: the model's repo does not spike on the 17th: SOFR prints 1.6bp to 0.4bp under
-# IOER (its 99th percentile 4-10bp over) on seeds 1-3. After the tax date money funds' cash and banks'
+# September 2019: the model's repo does not spike on the 17th: SOFR prints 0.4bp under to 1.0bp
+# over IOER (its 99th percentile 6-13bp over) on seeds 1-3. After the tax date money funds' cash and banks'
 # tranches still cover dealers' need; where they do not, the model jumps to dealers' outside
 # option for weeks rather than a day (calibration/configs/baseline.yaml, notes).
 SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
-# April 2025: bids disperse with volatility by the fit's elasticity (1.34): the 8-10 April auctions
-# bid 1.5 and 1.8bp wider on seeds 1 and 3 and 0.1bp narrower on seed 2 (real 3.4bp); fails rise
-# by 86% on seed 3 and fall by 8% and 15% on seeds 1 and 2 (real +43%).
+# April 2025: bids disperse with volatility by the fit's elasticity (1.43): the 8-10 April auctions
+# bid 2.4 and 3.0bp wider on seeds 1 and 3 and no wider on seed 2 (real 3.4bp); fails rise by 78%
+# on seed 3 and fall by 16% and 17% on seeds 1 and 2 (real +43%).
 BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="on seed 2 the 8-10 April auctions bid no wider")
 FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 2 fails do not rise in the weeks to 16 April")
-# March 2020: dealers' net positions rise on every seed ($6-53bn; the real ones absorbed customers'
+# March 2020: dealers' net positions rise on every seed ($4-50bn; the real ones absorbed customers'
 # sales, +$27bn in four weeks), but on seed 3 bid/ask over 20 April to 15 May is still 0.83 of the
-# stressed weeks' mean (the band asks for 0.8 or less; 0.75 and 0.58 on seeds 1 and 2).
+# stressed weeks' mean (the band asks for 0.8 or less; 0.74 and 0.60 on seeds 1 and 2).
 RELIEF_LATE = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask falls back only to 0.83 of the stress by May")
 # The 2023 rebuild: banks borrow money funds' cash back from the ON RRP as the TGA drains their
-# reserves, so the ON RRP falls by $273-446bn (seeds 1-3; real $586bn), but on seeds 2 and 3
-# reserves still fall by 75% and 84% of the TGA's rise (44% on seed 1; real 17%): bills bought with
+# reserves, so the ON RRP falls by $294-438bn (seeds 1-3; real $586bn), but on seeds 2 and 3
+# reserves still fall by 70% and 79% of the TGA's rise (46% on seed 1; real 17%): bills bought with
 # bank deposits, QT's runoff and the MBS paid down drain them faster than banks borrow back what
-# funds leave at the facility.
+# funds leave at the facility, and the fit lets funds pay for bills with little of the cash they
+# lend in repo (`money_funds.bills_from_repo_cash_share`, 0.029).
 REBUILD_MISSED = pytest.mark.xfail(
     strict=True, reason="on seeds 2 and 3 reserves fall by half or more of the TGA's rise"
 )
-# 2025's quarter-ends: SOFR's smallest jump is 2.6bp on seed 1 (3.0 and 4.3bp on seeds 2 and 3; real
-# 7.2bp): the fit's quarter-end jump in 2025 H1 averages 5.2bp against 8.
-QUARTER_END_SOFR_SHORT = pytest.mark.xfail(
-    strict=True, reason="on seed 1 SOFR rises by less than 3bp at one 2025 quarter-end"
+# 2022-2024's quarter-ends: at the smallest, the ON RRP's take-up rises by $8bn and $22bn on seeds 1
+# and 3 and falls by $17bn on seed 2 (real: it rose at every one, by $56bn at the least).
+QUARTER_END_RRP_SHORT = pytest.mark.xfail(
+    strict=True, reason="on seed 2 ON RRP take-up falls at one 2022-2024 quarter-end"
 )
 SHIPPED_BANDS = [
     pytest.param("september_2019", "SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
@@ -201,8 +202,8 @@ SHIPPED_BANDS = [
     pytest.param("debt_limit_rebuild_2023", "reserves fall by less than half of the TGA's rise", marks=REBUILD_MISSED),
     ("debt_limit_rebuild_2023", "the ON RRP falls by more than half of the TGA's rise"),
     ("quarter_ends_2022_2024", "SOFR does not fall at any quarter-end"),
-    ("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end"),
-    pytest.param("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end", marks=QUARTER_END_SOFR_SHORT),
+    pytest.param("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end", marks=QUARTER_END_RRP_SHORT),
+    ("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end"),
     ("quarter_ends_2025", "ON RRP take-up rises at every quarter-end"),
 ]  # fmt: skip
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -65,13 +66,24 @@ def test_the_estimator_recovers_a_known_build_up_maturity(tmp_path):
     assert level_loading_fit(tmp_path) == fit  # the same seed, the same bootstrap
 
 
+REAL_DIR = os.environ.get("PLUMBING_DATA_DIR", "")
+
+
+@pytest.mark.skipif(not REAL_DIR or not Path(REAL_DIR).is_dir(), reason="PLUMBING_DATA_DIR not set")
+def test_the_default_is_the_public_yields_estimate():
+    fit = level_loading_fit(REAL_DIR)
+    default = CurveSection().level_loading_years
+    # Within a tenth of a standard error: the default is the estimate.
+    assert default is not None and abs(default - fit.loading_years) < 0.1 * fit.loading_years_se
+    # Bills barely follow the ten-year; two and five years nearly one for one.
+    assert fit.betas["DGS1MO"] < 0.1 and fit.betas["DGS3MO"] < 0.3 and fit.betas["DGS2"] > 0.8
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_bills_stay_tied_to_the_policy_path_while_the_ten_year_wanders(seed):
     """Over a year, the 3-month yield's daily changes load on the ten-year's as the schema's loading
     says (the dealers' duration premium adds little at three months), far below one for one."""
-    scenario = Scenario(
-        name="loading", start_date="2025-01-02", end_date="2025-12-31", curve={"level_loading_years": 1.03}
-    )
+    scenario = Scenario(name="loading", start_date="2025-01-02", end_date="2025-12-31")
     model = TreasuryMarketModel(scenario, seed=seed)
     rows = []
     while model.running and model.day_index < len(model.calendar):
@@ -79,6 +91,7 @@ def test_bills_stay_tied_to_the_policy_path_while_the_ten_year_wanders(seed):
         rows.append(model.market_yield_pct(np.array([0.25, 2.0, 10.0])))
     changes = np.diff(np.array(rows), axis=0)
     beta = np.cov(changes[:, 0], changes[:, 2])[0, 1] / changes[:, 2].var(ddof=1)
-    expected = float(level_loading(np.array([0.25]), 1.03)[0])
+    assert scenario.curve.level_loading_years is not None  # the default: the public yields' estimate
+    expected = float(level_loading(np.array([0.25]), scenario.curve.level_loading_years)[0])
     assert beta == pytest.approx(expected, abs=0.1)
     assert np.std(changes[:, 0]) < 0.5 * np.std(changes[:, 2])

@@ -110,7 +110,7 @@ class CurveSection(Section):
     term_premium_shape_years: float = _f(3.0, "Maturity over which the term premium builds up (years).", ge=0.1, le=30)
     level_vol_calm_bp: float = _f(5.0, "Daily std of the level factor in calm (bp/day).", ge=0.01, le=50)
     level_loading_years: float | None = _f(
-        None,
+        1.03,
         "Maturity over which yields' response to the level factor builds up (years): a yield T years from "
         "maturity moves (1 - exp(-T / this)) / (1 - exp(-10 / this)) times the ten-year's, so bills, anchored "
         "by the expected policy path, barely move (`sim.calibration.level_loading` estimates it from the "

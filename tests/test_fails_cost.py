@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from sim.calibration.fails_cost import fails_cost_elasticities, weekly_cost_of_failing_pct
+from sim.markets.settlement import operational_cost_multiplier
 from sim.scenario.schema import SettlementSection
 
 
@@ -86,3 +88,17 @@ def test_the_default_elasticity_is_the_public_series_estimate():
     # coefficient is negative. Within a tenth of a standard error: the default is the estimate.
     assert abs(-fit.cost_elasticity - default) < 0.1 * fit.cost_elasticity_se
     assert fit.cost_elasticity + 2 * fit.cost_elasticity_se < 0  # dearer fails are fewer, beyond noise
+
+
+def test_the_cost_multiplier_stays_finite_over_the_schemas_range():
+    # At zero rates without the charge the cost of failing is nil: the floor is what bounds the
+    # multiplier, so the schema keeps it away from zero (a floor of 5e-324 made it infinite).
+    bounds = {
+        m.__class__.__name__: m for m in SettlementSection.model_fields["operational_fails_cost_floor_pct"].metadata
+    }
+    lowest_floor = bounds["Ge"].ge
+    assert lowest_floor > 0
+    largest = operational_cost_multiplier(0.0, elasticity=10.0, reference_pct=20.0, floor_pct=lowest_floor)
+    assert np.isfinite(largest) and largest == pytest.approx((20.0 / lowest_floor) ** 10.0)
+    with pytest.raises(ValidationError):
+        SettlementSection(operational_fails_cost_floor_pct=5e-324)

@@ -983,7 +983,7 @@ class SettlementSection(Section):
         "Cost of failing below which operational fails rise no further with cheaper failing (%). The public "
         "weeks have none under 2.8%; without the fails charge at near-zero rates (2003, 2008) fails rose to "
         "more than ten times their usual level; this floor keeps the response within (4.33 / 1)^1.65, about 11x.",
-        gt=0,
+        ge=0.1,  # a vanishing floor would let free failing multiply fails without bound
         le=20,
     )
     new_issue_fail_multiplier: float = _f(

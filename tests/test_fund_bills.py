@@ -12,7 +12,7 @@ from sim import TreasuryMarketModel
 from sim.agents.money_fund import BillBook, MoneyFunds
 from sim.scenario.schema import MoneyFundSection
 from sim.securities import BILL_BUCKETS, N_BUCKETS
-from tests.conftest import SMALL_POPULATIONS, assert_books_balance, make_scenario
+from tests.conftest import SMALL_POPULATIONS, make_scenario, run_checked
 
 
 def _funds(share: float) -> MoneyFunds:
@@ -65,12 +65,7 @@ def test_funds_buy_the_glut_with_facility_cash_and_the_books_balance(seed):
     # (measured on seeds 1-3: funds buy $1.36-1.41T over 28-33 days; the ON RRP $70-133bn lower,
     # reserves $68-133bn higher). The books balance every day.
     def run(share: float) -> TreasuryMarketModel:
-        model = TreasuryMarketModel(make_scenario(GLUT, {"money_funds": {"secondary_bill_share": share}}), seed=seed)
-        assert_books_balance(model)
-        while model.running:
-            model.step()
-            assert_books_balance(model)
-        return model
+        return run_checked(make_scenario(GLUT, {"money_funds": {"secondary_bill_share": share}}), seed)
 
     without, buying = run(0.0), run(0.2)
     daily_without, daily_buying = without.results()["daily"], buying.results()["daily"]
@@ -105,14 +100,7 @@ REPO_CASH = {
 @pytest.mark.parametrize("seed", [1, 2])
 def test_funds_that_may_pay_with_repo_cash_buy_more_bills_and_lend_less_in_repo(seed):
     def run(share: float) -> TreasuryMarketModel:
-        model = TreasuryMarketModel(
-            make_scenario(REPO_CASH, {"money_funds": {"bills_from_repo_cash_share": share}}), seed
-        )
-        assert_books_balance(model)
-        while model.running:
-            model.step()
-            assert_books_balance(model)
-        return model
+        return run_checked(make_scenario(REPO_CASH, {"money_funds": {"bills_from_repo_cash_share": share}}), seed)
 
     facility_only, shifting = run(0.0), run(0.5)
     funds = shifting.slices["money_fund"]

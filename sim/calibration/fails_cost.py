@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.calibration.moments import moving_block_weeks
 from sim.data.fomc import rates_in_force
 from sim.data.fred import fred_path, read_fred_series
 from sim.data.market import read_move_index
@@ -72,11 +73,9 @@ def fails_cost_elasticities(data_dir: str | Path, seed: int = 0) -> FailsCostFit
     coefficients = np.linalg.lstsq(regressors, outcome, rcond=None)[0]
     rng = np.random.default_rng(seed)
     n = len(weeks)
-    starts_per_draw = n // BLOCK_WEEKS + 1
     draws = []
     for _ in range(BOOTSTRAP_DRAWS):
-        starts = rng.integers(0, n - BLOCK_WEEKS + 1, size=starts_per_draw)
-        rows = (starts[:, None] + np.arange(BLOCK_WEEKS)[None, :]).ravel()[:n]
+        rows = moving_block_weeks(n, BLOCK_WEEKS, rng)
         draws.append(np.linalg.lstsq(regressors[rows], outcome[rows], rcond=None)[0])
     se = np.std(draws, axis=0, ddof=1)
     return FailsCostFit(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
+from sim.calibration.moments import moving_block_weeks
 from sim.data.fred import fred_path, read_fred_series
 
 # Constant-maturity series below ten years and their maturities (years).
@@ -86,16 +87,13 @@ def level_loading_fit(data_dir: str | Path, seed: int = 0) -> LevelLoadingFit:
     betas = _betas(values)
     tau = fit_loading_years(betas, years)
     rng = np.random.default_rng(seed)
-    n = len(values)
-    starts_per_draw = n // BLOCK_DAYS + 1
     draws = []
     for _ in range(BOOTSTRAP_DRAWS):
-        starts = rng.integers(0, n - BLOCK_DAYS + 1, size=starts_per_draw)
-        rows = (starts[:, None] + np.arange(BLOCK_DAYS)[None, :]).ravel()[:n]
+        rows = moving_block_weeks(len(values), BLOCK_DAYS, rng)  # positions: here days, not weeks
         draws.append(fit_loading_years(_betas(values[rows]), years))
     return LevelLoadingFit(
         betas={name: float(b) for name, b in zip(SHORTER_SERIES, betas, strict=True)},
         loading_years=tau,
         loading_years_se=float(np.std(draws, ddof=1)),
-        days=n,
+        days=len(values),
     )

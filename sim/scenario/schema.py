@@ -966,7 +966,7 @@ class SettlementSection(Section):
         "more on avoiding fails (sourcing, matching, chasing counterparties) when a fail forgoes more interest. "
         "Estimated from the public weekly fails in the tracked issues, January 2022 to September 2025 (195 weeks): "
         "log fails on log cost of failing (SOFR plus the charge) and log MOVE give -1.65 (block-bootstrap s.e. "
-        "0.27) and +1.42 (0.38) (`sim.calibration.fails_cost`); the cost of failing ran from 2.8% (2022, "
+        "0.29) and +1.42 (0.37) (`sim.calibration.fails_cost`); the cost of failing ran from 2.8% (2022, "
         "the charge's floor at 3%) to 5.4% (2023-2024). 0: the cost of failing leaves operational fails alone.",
         ge=0,
         le=10,

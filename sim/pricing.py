@@ -2,8 +2,8 @@
 
 The fundamental curve is the expected policy rate over an issue's life plus a term
 premium and two stochastic factors (level, slope); the level factor moves the ten-year one
-for one and bills hardly at all (`curve.level_loading_years`), as the public yields do. Factor volatility depends on a
-calm / risk-off Markov regime. Market yields add a duration premium that rises with the
+for one and bills hardly at all (`curve.level_loading_years`), as the public yields do.
+Factor volatility depends on a calm / risk-off Markov regime. Market yields add a duration premium that rises with the
 duration dealers must warehouse relative to their risk capacity (preferred-habitat
 logic), which is how dealer constraints reach prices.
 """
@@ -58,11 +58,7 @@ class YieldCurve:
         self.vol_levels_bp = [row.level_vol_bp for row in path]
         # The term premium's build-up at ten years, which scales it at every maturity.
         self._build_up_10y = 1.0 - np.exp(-10.0 / params.term_premium_shape_years)
-        # Yields' response to the level factor builds up over `level_loading_years` (none: one for one).
         self._level_loading_years = params.level_loading_years
-        self._level_build_up_10y = (
-            1.0 if params.level_loading_years is None else 1.0 - np.exp(-10.0 / params.level_loading_years)
-        )
 
     def step(
         self,
@@ -114,7 +110,7 @@ class YieldCurve:
         (`curve.level_loading_years`; 1 everywhere without it)."""
         if self._level_loading_years is None:
             return 1.0
-        return (1.0 - np.exp(-years / self._level_loading_years)) / self._level_build_up_10y
+        return level_loading(years, self._level_loading_years)
 
     def update_realised_vol(self, yield_10y_pct: float) -> None:
         """EWMA of daily 10y changes (bp/day)."""
@@ -128,6 +124,12 @@ class YieldCurve:
     def vol_ratio(self) -> float:
         """Realised volatility relative to calm (1 in calm; at least 0.25, at most VOL_RATIO_CAP)."""
         return min(max(self.realised_vol_bp / self.params.level_vol_calm_bp, 0.25), VOL_RATIO_CAP)
+
+
+def level_loading(years: ArrayOrFloat, build_up_years: float) -> ArrayOrFloat:
+    """How far a yield `years` from maturity moves with the level factor when its response builds up
+    over `build_up_years`: (1 - exp(-years / build_up)) / (1 - exp(-10 / build_up)), 1 at ten years."""
+    return (1.0 - np.exp(-years / build_up_years)) / (1.0 - np.exp(-10.0 / build_up_years))
 
 
 @overload

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration.level_loading import SHORTER_SERIES, level_loading, level_loading_fit
+from sim.calibration.level_loading import SHORTER_SERIES, level_loading_fit
 from sim.model import TreasuryMarketModel
-from sim.pricing import YieldCurve
+from sim.pricing import YieldCurve, level_loading
 from sim.scenario.schema import CurveSection, Scenario
 
 

@@ -5,7 +5,7 @@ regressed on the ten-year's (`DGS10`), over the days of the calibration windows 
 off zero (April 2018 to December 2019, January 2022 to September 2025). The model's yields move
 with the level factor by (1 - exp(-T / tau)) / (1 - exp(-10 / tau)) at T years; tau is the value
 that brings these loadings closest (least squares) to the estimated betas. Bills barely move with
-the ten-year (betas of 0.03 at one month and 0.15 at three): they are tied to the expected policy
+the ten-year (betas of 0.05 at one month and 0.16 at three): they are tied to the expected policy
 path, which the model knows. The standard error is from a moving-block bootstrap of days.
 """
 
@@ -20,6 +20,7 @@ from scipy.optimize import minimize_scalar
 
 from sim.calibration.moments import moving_block_weeks
 from sim.data.fred import fred_path, read_fred_series
+from sim.pricing import level_loading
 
 # Constant-maturity series below ten years and their maturities (years).
 SHORTER_SERIES: dict[str, float] = {"DGS1MO": 1 / 12, "DGS3MO": 0.25, "DGS2": 2.0, "DGS5": 5.0}
@@ -28,7 +29,7 @@ TEN_YEAR_SERIES = "DGS10"
 WINDOWS: tuple[tuple[str, str], ...] = (("2018-04-02", "2019-12-31"), ("2022-01-03", "2025-09-30"))
 BLOCK_DAYS = 20  # about a month: daily yield changes carry little autocorrelation beyond it
 BOOTSTRAP_DRAWS = 500
-TAU_BOUNDS_YEARS = (0.02, 30.0)  # the schema's range for `curve.level_loading_years`
+TAU_BOUNDS_YEARS = (0.02, 30.0)  # within the schema's range for `curve.level_loading_years`
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,10 @@ class LevelLoadingFit:
     days: int
 
 
-def level_loading(years: np.ndarray, tau_years: float) -> np.ndarray:
-    """The model's loading of a yield T years out on the level factor, relative to the ten-year's."""
-    return (1.0 - np.exp(-years / tau_years)) / (1.0 - np.exp(-10.0 / tau_years))
-
-
 def fit_loading_years(betas: np.ndarray, years: np.ndarray) -> float:
     """The tau whose loadings are closest to `betas` at `years` (least squares, within the schema's range)."""
     result = minimize_scalar(
-        lambda tau: float(((level_loading(years, tau) - betas) ** 2).sum()),
+        lambda tau: float(((np.asarray(level_loading(years, tau)) - betas) ** 2).sum()),
         bounds=TAU_BOUNDS_YEARS,
         method="bounded",
         options={"xatol": 1e-6},

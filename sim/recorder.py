@@ -112,8 +112,8 @@ class Recorder:
             led.equity_bn[:n_d],
             inventory,
             m.dealers.dv01_mn,
-            led.repo_borrowed_bn[:n_d],
-            led.repo_lent_bn[:n_d],
+            led.repo_borrowed_bn[:n_d] - m.dealers.parent_fed_funds_borrowed_bn,  # the parents' fed funds are not repo
+            led.repo_lent_bn[:n_d] - m.dealers.parent_fed_funds_lent_bn,
             np.where(m.dealers.bank_affiliated, led.money_bn[:n_d], 0.0),
             c.slr,
             c.slr_headroom_bn,

@@ -9,6 +9,8 @@ unevenly held: a few large banks with high comfortable levels hold most of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.agents.member import PopulationMember
@@ -19,6 +21,18 @@ from sim.scenario.schema import BankSection
 TRANCHES = 10
 ARBITRAGE_NEWTON_STEPS = 12  # ample: from x = 0 the steps converge to within 1e-12 of a share
 MAX_EXCESS_HELD_SHARE = 1e6  # comfortable levels: beyond anything the ON RRP could lend
+LOAN_DUST_BN = 1e-9  # $1,000: below this a loan is rounding
+
+
+@dataclass(frozen=True)
+class DealerParents:
+    """Dealers' parents in the fed funds market (`banks.dealer_parents_in_fed_funds`): their ledger
+    accounts, what each lends (the reserves behind deposits it gained) and what each borrows (what
+    it lost), $bn."""
+
+    accounts: np.ndarray
+    surplus_bn: np.ndarray
+    shortfall_bn: np.ndarray
 
 
 class BankReserveManager(PopulationMember):
@@ -162,16 +176,36 @@ class Banks:
                 before_last = last
         return excess
 
-    def fed_funds_bid_pct(self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf) -> float:
+    def fed_funds_bid_pct(
+        self, reserves_bn: np.ndarray, iorb_pct: float, ceiling_pct: float = np.inf, other_reserves_bn: float = 0.0
+    ) -> float:
         """What banks pay for overnight reserves (%): IORB less what holding borrowed reserves
         costs them (the arbitrage must cover it), plus the marginal value of reserves at the
         system's reserves relative to comfortable levels (interbank loans equalise that ratio).
         Near IORB less the cost when reserves are abundant, above IORB when they are scarce, and
-        never above `ceiling_pct` (the discount window with its stigma: banks borrow there instead)."""
+        never above `ceiling_pct` (the discount window with its stigma: banks borrow there instead).
+        `other_reserves_bn`: reserves outside the banks that trade in the same market, net (dealers'
+        parents' surplus less their shortfall, `fed_funds_market`)."""
         comfortable = self.lowest_comfortable_bn
-        even = comfortable * (reserves_bn.sum() / comfortable.sum())
+        even = comfortable * ((reserves_bn.sum() + other_reserves_bn) / comfortable.sum())
         value_bp = float(self.marginal_value_bp(even) @ comfortable / comfortable.sum())
         return min(iorb_pct + (value_bp - self.params.reserve_arbitrage_cost_bp) / 100.0, ceiling_pct)
+
+    def lend_overnight(
+        self, ledger: Ledger, accounts: np.ndarray, borrowers: np.ndarray, amounts_bn: np.ndarray, rate_pct: float
+    ) -> bool:
+        """Evening fed funds: banks (`accounts`) lend `borrowers` their `amounts_bn` overnight at
+        `rate_pct`, in proportion to their reserves, repaid the next morning. False (and no loan)
+        when there is nothing to lend or no bank holds reserves."""
+        total = float(amounts_bn.sum())
+        held = np.maximum(ledger.money_bn[accounts], 0.0)
+        if total <= LOAN_DUST_BN or held.sum() <= 0:
+            return False
+        lent = total * held / held.sum()
+        lent[int(np.argmax(lent))] += total - lent.sum()  # equal totals, to the last bit
+        interest = amounts_bn * rate_pct / 36000.0
+        ledger.repo_open(accounts, lent, lent * (interest.sum() / total), borrowers, amounts_bn, interest)
+        return True
 
     def fed_funds_market(
         self,
@@ -182,6 +216,7 @@ class Banks:
         outside_offer_bn: np.ndarray,
         outside_reservation_pct: float,
         ceiling_pct: float = np.inf,
+        parents: DealerParents | None = None,
     ) -> tuple[float, float]:
         """Overnight unsecured loans of reserves, priced at banks' bid (`fed_funds_bid_pct`).
 
@@ -191,9 +226,15 @@ class Banks:
         comfortable share lend the surplus to banks short of it. All loans are repaid the
         next morning; they are not repo collateralised, so they stay out of the SOFR statistics.
 
+        With `parents` (dealers' parents, `banks.dealer_parents_in_fed_funds`), the parents' banks
+        trade beside the banks, with no comfortable level of their own: each lends its surplus and
+        borrows its shortfall at the banks' bid at the reserves of both, and the banks end as evenly
+        spread over their comfortable levels as before.
+
         Returns the day's fed funds rate (EFFR-like, %) and volume ($bn); NaN and 0 with no trades.
         """
-        rate = self.fed_funds_bid_pct(ledger.money_bn[accounts], iorb_pct, ceiling_pct)
+        parents_net_bn = 0.0 if parents is None else float(parents.surplus_bn.sum() - parents.shortfall_bn.sum())
+        rate = self.fed_funds_bid_pct(ledger.money_bn[accounts], iorb_pct, ceiling_pct, parents_net_bn)
         volume = 0.0
         offered = float(outside_offer_bn.sum())
         if offered > 0 and rate >= outside_reservation_pct:
@@ -210,13 +251,17 @@ class Banks:
             volume += offered
         reserves = ledger.money_bn[accounts]
         comfortable = self.lowest_comfortable_bn
-        surplus = reserves - comfortable * (reserves.sum() / comfortable.sum())
+        surplus = reserves - comfortable * ((reserves.sum() + parents_net_bn) / comfortable.sum())
+        traders = accounts
+        if parents is not None:
+            traders = np.concatenate([accounts, parents.accounts, parents.accounts])
+            surplus = np.concatenate([surplus, parents.surplus_bn, -parents.shortfall_bn])
         lenders, borrowers = surplus > 0, surplus < 0
         if lenders.any() and borrowers.any():
             lent, borrowed = surplus[lenders], -surplus[borrowers]
             borrowed = borrowed * (lent.sum() / borrowed.sum())  # equal totals up to rounding
             interest_paid = borrowed * rate / 36000.0
             interest_received = lent * (interest_paid.sum() / lent.sum())
-            ledger.repo_open(accounts[lenders], lent, interest_received, accounts[borrowers], borrowed, interest_paid)
+            ledger.repo_open(traders[lenders], lent, interest_received, traders[borrowers], borrowed, interest_paid)
             volume += float(lent.sum())
         return (rate, volume) if volume > 0 else (float("nan"), 0.0)

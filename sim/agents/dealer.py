@@ -111,6 +111,9 @@ class Dealers:
         money_target_bn: cash (reserves or deposits) each dealer funds itself back to daily.
         deposits_at_open_bn: deposits its holding company owed at the opening; reserves behind
             deposits gained since are the depositors', not funding for the dealer.
+        parent_fed_funds_lent_bn, parent_fed_funds_borrowed_bn: what its parent lent and borrowed
+            in today's fed funds market, morning and evening (`banks.dealer_parents_in_fed_funds`;
+            $bn): the parent's bank, not the dealer's repo book.
         funding_capacity_bn: what private repo lenders would lend against its collateral.
         funding_headroom_bn: that capacity less what it borrows.
         slr_headroom_bn: leverage room for tomorrow's decisions (after any quarter-end cut).
@@ -156,6 +159,8 @@ class Dealers:
         self.funded_share = np.ones(n)  # share of yesterday's funding need the market met
         self.money_target_bn = np.zeros(n)
         self.deposits_at_open_bn = np.zeros(n)
+        self.parent_fed_funds_lent_bn = np.zeros(n)
+        self.parent_fed_funds_borrowed_bn = np.zeros(n)
         self.funding_capacity_bn = np.zeros(n)
         self.funding_headroom_bn = np.zeros(n)
         self.slr_headroom_bn = np.zeros(n)
@@ -505,10 +510,12 @@ class Dealers:
         ms = sc.market_structure
         flags = m.calendar.is_quarter_end
         quarter_end = (not initial) and bool(flags[m.day_index])
+        # Their parents' fed funds loans (banks.dealer_parents_in_fed_funds) are not the dealers' repo.
+        repo_borrowed = led.repo_borrowed_bn[dealers] - self.parent_fed_funds_borrowed_bn
         cleared, cleared_reverse = cleared_repo_books_bn(
             ms,
-            led.repo_borrowed_bn[dealers],
-            led.repo_lent_bn[dealers],
+            repo_borrowed,
+            led.repo_lent_bn[dealers] - self.parent_fed_funds_lent_bn,
             ms.central_clearing_repo,
             self.sponsored_client_share(ms, quarter_end),
         )
@@ -522,7 +529,7 @@ class Dealers:
             ms.netting_efficiency,
             cleared_reverse_repo_bn=cleared_reverse,
         )
-        self.funding_headroom_bn = self.funding_capacity_bn - led.repo_borrowed_bn[dealers]
+        self.funding_headroom_bn = self.funding_capacity_bn - repo_borrowed
         dv01 = self.net_dv01_mn(led, m.prices.dv01_per_par)
         vol_bp = m.curve.realised_vol_bp
         equity = led.equity_bn[dealers]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.agents.bank import DealerParents
 from sim.agents.dealer import cleared_repo_books_bn
 
 if TYPE_CHECKING:
@@ -743,11 +744,46 @@ def dealer_funding_need_bn(m: TreasuryMarketModel, client_lent_bn: np.ndarray) -
     return need, private_need
 
 
+def dealer_parents_in_fed_funds(m: TreasuryMarketModel) -> DealerParents:
+    """What dealers' parents bring to the morning's fed funds market (`banks.dealer_parents_in_fed_funds`):
+    each bank-affiliated dealer's parent offers the reserves behind the deposits it gained since the
+    opening (within its reserves; with the cash overnight repo returned to depositors this
+    morning) and needs what it lost ($bn). Their dealers fund themselves without either
+    (`dealer_funding_need_bn`), so what a parent lends or borrows is its bank's, and is recorded
+    on the dealers (`Dealers.parent_fed_funds_lent_bn`, `parent_fed_funds_borrowed_bn`), which
+    keep it out of their repo books."""
+    dealers = m.dealers
+    affiliated = np.flatnonzero(dealers.bank_affiliated)
+    parents = m.slices["dealer"].start + affiliated
+    led = m.ledger
+    gained = led.deposits_owed_bn()[parents] - dealers.deposits_at_open_bn[affiliated]
+    surplus = np.minimum(np.maximum(gained, 0.0), np.maximum(led.money_bn[parents], 0.0))
+    shortfall = np.maximum(-gained, 0.0)
+    dealers.parent_fed_funds_lent_bn = np.zeros(dealers.size_share.size)
+    dealers.parent_fed_funds_lent_bn[affiliated] = surplus
+    dealers.parent_fed_funds_borrowed_bn = np.zeros(dealers.size_share.size)
+    dealers.parent_fed_funds_borrowed_bn[affiliated] = shortfall
+    return DealerParents(parents, surplus, shortfall)
+
+
+def dealer_parents_cover_overdrafts(m: TreasuryMarketModel) -> None:
+    """Evening (`banks.dealer_parents_in_fed_funds`): dealers' parents that lent in the morning cash
+    their depositors then moved on (funds re-lending what overnight repo returned) borrow their
+    overdrafts back from banks in fed funds at the day's rate (`Banks.lend_overnight`)."""
+    dealers = m.dealers
+    affiliated = np.flatnonzero(dealers.bank_affiliated)
+    parents = m.slices["dealer"].start + affiliated
+    overdraft = np.maximum(-m.ledger.money_bn[parents], 0.0)
+    if m.banks.lend_overnight(m.ledger, m.accounts_of("bank"), parents, overdraft, m.market.effr_pct):
+        dealers.parent_fed_funds_borrowed_bn[affiliated] += overdraft
+
+
 def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tuple[RepoDayInputs, np.ndarray]:
     """Lenders' tranches, caps, outside option and the day's noise; also each bank tranche's bank.
 
     Money funds lend up to their limit per dealer (cut for window-dressers at quarter-ends);
-    first the fed funds market spreads reserves (from cash pools to banks, among banks),
+    first the fed funds market spreads reserves (from cash pools to banks, among banks and, with
+    `banks.dealer_parents_in_fed_funds`, between banks and dealers' parents),
     then banks offer tranches.
     """
     sc = m.config
@@ -760,6 +796,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
     # (what funds earned yesterday less the discount that day's idle cash left them to take).
     pools_discount_bp = sc.money_funds.no_facility_discount_bp * m.market.funds_idle_share
     pools_repo_pct = m.market.tgcr_median_pct - pools_discount_bp / 100.0
+    parents = dealer_parents_in_fed_funds(m) if sc.banks.dealer_parents_in_fed_funds else None
     fed_funds_pct, _ = m.banks.fed_funds_market(
         led,
         banks,
@@ -768,6 +805,7 @@ def repo_day_inputs(m: TreasuryMarketModel, private_need_bn: np.ndarray) -> tupl
         m.money_funds.fed_funds_offer_bn(led.money_bn[mmf]),
         pools_repo_pct,
         outside_option_pct(m),
+        parents,
     )
     if np.isfinite(fed_funds_pct):
         m.market.effr_pct = fed_funds_pct
@@ -1104,6 +1142,8 @@ def repo_day(m: TreasuryMarketModel) -> None:
     trade_rates = [*day.trade_rates_pct, client.sponsored_rate_pct, client.bilateral_rate_pct]
     trade_volumes = [*day.trade_volumes_bn, client.sponsored_bn, client.bilateral_bn]
     led.place_on_rrp(mmf, m.money_funds.on_rrp_placement_bn(led.money_bn[mmf]))
+    if m.config.banks.dealer_parents_in_fed_funds:
+        dealer_parents_cover_overdrafts(m)
     if m.config.banks.repo_borrowing:
         with_banks = banks_borrow_idle_fund_cash(m, inputs, day)
         trade_rates += with_banks.trade_rates_pct[len(day.trade_rates_pct) :]

@@ -909,6 +909,15 @@ class BankSection(Section):
         ge=0,
         le=1000,
     )
+    dealer_parents_in_fed_funds: bool = _f(
+        False,
+        "The holding companies of bank-affiliated dealers trade in the morning's fed funds market as banks do: "
+        "each lends banks the reserves behind the deposits it gained since the opening (which its dealer does "
+        "not spend; with what overnight repo returned to its depositors that morning) and borrows what it lost, "
+        "at the banks' bid at the reserves of both; in the evening a parent its depositors overdrew borrows the "
+        "overdraft back from banks at the day's rate. False: deposits moving to or from the parents leave their "
+        "reserves there, outside the market.",
+    )
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
     household_deposits_per_reserve: float = _f(
         4.0, "Households' opening deposits as a multiple of banks' reserves.", ge=0, le=100

@@ -744,6 +744,12 @@ def dealer_funding_need_bn(m: TreasuryMarketModel, client_lent_bn: np.ndarray) -
     return need, private_need
 
 
+def dealer_parent_accounts(m: TreasuryMarketModel) -> tuple[np.ndarray, np.ndarray]:
+    """The bank-affiliated dealers: their indices among dealers and their parents' ledger accounts."""
+    affiliated = np.flatnonzero(m.dealers.bank_affiliated)
+    return affiliated, m.slices["dealer"].start + affiliated
+
+
 def dealer_parents_in_fed_funds(m: TreasuryMarketModel) -> DealerParents:
     """What dealers' parents bring to the morning's fed funds market (`banks.dealer_parents_in_fed_funds`):
     each bank-affiliated dealer's parent offers the reserves behind the deposits it gained since the
@@ -753,8 +759,7 @@ def dealer_parents_in_fed_funds(m: TreasuryMarketModel) -> DealerParents:
     on the dealers (`Dealers.parent_fed_funds_lent_bn`, `parent_fed_funds_borrowed_bn`), which
     keep it out of their repo books."""
     dealers = m.dealers
-    affiliated = np.flatnonzero(dealers.bank_affiliated)
-    parents = m.slices["dealer"].start + affiliated
+    affiliated, parents = dealer_parent_accounts(m)
     led = m.ledger
     gained = led.deposits_owed_bn()[parents] - dealers.deposits_at_open_bn[affiliated]
     surplus = np.minimum(np.maximum(gained, 0.0), np.maximum(led.money_bn[parents], 0.0))
@@ -771,8 +776,7 @@ def dealer_parents_cover_overdrafts(m: TreasuryMarketModel) -> None:
     their depositors then moved on (funds re-lending what overnight repo returned) borrow their
     overdrafts back from banks in fed funds at the day's rate (`Banks.lend_overnight`)."""
     dealers = m.dealers
-    affiliated = np.flatnonzero(dealers.bank_affiliated)
-    parents = m.slices["dealer"].start + affiliated
+    affiliated, parents = dealer_parent_accounts(m)
     overdraft = np.maximum(-m.ledger.money_bn[parents], 0.0)
     if m.banks.lend_overnight(m.ledger, m.accounts_of("bank"), parents, overdraft, m.market.effr_pct):
         dealers.parent_fed_funds_borrowed_bn[affiliated] += overdraft

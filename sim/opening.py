@@ -176,10 +176,29 @@ def open_issue_register(m: TreasuryMarketModel, start: pd.Timestamp) -> IssueReg
     return issues
 
 
+def custodians_by_size(depositor_share: np.ndarray, bank_share: np.ndarray) -> np.ndarray:
+    """Each depositor's custodian bank (index into banks): the largest depositors first, each with
+    the bank furthest short of its size share of the kind's deposits (ties to the lower index).
+
+    Custody follows size as a rule, not a draw: drawn, one large money fund at a small bank sent
+    that bank's reserves hundreds of billions below zero whenever the fund moved cash to the ON RRP,
+    and the overdraft it then borrowed back at any rate decided, seed by seed, about $500bn of the
+    split between reserves and the ON RRP.
+    """
+    custodian = np.zeros(depositor_share.size, dtype=np.int64)
+    room = bank_share * depositor_share.sum()
+    for depositor in np.argsort(-depositor_share, kind="stable"):
+        bank = int(np.argmax(room))
+        custodian[depositor] = bank
+        room[bank] -= depositor_share[depositor]
+    return custodian
+
+
 def open_ledger(m: TreasuryMarketModel) -> Ledger:
     """Accounts: who holds reserves, and which banks each depositor uses as custodians.
 
-    Depositors bank with custodians chosen by bank size; households spread over all banks;
+    Each kind of depositor banks with custodians matched to bank size (`custodians_by_size`);
+    households spread over all banks;
     reserve holders (banks and bank-affiliated dealers) are their own custodians. Every
     investor (real money, foreign official, levered and money funds) also keeps
     `banks.dealer_parent_deposit_share` of its deposits at the holding companies of the
@@ -194,8 +213,11 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     reserve_holder = np.zeros(n, dtype=bool)
     reserve_holder[banks] = True
     reserve_holder[m.slices["dealer"]] = m.dealers.bank_affiliated
-    custodian = m.setup_rng.choice(banks.stop - banks.start, size=n, p=m.banks.size_share)
-    custodian = custodian + banks.start
+    custodian = np.zeros(n, dtype=np.int64)
+    for kind, population in (("dealer", m.dealers), ("real_money", m.real_money),
+                             ("foreign_official", m.foreign_official), ("levered_fund", m.levered_funds),
+                             ("money_fund", m.money_funds)):  # fmt: skip
+        custodian[m.slices[kind]] = banks.start + custodians_by_size(population.size_share, m.banks.size_share)
     custodian[m.slices["household"]] = np.arange(m.config.banks.count) + banks.start
     custodian[reserve_holder] = np.flatnonzero(reserve_holder)
     parents = m.slices["dealer"].start + np.flatnonzero(m.dealers.bank_affiliated)

@@ -83,9 +83,11 @@ def test_effr_over_iorb_rises_as_opening_reserves_fall(seed):
     # higher EFFR - IORB (a demand-curve direction; the size depends on the curve's keys).
     horizon = {"start_date": dt.date(2025, 1, 2), "end_date": dt.date(2025, 2, 28), "warmup_business_days": 0}
     spreads = []
-    # Abundant: well above banks' lowest comfortable reserves; scarce: a little below them.
+    # Abundant: well above banks' lowest comfortable reserves; scarce: below them by more than the
+    # reserves behind the deposits dealers' parents gain and lend banks (at $100bn below, EFFR sat
+    # 0.3bp over the abundant floor on seeds 1-2; at $300bn, 3.1-3.7bp).
     comfortable = make_scenario().banks.lowest_comfortable_reserves_bn
-    for reserves_bn in (comfortable + 1000.0, comfortable - 100.0):
+    for reserves_bn in (comfortable + 1000.0, comfortable - 300.0):
         model = TreasuryMarketModel(make_scenario({"banks": {"reserves_bn": reserves_bn}}, **horizon), seed=seed)
         for _ in range(20):
             model.step()
@@ -185,3 +187,28 @@ def test_deposits_piling_up_at_dealers_parents_reach_banks_through_fed_funds(see
         spreads.append(float(((daily.effr_pct - daily.iorb_pct) * 100).iloc[-20:].mean()))
     outside, inside = spreads
     assert inside < outside - 0.5
+
+
+def test_where_reserves_are_exempt_from_the_slr_parents_lend_them_only_when_banks_bid_iorb_or_more():
+    # Exempt, reserves cost a parent no leverage room and fed funds sold would: it holds them while
+    # banks bid under IORB (abundant reserves) and lends them once banks bid IORB or more (scarce).
+    month = {"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 3, 28), "warmup_business_days": 0}
+    exempt = {"dealers": {"exempt_reserves_from_slr": True}, "banks": {"dealer_parents_in_fed_funds": True}}
+    comfortable = make_scenario().banks.lowest_comfortable_reserves_bn
+    lent_by_regime = {}
+    for regime, reserves_bn in (("abundant", comfortable + 1000.0), ("scarce", comfortable - 400.0)):
+        for exemption in (True, False):
+            keys = exempt if exemption else {"banks": {"dealer_parents_in_fed_funds": True}}
+            model = TreasuryMarketModel(make_scenario(month, keys, {"banks": {"reserves_bn": reserves_bn}}), seed=1)
+            lent, effr_over_iorb = 0.0, []
+            for _ in range(15):
+                model.step()
+                lent += float(model.dealers.parent_fed_funds_lent_bn.sum())
+                effr_over_iorb.append(model.market.effr_pct - model.market.rates.iorb_pct)
+            lent_by_regime[regime, exemption] = lent
+            if regime == "abundant":
+                assert max(effr_over_iorb) < 0.0
+            else:
+                assert min(effr_over_iorb) >= 0.0
+    assert lent_by_regime["abundant", False] > 1.0 and lent_by_regime["abundant", True] == 0.0
+    assert lent_by_regime["scarce", True] > 1.0

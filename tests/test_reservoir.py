@@ -11,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import TreasuryMarketModel
+from sim.opening import custodians_by_size
 from tests.conftest import make_scenario, run_checked
 
 # Ends before the quarter-end snapshot, on which money funds park cash at the ON RRP and reserves dip.
@@ -21,13 +24,15 @@ QE_FROM_NONBANKS = {"central_bank": {"purchases": [{"bn_per_month": 40, "nonbank
 
 
 def parents_cash_exposure_bn(model: TreasuryMarketModel) -> float:
-    """The part of bank-affiliated dealers' leverage exposure that is cash (reserves), $bn."""
+    """The part of bank-affiliated dealers' leverage exposure that is their parents' cash: reserves,
+    and the fed funds the parents sold out of them (banks.dealer_parents_in_fed_funds), $bn."""
     n = model.config.dealers.count
     led = model.ledger
     long_value = np.maximum(led.holdings_bn[:n], 0.0) @ led.price
     none = np.zeros(n)
     with_cash = model.dealers.market_exposure_bn(long_value, led.money_bn[:n], led.repo_lent_bn[:n], none, 0.0)
-    without = model.dealers.market_exposure_bn(long_value, none, led.repo_lent_bn[:n], none, 0.0)
+    without_repo_lent = led.repo_lent_bn[:n] - model.dealers.parent_fed_funds_lent_bn
+    without = model.dealers.market_exposure_bn(long_value, none, without_repo_lent, none, 0.0)
     return float((with_cash - without)[model.dealers.bank_affiliated].sum())
 
 
@@ -322,14 +327,17 @@ def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out
     # The 2023 debt-limit rebuild on the replayed paths (TGA +$395bn from 1 June to 1 September):
     # funds holding on to their share of a growing bill market pay for new bills with cash they
     # held at the ON RRP, so the ON RRP falls by more, and reserves by less, than when they lean
-    # toward a share of their own assets (same seed, same replayed TGA and SOMA). At 0.45 the
-    # difference is $82bn and $28bn on seeds 1-2 ($48bn on seed 3); the bound is half the smaller.
+    # toward a share of their own assets (same seed, same replayed TGA and SOMA). At 0.65 (the fit's
+    # share, 0.656) they buy $0.43-0.45T of bills over the three months against $0.07-0.09T, and the
+    # difference is $41-62bn in the ON RRP and in reserves on seeds 1-3 (of the ON RRP's fall, part
+    # comes back: banks borrow less of the funds' cash as the facility empties; at 0.45 that took
+    # all of it on seed 1); the bound is half the smallest.
     from sim.scenario import load_scenario
 
     window = Path(__file__).resolve().parents[1] / "calibration" / "scenarios" / "window_2022_2024.yaml"
     for seed in (1, 2):
         change = {}
-        for share in (None, 0.45):
+        for share in (None, 0.65):
             overrides = {
                 "start_date": "2023-05-01",
                 "end_date": "2023-09-01",
@@ -340,9 +348,9 @@ def test_funds_that_keep_their_bill_market_share_buy_the_2023_rebuilds_bills_out
             daily.index = daily.index.astype(str)
             first, last = daily.loc["2023-06-01"], daily.loc["2023-09-01"]
             change[share] = {k: float(last[k] - first[k]) for k in ("on_rrp_bn", "reserves_bn", "tga_bn")}
-        assert change[0.45]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
-        assert change[0.45]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 14.0, (seed, change)
-        assert change[0.45]["reserves_bn"] > change[None]["reserves_bn"] + 14.0, (seed, change)
+        assert change[0.65]["tga_bn"] == pytest.approx(change[None]["tga_bn"], abs=5.0)
+        assert change[0.65]["on_rrp_bn"] < change[None]["on_rrp_bn"] - 20.0, (seed, change)
+        assert change[0.65]["reserves_bn"] > change[None]["reserves_bn"] + 20.0, (seed, change)
 
 
 # ------------------------------------------------------------------ banks borrowing funds' idle cash
@@ -378,13 +386,15 @@ def _end_of_day_states(
 def test_banks_short_of_reserves_borrow_the_funds_cash_left_for_the_on_rrp():
     off_model, off = _end_of_day_states(False)
     on_model, on = _end_of_day_states(True)
-    # Without the channel banks end days far below their lowest comfortable reserves, some
-    # overdrawn, while funds' cash sits at the facility; with it, no bank ends a day overdrawn
-    # while the funds had cash there to lend (here banks want more than the funds' $1.05T and bid
-    # it all, overdrawn banks first), and the shortest bank ends far less short.
+    # Without the channel banks end days far below their lowest comfortable reserves (the
+    # shortest by $594bn), one overdrawn at the end of every day (by up to $14bn), while funds'
+    # cash sits at the facility; with it, no bank ends a day overdrawn while the funds had cash
+    # there to lend (here banks want more than the funds' $1.05T and bid it all, overdrawn banks
+    # first), and the shortest bank ends far less short.
     assert min(s["worst_gap_bn"] for s in off) < -50.0 and max(s["banks_borrowed_bn"] for s in off) < 1e-9
     assert all(s["lowest_reserves_bn"] > -1e-6 or s["on_rrp_bn"] < 1e-6 for s in on)
-    assert min(s["lowest_reserves_bn"] for s in off) < -50.0 and min(s["lowest_reserves_bn"] for s in on) > -1e-6
+    assert sum(s["lowest_reserves_bn"] < -1.0 for s in off) >= len(off) // 2
+    assert min(s["lowest_reserves_bn"] for s in on) > -1e-6
     assert min(s["worst_gap_bn"] for s in on) > min(s["worst_gap_bn"] for s in off) + 100.0
     assert sum(s["banks_borrowed_bn"] > 0 for s in on) >= len(on) // 2
     # The cash comes out of the facility: over the month it holds less by about what banks borrow.
@@ -601,3 +611,35 @@ def test_banks_bid_for_the_funds_cash_on_the_funds_supply_curve_not_at_a_quarter
         sofr[compete] = table.sofr_median_pct * 100
     assert sofr[False].loc["2025-03-31"] > sofr[False].loc["2025-03-24":"2025-03-28"].mean() + 3.0
     assert abs(sofr[True].loc["2025-03-31"] - sofr[False].loc["2025-03-31"]) < 1.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    depositors=st.lists(st.floats(0.001, 1.0), min_size=1, max_size=40),
+    banks=st.lists(st.floats(0.001, 1.0), min_size=1, max_size=30),
+)
+def test_custody_follows_size_no_bank_takes_more_than_one_depositor_over_its_share(depositors, banks):
+    depositor_share = np.array(depositors) / sum(depositors)
+    bank_share = np.array(banks) / sum(banks)
+    custodian = custodians_by_size(depositor_share, bank_share)
+    assert custodian.shape == depositor_share.shape and 0 <= custodian.min() and custodian.max() < bank_share.size
+    held = np.bincount(custodian, weights=depositor_share, minlength=bank_share.size)
+    # Each depositor goes where the most room is left, which is never negative: a bank ends over
+    # its size share by less than the largest depositor.
+    assert (held - bank_share).max() < depositor_share.max() + 1e-12
+    assert custodian[np.argmax(depositor_share)] == np.argmax(bank_share)
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_no_custodian_holds_more_of_the_funds_cash_than_its_own_reserves(seed):
+    # Custody follows size: a fund moving all its cash to the ON RRP cannot overdraw its bank,
+    # so what banks borrow of the funds' cash answers to what reserves are worth to them, not to
+    # which bank a large fund drew (drawn by size, on 7 of these 8 seeds one bank held 1.4-4.6
+    # times its reserves in funds' cash, and banks borrowed $180-250bn a day to cover overdrafts).
+    model = TreasuryMarketModel(make_scenario(MARCH), seed=seed)
+    led = model.ledger
+    banks, funds = model.accounts_of("bank"), model.accounts_of("money_fund")
+    investable = led.money_bn[funds] + led.on_rrp_bn[funds] + led.repo_lent_bn[funds]
+    at_custodians = led.reserves_paid_out_bn(funds, investable)[banks]
+    assert at_custodians.sum() > 0.5 * investable.sum()
+    assert (at_custodians < led.money_bn[banks]).all()

@@ -754,7 +754,8 @@ def dealer_parents_in_fed_funds(m: TreasuryMarketModel) -> DealerParents:
     """What dealers' parents bring to the morning's fed funds market (`banks.dealer_parents_in_fed_funds`):
     each bank-affiliated dealer's parent offers the reserves behind the deposits it gained since the
     opening (within its reserves; with the cash overnight repo returned to depositors this
-    morning) and needs what it lost ($bn). Their dealers fund themselves without either
+    morning; where reserves are exempt from the leverage ratio, only when banks bid IORB or more)
+    and needs what it lost ($bn). Their dealers fund themselves without either
     (`dealer_funding_need_bn`), so what a parent lends or borrows is its bank's, and is recorded
     on the dealers (`Dealers.parent_fed_funds_lent_bn`, `parent_fed_funds_borrowed_bn`), which
     keep it out of their repo books."""
@@ -764,6 +765,13 @@ def dealer_parents_in_fed_funds(m: TreasuryMarketModel) -> DealerParents:
     gained = led.deposits_owed_bn()[parents] - dealers.deposits_at_open_bn[affiliated]
     surplus = np.minimum(np.maximum(gained, 0.0), np.maximum(led.money_bn[parents], 0.0))
     shortfall = np.maximum(-gained, 0.0)
+    if m.config.dealers.exempt_reserves_from_slr:
+        # Exempt from the leverage ratio, reserves cost a parent no room that fed funds sold would:
+        # it lends them only when banks bid at least IORB for them, and holds them otherwise.
+        iorb = m.market.rates.iorb_pct
+        bid = m.banks.fed_funds_bid_pct(led.money_bn[m.accounts_of("bank")], iorb, other_reserves_bn=-shortfall.sum())
+        if bid < iorb:
+            surplus = np.zeros_like(surplus)
     dealers.parent_fed_funds_lent_bn = np.zeros(dealers.size_share.size)
     dealers.parent_fed_funds_lent_bn[affiliated] = surplus
     dealers.parent_fed_funds_borrowed_bn = np.zeros(dealers.size_share.size)

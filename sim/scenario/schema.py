@@ -910,7 +910,7 @@ class BankSection(Section):
         le=1000,
     )
     dealer_parents_in_fed_funds: bool = _f(
-        False,
+        True,
         "The holding companies of bank-affiliated dealers trade in the morning's fed funds market as banks do: "
         "each lends banks the reserves behind the deposits it gained since the opening (which its dealer does "
         "not spend; with what overnight repo returned to its depositors that morning) and borrows what it lost, "

@@ -914,9 +914,10 @@ class BankSection(Section):
         "The holding companies of bank-affiliated dealers trade in the morning's fed funds market as banks do: "
         "each lends banks the reserves behind the deposits it gained since the opening (which its dealer does "
         "not spend; with what overnight repo returned to its depositors that morning) and borrows what it lost, "
-        "at the banks' bid at the reserves of both; in the evening a parent its depositors overdrew borrows the "
-        "overdraft back from banks at the day's rate. False: deposits moving to or from the parents leave their "
-        "reserves there, outside the market.",
+        "at the banks' bid at the reserves of both (where reserves are exempt from the SLR, "
+        "dealers.exempt_reserves_from_slr, it lends only when banks bid IORB or more: it holds them otherwise); in "
+        "the evening a parent its depositors overdrew borrows the overdraft back from banks at the day's rate. "
+        "False: deposits moving to or from the parents leave their reserves there, outside the market.",
     )
     equity_share_of_deposits: float = _f(0.08, "Banks' equity as a share of their deposits.", ge=0, le=1)
     household_deposits_per_reserve: float = _f(

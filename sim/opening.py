@@ -19,7 +19,7 @@ from sim.agents.levered_fund import LeveredFund, LeveredFunds
 from sim.agents.money_fund import MoneyFund, MoneyFunds
 from sim.agents.real_money import RealMoneyInvestor, RealMoneyInvestors
 from sim.issue_stock import OVERDRAW_TOLERANCE_BN, build_issue_stock, class_holdings
-from sim.ledger import Ledger
+from sim.ledger import TRADING_KINDS, Ledger
 from sim.scenario.schema import Scenario
 from sim.securities import COUPON_PERIOD_DAYS, MIN_COUPON_PCT, N_BUCKETS, IssueRegister, bucket_of
 
@@ -214,10 +214,8 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     reserve_holder[banks] = True
     reserve_holder[m.slices["dealer"]] = m.dealers.bank_affiliated
     custodian = np.zeros(n, dtype=np.int64)
-    for kind, population in (("dealer", m.dealers), ("real_money", m.real_money),
-                             ("foreign_official", m.foreign_official), ("levered_fund", m.levered_funds),
-                             ("money_fund", m.money_funds)):  # fmt: skip
-        custodian[m.slices[kind]] = banks.start + custodians_by_size(population.size_share, m.banks.size_share)
+    for kind in TRADING_KINDS:
+        custodian[m.slices[kind]] = banks.start + custodians_by_size(m.size_share_of(kind), m.banks.size_share)
     custodian[m.slices["household"]] = np.arange(m.config.banks.count) + banks.start
     custodian[reserve_holder] = np.flatnonzero(reserve_holder)
     parents = m.slices["dealer"].start + np.flatnonzero(m.dealers.bank_affiliated)

@@ -215,7 +215,12 @@ def open_ledger(m: TreasuryMarketModel) -> Ledger:
     reserve_holder[m.slices["dealer"]] = m.dealers.bank_affiliated
     custodian = np.zeros(n, dtype=np.int64)
     for kind in TRADING_KINDS:
-        custodian[m.slices[kind]] = banks.start + custodians_by_size(m.size_share_of(kind), m.banks.size_share)
+        # Reserve holders are their own custodians: only the others are matched to banks' sizes.
+        members = np.arange(m.slices[kind].start, m.slices[kind].stop)
+        depositor = ~reserve_holder[members]
+        custodian[members[depositor]] = banks.start + custodians_by_size(
+            m.size_share_of(kind)[depositor], m.banks.size_share
+        )
     custodian[m.slices["household"]] = np.arange(m.config.banks.count) + banks.start
     custodian[reserve_holder] = np.flatnonzero(reserve_holder)
     parents = m.slices["dealer"].start + np.flatnonzero(m.dealers.bank_affiliated)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibration.fit import calibration_windows, load_config, starting_point
+from sim.calibration import msm
+from sim.calibration.fit import calibration_windows, load_config, starting_point, windows_calibration
 from sim.calibration.msm import Calibration, Parameter
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
@@ -31,9 +32,7 @@ def refit_misses() -> tuple[list, list[str]]:
     fitted_windows = [w for w in calibration_windows(config) if w.fitted]
     fitted = load_yaml_file(ROOT / "calibration" / "fitted" / "baseline.yaml")
     params = dict(_flat(fitted))
-    fit = Calibration(None, [Parameter(p.key, p.low, p.high) for p in config.parameters],
-                      [t for w in fitted_windows for t in w.targets], "sim.calibration.simulated:simulated_moments",
-                      config.seeds, workers=2, windows={w.name: w.base for w in fitted_windows})  # fmt: skip
+    fit = windows_calibration(config, fitted_windows, config.seeds)
     evaluation = fit.evaluate(params)
     fit.close()
     misses = []
@@ -190,6 +189,44 @@ def test_a_window_fits_its_own_moments_beside_the_configs(tmp_path):
     body["windows"][1]["moments"] = ["no_such_moment"]
     config.write_text(yaml.safe_dump(body))
     with pytest.raises(ScenarioError, match="no_such_moment"):
+        calibration_windows(load_config(config))
+
+
+def test_a_window_keeps_the_levels_of_its_own_era(tmp_path, monkeypatch):
+    # 2018-2019's banks' lowest comfortable reserves are that era's, far below the level the fit
+    # searches for the later windows: a window's own keys keep its scenario's values in every
+    # evaluation, and the search starts from a window the fit sets them in.
+    for name, noise in (("old", {"repo": {"trade_noise_bp": 0.7}}), ("new", {})):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"start_date": "2025-03-03", "end_date": "2025-04-15",
+                                                                **noise}))  # fmt: skip
+        (tmp_path / f"{name}_targets.yaml").write_text(yaml.safe_dump({"moments": [
+            {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp"}]}))  # fmt: skip
+    body = {
+        "name": "eras", "moments": ["repo_dispersion_ordinary_mean_bp"],
+        "windows": [{"name": "old", "scenario": "old.yaml", "targets": "old_targets.yaml",
+                     "own_keys": ["repo.trade_noise_bp"]},
+                    {"name": "new", "scenario": "new.yaml", "targets": "new_targets.yaml"}],
+        "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}], "workers": 1,
+    }  # fmt: skip
+    config = tmp_path / "eras.yaml"
+    config.write_text(yaml.safe_dump(body))
+    windows = calibration_windows(load_config(config))
+    fit = windows_calibration(load_config(config), windows, [1])
+    run = {}
+    monkeypatch.setattr(msm, "_simulate", lambda job: run.setdefault(job[0]["name"], job[0]["repo"]) and {})
+    fit.evaluate({"repo.trade_noise_bp": 2.5})
+    assert [run[f"calibration-eras-{name}"]["trade_noise_bp"] for name in ("old", "new")] == [0.7, 2.5]
+    assert windows[0].scenario({"repo.trade_noise_bp": 2.5}).repo.trade_noise_bp == 0.7
+    assert starting_point(fit, tmp_path / "no_previous_fit.yaml")["repo.trade_noise_bp"] == RepoSection().trade_noise_bp
+    # A window keeps only what it sets, and only what the fit searches.
+    body["windows"][0]["own_keys"] = ["repo.round_noise_bp"]
+    config.write_text(yaml.safe_dump(body))
+    with pytest.raises(ScenarioError, match=r"eras.yaml: windows.0.own_keys: .*fit's parameters.*repo.round_noise_bp"):
+        load_config(config)
+    body["windows"][0]["own_keys"] = []
+    body["windows"][1]["own_keys"] = ["repo.trade_noise_bp"]
+    config.write_text(yaml.safe_dump(body))
+    with pytest.raises(ScenarioError, match="new.yaml.*repo.trade_noise_bp.*unset"):
         calibration_windows(load_config(config))
 
 

@@ -155,30 +155,27 @@ def test_the_page_marks_a_seed_out_of_its_band():
 EPISODES = ROOT / "scenarios" / "episodes"
 # Strict expected failures: a model that meets one of these bands must say so here and on the
 # episode's page.
-# September 2019: the model's repo does not spike on the 17th: SOFR prints 1.7-2.9bp under IOER
-# (its 99th percentile 3-5bp over) on seeds 1-3. After the tax date money funds' cash and banks'
+# September 2019: the model's repo does not spike on the 17th: SOFR prints 2.3-3.6bp under IOER
+# (its 99th percentile 3.3-3.5bp over) on seeds 1-3. After the tax date money funds' cash and banks'
 # tranches still cover dealers' need (calibration/configs/baseline.yaml, notes).
 SPIKE_MISSED = pytest.mark.xfail(strict=True, reason="no repo spike on 17 September 2019 in the model")
 # April 2025: bids disperse with volatility by the fit's elasticity (0.27): the 8-10 April auctions
 # bid 0.4bp wider, 0.4bp narrower and 0.2bp wider on seeds 1-3 (real 3.4bp wider); fails rise by
-# 13% and 149% on seeds 1 and 3 and fall by 9% on seed 2 (real +43%).
+# 14% and 150% on seeds 1 and 3 and fall by 9% on seed 2 (real +43%).
 BIDDING_MISSED = pytest.mark.xfail(strict=True, reason="the 8-10 April auctions bid less than 1bp wider")
 FAILS_MISSED = pytest.mark.xfail(strict=True, reason="on seeds 1 and 2 fails rise by less than a fifth by 16 April")
-# March 2020: dealers' net positions rise on every seed ($7-36bn; the real ones absorbed customers'
-# sales, +$27bn in four weeks), but on seed 3 bid/ask over 20 April to 15 May is still 0.81 of the
-# stressed weeks' mean (the band asks for 0.8 or less; 0.74 and 0.59 on seeds 1 and 2).
-RELIEF_LATE = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask falls back only to 0.81 of the stress by May")
+# March 2020: dealers' net positions rise by $31bn and $23bn on seeds 1 and 2 (the real ones absorbed
+# customers' sales, +$27bn in four weeks) and end flat on seed 3 (-$0.7bn); on seed 3 bid/ask over
+# 20 April to 15 May is still 0.802 of the stressed weeks' mean (the band asks for 0.8 or less;
+# 0.74 and 0.59 on seeds 1 and 2).
+POSITIONS_FLAT = pytest.mark.xfail(strict=True, reason="on seed 3 dealers' net positions end flat by 18 March")
+RELIEF_LATE = pytest.mark.xfail(strict=True, reason="on seed 3 bid/ask falls back only to 0.802 of the stress by May")
 # The 2023 rebuild: banks borrow money funds' cash back from the ON RRP as the TGA drains their
-# reserves, so the ON RRP falls by $378-391bn (seeds 1-3; real $586bn), but reserves still fall by
-# 57-60% of the TGA's rise (real 17%): bills bought with bank deposits, QT's runoff and the MBS
+# reserves, so the ON RRP falls by $399-405bn (seeds 1-3; real $586bn), but reserves still fall by
+# 53-55% of the TGA's rise (real 17%): bills bought with bank deposits, QT's runoff and the MBS
 # paid down drain them faster than banks borrow back what funds leave at the facility.
 REBUILD_MISSED = pytest.mark.xfail(
     strict=True, reason="reserves fall by more than half of the TGA's rise on every seed"
-)
-# 2022-2024's quarter-ends: ON RRP take-up rises at every one on seeds 1-3 (by $53bn at the least;
-# real $56bn), and SOFR rises at every one on seeds 1 and 2, but falls by 3.1bp at one on seed 3.
-QUARTER_END_SOFR_FALLS = pytest.mark.xfail(
-    strict=True, reason="on seed 3 SOFR falls by 3bp at one 2022-2024 quarter-end"
 )
 SHIPPED_BANDS = [
     pytest.param("september_2019", "SOFR over 100bp above IOER on 17 September", marks=SPIKE_MISSED),
@@ -191,14 +188,14 @@ SHIPPED_BANDS = [
                  marks=FAILS_MISSED),
     ("april_2025", "repo stays orderly - SOFR no more than 10bp over IORB"),
     ("march_2020", "dealers' bid/ask doubles in the worst two weeks (9-20 March)"),
-    ("march_2020", "dealers' net positions rise (20 February to 18 March)"),
+    pytest.param("march_2020", "dealers' net positions rise (20 February to 18 March)", marks=POSITIONS_FLAT),
     pytest.param("march_2020", "relief - bid/ask from 20 April to 15 May below its mean of the eight weeks before "
                                "(which held the stress)", marks=RELIEF_LATE),
     ("march_2020", "repo stays within 50bp of IOER in March"),
     ("debt_limit_rebuild_2023", "the TGA is rebuilt by over $400bn (June to August)"),
     pytest.param("debt_limit_rebuild_2023", "reserves fall by less than half of the TGA's rise", marks=REBUILD_MISSED),
     ("debt_limit_rebuild_2023", "the ON RRP falls by more than half of the TGA's rise"),
-    pytest.param("quarter_ends_2022_2024", "SOFR does not fall at any quarter-end", marks=QUARTER_END_SOFR_FALLS),
+    ("quarter_ends_2022_2024", "SOFR does not fall at any quarter-end"),
     ("quarter_ends_2022_2024", "ON RRP take-up rises at every quarter-end"),
     ("quarter_ends_2025", "SOFR rises 3bp or more at every quarter-end"),
     ("quarter_ends_2025", "ON RRP take-up rises at every quarter-end"),

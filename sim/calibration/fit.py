@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim import TreasuryMarketModel
 from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, stamp
 from sim.calibration.report import draw_reserve_curve, draw_window_overlay, real_data_folder, write_report
-from sim.scenario import Problem, ScenarioError, scenario_from_dict
+from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.scenario.loader import validated_file
 from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
@@ -52,6 +52,11 @@ class WindowSpec(_Strict):
         default=[],
         description="Moments fitted in this window only, beyond the config's (a level only this window's data pin, "
         "such as the ON RRP's when it held trillions).",
+    )
+    own_keys: list[str] = Field(
+        default=[],
+        description="Fitted keys this window's scenario sets for its own era (such as 2018-2019's banks' lowest "
+        "comfortable reserves, far below today's): the fit's value of them is not applied in this window.",
     )
 
     def moment_names(self, config_moments: list[str]) -> list[str]:
@@ -120,16 +125,44 @@ class Window:
     targets: list[Target]
     fitted: bool
     fit_set: tuple[str, ...] = ()  # the moments it fits (unprefixed; empty: every level-comparable one)
+    own_keys: tuple[str, ...] = ()  # fitted keys its scenario sets itself
 
     @property
     def prefix(self) -> str:
         return f"{self.name}/" if self.name else ""
+
+    def scenario(self, params: Mapping[str, float]) -> Scenario:
+        """The window's scenario under a parameter set (its own keys keep the window's values)."""
+        return scenario_from_dict(apply_parameters(self.base, params, keep=self.own_keys))
+
+
+def windows_calibration(config: CalibrationConfig, windows: Sequence[Window], seeds: Sequence[int]) -> Calibration:
+    """One parameter set evaluated in `windows` on `seeds`: the fit's box, the fitted windows'
+    targets, each window's own keys left to it."""
+    return Calibration(
+        None,
+        [Parameter(p.key, p.low, p.high, p.log) for p in config.parameters],
+        [t for w in windows if w.fitted for t in w.targets],
+        "sim.calibration.simulated:simulated_moments",
+        seeds,
+        config.workers,
+        windows={w.name: w.base for w in windows},
+        own_keys={w.name: w.own_keys for w in windows},
+    )
 
 
 def load_config(path: str | Path) -> CalibrationConfig:
     """Read and validate a calibration config; problems are located like scenario problems."""
     path = Path(path)
     config = validated_file(path, CalibrationConfig, "an existing calibration config")
+    fitted_keys = {p.key for p in config.parameters}
+    unfitted = [
+        Problem(str(path), f"windows.{i}.own_keys", "keys among the fit's parameters", ", ".join(keys))
+        for i, w in enumerate(config.windows)
+        if (keys := sorted(set(w.own_keys) - fitted_keys))
+    ]
+    if unfitted:
+        raise ScenarioError(unfitted)
     root = path.parent
     update: dict[str, Any] = {"targets": (root / config.targets).resolve() if config.targets else None}
     update["windows"] = [
@@ -201,6 +234,15 @@ def select_targets(
     ]
 
 
+def _sets(data: Mapping[str, Any], key: str) -> bool:
+    """Whether a scenario mapping sets a dotted key itself (not by the schema's default)."""
+    for part in key.split("."):
+        if not isinstance(data, Mapping) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
 def calibration_windows(config: CalibrationConfig) -> list[Window]:
     """The fit's windows: each base mapping with its replay read once, its targets (named
     `<window>/<moment>` when there are several windows) and whether it is fitted."""
@@ -222,7 +264,13 @@ def calibration_windows(config: CalibrationConfig) -> list[Window]:
         prefix = f"{spec.name}/"
         named = table.assign(name=prefix + table["name"].astype(str), window_of_fit=spec.name)
         targets = [Target(prefix + t.name, t.value, t.se, t.floor) for t in targets]
-        windows.append(Window(spec.name, base, named, targets, spec.fitted, tuple(spec.moment_names(config.moments))))
+        unset = [key for key in spec.own_keys if not _sets(data, key)]
+        if unset:
+            raise ScenarioError(
+                [Problem(str(spec.scenario), key, "a value of this window's own (own_keys)", "unset") for key in unset]
+            )
+        windows.append(Window(spec.name, base, named, targets, spec.fitted, tuple(spec.moment_names(config.moments)),
+                              tuple(spec.own_keys)))  # fmt: skip
     return windows
 
 
@@ -233,13 +281,11 @@ def run_fit(
     windows = calibration_windows(config)
     fitted_windows = [w for w in windows if w.fitted]
     targets = [t for w in fitted_windows for t in w.targets]
-    parameters = [Parameter(p.key, p.low, p.high, p.log) for p in config.parameters]
     fitted = config.fitted or repo_root / "calibration" / "fitted" / f"{config.name}.yaml"
     report = config.report or repo_root / "calibration" / "reports" / config.name
     fitted.parent.mkdir(parents=True, exist_ok=True)
     study = f"sqlite:///{fitted.with_suffix('.study.db')}"
-    fit = Calibration(None, parameters, targets, "sim.calibration.simulated:simulated_moments", config.seeds,
-                      config.workers, windows={w.name: w.base for w in fitted_windows})  # fmt: skip
+    fit = windows_calibration(config, fitted_windows, config.seeds)
     start = starting_point(fit, fitted)
     best, history = fit.run(config.trials, storage=study, study_name=config.name, sampler_seed=config.sampler_seed,
                             progress=progress, start=start)  # fmt: skip
@@ -254,7 +300,9 @@ def run_fit(
         confirmation = confirmation_markdown(candidates, noise)
     # Re-evaluate the chosen parameters in every window, scored ones included, to report every
     # moment with its per-seed spread.
-    final = fit.evaluate(chosen, windows={w.name: w.base for w in windows})
+    fit.close()
+    fit = windows_calibration(config, windows, config.seeds)
+    final = fit.evaluate(chosen)
     fit.close()
     header = (
         f"Fitted by `plumbing calibrate` ({config.name}) on {stamp()}: method of simulated moments,\n"
@@ -271,7 +319,7 @@ def run_fit(
     if real_data_folder() is not None:
         # The fitted model in each window (first seed) drawn against the real market.
         for window in windows:
-            scenario = scenario_from_dict(apply_parameters(window.base, chosen))
+            scenario = window.scenario(chosen)
             runs[window.name] = TreasuryMarketModel(scenario, seed=config.seeds[0]).run().results()
             overlay = draw_window_overlay(config, scenario, runs[window.name], report, window.name)
             if overlay is not None:
@@ -286,20 +334,22 @@ def run_fit(
 
 def starting_point(fit: Calibration, fitted: Path) -> dict[str, float]:
     """Where a new search starts: each parameter's value in the fit being replaced (the fitted
-    file, when there is one), else its value in the base scenario (a key new to the fit), else,
+    file, when there is one), else its value in the base scenario (a key new to the fit; the
+    first window's that does not keep its own), else,
     for an optional key the base leaves unset, the middle of its bounds (geometric on a log scale)."""
     previous: dict[str, Any] = {}
     if fitted.exists():
         data = load_yaml_file(fitted, "a fitted-parameters file")
         previous = data if isinstance(data, dict) else {}
-    base = fit.scenario({})
     start: dict[str, float] = {}
     for p in fit.parameters:
         value: Any = previous
         for part in p.key.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(value, int | float):
-            value = base
+            # The base of the first window the fit sets the key in (not one keeping its own).
+            window = next((name for name in fit.windows if p.key not in fit.own_keys.get(name, ())), None)
+            value = fit.scenario({}, window)
             for part in p.key.split("."):
                 value = getattr(value, part)
         if value is None:

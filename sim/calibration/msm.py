@@ -75,10 +75,13 @@ def nested(key: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def apply_parameters(base: Mapping[str, Any], params: Mapping[str, float]) -> dict[str, Any]:
-    """A scenario mapping with the parameters set at their dotted keys."""
+def apply_parameters(base: Mapping[str, Any], params: Mapping[str, float], keep: Sequence[str] = ()) -> dict[str, Any]:
+    """A scenario mapping with the parameters set at their dotted keys, except those in `keep`
+    (the base's values stay)."""
     data = dict(base)
     for key, value in params.items():
+        if key in keep:
+            continue
         data = deep_merge(data, nested(key, value))
     return data
 
@@ -133,10 +136,12 @@ class Calibration:
         seeds: Sequence[int],
         workers: int = 2,
         windows: Mapping[str, Mapping[str, Any]] | None = None,
+        own_keys: Mapping[str, Sequence[str]] | None = None,
     ):
         if windows is None and base is None:
             raise ValueError("a base scenario or windows")
         self.windows = {"": dict(base or {})} if windows is None else {name: dict(b) for name, b in windows.items()}
+        self.own_keys = {name: tuple(keys) for name, keys in (own_keys or {}).items()}
         self.parameters = list(parameters)
         self.targets = list(targets)
         self.moments = moments
@@ -153,8 +158,8 @@ class Calibration:
 
     def scenario(self, params: Mapping[str, float], window: str | None = None) -> Scenario:
         """The full scenario of a parameter set (in `window`, else the first window)."""
-        base = self.base if window is None else self.windows[window]
-        return scenario_from_dict(apply_parameters(base, params))
+        name = next(iter(self.windows)) if window is None else window
+        return scenario_from_dict(apply_parameters(self.windows[name], params, self.own_keys.get(name, ())))
 
     def evaluate(
         self, params: Mapping[str, float], windows: Mapping[str, Mapping[str, Any]] | None = None
@@ -166,8 +171,10 @@ class Calibration:
         """
         chosen = self.windows if windows is None else {name: dict(b) for name, b in windows.items()}
         jobs = []
-        for base in chosen.values():
-            data = scenario_from_dict(apply_parameters(base, params)).model_dump(mode="json")
+        for name, base in chosen.items():
+            data = scenario_from_dict(apply_parameters(base, params, self.own_keys.get(name, ()))).model_dump(
+                mode="json"
+            )
             jobs += [(data, seed, self.moments) for seed in self.seeds]
         if self.workers > 1:
             if self._pool is None:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.calibration.fit import CalibrationConfig, calibration_windows
-from sim.calibration.msm import Calibration, Parameter, stamp
+from sim.calibration.fit import CalibrationConfig, calibration_windows, windows_calibration
+from sim.calibration.msm import stamp
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError
 
@@ -111,20 +111,7 @@ def evaluate_candidates(
 ) -> list[Candidate]:
     """Each trial's loss on each fresh seed pair, over the fit's fitted windows."""
     windows = [w for w in calibration_windows(config) if w.fitted]
-    targets = [t for w in windows for t in w.targets]
-    parameters = [Parameter(p.key, p.low, p.high, p.log) for p in config.parameters]
-    fits = [
-        Calibration(
-            None,
-            parameters,
-            targets,
-            "sim.calibration.simulated:simulated_moments",
-            list(pair),
-            config.workers,
-            windows={w.name: w.base for w in windows},
-        )  # fmt: skip
-        for pair in seed_pairs
-    ]
+    fits = [windows_calibration(config, windows, list(pair)) for pair in seed_pairs]
     out = []
     try:
         for i, (number, fit_loss, params) in enumerate(trials):

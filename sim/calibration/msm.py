@@ -125,6 +125,7 @@ class Calibration:
         windows: several windows of history fitted jointly, by name, each with its own base
             scenario mapping (`base` is then unused): one parameter set runs in every window,
             and each window's moments are named `<window>/<moment>`.
+        own_keys: per window, the fitted keys it keeps at its own scenario's values.
     """
 
     def __init__(
@@ -151,30 +152,18 @@ class Calibration:
         for window_base in self.windows.values():
             scenario_from_dict(window_base)  # fail early on a bad base scenario
 
-    @property
-    def base(self) -> dict[str, Any]:
-        """The base scenario mapping (the first window's, when there are several)."""
-        return next(iter(self.windows.values()))
-
     def scenario(self, params: Mapping[str, float], window: str | None = None) -> Scenario:
-        """The full scenario of a parameter set (in `window`, else the first window)."""
+        """The full scenario of a parameter set (in `window`, else the first window), the window's
+        own keys left at its values."""
         name = next(iter(self.windows)) if window is None else window
         return scenario_from_dict(apply_parameters(self.windows[name], params, self.own_keys.get(name, ())))
 
-    def evaluate(
-        self, params: Mapping[str, float], windows: Mapping[str, Mapping[str, Any]] | None = None
-    ) -> Evaluation:
-        """Simulated moments (mean over the seeds) and loss of one parameter set.
-
-        `windows` (by name, base mappings) replaces the fit's own windows for this evaluation,
-        e.g. to score windows that are not fitted; the loss still counts the fit's targets only.
-        """
-        chosen = self.windows if windows is None else {name: dict(b) for name, b in windows.items()}
+    def evaluate(self, params: Mapping[str, float]) -> Evaluation:
+        """Simulated moments (mean over the seeds) and loss of one parameter set, in every window
+        (the loss counts the targets only: a window scored, not fitted, has none)."""
         jobs = []
-        for name, base in chosen.items():
-            data = scenario_from_dict(apply_parameters(base, params, self.own_keys.get(name, ()))).model_dump(
-                mode="json"
-            )
+        for name in self.windows:
+            data = self.scenario(params, name).model_dump(mode="json")
             jobs += [(data, seed, self.moments) for seed in self.seeds]
         if self.workers > 1:
             if self._pool is None:
@@ -185,7 +174,7 @@ class Calibration:
         # One mapping per seed, every window's moments in it under `<window>/` (no prefix for one
         # unnamed window).
         per_seed: list[dict[str, float | None]] = [{} for _ in self.seeds]
-        for w, name in enumerate(chosen):
+        for w, name in enumerate(self.windows):
             prefix = f"{name}/" if name else ""
             for i in range(len(self.seeds)):
                 per_seed[i].update({prefix + k: v for k, v in per_job[w * len(self.seeds) + i].items()})

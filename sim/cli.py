@@ -42,11 +42,23 @@ def _exit_code(stop: KeyboardInterrupt) -> int:
     return 128 + getattr(stop, "signum", signal.SIGINT)
 
 
+# The stop signals received while `_stop_signals_raise` is in force, in order.
+_stops_received: list[int] = []
+
+
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     # Later signals are ignored, so the clean-up the first one starts can finish.
     for other in STOP_SIGNALS:
         signal.signal(other, signal.SIG_IGN)
+    _stops_received.append(signum)
     raise Interrupted(signum)
+
+
+def _stop_behind_failure() -> Interrupted | None:
+    """The stop signal behind a failure, if one was received: a signal landing while a C
+    extension initializes (a lazy import mid-run) surfaces as that import's own error
+    (`ImportError: initialization failed`), not as the interruption it is."""
+    return Interrupted(_stops_received[0]) if _stops_received else None
 
 
 @contextmanager
@@ -56,6 +68,7 @@ def _stop_signals_raise() -> Iterator[None]:
         yield
         return
     previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    _stops_received.clear()
     try:
         for s in STOP_SIGNALS:
             if previous[s] is not signal.SIG_IGN:  # nohup's ignored SIGHUP stays ignored
@@ -326,6 +339,9 @@ def _run(args: argparse.Namespace) -> int:
         _error(f"error: {err}; no run folder written")
         return EXIT_BAD_INPUT
     except Exception as err:
+        if (signalled := _stop_behind_failure()) is not None:
+            _error("interrupted; no run folder written")
+            return _exit_code(signalled)
         if getattr(args, "debug", False):
             traceback.print_exc(file=sys.stderr)
         _error(f"run failed ({type(err).__name__}: {_first_line(err)}); no run folder written")
@@ -986,6 +1002,9 @@ def _main(argv: Sequence[str] | None) -> int:
         _error("interrupted")
         return _exit_code(stop)
     except Exception as err:
+        if (signalled := _stop_behind_failure()) is not None:
+            _error("interrupted")
+            return _exit_code(signalled)
         if _is_bad_input(err):  # located input errors a command did not catch itself
             _problems(err)
             return EXIT_BAD_INPUT

@@ -50,6 +50,32 @@ def test_stop_signal_leaves_nothing_behind(signum: int, delay_s: float, tmp_path
         assert not out.exists() or not any(out.iterdir())
 
 
+def test_a_stop_signal_inside_an_import_is_an_interruption(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A signal landing while a C extension initializes (a lazy import mid-run) surfaces as that
+    # import's own failure, `ImportError: initialization failed`; it is still the interruption.
+    import sim.runs
+    from sim import cli
+
+    def import_interrupted(*args: object, **kwargs: object) -> None:
+        try:
+            cli._on_stop_signal(signal.SIGTERM, None)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+
+    monkeypatch.setattr(sim.runs, "execute_run", import_interrupted)
+    out = tmp_path / "out"
+    assert main(["run", str(BASELINE), "--days", "5", "--out", str(out)]) == 128 + signal.SIGTERM
+    assert "interrupted; no run folder written" in capsys.readouterr().err
+    _finished_runs_only(out)
+    # The handlers are back, and the next command's failures are its own.
+    assert signal.getsignal(signal.SIGTERM) is not cli._on_stop_signal
+    monkeypatch.setattr(sim.runs, "execute_run", lambda *a, **k: (_ for _ in ()).throw(ImportError("broken")))
+    assert main(["run", str(BASELINE), "--days", "5", "--out", str(out)]) == 1
+    assert "run failed (ImportError: broken)" in capsys.readouterr().err
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()

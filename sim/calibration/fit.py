@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim import TreasuryMarketModel
-from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, stamp
+from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, lookup, stamp
 from sim.calibration.report import draw_reserve_curve, draw_window_overlay, real_data_folder, write_report
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.scenario.loader import validated_file
@@ -234,15 +234,6 @@ def select_targets(
     ]
 
 
-def _sets(data: Mapping[str, Any], key: str) -> bool:
-    """Whether a scenario mapping sets a dotted key itself (not by the schema's default)."""
-    for part in key.split("."):
-        if not isinstance(data, Mapping) or part not in data:
-            return False
-        data = data[part]
-    return True
-
-
 def calibration_windows(config: CalibrationConfig) -> list[Window]:
     """The fit's windows: each base mapping with its replay read once, its targets (named
     `<window>/<moment>` when there are several windows) and whether it is fitted."""
@@ -264,7 +255,7 @@ def calibration_windows(config: CalibrationConfig) -> list[Window]:
         prefix = f"{spec.name}/"
         named = table.assign(name=prefix + table["name"].astype(str), window_of_fit=spec.name)
         targets = [Target(prefix + t.name, t.value, t.se, t.floor) for t in targets]
-        unset = [key for key in spec.own_keys if not _sets(data, key)]
+        unset = [key for key in spec.own_keys if lookup(data, key, missing=Ellipsis) is Ellipsis]  # set by the file
         if unset:
             raise ScenarioError(
                 [Problem(str(spec.scenario), key, "a value of this window's own (own_keys)", "unset") for key in unset]
@@ -343,9 +334,7 @@ def starting_point(fit: Calibration, fitted: Path) -> dict[str, float]:
         previous = data if isinstance(data, dict) else {}
     start: dict[str, float] = {}
     for p in fit.parameters:
-        value: Any = previous
-        for part in p.key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value: Any = lookup(previous, p.key)
         if not isinstance(value, int | float):
             # The base of the first window the fit sets the key in (not one keeping its own).
             window = next((name for name in fit.windows if p.key not in fit.own_keys.get(name, ())), None)

@@ -613,3 +613,12 @@ def test_a_level_vol_path_the_replay_would_overwrite_is_named(tmp_path, data):
         load_scenario(path, data_dir=data)
     (problem,) = err.value.problems
     assert problem.key_path == "curve.level_vol_path" and "replay.rate_volatility" in problem.expected
+
+
+def test_reserves_against_the_comfortable_level_are_named_where_the_replay_opens_them(tmp_path, data):
+    path = _scenario_file(tmp_path, {"opening_balances": True}, banks={"reserves_per_comfortable": 1.1})
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file == str(path.resolve()) and problem.key_path == "banks.reserves_per_comfortable"
+    assert "WRESBAL" in problem.expected and problem.found == "1.1"

@@ -110,9 +110,8 @@ def test_the_treasury_cash_never_falls_below_its_floor_in_any_shipped_scenario_o
 
 
 # The SRF's tests need days when private repo reaches the facility's rate. The shipped
-# reserve_scarcity scenario ($2.25T of banks' reserves) does at some fits and not at others (at
-# this one its dearest day without the facility is 6-17bp over IORB on seeds 1-4, under the
-# facility's 20bp), so they run it $150bn scarcer, where private repo gets there on some seeds.
+# reserve_scarcity scenario (4% above banks' comfortable level) does at some fits and not at
+# others, so they run it at a level in dollars where private repo gets there on some seeds.
 SRF_TEST_RESERVES_BN = 2100.0
 
 
@@ -122,7 +121,7 @@ def _scarcity(seed: int, srf_enabled: bool) -> dict:
     scenario = load_scenario(
         Path(__file__).resolve().parents[1] / "scenarios" / "reserve_scarcity.yaml",
         overrides={"central_bank": {"srf": {"enabled": srf_enabled}}, "end_date": "2025-09-30",
-                   "banks": {"reserves_bn": SRF_TEST_RESERVES_BN}},
+                   "banks": {"reserves_bn": SRF_TEST_RESERVES_BN, "reserves_per_comfortable": None}},
     )  # fmt: skip
     return TreasuryMarketModel(scenario, seed=seed).run().results()
 

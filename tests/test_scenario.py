@@ -144,3 +144,46 @@ def test_behavioural_keys_reach_the_model():
     ):
         moved = run(make_scenario(window, override), seed=3)["daily"]
         assert not moved.equals(base), override
+
+
+# ---------------------------------------------------------------- reserves against the comfortable level
+def test_reserves_given_against_the_comfortable_level_follow_it(tmp_path):
+    from sim.calibration.msm import apply_parameters
+    from sim.scenario import scenario_from_dict
+
+    write(tmp_path / "base.yaml", "name: base\nbanks: {lowest_comfortable_reserves_bn: 2000, reserves_bn: 3000}\n")
+    path = write(tmp_path / "scarce.yaml", "extends: base.yaml\nname: scarce\nbanks: {reserves_bn: null, "
+                                            "reserves_per_comfortable: 1.05}\n")  # fmt: skip
+    scarce = load_scenario(path)
+    assert scarce.banks.reserves_bn == pytest.approx(2100.0)
+    # A parameter set written over the resolved scenario (as experiments over near-optimal sets
+    # do) moves the comfortable level, and the reserves with it.
+    moved = scenario_from_dict(apply_parameters(scarce.model_dump(mode="json"),
+                                                {"banks.lowest_comfortable_reserves_bn": 1800.0}))  # fmt: skip
+    assert moved.banks.reserves_bn == pytest.approx(1890.0)
+    # The resolved file reruns as it is.
+    assert load_scenario(write(tmp_path / "resolved.yaml", scenario_to_yaml(scarce))) == scarce
+    # Without the multiple the level is the one given.
+    plain = load_scenario(write(tmp_path / "plain.yaml", "extends: scarce.yaml\nbanks: {reserves_bn: 2500, "
+                                                         "reserves_per_comfortable: null}\n"))  # fmt: skip
+    assert plain.banks.reserves_bn == 2500.0
+
+
+def test_a_level_and_a_multiple_that_disagree_are_named(tmp_path):
+    write(tmp_path / "base.yaml", "name: base\nbanks: {reserves_per_comfortable: 1.05}\n")
+    path = write(tmp_path / "child.yaml", "extends: base.yaml\nbanks: {reserves_bn: 2500}\n")
+    (problem,) = problems(path)
+    assert problem.file == str(path.resolve()) and problem.key_path == "banks.reserves_per_comfortable"
+    assert "not both" in problem.expected and "2500" in problem.expected
+
+
+def test_a_multiple_out_of_range_is_its_own_error(tmp_path):
+    path = write(tmp_path / "bad.yaml", "banks: {reserves_per_comfortable: -1}\n")
+    (problem,) = problems(path)
+    assert problem.key_path == "banks.reserves_per_comfortable" and problem.found == "-1"
+
+
+def test_the_scarce_market_opens_just_above_the_fitted_comfortable_level():
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "reserve_scarcity.yaml")
+    ratio = scenario.banks.reserves_bn / scenario.banks.lowest_comfortable_reserves_bn
+    assert scenario.banks.reserves_per_comfortable is not None and 1.0 < ratio < 1.1

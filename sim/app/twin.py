@@ -117,7 +117,7 @@ class Levers:
         if self.purchases_bn_per_month > 0:
             tenors = PURCHASE_TYPES[self.purchase_type]
             cb["purchases"] = [*cb["purchases"], {"bn_per_month": self.purchases_bn_per_month, "tenors": tenors}]
-        data["banks"]["reserves_bn"] = self.opening_reserves_bn
+        data["banks"].update(reserves_bn=self.opening_reserves_bn, reserves_per_comfortable=None)
         dealers["exempt_reserves_from_slr"] = self.exempt_reserves_from_slr
         dealers["exempt_treasuries_from_slr"] = self.exempt_treasuries_from_slr
         structure["central_clearing_cash"] = structure["central_clearing_repo"] = self.central_clearing

@@ -439,6 +439,11 @@ def _opening_balances(
     scenario: Scenario, folder: Path, first: dt.date, tga: Series | None, updates: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     key = "replay.opening_balances"
+    multiple = scenario.banks.reserves_per_comfortable
+    if multiple is not None:
+        raise ReplayProblem("(scenario)", "banks.reserves_per_comfortable",
+                            "null where the replay opens with the data's balances (reserves from fred/WRESBAL.csv)",
+                            f"{multiple:g}")  # fmt: skip
     reserves = opening_reserves_bn(read_series(folder, "WRESBAL", key), first, key)
     banks = reserves - scenario.dealers.reserves_bn
     if banks < 0:

@@ -10,9 +10,18 @@ scales the model divides by (haircuts, volatilities, spreads) stop short of zero
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from sim.scenario.bounds import SMALLEST_AMOUNT_BN, Amount
 
@@ -818,6 +827,14 @@ class BankSection(Section):
     lowest_comfortable_reserves_bn: float = _f(
         2150.0, "Sum of banks' lowest comfortable reserves ($bn).", ge=SMALLEST_AMOUNT_BN, le=100000
     )
+    reserves_per_comfortable: float | None = _f(
+        None,
+        "Opening reserves as a multiple of `lowest_comfortable_reserves_bn`; when set it decides `reserves_bn`, "
+        "so a market opens as scarce under every parameter set that moves the comfortable level (null: "
+        "`reserves_bn` as given).",
+        ge=0,
+        le=10,
+    )
     concentration_alpha: float = _f(1.1, "Pareto tail of reserve holdings (a few large holders).", gt=0.1, le=10)
     demand_curve_level_bp: float = _f(
         10.0, "Marginal value of reserves over IORB at the comfortable level (bp).", ge=0, le=1000
@@ -923,6 +940,47 @@ class BankSection(Section):
     household_deposits_per_reserve: float = _f(
         4.0, "Households' opening deposits as a multiple of banks' reserves.", ge=0, le=100
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reserves_from_comfortable(cls, data: Any) -> Any:
+        # Resolved before the fields, so every reader of `reserves_bn` sees the level the multiple
+        # gives (a file extending one with a level in dollars writes `reserves_bn: null`); a value
+        # of the wrong type or out of range is left for its field's own error, a level also given
+        # for `_one_opening_level`.
+        if not isinstance(data, dict) or data.get("reserves_per_comfortable") is None:
+            return data
+        if data.get("reserves_bn") is not None:
+            return data
+        multiple = data["reserves_per_comfortable"]
+        lowest = data.get("lowest_comfortable_reserves_bn", cls.model_fields["lowest_comfortable_reserves_bn"].default)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (multiple, lowest)):
+            return data
+        if not (0 <= multiple <= 10 and SMALLEST_AMOUNT_BN <= lowest <= 100000):
+            return data
+        return {**data, "reserves_bn": float(multiple) * float(lowest)}
+
+    @field_validator("reserves_per_comfortable")
+    @classmethod
+    def _one_opening_level(cls, multiple: float | None, info: ValidationInfo) -> float | None:
+        if multiple is None or not {"reserves_bn", "lowest_comfortable_reserves_bn"} <= info.data.keys():
+            return multiple
+        given, lowest = info.data["reserves_bn"], info.data["lowest_comfortable_reserves_bn"]
+        if given != multiple * lowest:
+            raise ValueError(
+                f"either reserves_bn or reserves_per_comfortable, not both (set this to null to give reserves_bn; "
+                f"found reserves_bn {given:g} against {multiple:g} x lowest_comfortable_reserves_bn {lowest:g})"
+            )
+        return multiple
+
+    @model_serializer(mode="wrap")
+    def _without_resolved_reserves(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A dump carries the multiple, not the level it gave: written over with other parameters
+        # (a near-optimal set's comfortable level), it resolves again.
+        dumped = handler(self)
+        if self.reserves_per_comfortable is not None:
+            dumped.pop("reserves_bn", None)
+        return dumped
 
 
 # ---------------------------------------------------------------- markets

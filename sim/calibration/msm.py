@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.scenario import Scenario, scenario_from_dict
-from sim.scenario.loader import deep_merge
+from sim.scenario.loader import deep_merge, nested
 
 if TYPE_CHECKING:
     # Imported where a search runs: a plain evaluation needs no Optuna.
@@ -65,14 +65,6 @@ class Evaluation:
     moments: dict[str, float | None]
     per_seed: list[dict[str, float | None]] = field(default_factory=list)
     loss: float = math.inf
-
-
-def nested(key: str, value: Any) -> dict[str, Any]:
-    """`a.b.c`, v -> {"a": {"b": {"c": v}}}."""
-    out: Any = value
-    for part in reversed(key.split(".")):
-        out = {part: out}
-    return out
 
 
 def lookup(data: Any, key: str, missing: Any = None) -> Any:

@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from sim.experiments.design import LABEL
 from sim.scenario import Problem, Scenario, ScenarioError, load_scenario
-from sim.scenario.loader import deep_merge
+from sim.scenario.loader import deep_merge, nested
 
 
 def _plain_value(value: Any) -> Any:
@@ -91,14 +91,6 @@ def key_path_problem(key: str) -> str | None:
         annotation = field.annotation
         model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     return None
-
-
-def nested(key: str, value: Any) -> dict[str, Any]:
-    """The override mapping that sets the dotted `key` to `value`."""
-    out: Any = value
-    for part in reversed(key.split(".")):
-        out = {part: out}
-    return out
 
 
 def sweep_scenarios(

@@ -88,6 +88,14 @@ def read_yaml_mapping(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return data
 
 
+def nested(key: str, value: Any) -> dict[str, Any]:
+    """The mapping that sets the dotted `key` to `value`: `a.b.c`, v -> {"a": {"b": {"c": v}}}."""
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Override nested keys of `base`; lists and scalars are replaced whole."""
     merged = dict(base)

@@ -181,6 +181,11 @@ def test_a_multiple_out_of_range_is_its_own_error(tmp_path):
     path = write(tmp_path / "bad.yaml", "banks: {reserves_per_comfortable: -1}\n")
     (problem,) = problems(path)
     assert problem.key_path == "banks.reserves_per_comfortable" and problem.found == "-1"
+    # A multiple in range whose level is not is named at the multiple, not at the level it gives.
+    large = "banks: {reserves_per_comfortable: 10, lowest_comfortable_reserves_bn: 50000}\n"
+    path = write(tmp_path / "large.yaml", large)
+    (problem,) = problems(path)
+    assert problem.key_path == "banks.reserves_per_comfortable" and "500000" in problem.expected
 
 
 def test_the_scarce_market_opens_just_above_the_fitted_comfortable_level():

@@ -821,9 +821,19 @@ class MoneyFundSection(Section):
     )
 
 
+BANK_RESERVES_MAX_BN = 100000.0
+
+
+def _opening_level_in_range(level_bn: float) -> bool:
+    """Whether banks' opening reserves may be `level_bn` (`BankSection.reserves_bn`'s rule)."""
+    return level_bn == 0 or SMALLEST_AMOUNT_BN <= level_bn <= BANK_RESERVES_MAX_BN
+
+
 class BankSection(Section):
     count: int = _f(30, "Number of banks managing reserves.", ge=1, le=5000)
-    reserves_bn: Amount = _f(2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=100000)
+    reserves_bn: Amount = _f(
+        2700.0, "Reserves held by banks (outside dealers) at the start ($bn).", ge=0, le=BANK_RESERVES_MAX_BN
+    )
     lowest_comfortable_reserves_bn: float = _f(
         2150.0, "Sum of banks' lowest comfortable reserves ($bn).", ge=SMALLEST_AMOUNT_BN, le=100000
     )
@@ -945,9 +955,9 @@ class BankSection(Section):
     @classmethod
     def _reserves_from_comfortable(cls, data: Any) -> Any:
         # Resolved before the fields, so every reader of `reserves_bn` sees the level the multiple
-        # gives (a file extending one with a level in dollars writes `reserves_bn: null`); a value
-        # of the wrong type or out of range is left for its field's own error, a level also given
-        # for `_one_opening_level`.
+        # gives (a file extending one with a level in dollars writes `reserves_bn: null`). Values
+        # of the wrong type or out of range are left for the fields' own errors, a level the
+        # multiple cannot give and a level also given for `_one_opening_level`.
         if not isinstance(data, dict) or data.get("reserves_per_comfortable") is None:
             return data
         if data.get("reserves_bn") is not None:
@@ -958,15 +968,23 @@ class BankSection(Section):
             return data
         if not (0 <= multiple <= 10 and SMALLEST_AMOUNT_BN <= lowest <= 100000):
             return data
-        return {**data, "reserves_bn": float(multiple) * float(lowest)}
+        level = float(multiple) * float(lowest)
+        return {**data, "reserves_bn": level} if _opening_level_in_range(level) else data
 
     @field_validator("reserves_per_comfortable")
     @classmethod
     def _one_opening_level(cls, multiple: float | None, info: ValidationInfo) -> float | None:
-        if multiple is None or not {"reserves_bn", "lowest_comfortable_reserves_bn"} <= info.data.keys():
+        if multiple is None or "lowest_comfortable_reserves_bn" not in info.data:
             return multiple
-        given, lowest = info.data["reserves_bn"], info.data["lowest_comfortable_reserves_bn"]
-        if given != multiple * lowest:
+        lowest = info.data["lowest_comfortable_reserves_bn"]
+        level = multiple * lowest
+        if not _opening_level_in_range(level):
+            raise ValueError(
+                f"a multiple that gives reserves_bn of 0 or {SMALLEST_AMOUNT_BN:g} to {BANK_RESERVES_MAX_BN:g} "
+                f"(found {multiple:g} x lowest_comfortable_reserves_bn {lowest:g} = {level:g})"
+            )
+        given = info.data.get("reserves_bn")
+        if given is not None and given != level:
             raise ValueError(
                 f"either reserves_bn or reserves_per_comfortable, not both (set this to null to give reserves_bn; "
                 f"found reserves_bn {given:g} against {multiple:g} x lowest_comfortable_reserves_bn {lowest:g})"

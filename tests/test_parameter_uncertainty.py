@@ -207,6 +207,39 @@ def test_shipped_near_optimal_file_loads_and_applies_to_the_qe_experiments() -> 
         assert experiment.parameter_sets == sets
 
 
+def test_each_set_opens_the_scarce_market_at_the_same_distance_from_its_comfortable_level(tmp_path: Path) -> None:
+    # Sets that disagree on banks' comfortable level each run the scarce market as scarce against
+    # their own level (banks.reserves_per_comfortable), and the abundant one at the same dollars.
+    from sim.scenario import load_scenario, scenario_from_dict
+
+    multiple = load_scenario(SCENARIOS / "reserve_scarcity.yaml").banks.reserves_per_comfortable
+    assert multiple is not None
+    sets = tmp_path / "sets.yaml"
+    sets.write_text(yaml.safe_dump({"fit": "test", "sets": [
+        {"name": "high", "parameters": {"banks.lowest_comfortable_reserves_bn": 2600.0}},
+        {"name": "low", "parameters": {"banks.lowest_comfortable_reserves_bn": 1900.0}},
+    ]}))  # fmt: skip
+    for name, scarce in (("qe_scarce_parameter_uncertainty", True), ("qe_abundant_parameter_uncertainty", False)):
+        spec = yaml.safe_load((SCENARIOS / "experiments" / f"{name}.yaml").read_text())
+        for key in ("reference", *([] if "variants" not in spec else ["variants"])):
+            value = spec[key]
+            spec[key] = (str(SCENARIOS / "experiments" / value) if isinstance(value, str)
+                         else {k: str(SCENARIOS / "experiments" / v) for k, v in value.items()})  # fmt: skip
+        spec["parameter_sets"] = str(sets)
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+        opening = {}
+        for task in load_experiment(path).tasks():
+            banks = scenario_from_dict(task.scenario).banks
+            opening[task.label] = (banks.reserves_bn, banks.lowest_comfortable_reserves_bn)
+        assert {label.split(".")[0] for label in opening} == {"high", "low"}
+        for reserves, lowest in opening.values():
+            if scarce:
+                assert reserves == pytest.approx(multiple * lowest)
+            else:
+                assert reserves == opening["high.reference"][0]
+
+
 def test_a_parameter_sets_file_must_be_a_near_optimal_file(tmp_path: Path) -> None:
     path = tmp_path / "sets.yaml"
     path.write_text("sets: [{name: a, parameters: {x.y: 1}}]\n")

@@ -25,10 +25,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim import TreasuryMarketModel
-from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, lookup, stamp
+from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, stamp
 from sim.calibration.report import draw_reserve_curve, draw_window_overlay, real_data_folder, write_report
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
-from sim.scenario.loader import validated_file
+from sim.scenario.loader import lookup, validated_file
 from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 

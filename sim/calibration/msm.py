@@ -67,15 +67,6 @@ class Evaluation:
     loss: float = math.inf
 
 
-def lookup(data: Any, key: str, missing: Any = None) -> Any:
-    """The value at the dotted `key` of nested mappings, `missing` where a part is absent."""
-    for part in key.split("."):
-        if not isinstance(data, Mapping) or part not in data:
-            return missing
-        data = data[part]
-    return data
-
-
 def apply_parameters(base: Mapping[str, Any], params: Mapping[str, float], keep: Sequence[str] = ()) -> dict[str, Any]:
     """A scenario mapping with the parameters set at their dotted keys, except those in `keep`
     (the base's values stay)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ def nested(key: str, value: Any) -> dict[str, Any]:
     for part in reversed(key.split(".")):
         out = {part: out}
     return out
+
+
+def lookup(data: Any, key: str, missing: Any = None) -> Any:
+    """The value at the dotted `key` of nested mappings, `missing` where a part is absent."""
+    for part in key.split("."):
+        if not isinstance(data, Mapping) or part not in data:
+            return missing
+        data = data[part]
+    return data
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -708,7 +708,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
     try:
         with TrialProgress(progress_wanted(args.quiet), description=config.name) as progress:
-            paths = run_fit(config, scenarios_dir().parent, progress)
+            paths = run_fit(config, scenarios_dir().parent, progress, notice=lambda text: _error(f"note: {text}"))
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT

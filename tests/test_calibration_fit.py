@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -10,10 +11,17 @@ import pytest
 import yaml
 
 from sim.calibration import msm
-from sim.calibration.fit import calibration_windows, load_config, starting_point, windows_calibration
+from sim.calibration.fit import (
+    calibration_windows,
+    load_config,
+    search_problem,
+    starting_point,
+    windows_calibration,
+)
 from sim.calibration.msm import Calibration, Parameter
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.loader import deep_merge, nested
 from sim.scenario.schema import RepoSection
 from sim.scenario.yamlfile import load_yaml_file
 
@@ -108,6 +116,48 @@ def test_calibrate_command_writes_fragment_and_report_and_resumes(tmp_path, caps
     assert main(["calibrate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "trials" in err and "surprise" in err
+
+
+def test_a_stored_search_resumes_only_a_search_of_the_same_problem(tmp_path, capsys):
+    import optuna
+
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"moments": [
+        {"name": "repo_dispersion_ordinary_mean_bp", "value": 18.0, "se": 1.0, "unit": "bp", "level_comparable": True},
+    ]}))  # fmt: skip
+    config = tmp_path / "tiny.yaml"
+    small = {"dealers": {"count": 6}, "real_money": {"count": 8}, "banks": {"count": 5}, "warmup_business_days": 0}
+    base = {
+        "name": "tiny", "targets": "targets.yaml", "start_date": "2025-03-03", "end_date": "2025-03-31",
+        "scenario": small, "parameters": [{"key": "repo.trade_noise_bp", "low": 0.5, "high": 3.0}],
+        "seeds": [1], "workers": 1, "trials": 3, "fitted": "out/tiny.yaml", "report": "out/report",
+    }  # fmt: skip
+    storage = f"sqlite:///{tmp_path / 'out' / 'tiny.study.db'}"
+
+    def calibrate(**changes) -> tuple[int, str]:
+        config.write_text(yaml.safe_dump({**base, **changes}))
+        capsys.readouterr()
+        assert main(["calibrate", str(config), "--quiet"]) == 0
+        return len(optuna.load_study(study_name="tiny", storage=storage).trials), capsys.readouterr().err
+
+    assert calibrate()[0] == 3
+    # Nor is where the replayed data were read from.
+    fit = load_config(config)
+    windows = calibration_windows(fit)
+    moved = [dataclasses.replace(w, base=deep_merge(w.base, nested("replay.data_folder_read", "/elsewhere")))
+             for w in windows]  # fmt: skip
+    assert search_problem(fit, moved) == search_problem(fit, windows)
+    # A fitted key's value in the scenario is no part of the problem (every trial sets it), nor
+    # is a smaller number of trials: the stored search stands.
+    assert calibrate(scenario={**small, "repo": {"trade_noise_bp": 2.9}}, trials=2) == (3, "")
+    # Another scenario is another problem: its losses are not those stored, so it starts again.
+    count, err = calibrate(scenario={**small, "dealers": {"count": 7}}, trials=2)
+    assert count == 2 and "different problem" in err and "starts again" in err
+    # Another target too; and the near-optimal sets are never read from a search of another problem.
+    targets.write_text(targets.read_text().replace("18.0", "17.0"))
+    assert main(["near-optimal", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "tiny.study.db" in err and "different problem" in err and "plumbing calibrate" in err
 
 
 def _tiny_targets(path: Path, dispersion: float) -> None:

@@ -99,13 +99,14 @@ def _tiny_fit(folder: Path, **extra: Any) -> Path:
 def test_the_confirmation_takes_the_best_trials_and_the_fit_the_search_started_from(tmp_path: Path) -> None:
     import optuna
 
-    from sim.calibration.fit import load_config
+    from sim.calibration.fit import calibration_windows, load_config, search_problem
     from sim.calibration.near_optimal import best_trials
 
     config = load_config(_tiny_fit(tmp_path))
     fitted = tmp_path / "out" / "tiny.yaml"
     fitted.parent.mkdir()
     study = optuna.create_study(study_name="tiny", storage=f"sqlite:///{fitted.with_suffix('.study.db')}")
+    study.set_user_attr("problem", search_problem(config, calibration_windows(config)))
     distribution = {"repo.trade_noise_bp": optuna.distributions.FloatDistribution(0.5, 3.0)}
     for value, loss in ((1.0, 50.0), (1.5, 10.0), (2.0, 20.0), (2.5, 30.0)):  # trial 0 started the search
         study.add_trial(optuna.trial.create_trial(params={"repo.trade_noise_bp": value}, distributions=distribution,

@@ -15,6 +15,8 @@ fit and reported, not fitted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from sim import TreasuryMarketModel
 from sim.calibration.msm import Calibration, Parameter, Target, apply_parameters, fitted_fragment, stamp
 from sim.calibration.report import draw_reserve_curve, draw_window_overlay, real_data_folder, write_report
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
-from sim.scenario.loader import lookup, validated_file
+from sim.scenario.loader import deep_merge, lookup, nested, validated_file
 from sim.scenario.yamlfile import YamlFileError, load_yaml_file
 
 
@@ -265,10 +267,42 @@ def calibration_windows(config: CalibrationConfig) -> list[Window]:
     return windows
 
 
+def search_problem(config: CalibrationConfig, windows: Sequence[Window]) -> str:
+    """Digest (hex) of everything a search's losses depend on: the config's box, moments, seeds and
+    sampler; each window's targets and scenario, the fitted keys it does not keep itself left out
+    (every trial sets them, and a finished fit writes its values into the scenarios that extend
+    the fitted file) and the data folder's path left out; and the model's code. A study resumes
+    only a search of the same problem.
+    """
+    import sim
+
+    fitted_keys = [p.key for p in config.parameters]
+    # The scenarios, dates and targets enter through the windows, as the evaluations read them.
+    parts: list[Any] = [config.model_dump(mode="json", include={"parameters", "moments", "se_floor_share", "seeds",
+                                                                 "sampler_seed"})]  # fmt: skip
+    for w in windows:
+        # Where the replayed data were read from is not part of the problem (what they gave is).
+        base = deep_merge(w.base, nested("replay.data_folder_read", None))
+        for key in fitted_keys:
+            if key not in w.own_keys:
+                base = deep_merge(base, nested(key, None))
+        targets = [(t.name, t.value, t.se, t.floor) for t in w.targets]
+        parts.append([w.name, w.fitted, list(w.fit_set), list(w.own_keys), targets, base])
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+    package = Path(sim.__file__).parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def run_fit(
-    config: CalibrationConfig, repo_root: Path, progress: Callable[[int, int, float], None] | None = None
+    config: CalibrationConfig,
+    repo_root: Path,
+    progress: Callable[[int, int, float], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
-    """Fit, then write the fragment and the report; returns the paths written."""
+    """Fit, then write the fragment and the report; returns the paths written. `notice` is told
+    when the stored search was of a different problem and starts again (`search_problem`)."""
     windows = calibration_windows(config)
     fitted_windows = [w for w in windows if w.fitted]
     targets = [t for w in fitted_windows for t in w.targets]
@@ -279,7 +313,8 @@ def run_fit(
     fit = windows_calibration(config, fitted_windows, config.seeds)
     start = starting_point(fit, fitted)
     best, history = fit.run(config.trials, storage=study, study_name=config.name, sampler_seed=config.sampler_seed,
-                            progress=progress, start=start)  # fmt: skip
+                            progress=progress, start=start, problem=search_problem(config, fitted_windows),
+                            notice=notice)  # fmt: skip
     chosen, confirmation = best.params, ""
     if config.confirm_candidates >= 2:
         # The search's lowest loss is partly its luckiest draw of seeds: its best trials run again

@@ -196,6 +196,8 @@ class Calibration:
         sampler_seed: int = 0,
         progress: Callable[[int, int, float], None] | None = None,
         start: Mapping[str, float] | None = None,
+        problem: str | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> tuple[Evaluation, list[float]]:
         """Search the parameter box; returns the best evaluation and the loss history.
 
@@ -207,6 +209,10 @@ class Calibration:
             progress: called after each trial with (trials done, trials wanted, best loss).
             start: a parameter set a new study evaluates first (clipped to the box), e.g. the
                 fit being replaced, so a re-fit never ends worse than it.
+            problem: digest of what the losses depend on (`sim.calibration.fit.search_problem`),
+                kept with the study: a stored study of another problem (or of none recorded) is
+                deleted and the search starts again, since its losses belong to a different fit.
+            notice: told, in a sentence, when a stored study is set aside that way.
         """
         import optuna
 
@@ -215,6 +221,17 @@ class Calibration:
         study = optuna.create_study(
             study_name=study_name, storage=storage, sampler=sampler, direction="minimize", load_if_exists=True
         )
+        if problem is not None and study.user_attrs.get("problem") != problem:
+            if study.trials and storage is not None:  # (a study in memory is always new)
+                stale = len(study.trials)
+                optuna.delete_study(study_name=study_name, storage=storage)
+                study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler,
+                                            direction="minimize")  # fmt: skip
+                if notice is not None:
+                    notice(f"{storage}: the stored search ({stale} trials) was of a different problem (the "
+                           "scenarios, targets, parameter box, seeds or model code have changed since); "
+                           "it is deleted and the search starts again")  # fmt: skip
+            study.set_user_attr("problem", problem)
         done = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
         if start is not None and not study.trials:
             study.enqueue_trial(self.clipped(start))

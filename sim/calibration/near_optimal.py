@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.calibration.fit import CalibrationConfig, calibration_windows, windows_calibration
+from sim.calibration.fit import CalibrationConfig, calibration_windows, search_problem, windows_calibration
 from sim.calibration.msm import stamp
 from sim.files import write_atomic
 from sim.scenario import Problem, ScenarioError
@@ -85,7 +85,8 @@ def best_trials(config: CalibrationConfig, fitted: Path, count: int) -> list[tup
     rank it below sets that do worse out of sample.
 
     Raises:
-        ScenarioError: no study beside the fitted file (the fit has not been run here).
+        ScenarioError: no study beside the fitted file (the fit has not been run here), or one
+            of a different problem (`sim.calibration.fit.search_problem`).
     """
     import optuna
 
@@ -95,6 +96,12 @@ def best_trials(config: CalibrationConfig, fitted: Path, count: int) -> list[tup
                                      "no file")])  # fmt: skip
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=config.name, storage=f"sqlite:///{database}")
+    problem = search_problem(config, [w for w in calibration_windows(config) if w.fitted])
+    if study.user_attrs.get("problem") != problem:
+        # Its losses, and so which trials rank best, belong to another fit.
+        raise ScenarioError([Problem(str(database), "", "a search of this config's problem as it stands (run "
+                                     "`plumbing calibrate` again)", "a search of a different problem: the scenarios, "
+                                     "targets, parameter box, seeds or model code have changed since")])  # fmt: skip
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
     ranked = sorted(complete, key=lambda t: (float(t.value or math.inf), t.number))[:count]
     first = min(complete, key=lambda t: t.number, default=None)

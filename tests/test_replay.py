@@ -622,3 +622,15 @@ def test_reserves_against_the_comfortable_level_are_named_where_the_replay_opens
     (problem,) = err.value.problems
     assert problem.file == str(path.resolve()) and problem.key_path == "banks.reserves_per_comfortable"
     assert "WRESBAL" in problem.expected and problem.found == "1.1"
+
+
+def test_a_runoff_on_top_of_the_replayed_other_assets_is_named(tmp_path, data):
+    # The data's path of the Fed's other assets already runs off: a runoff on top counts it twice.
+    _write_fred(data, "WALCL", SOMA_MN + 2_000_000.0)
+    path = _scenario_file(tmp_path, {"central_bank_other_assets": True},
+                          central_bank={"other_assets_runoff_bn_per_month": 19})  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, data_dir=data)
+    (problem,) = err.value.problems
+    assert problem.file == str(path.resolve()) and problem.key_path == "central_bank.other_assets_runoff_bn_per_month"
+    assert problem.found == "19"

@@ -390,6 +390,11 @@ def _other_assets_path(scenario: Scenario, folder: Path, first: dt.date, last: d
     if scenario.central_bank.other_assets_path:
         raise ReplayProblem("(scenario)", "central_bank.other_assets_path", f"no value: {key} sets it from the data",
                             "a value")  # fmt: skip
+    # The data's path already runs off (agency MBS paid down): a runoff on top would count it twice.
+    runoff = scenario.central_bank.other_assets_runoff_bn_per_month
+    if runoff != 0:
+        raise ReplayProblem("(scenario)", "central_bank.other_assets_runoff_bn_per_month",
+                            f"0: {key} replays the other assets, their runoff included", f"{runoff:g}")  # fmt: skip
     total, treasuries = read_series(folder, "WALCL", key), read_series(folder, "TREAST", key)
     return replayed_other_assets(total, treasuries, first, last, scenario.replay.other_assets_trend_after)
 

@@ -141,15 +141,15 @@ def test_a_stored_search_resumes_only_a_search_of_the_same_problem(tmp_path, cap
         return len(optuna.load_study(study_name="tiny", storage=storage).trials), capsys.readouterr().err
 
     assert calibrate()[0] == 3
+    # A fitted key's value in the scenario is no part of the problem (every trial sets it), nor
+    # is a smaller number of trials: the stored search stands.
+    assert calibrate(scenario={**small, "repo": {"trade_noise_bp": 2.9}}, trials=2) == (3, "")
     # Nor is where the replayed data were read from.
     fit = load_config(config)
     windows = calibration_windows(fit)
     moved = [dataclasses.replace(w, base=deep_merge(w.base, nested("replay.data_folder_read", "/elsewhere")))
              for w in windows]  # fmt: skip
     assert search_problem(fit, moved) == search_problem(fit, windows)
-    # A fitted key's value in the scenario is no part of the problem (every trial sets it), nor
-    # is a smaller number of trials: the stored search stands.
-    assert calibrate(scenario={**small, "repo": {"trade_noise_bp": 2.9}}, trials=2) == (3, "")
     # Another scenario is another problem: its losses are not those stored, so it starts again.
     count, err = calibrate(scenario={**small, "dealers": {"count": 7}}, trials=2)
     assert count == 2 and "different problem" in err and "starts again" in err

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from sim import TreasuryMarketModel
-from sim.calendar import MONTH_END_TENORS, bill_settlement_day, mid_month_settlement, month_end_settlement
+from sim.calendar import MONTH_END_TENORS, bill_settlement_day, day_number, mid_month_settlement, month_end_settlement
 from sim.scenario import load_scenario
-from sim.scenario.schema import TENORS
+from sim.scenario.schema import BILL_TENORS, TENORS
 from tests.conftest import assert_books_balance, make_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -98,3 +98,38 @@ def test_in_the_debt_limit_year_the_tga_follows_its_target_down_and_back_up(debt
     assert tga[end_september] > 890 - PATH_BAND_BN
     # Run down, then rebuilt: about $600bn from the July balance to the September one.
     assert tga[end_september] - early_july.mean() > 400
+
+
+def test_bills_issued_together_roll_over_the_days_maturing_bills_in_their_base_proportions():
+    model = TreasuryMarketModel(make_scenario({"start_date": dt.date(2025, 3, 3), "end_date": dt.date(2025, 6, 30)}))
+    model.step()
+    iss, sizes = model.issues, model.treasury.sizes.on(model.date)
+    checked = 0
+    for day in sorted(d for d in model.calendar.issues_on if model.date < d <= model.date + pd.Timedelta(days=28)):
+        tenors = sorted({spec.tenor for spec in model.calendar.issues_on[day] if spec.tenor in BILL_TENORS})
+        maturing_bn = iss.outstanding_bn[iss.active & iss.is_bill & (iss.maturity_day == day_number(day))].sum()
+        if len(tenors) < 2 or maturing_bn <= 0:
+            continue
+        rolled = {t: model.treasury.bill_rollover_bn(model, t, day) for t in tenors}
+        # All of the day's maturing bills, whatever their tenor, are rolled over between them...
+        assert sum(rolled.values()) == pytest.approx(maturing_bn, rel=1e-12)
+        # ...each tenor taking its base size's share of them.
+        for t in tenors:
+            base_share = getattr(sizes, f"bills_{t}_bn") / sum(getattr(sizes, f"bills_{u}_bn") for u in tenors)
+            assert rolled[t] / maturing_bn == pytest.approx(base_share, rel=1e-12)
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_in_the_debt_limit_year_steering_keeps_the_regular_bills_in_their_proportions(debt_limit_runs, seed):
+    # Running the cash down and building it back steers every regular bill alike: a tenor's
+    # auctions are not starved while another takes the gap (each tenor's median size against
+    # its base size within 15% of the others').
+    model, _, _ = debt_limit_runs[seed]
+    auctions = model.results()["auctions"]
+    bills = auctions[auctions["tenor"].isin(["4w", "8w", "13w", "26w"])]
+    base = [getattr(model.treasury.sizes.on(pd.Timestamp(day)), f"bills_{tenor}_bn")
+            for day, tenor in zip(bills["auction_date"], bills["tenor"], strict=True)]  # fmt: skip
+    ratios = (bills["offering_bn"] / np.asarray(base)).groupby(bills["tenor"]).median()
+    assert len(ratios) == 4 and ratios.max() / ratios.min() < 1.15, ratios.to_dict()

@@ -56,13 +56,13 @@ class Treasury(mesa.Agent):
     ) -> float:
         """Public offering of an auction held on `day` ($bn).
 
-        Coupons are sized by the scenario (the sizes in force on `day`). Bills roll over what
-        matures of the same tenor on the issue date (the base size when that is not known) and
-        add a share of the TGA's gap to its target, spread over the week's bills in proportion to
-        their base sizes: net bill issuance steers the cash, so a new target is reached and then
-        held. Sizes stay within the scenario's bounds around the base size, except that near the
-        floor a bill always rolls over what matures (cash-management bills maturing on that
-        day included).
+        Coupons are sized by the scenario (the sizes in force on `day`). Bills roll over
+        `rollover_bn` (`bill_rollover_bn`: their base share of the bills maturing on the issue
+        date; the base size when that is not known) and add a share of the TGA's gap to its
+        target, spread over the week's bills in proportion to their base sizes: net bill issuance
+        steers the cash, so a new target is reached and then held. Sizes stay within the
+        scenario's bounds around the base size, except that near the floor a bill always rolls
+        over what matures (cash-management bills maturing on that day included).
         """
         s = self.sizes.on(day)
         if tenor in BILL_TENORS:
@@ -83,6 +83,25 @@ class Treasury(mesa.Agent):
             return getattr(s, f"{kind}_bn")
         prefix = {"10y": "notes_10y", "20y": "bonds_20y", "30y": "bonds_30y"}[tenor]
         return getattr(s, f"{prefix}_{'reopen' if reopening else 'new'}_bn")
+
+    def bill_rollover_bn(self, m: TreasuryMarketModel, tenor: str, issue_date: pd.Timestamp) -> float | None:
+        """What a bill issued on `issue_date` rolls over ($bn): its tenor's share, at the base sizes
+        in force, of every bill maturing that day (cash-management bills included); None when none
+        matures. The regular bills issued together keep their base proportions and the total its
+        level: rolling over only a tenor's own maturities, a tenor once steered down to its floor
+        stayed there (what matured next was that floor), and the 4- and 8-week bills of the
+        2022-2024 replay auctioned about a tenth of their real sizes while the 13-week took the rest.
+        """
+        iss = m.issues
+        maturing = iss.active & iss.is_bill & (iss.maturity_day == day_number(issue_date))
+        if not maturing.any():
+            return None
+        sizes = self.sizes.on(m.date)
+        issued_together = {spec.tenor for spec in m.calendar.issues_on.get(issue_date, []) if spec.tenor in BILL_TENORS}
+        base_bn = sum(getattr(sizes, f"bills_{t}_bn") for t in issued_together | {tenor})
+        if base_bn <= 0:
+            return None
+        return float(iss.outstanding_bn[maturing].sum()) * getattr(sizes, f"bills_{tenor}_bn") / base_bn
 
     def receipts_bn(self, tax_date: bool) -> float:
         """Taxes collected today ($bn)."""

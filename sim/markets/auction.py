@@ -329,11 +329,7 @@ def hold_auction(m: TreasuryMarketModel, spec: AuctionSpec, offering_bn: float |
     years = m.prices.years_left[slot] if slot is not None else TENOR_YEARS[tenor]
     curve_pct = float(m.prices.market_yield_pct(float(years), m.today))
     target = m.treasury.tga_target_bn(m.date)
-    rollover = None
-    if tenor in BILL_TENORS:
-        iss = m.issues
-        maturing = iss.active & (iss.tenor == bucket) & (iss.maturity_day == day_number(spec.issue_date))
-        rollover = float(iss.outstanding_bn[maturing].sum()) if maturing.any() else None
+    rollover = m.treasury.bill_rollover_bn(m, tenor, spec.issue_date) if tenor in BILL_TENORS else None
     offering = offering_bn or m.treasury.offering_bn(
         tenor, slot is not None, m.ledger.tga_bn, 0.0, m.date, target, rollover
     )

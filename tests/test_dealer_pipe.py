@@ -114,6 +114,24 @@ def test_dealers_bid_what_room_allows_and_at_least_their_obligation() -> None:
     assert live.min() > 4.0 + (concession + p.auction_obligation_concession_bp) / 100
 
 
+def test_the_floor_counts_the_tender_covering_when_issued_sales() -> None:
+    model = _model()
+    dealers = model.dealers
+    offering, dv01 = 42.0, 0.0008
+    p = dealers.params
+    floor = p.auction_obligation_share * offering / p.count
+    dealers.slr_headroom_bn[:] = -5.0  # no room: every dealer bids only to reach its floor
+    covering = np.linspace(0.0, 2.0 * floor, p.count)
+    wanted, obligation = dealers.auction_bid_bn(offering, dv01, covering)
+    assert np.all(wanted == 0.0)
+    # The cover makes up the floor first; a dealer whose cover passes it adds nothing.
+    assert np.allclose(obligation, np.maximum(floor - covering, 0.0))
+    assert np.all(obligation + covering >= floor - 1e-12)
+    # In an auction, dealers' tenders in all (their cover among them) reach the floor together.
+    rows, _, amounts = dealer_tenders(model, offering, 4.0, dv01, 9, covering)
+    assert amounts.sum() + covering.sum() == pytest.approx(np.maximum(covering, floor).sum())
+
+
 def test_bigger_positions_and_thinner_depth_ask_more_concession() -> None:
     # A long pricing horizon, so no tender reaches it (beyond it the risk stops growing).
     longer = {"dealers": {"auction_distribution_horizon_days": 250}}

@@ -343,10 +343,17 @@ class Dealers:
         )
 
     def auction_bids(
-        self, offering_bn: float, dv01_per_par: float, bucket: int, vol_bp: float, vol_ratio: float
+        self,
+        offering_bn: float,
+        dv01_per_par: float,
+        bucket: int,
+        vol_bp: float,
+        vol_ratio: float,
+        covering_bn: np.ndarray | float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each dealer's tenders at an auction: (concession over the curve in bp, par in $bn), shape
-        (dealers, 4): what its room allows in three equal tenders, then what its obligation adds.
+        (dealers, 4): what its room allows in three equal tenders, then what its floor adds beyond
+        those and beyond `covering_bn` (each dealer's tender to cover its when-issued sales, $bn).
 
         Each tender is priced at the dealer's concession plus the risk of carrying the position
         until it is distributed: `auction_distribution_risk_price` x daily yield volatility x the
@@ -358,7 +365,7 @@ class Dealers:
         """
         p = self.params
         concession = self.auction_concession_bp(vol_ratio, dv01_per_par)
-        wanted, obligation = self.auction_bid_bn(offering_bn, dv01_per_par)
+        wanted, obligation = self.auction_bid_bn(offering_bn, dv01_per_par, covering_bn)
         amounts = np.empty((wanted.size, 4))
         amounts[:, :3] = (wanted / 3.0)[:, None]
         amounts[:, 3] = obligation
@@ -374,20 +381,24 @@ class Dealers:
         concessions[:, 3] += p.auction_obligation_concession_bp
         return concessions, amounts
 
-    def auction_bid_bn(self, offering_bn: float, dv01_per_par: float) -> tuple[np.ndarray, np.ndarray]:
-        """Par each dealer bids at its concession, and the rest it bids only to meet its obligation ($bn).
+    def auction_bid_bn(
+        self, offering_bn: float, dv01_per_par: float, covering_bn: np.ndarray | float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Par each dealer bids at its concession, and the rest it bids only to reach its floor ($bn).
 
         A dealer commits `auction_headroom_share` of its room to one auction: the smaller of its
         leverage room and its VaR room (in 10-year equivalents, converted at this issue's DV01).
-        Primary dealers must bid for at least their pro-rata share (`auction_obligation_share` of
-        the offering over their number); what room does not cover is bid further from WI.
+        Each primary dealer tenders in all at least `auction_obligation_share` of its pro-rata part
+        of the offering (the offering over their number), its tender covering its when-issued sales
+        (`covering_bn`) included, as the auction's statistics count it; what room and that cover do
+        not reach is bid further from WI.
         """
         p = self.params
         risk_room_bn = self.risk_headroom_bn * _DV01_10Y_PER_PAR / max(dv01_per_par, 1e-9)
         room_bn = np.maximum(np.minimum(self.slr_headroom_bn, risk_room_bn), 0.0)
-        wanted = p.auction_headroom_share * room_bn
+        wanted = np.minimum(p.auction_headroom_share * room_bn, offering_bn)
         floor = p.auction_obligation_share * offering_bn / self.size_share.size
-        return np.minimum(wanted, offering_bn), np.maximum(floor - wanted, 0.0)
+        return wanted, np.maximum(floor - wanted - covering_bn, 0.0)
 
     def normal_book_share(self) -> np.ndarray:
         """Share of its usual inventory a dealer wants to carry: less once utilization passes the

@@ -213,11 +213,17 @@ def tender_dispersion(m: TreasuryMarketModel) -> float:
 
 
 def dealer_tenders(
-    m: TreasuryMarketModel, offering: float, wi: float, dv01_per_par: float, bucket: int
+    m: TreasuryMarketModel,
+    offering: float,
+    wi: float,
+    dv01_per_par: float,
+    bucket: int,
+    covering_bn: np.ndarray | float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Primary dealers' tenders: (dealer, yield %, amount $bn); see `Dealers.auction_bids`."""
+    """Primary dealers' tenders beside those covering their when-issued sales (`covering_bn`, each
+    dealer's, $bn): (dealer, yield %, amount $bn); see `Dealers.auction_bids`."""
     concessions, amounts = m.dealers.auction_bids(
-        offering, dv01_per_par, bucket, m.curve.realised_vol_bp, m.curve.vol_ratio
+        offering, dv01_per_par, bucket, m.curve.realised_vol_bp, m.curve.vol_ratio, covering_bn
     )
     rows = np.repeat(np.arange(m.config.dealers.count), amounts.shape[1])
     return rows, (wi + concessions / 100.0).ravel(), amounts.ravel()
@@ -253,11 +259,14 @@ def collect_tenders(
     )
     remembered = m.calm.follow("tails_drive_concession", m.real_money.remembered_tail_bp, *(event or (tenor, False)))
     years = TENOR_YEARS[tenor] if years is None else years
-    d_rows, dealer_y, dealer_amt = dealer_tenders(m, offering, wi, new_issue_dv01(tenor, years, wi), bucket)
     # End investors' demand moves with the auction's surprise; so do the yields they bid.
     shortfall = 1.0 - (1.0 - shortfall) * mood.demand_factor
     # What dealers sold when-issued is end demand met before the auction: real money bids the rest.
     wi_sold = when_issued_sold_bn(m, offering, shortfall)
+    covering = wi_sold * m.dealers.size_share
+    d_rows, dealer_y, dealer_amt = dealer_tenders(
+        m, offering, wi, new_issue_dv01(tenor, years, wi), bucket, covering
+    )
     wi = wi + mood.value_shift_bp / 100.0
     rm = m.slices["real_money"]
     rm_i, rm_y, rm_amt = m.real_money.auction_bids(
@@ -302,7 +311,7 @@ def collect_tenders(
         cover_pct = wi - (mood.value_shift_bp + m.config.real_money.bid_through_bp) / 100.0
         rows = np.concatenate([rows, np.arange(n_d)])
         yields = np.concatenate([yields, np.full(n_d, cover_pct)])
-        amounts = np.concatenate([amounts, wi_sold * m.dealers.size_share])
+        amounts = np.concatenate([amounts, covering])
     return rows, yields, amounts
 
 

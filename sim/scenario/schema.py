@@ -470,10 +470,13 @@ class DealerSection(Section):
         le=1,
     )
     auction_obligation_share: float = _f(
-        1.0,
-        "Bidding obligation: each primary dealer bids at least this share of its pro-rata part of the offering "
-        "(the offering over the number of dealers). Below one an auction can go uncovered (what is not bid "
-        "for is not issued); above zero every auction has bids.",
+        1.37,
+        "Primary dealers' floor tender: each tenders in all at least this share of its pro-rata part of the "
+        "offering (the offering over the number of dealers), its tender covering when-issued sales included. "
+        "The rule's obligation is one; primary dealers tendered 1.37 times the amount offered at 2025 H1's "
+        "nominal coupon auctions (mean of 40, treasury/auctions_query.csv), mostly at yields end investors' "
+        "bids beat, so it sets the bid-to-cover more than the takedown. Below one an auction can go uncovered "
+        "(what is not bid for is not issued); above zero every auction has bids.",
         ge=0.01,
         le=10,
     )

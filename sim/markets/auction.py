@@ -264,9 +264,7 @@ def collect_tenders(
     # What dealers sold when-issued is end demand met before the auction: real money bids the rest.
     wi_sold = when_issued_sold_bn(m, offering, shortfall)
     covering = wi_sold * m.dealers.size_share
-    d_rows, dealer_y, dealer_amt = dealer_tenders(
-        m, offering, wi, new_issue_dv01(tenor, years, wi), bucket, covering
-    )
+    d_rows, dealer_y, dealer_amt = dealer_tenders(m, offering, wi, new_issue_dv01(tenor, years, wi), bucket, covering)
     wi = wi + mood.value_shift_bp / 100.0
     rm = m.slices["real_money"]
     rm_i, rm_y, rm_amt = m.real_money.auction_bids(

@@ -481,7 +481,10 @@ class DealerSection(Section):
         le=10,
     )
     auction_obligation_concession_bp: float = _f(
-        2.0, "Extra concession on the part a dealer bids only to meet its obligation (bp).", ge=0, le=100
+        2.0,
+        "Extra concession on the part a dealer bids only to reach its floor tender (bp).",
+        ge=0,
+        le=100,
     )
     auction_when_issued_share: float = _f(
         0.0,

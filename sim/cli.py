@@ -106,7 +106,9 @@ def _history_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     _quiet_option(calibrate)
 
     near = commands.add_parser(
-        "near-optimal", help="evaluate a fit's best trials again on fresh seeds; keep those within the loss's noise"
+        "near-optimal",
+        help="evaluate a fit's best trials again on fresh seeds; keep those neither the data nor the loss's noise "
+        "tells from the best",
     )
     near.add_argument("config", type=Path, help="calibration config YAML whose fit has been run")
     near.add_argument("--candidates", type=_count(2), default=12, metavar="N", help="best trials evaluated (12)")
@@ -727,12 +729,13 @@ def _near_optimal(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         with TrialProgress(progress_wanted(args.quiet), description=f"{config.name} near-optimal") as progress:
-            path, candidates, noise = write_near_optimal(config, scenarios_dir().parent, args.candidates, progress)
+            path, candidates, margin = write_near_optimal(config, scenarios_dir().parent, args.candidates, progress)
     except ScenarioError as err:
         _problems(err)
         return EXIT_BAD_INPUT
-    kept = near_optimal(candidates, noise)
-    print(f"loss noise sd {noise:.2f}; {len(kept)} of {len(candidates)} best trials within the noise -> {path}")
+    kept = near_optimal(candidates, margin)
+    print(f"loss noise sd {margin.noise_sd:.2f}, margin {margin.total:.1f} (simulation {margin.simulation:.1f}, data "
+          f"{margin.data:.1f}); {len(kept)} of {len(candidates)} best trials kept -> {path}")  # fmt: skip
     for c in sorted(candidates, key=lambda c: c.fresh_loss):
         mark = "kept" if c in kept else "    "
         print(f"  {mark} trial {c.trial}: fit loss {c.fit_loss:.1f}, fresh {[round(v, 1) for v in c.fresh_losses]}")

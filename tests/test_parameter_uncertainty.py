@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.calibration.near_optimal import Candidate, loss_noise_sd, near_optimal
+from sim.calibration.near_optimal import Candidate, Margin, loss_noise_sd, near_optimal, near_optimal_margin
 from sim.cli import main
 from sim.experiments import ExperimentError, load_experiment, run_experiment
 from sim.experiments.uncertainty import crossed_interval, load_parameter_sets
@@ -68,17 +68,78 @@ def test_loss_noise_ignores_what_a_seed_pair_does_to_every_candidate() -> None:
     # The second pair costs every candidate +50 (a hard pair for all): no noise in their order.
     candidates = [Candidate(i, 0.0, (100.0 + i, 150.0 + i), {"a": 1.0}) for i in range(4)]
     assert loss_noise_sd(candidates) == pytest.approx(0.0)
+    # Differences -2, 2, 0 about their median 0: median absolute value 2, one evaluation's sd
+    # 1.4826 * 2 / sqrt(2), corrected for three candidates.
     noisy = [Candidate(0, 0, (10.0, 12.0), {}), Candidate(1, 0, (20.0, 18.0), {}), Candidate(2, 0, (30.0, 30.0), {})]
-    differences = np.array([-2.0, 2.0, 0.0])
-    assert loss_noise_sd(noisy) == pytest.approx(differences.std(ddof=1) / math.sqrt(2))
+    assert loss_noise_sd(noisy) == pytest.approx(1.4826 * 2 / math.sqrt(2) * (1 + 1.2 / 3))
 
 
-def test_near_optimal_keeps_the_candidates_within_two_noise_sds_best_first() -> None:
+@pytest.mark.parametrize("candidates", [6, 12, 24])
+@pytest.mark.parametrize("pairs", [2, 4])
+def test_loss_noise_measures_normal_noise_without_bias(candidates: int, pairs: int) -> None:
+    """Normal noise of sd 20 on top of candidate and seed-pair effects: over 600 tables the mean
+    estimate is within 6% of 20 (the estimate's own sd over the tables is 3-7, so the mean's
+    standard error is under 0.3: 6% is the small-sample correction's allowance, not luck)."""
+    rng = np.random.default_rng(candidates * 10 + pairs)
+    estimates = []
+    for _ in range(600):
+        losses = 300 + 15 * np.arange(candidates)[:, None] + 40 * np.arange(pairs)[None, :]
+        losses = losses + rng.normal(0, 20, (candidates, pairs))
+        estimates.append(loss_noise_sd([Candidate(i, 0, tuple(row), {}) for i, row in enumerate(losses)]))
+    assert np.mean(estimates) == pytest.approx(20, rel=0.06)
+
+
+def test_one_wild_evaluation_is_paid_by_its_set_not_by_the_band() -> None:
+    """A set that scores 700 on one pair (a cliff) raises its own fresh loss; the noise every set
+    is judged by moves little, where the root mean square of the residuals would more than double."""
+    rng = np.random.default_rng(3)
+    losses = 300 + 10 * np.arange(12)[:, None] + rng.normal(0, 20, (12, 4))
+    calm = loss_noise_sd([Candidate(i, 0, tuple(row), {}) for i, row in enumerate(losses)])
+    losses[5, 1] = 700.0
+    wild = [Candidate(i, 0, tuple(row), {}) for i, row in enumerate(losses)]
+    assert loss_noise_sd(wild) < 1.3 * calm
+    residual = losses - losses.mean(axis=1, keepdims=True) - losses.mean(axis=0, keepdims=True) + losses.mean()
+    assert math.sqrt((residual**2).sum() / (11 * 3)) > 2 * calm
+    assert 5 not in [c.trial for c in near_optimal(wild, near_optimal_margin(wild, moments=12, parameters=12))]
+
+
+def _simulation_only(noise_sd: float, evaluations: int) -> Margin:
+    return Margin(noise_sd, 2 * noise_sd * math.sqrt(2 / evaluations), math.nan, 0.0)
+
+
+def test_near_optimal_keeps_the_candidates_within_the_margin_best_first() -> None:
+    # Two evaluations each: the difference of two fresh losses has sd noise * sqrt(2 / 2).
     candidates = [Candidate(7, 200.0, (230.0, 232.0), {}), Candidate(3, 190.0, (220.0, 222.0), {}),
                   Candidate(9, 205.0, (260.0, 262.0), {})]  # fmt: skip
-    kept = near_optimal(candidates, noise_sd=6.0)
-    assert [c.trial for c in kept] == [3, 7]
-    assert [c.trial for c in near_optimal(candidates, noise_sd=30.0)] == [3, 7, 9]
+    assert [c.trial for c in near_optimal(candidates, _simulation_only(6.0, 2))] == [3, 7]
+    assert [c.trial for c in near_optimal(candidates, _simulation_only(30.0, 2))] == [3, 7, 9]
+
+
+def test_the_simulation_margin_is_two_standard_errors_of_a_difference_of_fresh_losses() -> None:
+    """Four evaluations each halve the difference's variance against two; with as many moments as
+    parameters the data add nothing."""
+    rng = np.random.default_rng(4)
+    four = [Candidate(i, 0, tuple(100.0 + 40 * i + rng.normal(0, 10, 4)), {}) for i in range(8)]
+    margin = near_optimal_margin(four, moments=20, parameters=20)
+    assert margin.data == 0.0 and math.isnan(margin.dispersion)
+    assert margin.simulation == pytest.approx(2 * margin.noise_sd * math.sqrt(2 / 4))
+    assert margin.total == margin.simulation
+
+
+def test_the_data_margin_is_a_chi_square_scaled_by_the_fits_dispersion() -> None:
+    """Best fresh loss 240 over 49 moments less 37 parameters: dispersion 20, and the data's margin
+    3.84 (chi-square, one degree of freedom, 95%) times that; a set 60 above the best is kept,
+    one 100 above is not (the simulation's margin here is a few units)."""
+    candidates = [Candidate(0, 0, (240.0, 241.0, 239.0, 240.0), {}), Candidate(1, 0, (300.0, 302.0, 299.0, 299.0), {}),
+                  Candidate(2, 0, (340.0, 339.0, 341.0, 340.0), {})]  # fmt: skip
+    margin = near_optimal_margin(candidates, moments=49, parameters=37)
+    assert margin.dispersion == pytest.approx(240.0 / 12)
+    assert margin.data == pytest.approx(3.8415 * 20.0, rel=1e-4)
+    assert margin.simulation < 5.0
+    assert [c.trial for c in near_optimal(candidates, margin)] == [0, 1]
+    # The worse the best set fits, the less the data can tell sets apart.
+    worse = [Candidate(c.trial, 0, tuple(v + 240.0 for v in c.fresh_losses), {}) for c in candidates]
+    assert [c.trial for c in near_optimal(worse, near_optimal_margin(worse, 49, 37))] == [0, 1, 2]
 
 
 def _tiny_fit(folder: Path, **extra: Any) -> Path:
@@ -128,7 +189,7 @@ def test_near_optimal_command_evaluates_the_best_trials_again(tmp_path: Path,
     kept, rejected = data["sets"], data["rejected"]
     assert len(kept) + len(rejected) == 3 and kept  # the 3 trials: the best by loss and the first among them
     assert [s["fresh_loss"] for s in kept] == sorted(s["fresh_loss"] for s in kept)
-    assert data["loss_noise_sd"] >= 0
+    assert data["loss_noise_sd"] >= 0 and data["margin"] >= 0
     sets = load_parameter_sets(written)
     assert all(0.5 <= values["repo.trade_noise_bp"] <= 3.0 for values in sets.values())
 

@@ -319,11 +319,11 @@ def run_fit(
     if config.confirm_candidates >= 2:
         # The search's lowest loss is partly its luckiest draw of seeds: its best trials run again
         # on fresh seeds, and the fit is the one that holds up (sim.calibration.near_optimal).
-        from sim.calibration.near_optimal import confirmation_markdown, near_optimal, write_near_optimal
+        from sim.calibration.near_optimal import confirmation_markdown, fit_degrees, near_optimal, write_near_optimal
 
-        _, candidates, noise = write_near_optimal(config, repo_root, config.confirm_candidates)
-        chosen = near_optimal(candidates, noise)[0].params
-        confirmation = confirmation_markdown(candidates, noise)
+        _, candidates, margin = write_near_optimal(config, repo_root, config.confirm_candidates)
+        chosen = near_optimal(candidates, margin)[0].params
+        confirmation = confirmation_markdown(candidates, margin, *fit_degrees(config))
     # Re-evaluate the chosen parameters in every window, scored ones included, to report every
     # moment with its per-seed spread.
     fit.close()

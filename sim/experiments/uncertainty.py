@@ -61,8 +61,9 @@ class ParameterSetsFile(_Strict):
 
     fit: str = Field(description="The fit the sets come from.")
     loss_noise_sd: float | None = Field(default=None, description="Noise sd of one evaluation's loss.")
+    margin: float | None = Field(default=None, description="How far above the lowest fresh loss a kept set may score.")
     sets: list[ParameterSet] = Field(min_length=1, description="The near-optimal sets, best first.")
-    rejected: list[RejectedSet] = Field(default=[], description="Candidates outside the loss's noise.")
+    rejected: list[RejectedSet] = Field(default=[], description="Candidates beyond the margin.")
 
 
 def load_parameter_sets(path: Path) -> dict[str, dict[str, float]]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,14 +212,7 @@ def near_optimal_yaml(config: CalibrationConfig, candidates: Sequence[Candidate]
     """The near-optimal file: a header saying how it was made, then the sets, best first."""
     chosen = near_optimal(candidates, margin)
     best = chosen[0].fresh_loss
-    words = f"{_margin_sentence(margin, moments, parameters)}.".split()
-    lines, line = [], ""
-    for word in words:  # the sentence wrapped into comment lines
-        if len(line) + len(word) > 96:
-            lines.append(line)
-            line = ""
-        line = f"{line} {word}".strip()
-    lines.append(line)
+    lines = textwrap.wrap(f"{_margin_sentence(margin, moments, parameters)}.", width=96, break_on_hyphens=False)
     header = [
         f"Near-optimal parameter sets of the fit `{config.name}`, written by `plumbing near-optimal` on {stamp()}.",
         f"The fit's best trials and its first (the fit it replaced), {len(candidates)} in all, were evaluated again "

@@ -312,8 +312,8 @@ def _write_amounts(folder: Path, first: str = "2023-01", last: str = "2025-06") 
     """A Fiscal Data auction_amounts.csv with known sizes: each month a 2-year note of $60bn and a 2-year FRN
     of $28bn (the same term); a 10-year new issue of $42bn in February, May, August and November, a
     reopening ("9-Year 10-Month") of $39bn otherwise, and a 10-year TIPS ("10-Year", $16bn) in January;
-    13-week bills of $70bn every Monday, 17-week bills of $60bn from 2024 and a cash-management bill;
-    the other tenors at 2025's sizes, the 20-year only from June 2024."""
+    13-week bills of $70bn every Monday, 17-week bills of $60bn from 2024 and a weekly 42-day
+    cash-management bill of $50bn; the other tenors at 2025's sizes, the 20-year only from June 2024."""
     rows = []
 
     def add(kind: str, term: str, day: pd.Timestamp, bn: float) -> None:
@@ -339,8 +339,8 @@ def _write_amounts(folder: Path, first: str = "2023-01", last: str = "2025-06") 
                 add("Bill", term, monday, bn)
             if monday.year >= 2024:
                 add("Bill", "17-Week", monday, 60.0)
+            add("Bill", "42-Day", monday, 50.0)
         add("Bill", "52-Week", mid, 48.0)
-        add("Bill", "42-Day", mid, 50.0)
     (folder / "treasury").mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(folder / "treasury" / "auction_amounts.csv", index=False)
 
@@ -352,6 +352,8 @@ def test_auction_sizes_become_the_sizes_and_their_dated_changes(tmp_path, data):
     # The nominal issue of a term, not the FRN or the TIPS sharing it; the kind of 10-year each month sells.
     assert sizes.notes_2y_bn == 60.0 and sizes.notes_10y_reopen_bn == 39.0 and sizes.notes_10y_new_bn == 42.0
     assert sizes.bills_13w_bn == 70.0 and sizes.bonds_20y_reopen_bn == 0.0  # not sold until June 2024
+    # The 42-day cash-management bill is carried in the 8-week at the par it keeps outstanding (42/56).
+    assert sizes.bills_8w_bn == round(90.0 + 50.0 * 42 / 56)
     changes = {row.date: row.sizes for row in scenario.treasury.sizes_path}
     # From 2024 the 17-week bill is carried in the 13-week, at the par it keeps outstanding.
     assert changes[dt.date(2024, 1, 1)] == {"bills_13w_bn": round(70.0 + 60.0 * 17 / 13)}
@@ -442,10 +444,44 @@ def test_the_real_auction_sizes_pick_the_nominal_issues():
         pd.Period("2020-05", "M"), "20y"
     ] > 0
     # Bills outstanding the sizes imply (each size times the weeks it is outstanding) grew from about
-    # $3.1T in January 2022 to about $5.8T in January 2025 (cash-management bills aside).
+    # $3.6T in January 2022 to about $6.2T in January 2025, cash-management bills included (the
+    # 119-day series held about $0.5T in 2021-2022, the 42-day about $0.4T in 2024; without them,
+    # $3.1T and $5.8T).
     weeks = pd.Series({"4w": 4, "8w": 8, "13w": 13, "26w": 26, "52w": 13})
     implied = (table[weeks.index] * weeks).sum(axis=1)
-    assert 2800 < implied[pd.Period("2022-01", "M")] < 3400 and 5400 < implied[pd.Period("2025-01", "M")] < 6200
+    assert 3300 < implied[pd.Period("2022-01", "M")] < 3900 and 5800 < implied[pd.Period("2025-01", "M")] < 6600
+
+
+def test_cash_management_bills_keep_the_par_they_hold_outstanding():
+    from sim.data.treasury import monthly_auction_sizes
+
+    mondays = pd.date_range("2024-03-04", "2024-03-25", freq="W-MON")  # four weeks of bill auctions
+    rows = [(day, "13w", "13w", 70.0) for day in mondays] + [(day, "8w", "8w", 90.0) for day in mondays]
+    rows += [(day, "8w", "42d", 50.0 * 42 / 56) for day in mondays]  # a weekly 42-day series
+    rows += [(mondays[1], "4w", "14d", 40.0 * 14 / 28)]  # one 14-day bill
+    sizes = pd.DataFrame(rows, columns=["auction_date", "tenor", "sold_as", "offering_bn"])
+    sizes["auction_date"] = pd.to_datetime(sizes["auction_date"])
+    march = monthly_auction_sizes(sizes).loc[pd.Period("2024-03", "M")]
+    # A weekly series counts for its mean (scaled); a single bill for its size spread over the month's
+    # four weeks of bill auctions, so the par-weeks it adds are those it held.
+    assert march["8w"] == pytest.approx(90.0 + 37.5) and march["13w"] == pytest.approx(70.0)
+    weekly_14_day = march["4w"]
+    assert weekly_14_day == pytest.approx(20.0 / 4)
+    # Sold in each of the four weeks and outstanding four weeks, against $40bn outstanding two weeks.
+    assert weekly_14_day * 4 * 4 == pytest.approx(40.0 * 2)
+
+
+@pytest.mark.parametrize(
+    ("term", "host", "scale"),
+    [("42-Day", "8w", 42 / 56), ("119-Day", "13w", 119 / 91), ("154-Day", "26w", 154 / 182),
+     ("273-Day", "26w", 273 / 182), ("1-Day", "4w", 1 / 28), ("21-Day", "4w", 21 / 28)],
+)  # fmt: skip
+def test_a_cash_management_bill_goes_to_the_weekly_bill_nearest_its_term(term, host, scale):
+    from sim.data.treasury import _model_tenor
+
+    found = _model_tenor(term)
+    assert found is not None and found[0] == host and found[1] == term.split("-")[0] + "d"
+    assert found[2] == pytest.approx(scale)
 
 
 # ---------------------------------------------------------------- the basis trade's scale

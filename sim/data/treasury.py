@@ -180,9 +180,11 @@ def _yes(table: CsvFile, column: str) -> pd.Series:
 
 AMOUNTS_REQUIRED = ("security_type", "security_term", "auction_date", "offering_amt")
 # Terms in auction_amounts.csv: a new issue's "10-Year" or "13-Week"; a reopening's time left, "9-Year 10-Month";
-# cash-management bills in days ("42-Day"), which the model sells on its own (`cash_management_bill_bn`).
+# cash-management bills in days ("42-Day").
 _AMOUNT_TERM = re.compile(r"^(\d+)-(Week|Year)(?: (\d+)-Month)?$")
-_DAYS_TERM = re.compile(r"^\d+-Day$")
+_DAYS_TERM = re.compile(r"^(\d+)-Day$")
+# The weekly bills a cash-management bill is carried under: the one nearest its term (the longer on a tie).
+CMB_HOST_WEEKS = (4, 8, 13, 26)
 # Bills the model carries under a neighbouring tenor, scaled so that the par they keep outstanding is
 # kept: the 6-week in the 8-week (6/8 of its size), the 17-week in the 13-week (17/13).
 FOLDED_BILLS = {6: ("8w", 6.0 / 8.0), 17: ("13w", 17.0 / 13.0)}
@@ -198,7 +200,9 @@ def read_auction_sizes(path: str | Path) -> pd.DataFrame:
     FRN is a "2-Year" note, the 10-year TIPS a "10-Year" one): where a month has several auctions of a
     tenor, the nominal one is the largest (`monthly_auction_sizes`). Bills: 4, 8, 13, 26 and 52 weeks;
     the 6- and 17-week bills folded into the 8- and 13-week (`FOLDED_BILLS`); cash-management bills
-    (terms in days) left out.
+    (terms in days) folded into the weekly bill nearest their term (`CMB_HOST_WEEKS`), scaled by their
+    term over the host's, so that the par they keep outstanding is kept (recurring series of them
+    held $0.5-0.8T in 2020-2022 and about $0.4T in 2024: the 42-, 105-, 119- and 154-day bills).
 
     Args:
         path: `treasury/auction_amounts.csv` (Fiscal Data, offering in US dollars).
@@ -218,11 +222,10 @@ def read_auction_sizes(path: str | Path) -> pd.DataFrame:
         index = unknown.idxmax()
         raise table.error(index, "security_type", f"expected Bill, Note or Bond; found {security_type[index]!r}")
     terms = table.text("security_term")
-    keep = ~terms.str.match(_DAYS_TERM)
-    auction_date = table.dates("auction_date", where=keep)
-    offering = table.numbers("offering_amt", where=keep, bounds=NON_NEGATIVE) / 1e9
+    auction_date = table.dates("auction_date")
+    offering = table.numbers("offering_amt", bounds=NON_NEGATIVE) / 1e9
     tenors, sold_as, scales = [], [], []
-    for index, term in terms.loc[keep].items():
+    for index, term in terms.items():
         found = _model_tenor(term)
         if found is None:
             expected = "e.g. 13-Week, 10-Year or 9-Year 10-Month"
@@ -238,6 +241,11 @@ def read_auction_sizes(path: str | Path) -> pd.DataFrame:
 def _model_tenor(term: str) -> tuple[str, str, float] | None:
     """The model tenor an auction's term is sold under, the bill or coupon as sold, and the scale
     of a folded bill (else 1); None for a term the model has no place for."""
+    days = _DAYS_TERM.match(term)
+    if days:
+        term_days = int(days.group(1))
+        host = min(reversed(CMB_HOST_WEEKS), key=lambda weeks: abs(7 * weeks - term_days))
+        return f"{host}w", f"{term_days}d", term_days / (7.0 * host)
     found = _AMOUNT_TERM.match(term)
     if not found:
         return None
@@ -257,15 +265,21 @@ def _model_tenor(term: str) -> tuple[str, str, float] | None:
 
 def monthly_auction_sizes(sizes: pd.DataFrame) -> pd.DataFrame:
     """Each tenor's auction size per calendar month ($bn): a bill's mean over the month's auctions
-    (a folded bill's mean added to its host's), a coupon's largest (the nominal issue, not a TIPS or
-    FRN sharing its term); zero for a tenor not auctioned that month (the 20-year before May 2020).
+    (a folded bill's mean added to its host's; a cash-management bill's total over the month's weeks
+    of bill auctions, so that a single one counts for its size and a weekly series for its mean), a
+    coupon's largest (the nominal issue, not a TIPS or FRN sharing its term); zero for a tenor not
+    auctioned that month (the 20-year before May 2020).
     Rows: every month from the file's first to its last (a monthly PeriodIndex); columns: the
     model's tenors."""
     month = sizes["auction_date"].dt.to_period("M").rename("month")
     is_bill = sizes["tenor"].str.endswith("w").to_numpy()
     bills = sizes[is_bill].assign(month=month[is_bill])
-    by_series = bills.groupby(["month", "sold_as", "tenor"])["offering_bn"].mean()
-    bill_sizes = by_series.groupby(level=["month", "tenor"]).sum().unstack("tenor")
+    cash_management = bills["sold_as"].str.endswith("d")
+    by_series = bills[~cash_management].groupby(["month", "sold_as", "tenor"])["offering_bn"].mean()
+    bill_weeks = bills.assign(week=bills["auction_date"].dt.to_period("W")).groupby("month")["week"].nunique()
+    cmb_totals = bills[cash_management].groupby(["month", "sold_as", "tenor"])["offering_bn"].sum()
+    cmb_weekly = cmb_totals / bill_weeks.reindex(cmb_totals.index.get_level_values("month")).to_numpy()
+    bill_sizes = pd.concat([by_series, cmb_weekly]).groupby(level=["month", "tenor"]).sum().unstack("tenor")
     coupons = sizes[~is_bill].assign(month=month[~is_bill])
     coupon_sizes = coupons.groupby(["month", "tenor"])["offering_bn"].max().unstack("tenor")
     months = pd.period_range(month.min(), month.max(), freq="M")

@@ -1311,7 +1311,8 @@ class ReplaySection(Section):
         "Size the Treasury's auctions as the data did (treasury/auction_amounts.csv): each month's sizes become "
         "treasury.sizes_path (the file's first month's treasury.sizes), so the opening stock is the history of "
         "real sizes, what matures during the run is what that history left, and the coupons sold are the real "
-        "offerings; bills still steer the TGA around their real base sizes.",
+        "offerings; bills still steer the TGA around their real base sizes. Cash-management bills are carried in "
+        "the weekly bill nearest their term, at the par they kept outstanding.",
     )
     rate_volatility: bool = _f(
         False,

@@ -180,7 +180,8 @@ def _yes(table: CsvFile, column: str) -> pd.Series:
 
 AMOUNTS_REQUIRED = ("security_type", "security_term", "auction_date", "offering_amt")
 # Terms in auction_amounts.csv: a new issue's "10-Year" or "13-Week"; a reopening's time left, "9-Year 10-Month";
-# cash-management bills in days ("42-Day").
+# cash-management bills in days ("42-Day"), folded into the weekly bills (the model still sells its own when its
+# TGA nears the floor, `cash_management_bill_bn`).
 _AMOUNT_TERM = re.compile(r"^(\d+)-(Week|Year)(?: (\d+)-Month)?$")
 _DAYS_TERM = re.compile(r"^(\d+)-Day$")
 # The weekly bills a cash-management bill is carried under: the one nearest its term (the longer on a tie).

@@ -245,8 +245,8 @@ def _model_tenor(term: str) -> tuple[str, str, float] | None:
     days = _DAYS_TERM.match(term)
     if days:
         term_days = int(days.group(1))
-        host = min(reversed(CMB_HOST_WEEKS), key=lambda weeks: abs(7 * weeks - term_days))
-        return f"{host}w", f"{term_days}d", term_days / (7.0 * host)
+        host_weeks = min(reversed(CMB_HOST_WEEKS), key=lambda weeks: abs(7 * weeks - term_days))
+        return f"{host_weeks}w", f"{term_days}d", term_days / (7.0 * host_weeks)
     found = _AMOUNT_TERM.match(term)
     if not found:
         return None

@@ -319,11 +319,12 @@ def run_fit(
     if config.confirm_candidates >= 2:
         # The search's lowest loss is partly its luckiest draw of seeds: its best trials run again
         # on fresh seeds, and the fit is the one that holds up (sim.calibration.near_optimal).
-        from sim.calibration.near_optimal import confirmation_markdown, fit_degrees, near_optimal, write_near_optimal
+        from sim.calibration.near_optimal import confirmation_markdown, near_optimal, write_near_optimal
 
         _, candidates, margin = write_near_optimal(config, repo_root, config.confirm_candidates)
         chosen = near_optimal(candidates, margin)[0].params
-        confirmation = confirmation_markdown(candidates, margin, *fit_degrees(config))
+        # The fit's degrees from the windows already built (fit_degrees would build them again).
+        confirmation = confirmation_markdown(candidates, margin, len(targets), len(config.parameters))
     # Re-evaluate the chosen parameters in every window, scored ones included, to report every
     # moment with its per-seed spread.
     fit.close()
